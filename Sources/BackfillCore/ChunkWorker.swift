@@ -1,0 +1,190 @@
+import Foundation
+import Logging
+
+/// One worker: claims chunks until none is left and runs the batch loop on each.
+struct ChunkWorker: Sendable {
+    let context: WorkerContext
+    let number: Int
+
+    private var retry: Retry {
+        Retry(attempts: context.configuration.retries, base: context.configuration.backoffBase)
+    }
+
+    func run() async throws -> Runner.WorkerExit {
+        var errorGuard = ErrorGuard(maxRate: context.configuration.maxErrorRate)
+        while let chunk = try await context.state.claimChunk(runID: context.runID) {
+            let exit = try await process(chunk, errorGuard: &errorGuard)
+            if let exit { return exit }
+        }
+        return .noMoreChunks
+    }
+
+    /// Runs the batch loop on one chunk; `nil` when the chunk is done.
+    private func process(_ chunk: ChunkRecord, errorGuard: inout ErrorGuard) async throws -> Runner.WorkerExit? {
+        var logger = context.logger
+        logger[metadataKey: LogKey.chunk] = .stringConvertible(chunk.index)
+        logger[metadataKey: LogKey.worker] = .stringConvertible(number)
+        let shaper = RowShaper(job: context.job, strict: context.source.valuesAreText)
+        var duplicates = context.source.isKeyOrdered ? nil : DuplicateKeyFilter()
+        var cursor = chunk.cursor
+        while true {
+            if let stop = try await waitWhilePaused(logger: logger) {
+                try await context.state.releaseChunk(id: chunk.id)
+                return stop
+            }
+            let wanted = await context.budget.take(context.configuration.batchSize)
+            if wanted == 0 {
+                try await context.state.releaseChunk(id: chunk.id)
+                return .limitReached
+            }
+            if let limiter = context.limiter {
+                let wait = await limiter.reserve(wanted)
+                if wait > .zero { try await Task.sleep(for: wait) }
+            }
+            let started = ContinuousClock.now
+            let range = chunk.range
+            let after = cursor
+            let batch = try await retry.run({ try await context.source.read(chunk: range, after: after, limit: wanted) })
+            if batch.recordCount < wanted { await context.budget.giveBack(wanted - batch.recordCount) }
+            let shaped = shape(batch, shaper: shaper, duplicates: &duplicates, chunk: chunk)
+            let written = try await writeSplitting(shaped.rows, logger: logger)
+            let quarantine = shaped.quarantine + written.quarantined.map { row, reason in
+                quarantineRecord(chunk: chunk, key: context.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
+            }
+            let delta = Counters(
+                read: batch.recordCount, outcome: written.outcome, quarantined: quarantine.count, retries: written.retries)
+            let elapsed = started.duration(to: .now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let checkpoint = Checkpoint(
+                runID: context.runID, chunkID: chunk.id, cursor: batch.cursor ?? cursor, delta: delta,
+                chunkDone: batch.isLast, quarantine: quarantine, activeSeconds: seconds)
+            try await retry.run({ try await context.state.checkpoint(checkpoint) })
+            report(delta, seconds: seconds, chunk: chunk, done: batch.isLast, cursor: checkpoint.cursor, logger: logger)
+            cursor = checkpoint.cursor
+            if let rate = errorGuard.observe(read: delta.read, failed: delta.quarantined) {
+                try await context.state.releaseChunk(id: chunk.id)
+                try await context.state.setStatus(runID: context.runID, .paused, reason: "error rate over limits.max-error-rate")
+                logger.warning("run paused by the error guard", metadata: [LogKey.reason: .stringConvertible(rate)])
+                return .errorRateExceeded(rate)
+            }
+            if batch.isLast { return nil }
+        }
+    }
+
+    /// Blocks while the run is paused; returns `.cancelled` when it was cancelled.
+    private func waitWhilePaused(logger: Logger) async throws -> Runner.WorkerExit? {
+        var announced = false
+        while true {
+            guard let run = try await context.state.run(id: context.runID) else { return .cancelled }
+            switch run.status {
+            case .running, .planned:
+                if announced {
+                    logger.info("run resumed")
+                    context.observer.statusChanged(.running, reason: nil)
+                }
+                return nil
+            case .paused:
+                if !announced {
+                    logger.info("run paused; waiting for resume", metadata: [LogKey.reason: .string(run.reason ?? "paused")])
+                    context.observer.statusChanged(.paused, reason: run.reason)
+                    announced = true
+                }
+                try await Task.sleep(for: context.configuration.pollInterval)
+            case .cancelled, .failed, .completed:
+                return .cancelled
+            }
+        }
+    }
+
+    private struct Shaped {
+        var rows: [[Value]] = []
+        var quarantine: [QuarantineRecord] = []
+    }
+
+    private func shape(_ batch: SourceBatch, shaper: RowShaper, duplicates: inout DuplicateKeyFilter?, chunk: ChunkRecord) -> Shaped {
+        var shaped = Shaped()
+        shaped.rows.reserveCapacity(batch.rows.count)
+        for rejected in batch.rejected {
+            shaped.quarantine.append(quarantineRecord(
+                chunk: chunk, key: rejected.key, line: rejected.line, type: "data", reason: rejected.reason, row: nil, raw: rejected.raw))
+        }
+        for (index, row) in batch.rows.enumerated() {
+            let line = batch.lines?[index]
+            switch shaper.shape(row) {
+            case .success(let typed):
+                if duplicates != nil, !duplicates!.insert(context.job.key(of: typed)) {
+                    shaped.quarantine.append(quarantineRecord(
+                        chunk: chunk, key: context.job.key(of: typed), line: line, type: "data",
+                        reason: "duplicate key: an earlier record has the same key", row: row, raw: nil))
+                } else {
+                    shaped.rows.append(typed)
+                }
+            case .failure(let rejection):
+                shaped.quarantine.append(quarantineRecord(
+                    chunk: chunk, key: context.job.key(of: row), line: line, type: "data", reason: rejection.reason, row: row, raw: nil))
+            }
+        }
+        return shaped
+    }
+
+    private struct Written {
+        var outcome = WriteOutcome()
+        var quarantined: [([Value], String)] = []
+        var retries = 0
+    }
+
+    /// Writes rows; a batch the target refuses for a data error is split in halves until the
+    /// offending rows are isolated and quarantined, and the rest is written.
+    private func writeSplitting(_ rows: [[Value]], logger: Logger) async throws -> Written {
+        guard !rows.isEmpty else { return Written() }
+        var written = Written()
+        var retries = 0
+        do {
+            let keyOrdered = context.source.isKeyOrdered
+            let dryRun = context.configuration.dryRun
+            let outcome = try await retry.run(
+                { try await context.sink.write(rows, keyOrdered: keyOrdered, dryRun: dryRun) },
+                onRetry: { error, attempt in
+                    retries += 1
+                    logger.warning("write failed; retrying", metadata: Runner.errorMetadata(error).merging([LogKey.attempt: .stringConvertible(attempt)]) { $1 })
+                })
+            written.outcome = outcome
+            written.retries = retries
+        } catch let error as BackfillError where error.kind == .data {
+            if rows.count == 1 {
+                written.quarantined = [(rows[0], error.message)]
+                return written
+            }
+            let middle = rows.count / 2
+            let first = try await writeSplitting(Array(rows[..<middle]), logger: logger)
+            let second = try await writeSplitting(Array(rows[middle...]), logger: logger)
+            written.outcome = first.outcome + second.outcome
+            written.quarantined = first.quarantined + second.quarantined
+            written.retries = retries + first.retries + second.retries + 1
+        }
+        return written
+    }
+
+    private func quarantineRecord(
+        chunk: ChunkRecord, key: [Value]?, line: Int?, type: String, reason: String, row: [Value]?, raw: String?
+    ) -> QuarantineRecord {
+        QuarantineRecord(
+            runID: context.runID, chunkIndex: chunk.index, key: key, line: line, errorType: type, reason: reason,
+            row: row, raw: raw, at: Date())
+    }
+
+    private func report(_ delta: Counters, seconds: Double, chunk: ChunkRecord, done: Bool, cursor: Cursor?, logger: Logger) {
+        context.observer.batchCommitted(BatchReport(
+            runID: context.runID, chunkIndex: chunk.index, counters: delta, seconds: seconds, chunkDone: done))
+        logger.debug("batch committed", metadata: [
+            LogKey.batchRows: .stringConvertible(delta.read), LogKey.batchSeconds: .string(String(format: "%.4f", seconds)),
+            LogKey.inserted: .stringConvertible(delta.inserted), LogKey.updated: .stringConvertible(delta.updated),
+            LogKey.unchanged: .stringConvertible(delta.unchanged), LogKey.skipped: .stringConvertible(delta.skipped),
+            LogKey.quarantined: .stringConvertible(delta.quarantined),
+        ])
+        if delta.quarantined > 0 {
+            logger.warning("rows quarantined", metadata: [LogKey.quarantined: .stringConvertible(delta.quarantined)])
+        }
+        if done { logger.debug("chunk done", metadata: [LogKey.chunk: .stringConvertible(chunk.index)]) }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// A state store that lives in memory: for dry runs, which must write nothing, and for tests.
+public actor InMemoryStateStore: StateStore {
+    private var runRecords: [Int64: RunRecord] = [:]
+    private var chunkRecords: [Int64: ChunkRecord] = [:]
+    private var quarantined: [QuarantineRecord] = []
+    private var eventLog: [RunEvent] = []
+    private var nextID: Int64 = 1
+
+    public init() {}
+
+    private func makeID() -> Int64 {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    public func createRun(_ new: NewRun) -> RunRecord {
+        let now = Date()
+        let run = RunRecord(
+            id: makeID(), job: new.job, specFingerprint: new.specFingerprint, status: .running, createdAt: now,
+            updatedAt: now, chunksTotal: new.chunks.count, estimatedRows: new.chunks.reduce(0) { $0 + $1.estimatedRows },
+            owner: new.owner)
+        runRecords[run.id] = run
+        for plan in new.chunks {
+            let id = makeID()
+            chunkRecords[id] = ChunkRecord(
+                id: id, runID: run.id, index: plan.index, range: plan.range, estimatedRows: plan.estimatedRows,
+                status: .pending, cursor: nil, counters: Counters())
+        }
+        return run
+    }
+
+    public func latestResumableRun(job: String) -> RunRecord? {
+        runRecords.values.filter { $0.job == job && $0.status.isResumable }.max { $0.id < $1.id }
+    }
+
+    public func run(id: Int64) -> RunRecord? { runRecords[id] }
+
+    public func runs(limit: Int) -> [RunRecord] {
+        Array(runRecords.values.sorted { $0.id > $1.id }.prefix(limit))
+    }
+
+    public func chunks(runID: Int64) -> [ChunkRecord] {
+        chunkRecords.values.filter { $0.runID == runID }.sorted { $0.index < $1.index }
+    }
+
+    public func takeOver(runID: Int64, owner: String) {
+        runRecords[runID]?.status = .running
+        runRecords[runID]?.owner = owner
+        for (id, chunk) in chunkRecords where chunk.runID == runID && chunk.status == .running {
+            chunkRecords[id]?.status = .pending
+        }
+    }
+
+    public func claimChunk(runID: Int64) -> ChunkRecord? {
+        guard let chunk = chunks(runID: runID).first(where: { $0.status == .pending }) else { return nil }
+        chunkRecords[chunk.id]?.status = .running
+        return chunkRecords[chunk.id]
+    }
+
+    public func releaseChunk(id: Int64) {
+        if chunkRecords[id]?.status == .running { chunkRecords[id]?.status = .pending }
+    }
+
+    public func checkpoint(_ checkpoint: Checkpoint) {
+        guard var chunk = chunkRecords[checkpoint.chunkID] else { return }
+        chunk.cursor = checkpoint.cursor
+        chunk.counters += checkpoint.delta
+        if checkpoint.chunkDone {
+            chunk.status = .done
+            runRecords[checkpoint.runID]?.chunksDone += 1
+        }
+        chunkRecords[chunk.id] = chunk
+        runRecords[checkpoint.runID]?.counters += checkpoint.delta
+        runRecords[checkpoint.runID]?.activeSeconds += checkpoint.activeSeconds
+        runRecords[checkpoint.runID]?.updatedAt = Date()
+        quarantined.append(contentsOf: checkpoint.quarantine)
+    }
+
+    public func setStatus(runID: Int64, _ status: RunStatus, reason: String?) {
+        runRecords[runID]?.status = status
+        runRecords[runID]?.reason = reason
+        if !status.isResumable { runRecords[runID]?.finishedAt = Date() }
+    }
+
+    public func recordEvent(runID: Int64, kind: String, message: String) {
+        eventLog.append(RunEvent(runID: runID, at: Date(), kind: kind, message: message))
+    }
+
+    public func events(runID: Int64) -> [RunEvent] { eventLog.filter { $0.runID == runID } }
+
+    public func quarantine(runID: Int64, limit: Int) -> [QuarantineRecord] {
+        Array(quarantined.filter { $0.runID == runID }.prefix(limit))
+    }
+}

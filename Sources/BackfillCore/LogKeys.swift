@@ -1,0 +1,23 @@
+/// The metadata keys of every log line, in one place (`backfill.*`, `error.*`).
+public enum LogKey {
+    public static let job = "backfill.job"
+    public static let run = "backfill.run"
+    public static let chunk = "backfill.chunk"
+    public static let worker = "backfill.worker"
+    public static let batchRows = "backfill.batch.rows"
+    public static let batchSeconds = "backfill.batch.seconds"
+    public static let inserted = "backfill.rows.inserted"
+    public static let updated = "backfill.rows.updated"
+    public static let unchanged = "backfill.rows.unchanged"
+    public static let skipped = "backfill.rows.skipped"
+    public static let quarantined = "backfill.rows.quarantined"
+    public static let read = "backfill.rows.read"
+    public static let cursor = "backfill.cursor"
+    public static let status = "backfill.status"
+    public static let reason = "backfill.reason"
+    public static let attempt = "backfill.retry.attempt"
+    public static let rowsPerSecond = "backfill.rows_per_second"
+    public static let errorCode = "error.code"
+    public static let errorKind = "error.kind"
+    public static let errorMessage = "error.message"
+}

@@ -1,0 +1,39 @@
+/// Decides how a source is cut into chunks; sources supply the key statistics.
+public enum Planner {
+    /// Rows per chunk: enough chunks to keep every worker busy (4 per worker), none smaller than
+    /// 10,000 rows so per-chunk overhead stays negligible, none larger than 250,000 so a crash
+    /// or a pause never strands much work.
+    public static func rowsPerChunk(totalRows: Int, workers: Int) -> Int {
+        let even = totalRows / max(1, workers * 4)
+        return min(250_000, max(10_000, even))
+    }
+
+    /// Splits an integer key space `[min, max]` into chunks of about `rowsPerChunk` rows, assuming
+    /// keys are spread evenly. The first chunk is open below and the last open above, so no row
+    /// inside `bounds` can fall between chunks.
+    public static func splitIntegers(min: Int64, max: Int64, totalRows: Int, workers: Int, bounds: KeyRange) -> [ChunkPlan] {
+        let perChunk = rowsPerChunk(totalRows: totalRows, workers: workers)
+        let count = Swift.max(1, Int((Double(totalRows) / Double(perChunk)).rounded(.up)))
+        let span = Double(max) - Double(min) + 1
+        var edges: [Int64] = []
+        for i in 1..<count {
+            let edge = Int64(Double(min) + span * Double(i) / Double(count))
+            if edge > (edges.last ?? min) { edges.append(edge) }
+        }
+        return chunks(between: edges.map { [.integer($0)] }, totalRows: totalRows, bounds: bounds)
+    }
+
+    /// Builds chunks whose boundaries are `edges` (sorted keys), within `bounds`.
+    public static func chunks(between edges: [[Value]], totalRows: Int, bounds: KeyRange) -> [ChunkPlan] {
+        var plans: [ChunkPlan] = []
+        var lower = bounds.lower
+        let estimate = totalRows / (edges.count + 1)
+        for (index, edge) in edges.enumerated() {
+            plans.append(ChunkPlan(index: index, range: KeyRange(lower: lower, upper: edge), estimatedRows: estimate))
+            lower = edge
+        }
+        let rest = totalRows - estimate * edges.count
+        plans.append(ChunkPlan(index: edges.count, range: KeyRange(lower: lower, upper: bounds.upper), estimatedRows: rest))
+        return plans
+    }
+}

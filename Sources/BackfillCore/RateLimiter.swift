@@ -1,0 +1,52 @@
+/// A token bucket on rows per second shared by all workers of a run.
+public actor RateLimiter {
+    private let rate: Double
+    private let burst: Double
+    private var tokens: Double
+    private var last: ContinuousClock.Instant
+    private let clock = ContinuousClock()
+
+    /// - Parameters:
+    ///   - rowsPerSecond: the sustained rate.
+    ///   - burst: the largest amount taken at once without waiting (at least one batch).
+    public init(rowsPerSecond: Double, burst: Double) {
+        self.rate = rowsPerSecond
+        self.burst = max(burst, 1)
+        self.tokens = 0
+        self.last = clock.now
+    }
+
+    /// Takes `rows` tokens, returning how long the caller must wait before using them.
+    public func reserve(_ rows: Int) -> Duration {
+        let now = clock.now
+        let elapsed = last.duration(to: now)
+        last = now
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        tokens = min(burst, tokens + seconds * rate)
+        tokens -= Double(rows)
+        guard tokens < 0 else { return .zero }
+        return .milliseconds(Int64((-tokens / rate * 1000).rounded(.up)))
+    }
+}
+
+/// The `--limit N` budget: the first N rows across all workers, then the run stops.
+public actor RowBudget {
+    private var remaining: Int?
+
+    public init(limit: Int?) { self.remaining = limit }
+
+    /// Grants up to `wanted` rows; 0 once the budget is spent.
+    public func take(_ wanted: Int) -> Int {
+        guard let left = remaining else { return wanted }
+        let granted = min(left, wanted)
+        remaining = left - granted
+        return granted
+    }
+
+    /// Gives back rows that were granted but not read (the chunk ended first).
+    public func giveBack(_ rows: Int) {
+        if let left = remaining { remaining = left + rows }
+    }
+
+    public var isExhausted: Bool { remaining == 0 }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+
+/// Executes a run: `workers` workers claim chunks and loop read → shape → write → checkpoint.
+///
+/// The checkpoint of a batch is committed only after the sink committed its write (invariant 1),
+/// so after a crash at most each worker's in-flight batch is written again, harmlessly.
+public struct Runner: Sendable {
+    let job: ResolvedJob
+    let source: any Source
+    let sink: any Sink
+    let state: any StateStore
+    let configuration: RunnerConfiguration
+    let logger: Logger
+    let observer: any RunObserver
+
+    public init(
+        job: ResolvedJob, source: any Source, sink: any Sink, state: any StateStore,
+        configuration: RunnerConfiguration, logger: Logger, observer: any RunObserver = SilentObserver()
+    ) {
+        self.job = job
+        self.source = source
+        self.sink = sink
+        self.state = state
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: LogKey.job] = .string(job.spec.name)
+        self.logger = logger
+        self.observer = observer
+    }
+
+    /// Why a worker stopped.
+    enum WorkerExit: Sendable {
+        case noMoreChunks, limitReached, cancelled, errorRateExceeded(Double)
+    }
+
+    /// Runs until every chunk is done, the run is cancelled, the `--limit` is reached or the
+    /// error guard pauses it; returns the run's summary.
+    /// - Throws: the first permanent error; the run is then marked `failed` with its message.
+    public func execute(run: RunRecord) async throws -> RunSummary {
+        let started = ContinuousClock.now
+        var logger = self.logger
+        logger[metadataKey: LogKey.run] = .stringConvertible(run.id)
+        let before = run.counters.read
+        observer.runStarted(run, estimatedRows: run.estimatedRows, alreadyRead: before)
+        logger.info("run started", metadata: [LogKey.status: .string(run.status.rawValue), LogKey.read: .stringConvertible(before)])
+        let context = WorkerContext(
+            runID: run.id, job: job, source: source, sink: sink, state: state, configuration: configuration,
+            logger: logger, observer: observer,
+            budget: RowBudget(limit: configuration.limitRows),
+            limiter: configuration.rowsPerSecond.map {
+                RateLimiter(rowsPerSecond: $0, burst: max($0 / 10, Double(configuration.batchSize)))
+            })
+        let exits: [WorkerExit]
+        do {
+            exits = try await withThrowingTaskGroup(of: WorkerExit.self) { group in
+                for worker in 0..<max(1, configuration.workers) {
+                    group.addTask { try await ChunkWorker(context: context, number: worker).run() }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        } catch {
+            let message = (error as? BackfillError)?.description ?? "\(error)"
+            try? await state.setStatus(runID: run.id, .failed, reason: message)
+            try? await state.recordEvent(runID: run.id, kind: "failed", message: message)
+            logger.error("run failed", metadata: Self.errorMetadata(error))
+            throw error
+        }
+        let (status, reason) = try await finalStatus(run: run, exits: exits)
+        if status != .paused && status != .cancelled {
+            try await state.setStatus(runID: run.id, status, reason: reason)
+        }
+        try await state.recordEvent(runID: run.id, kind: status.rawValue, message: reason ?? "run \(status.rawValue)")
+        let summary = try await summarize(runID: run.id, readBefore: before, started: started)
+        logger.info("run finished", metadata: [
+            LogKey.status: .string(summary.status.rawValue), LogKey.read: .stringConvertible(summary.counters.read),
+            LogKey.inserted: .stringConvertible(summary.counters.inserted),
+            LogKey.updated: .stringConvertible(summary.counters.updated),
+            LogKey.unchanged: .stringConvertible(summary.counters.unchanged),
+            LogKey.skipped: .stringConvertible(summary.counters.skipped),
+            LogKey.quarantined: .stringConvertible(summary.counters.quarantined),
+            LogKey.rowsPerSecond: .stringConvertible(Int(summary.rowsPerSecond)),
+        ])
+        observer.runFinished(summary)
+        return summary
+    }
+
+    private func finalStatus(run: RunRecord, exits: [WorkerExit]) async throws -> (RunStatus, String?) {
+        for exit in exits {
+            if case .errorRateExceeded(let rate) = exit {
+                let percent = String(format: "%.1f%%", rate * 100)
+                return (.paused, "error rate \(percent) over limits.max-error-rate; inspect `backfill quarantine \(run.id)`, then `backfill resume \(run.id)`")
+            }
+        }
+        if exits.contains(where: { if case .cancelled = $0 { true } else { false } }) {
+            let current = try await state.run(id: run.id)
+            return (current?.status ?? .cancelled, current?.reason)
+        }
+        let chunks = try await state.chunks(runID: run.id)
+        if chunks.allSatisfy({ $0.status == .done }) { return (.completed, nil) }
+        return (.planned, "stopped after --limit \(configuration.limitRows ?? 0) rows; run the spec again to continue")
+    }
+
+    private func summarize(runID: Int64, readBefore: Int, started: ContinuousClock.Instant) async throws -> RunSummary {
+        guard let run = try await state.run(id: runID) else {
+            throw BackfillError(.stateStore, "run \(runID) disappeared from the state store")
+        }
+        let chunks = try await state.chunks(runID: runID)
+        let elapsed = started.duration(to: .now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let readNow = run.counters.read - readBefore
+        return RunSummary(
+            runID: runID, job: run.job, status: run.status, reason: run.reason, dryRun: configuration.dryRun,
+            counters: run.counters, readThisInvocation: readNow, seconds: seconds,
+            rowsPerSecond: seconds > 0 ? Double(readNow) / seconds : 0,
+            failureRate: run.counters.read > 0 ? Double(run.counters.quarantined) / Double(run.counters.read) : 0,
+            chunks: chunks, balanced: run.counters.isBalanced)
+    }
+
+    static func errorMetadata(_ error: any Error) -> Logger.Metadata {
+        if let error = error as? BackfillError {
+            return [
+                LogKey.errorCode: .string(error.code.description), LogKey.errorKind: .string(error.kind.rawValue),
+                LogKey.errorMessage: .string(error.description),
+            ]
+        }
+        return [LogKey.errorMessage: .string(String(describing: type(of: error)))]
+    }
+}
+
+/// What every worker of a run shares.
+struct WorkerContext: Sendable {
+    let runID: Int64
+    let job: ResolvedJob
+    let source: any Source
+    let sink: any Sink
+    let state: any StateStore
+    let configuration: RunnerConfiguration
+    let logger: Logger
+    let observer: any RunObserver
+    let budget: RowBudget
+    let limiter: RateLimiter?
+}

@@ -1,0 +1,34 @@
+/// Knobs of one execution of a run.
+public struct RunnerConfiguration: Sendable {
+    /// Concurrent workers, each processing one chunk at a time.
+    public var workers: Int
+    /// Rows per batch (one read, one write transaction, one checkpoint).
+    public var batchSize: Int
+    /// Stop after this many rows (`run --limit N`), leaving the run resumable.
+    public var limitRows: Int? = nil
+    /// Compare and count, write nothing.
+    public var dryRun = false
+    /// Rows per second across all workers.
+    public var rowsPerSecond: Double? = nil
+    /// Attempts for a transient failure before the run fails.
+    public var retries = 8
+    /// Quarantined share of recent rows above which the run pauses itself.
+    public var maxErrorRate: Double? = nil
+    /// How often a paused worker looks whether it was resumed.
+    public var pollInterval: Duration = .milliseconds(200)
+    /// The first backoff delay; doubled per attempt, capped at 10 s, with full jitter.
+    public var backoffBase: Duration = .milliseconds(100)
+
+    public init(workers: Int, batchSize: Int) {
+        self.workers = workers
+        self.batchSize = batchSize
+    }
+
+    /// The configuration a spec asks for.
+    public init(spec: JobSpec) {
+        self.init(workers: spec.workers, batchSize: spec.batch.size)
+        rowsPerSecond = spec.limits.rowsPerSecond
+        retries = spec.limits.retries
+        maxErrorRate = spec.limits.maxErrorRate
+    }
+}

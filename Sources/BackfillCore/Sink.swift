@@ -1,0 +1,41 @@
+/// How many rows of a batch a sink inserted, updated, found unchanged or skipped.
+public struct WriteOutcome: Sendable, Hashable, Codable {
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    /// Rows a guard kept from being written (`newer-wins`, or the mode).
+    public var skipped = 0
+
+    public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0, skipped: Int = 0) {
+        self.inserted = inserted
+        self.updated = updated
+        self.unchanged = unchanged
+        self.skipped = skipped
+    }
+
+    public var total: Int { inserted + updated + unchanged + skipped }
+
+    public static func + (lhs: WriteOutcome, rhs: WriteOutcome) -> WriteOutcome {
+        WriteOutcome(
+            inserted: lhs.inserted + rhs.inserted,
+            updated: lhs.updated + rhs.updated,
+            unchanged: lhs.unchanged + rhs.unchanged,
+            skipped: lhs.skipped + rhs.skipped
+        )
+    }
+}
+
+/// A target that rows are written to idempotently.
+public protocol Sink: Sendable {
+    /// Describes the target table, for validation and typing.
+    /// - Throws: `BackfillError` with code `.invalidInput` when the target cannot be opened.
+    func describe() async throws -> TableDescription
+
+    /// Writes `rows` (aligned with the spec's columns, already typed for the target) in one
+    /// transaction, touching only rows that differ, and reports what it did.
+    ///
+    /// With `dryRun` the same comparison runs and nothing is written.
+    /// - Parameter keyOrdered: the rows are sorted by key, so the sink may read the target by range.
+    /// - Throws: `BackfillError`; `.kind == .data` when a row violates a constraint of the target.
+    func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome
+}

@@ -1,0 +1,36 @@
+/// A planned slice of a source: the unit of parallelism and checkpointing.
+public struct ChunkPlan: Sendable, Hashable, Codable {
+    public var index: Int
+    public var range: KeyRange
+    /// Rows expected in the chunk (an estimate for progress and ETA).
+    public var estimatedRows: Int
+
+    public init(index: Int, range: KeyRange, estimatedRows: Int) {
+        self.index = index
+        self.range = range
+        self.estimatedRows = estimatedRows
+    }
+}
+
+/// The source of truth: a table or an export that rows are read from in key order or file order.
+public protocol Source: Sendable {
+    /// The columns each row carries, in order (the spec's columns).
+    var columns: [String] { get }
+    /// `true` when values arrive as text (CSV/JSONL) and must be typed strictly by the target's columns.
+    var valuesAreText: Bool { get }
+    /// `true` when rows arrive in key order, so a batch spans the key range from its first to its last row.
+    var isKeyOrdered: Bool { get }
+
+    /// Describes the source's columns, for validation.
+    /// - Throws: `BackfillError` with code `.invalidInput` when the table or file cannot be read.
+    func describe() async throws -> TableDescription
+
+    /// Checks the key can be read reliably (no NULL or duplicate keys in a table source).
+    func checkKey() async throws
+
+    /// Splits the source into chunks for `workers` workers.
+    func plan(workers: Int) async throws -> [ChunkPlan]
+
+    /// Reads up to `limit` rows of `chunk` after `cursor` (from the chunk's start when `nil`).
+    func read(chunk: KeyRange, after cursor: Cursor?, limit: Int) async throws -> SourceBatch
+}

@@ -1,0 +1,20 @@
+/// A stable 64-bit FNV-1a hash, for spec fingerprints and row checksums.
+public enum Fingerprint {
+    public static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+    public static let prime: UInt64 = 0x0000_0100_0000_01b3
+
+    public static func hash(_ bytes: some Sequence<UInt8>, seed: UInt64 = offsetBasis) -> UInt64 {
+        var h = seed
+        for byte in bytes {
+            h ^= UInt64(byte)
+            h = h &* prime
+        }
+        return h
+    }
+
+    public static func hex(of text: String) -> String {
+        let h = hash(text.utf8)
+        let s = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+
+/// A backfill job as written in its YAML spec (see DESIGN.md, "Spec").
+public struct JobSpec: Sendable, Codable, Hashable {
+    public var name: String
+    public var source: Endpoint
+    public var target: Endpoint
+    /// The stable key; may be composite.
+    public var key: [String]
+    /// The columns to copy; `nil` means every column the source and target share.
+    public var columns: [String]?
+    public var mode: WriteMode
+    /// `conflict.newer-wins`: a version column; a target row with a newer version is never replaced.
+    public var newerWins: String?
+    public var range: RangeSpec
+    public var batch: BatchSpec
+    public var workers: Int
+    public var limits: LimitsSpec
+    /// `state:` as written; `nil` means `.backfill/state.db` beside the spec.
+    public var state: String?
+    /// The folder the spec file is in; relative paths resolve against it.
+    public var baseDirectory: String
+
+    public init(
+        name: String, source: Endpoint, target: Endpoint, key: [String], columns: [String]? = nil,
+        mode: WriteMode = .upsert, newerWins: String? = nil, range: RangeSpec = RangeSpec(),
+        batch: BatchSpec = BatchSpec(), workers: Int = 2, limits: LimitsSpec = LimitsSpec(),
+        state: String? = nil, baseDirectory: String = "."
+    ) {
+        self.name = name
+        self.source = source
+        self.target = target
+        self.key = key
+        self.columns = columns
+        self.mode = mode
+        self.newerWins = newerWins
+        self.range = range
+        self.batch = batch
+        self.workers = workers
+        self.limits = limits
+        self.state = state
+        self.baseDirectory = baseDirectory
+    }
+
+    /// Resolves a path from the spec against the spec's folder.
+    public func resolve(path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    /// Where the state store lives: `state:` or `.backfill/state.db` beside the spec.
+    public var statePath: String {
+        if let state, state.contains("://") { return state }
+        return resolve(path: state ?? ".backfill/state.db")
+    }
+
+    /// A short hash of what decides which rows a run touches and how; a run is only resumed
+    /// by a spec with the same fingerprint.
+    public var fingerprint: String {
+        let parts: [String] = [
+            name, source.kind.rawValue, source.location, source.table ?? "", target.kind.rawValue,
+            target.location, target.table ?? "", key.joined(separator: ","),
+            (columns ?? ["*"]).joined(separator: ","), mode.rawValue, newerWins ?? "",
+            range.whereClause ?? "", (range.from ?? []).map(\.description).joined(separator: ","),
+            (range.to ?? []).map(\.description).joined(separator: ","),
+        ]
+        return Fingerprint.hex(of: parts.joined(separator: "\u{1F}"))
+    }
+}
+
+/// A source or target as named in the spec: `{sqlite: PATH, table: T}`, `{csv: PATH}`, ….
+public struct Endpoint: Sendable, Codable, Hashable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case sqlite, postgres, csv, jsonl, webhook
+    }
+
+    public var kind: Kind
+    /// A path, DSN or URL, after `${ENV}` interpolation.
+    public var location: String
+    public var table: String?
+
+    public init(kind: Kind, location: String, table: String? = nil) {
+        self.kind = kind
+        self.location = location
+        self.table = table
+    }
+
+    /// The location with any password replaced, safe for logs and reports.
+    public var redactedLocation: String { Redaction.redact(location) }
+}
+
+/// How rows are written (`mode:`).
+public enum WriteMode: String, Sendable, Codable, CaseIterable {
+    /// Insert missing rows, update differing ones.
+    case upsert
+    /// Insert missing rows; never change existing ones.
+    case insertMissing = "insert-missing"
+    /// Update differing rows that exist; never insert.
+    case updateExisting = "update-existing"
+}
+
+/// `range:` — which part of the source to replay.
+public struct RangeSpec: Sendable, Codable, Hashable {
+    /// A SQL condition on the source table.
+    public var whereClause: String?
+    /// Inclusive lower bound on the key.
+    public var from: [Value]?
+    /// Exclusive upper bound on the key.
+    public var to: [Value]?
+
+    public init(whereClause: String? = nil, from: [Value]? = nil, to: [Value]? = nil) {
+        self.whereClause = whereClause
+        self.from = from
+        self.to = to
+    }
+
+    public var keyRange: KeyRange { KeyRange(lower: from, upper: to) }
+}
+
+/// `batch:` — rows per write.
+public struct BatchSpec: Sendable, Codable, Hashable {
+    public var size = 1000
+    /// Aimed-at batch duration, in seconds.
+    public var targetDuration: Double = 0.2
+    public var min = 100
+    public var max = 20000
+
+    public init(size: Int = 1000, targetDuration: Double = 0.2, min: Int = 100, max: Int = 20000) {
+        self.size = size
+        self.targetDuration = targetDuration
+        self.min = min
+        self.max = max
+    }
+}
+
+/// `limits:` — rate and error limits.
+public struct LimitsSpec: Sendable, Codable, Hashable {
+    /// Rows per second across all workers; `nil` = unlimited.
+    public var rowsPerSecond: Double?
+    /// Attempts for a transient failure before the run fails.
+    public var retries = 8
+    /// Share of rows quarantined in the recent window above which the run pauses itself.
+    public var maxErrorRate: Double?
+
+    public init(rowsPerSecond: Double? = nil, retries: Int = 8, maxErrorRate: Double? = nil) {
+        self.rowsPerSecond = rowsPerSecond
+        self.retries = retries
+        self.maxErrorRate = maxErrorRate
+    }
+}

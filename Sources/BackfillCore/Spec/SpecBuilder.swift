@@ -1,0 +1,177 @@
+import Yams
+
+/// Builds a `JobSpec` from a composed node tree, field by field.
+enum SpecBuilder {
+    static func build(_ root: Node, reader: inout SpecNodeReader, baseDirectory: String) -> JobSpec? {
+        guard let top = reader.mapping(root, field: "", allowed: SpecLoader.topKeys) else { return nil }
+        for key in SpecLoader.notYetSupported where top[key] != nil {
+            reader.problem(key, top[key], "'\(key)' is not supported by this version of backfill yet; remove it")
+        }
+        let name = requiredString(top, "name", reader: &reader)
+        if let name, !isValidJobName(name) {
+            reader.problem("name", top["name"], "use letters, digits, '-', '_' and '.' (at most 100), got '\(name)'")
+        }
+        let source = endpoint(top["source"], field: "source", kinds: [.sqlite, .postgres, .csv, .jsonl], reader: &reader)
+        let target = endpoint(top["target"], field: "target", kinds: [.sqlite, .postgres, .jsonl, .webhook], reader: &reader)
+        let key = keyColumns(top["key"], reader: &reader)
+        let columns = columnList(top["columns"], reader: &reader)
+        let mode = writeMode(top["mode"], reader: &reader)
+        let newerWins = conflict(top["conflict"], reader: &reader)
+        let range = rangeSpec(top["range"], reader: &reader)
+        let batch = batchSpec(top["batch"], reader: &reader)
+        let workers = top["workers"].map { reader.integer($0, field: "workers", range: 1...64) } ?? 2
+        let limits = limitsSpec(top["limits"], reader: &reader)
+        let state = reader.string(top["state"], field: "state")
+        guard let name, let source, let target, let key, let mode, let range, let batch, let workers, let limits else {
+            return nil
+        }
+        return JobSpec(
+            name: name, source: source, target: target, key: key, columns: columns, mode: mode,
+            newerWins: newerWins, range: range, batch: batch, workers: workers, limits: limits, state: state,
+            baseDirectory: baseDirectory)
+    }
+
+    private static func isValidJobName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 100
+            && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || "0123456789-_.".unicodeScalars.contains($0)) }
+    }
+
+    private static func requiredString(_ map: [String: Node], _ key: String, reader: inout SpecNodeReader) -> String? {
+        guard let node = map[key] else {
+            reader.problem(key, nil, "missing required key '\(key)'")
+            return nil
+        }
+        return reader.string(node, field: key)
+    }
+
+    private static func endpoint(_ node: Node?, field: String, kinds: [Endpoint.Kind], reader: inout SpecNodeReader) -> Endpoint? {
+        guard let node else {
+            reader.problem(field, nil, "missing required key '\(field)' (e.g. {sqlite: data/db.sqlite, table: orders})")
+            return nil
+        }
+        let allowed = kinds.map(\.rawValue) + ["table"]
+        guard let map = reader.mapping(node, field: field, allowed: allowed) else { return nil }
+        let named = kinds.filter { map[$0.rawValue] != nil }
+        guard named.count == 1, let kind = named.first else {
+            let list = kinds.map(\.rawValue).joined(separator: ", ")
+            reader.problem(field, node, named.isEmpty ? "name exactly one of \(list)" : "name only one of \(list)")
+            return nil
+        }
+        guard let location = reader.string(map[kind.rawValue], field: "\(field).\(kind.rawValue)") else { return nil }
+        if location.isEmpty { reader.problem("\(field).\(kind.rawValue)", map[kind.rawValue], "must not be empty") }
+        if kind == .postgres || kind == .webhook {
+            reader.problem("\(field).\(kind.rawValue)", map[kind.rawValue], "\(kind.rawValue) is not supported by this version of backfill yet")
+        }
+        let table = reader.string(map["table"], field: "\(field).table")
+        let needsTable = kind == .sqlite || kind == .postgres
+        if needsTable, table == nil {
+            reader.problem("\(field).table", node, "missing required key 'table' for a \(kind.rawValue) \(field)")
+        }
+        if !needsTable, map["table"] != nil {
+            reader.problem("\(field).table", map["table"], "'table' does not apply to a \(kind.rawValue) \(field)")
+        }
+        if let table, !Identifier.isValid(table, allowSchema: kind == .postgres) {
+            reader.problem("\(field).table", map["table"], "invalid table name '\(table)': use letters, digits and '_'")
+        }
+        return Endpoint(kind: kind, location: location, table: table)
+    }
+
+    private static func keyColumns(_ node: Node?, reader: inout SpecNodeReader) -> [String]? {
+        guard let node else {
+            reader.problem("key", nil, "missing required key 'key' (the stable key, e.g. key: [id])")
+            return nil
+        }
+        guard let key = reader.stringList(node, field: "key") else { return nil }
+        if key.isEmpty { reader.problem("key", node, "name at least one key column") }
+        checkIdentifiers(key, field: "key", node: node, reader: &reader)
+        if Set(key.map { $0.lowercased() }).count != key.count { reader.problem("key", node, "a key column is named twice") }
+        return key
+    }
+
+    private static func columnList(_ node: Node?, reader: inout SpecNodeReader) -> [String]? {
+        guard let node else { return nil }
+        guard case .sequence = node, let columns = reader.stringList(node, field: "columns") else {
+            reader.problem("columns", node, "expected a list of column names")
+            return nil
+        }
+        if columns.isEmpty { reader.problem("columns", node, "name at least one column, or leave 'columns' out for all") }
+        checkIdentifiers(columns, field: "columns", node: node, reader: &reader)
+        if Set(columns.map { $0.lowercased() }).count != columns.count {
+            reader.problem("columns", node, "a column is named twice")
+        }
+        return columns
+    }
+
+    private static func checkIdentifiers(_ names: [String], field: String, node: Node, reader: inout SpecNodeReader) {
+        let items: [Node] = if case .sequence(let seq) = node { Array(seq) } else { [node] }
+        for (index, name) in names.enumerated() where !Identifier.isValid(name) {
+            let itemNode = index < items.count ? items[index] : node
+            reader.problem("\(field)[\(index)]", itemNode, "invalid column name '\(name)': use letters, digits and '_'")
+        }
+    }
+
+    private static func writeMode(_ node: Node?, reader: inout SpecNodeReader) -> WriteMode? {
+        guard let node else { return .upsert }
+        guard let text = reader.string(node, field: "mode") else { return nil }
+        guard let mode = WriteMode(rawValue: text) else {
+            let all = WriteMode.allCases.map(\.rawValue).joined(separator: ", ")
+            reader.problem("mode", node, "unknown mode '\(text)'; use one of \(all)")
+            return nil
+        }
+        return mode
+    }
+
+    private static func conflict(_ node: Node?, reader: inout SpecNodeReader) -> String? {
+        guard let node, let map = reader.mapping(node, field: "conflict", allowed: ["newer-wins"]) else { return nil }
+        guard let column = reader.string(map["newer-wins"], field: "conflict.newer-wins") else { return nil }
+        if !Identifier.isValid(column) {
+            reader.problem("conflict.newer-wins", map["newer-wins"], "invalid column name '\(column)'")
+        }
+        return column
+    }
+
+    private static func rangeSpec(_ node: Node?, reader: inout SpecNodeReader) -> RangeSpec? {
+        guard let node else { return RangeSpec() }
+        guard let map = reader.mapping(node, field: "range", allowed: ["where", "from", "to"]) else { return nil }
+        let whereClause = reader.string(map["where"], field: "range.where")
+        if let whereClause, whereClause.contains(";") {
+            reader.problem("range.where", map["where"], "must be one condition without ';'")
+        }
+        return RangeSpec(
+            whereClause: whereClause,
+            from: reader.keyValues(map["from"], field: "range.from"),
+            to: reader.keyValues(map["to"], field: "range.to"))
+    }
+
+    private static func batchSpec(_ node: Node?, reader: inout SpecNodeReader) -> BatchSpec? {
+        guard let node else { return BatchSpec() }
+        guard let map = reader.mapping(node, field: "batch", allowed: ["size", "target-duration", "min", "max"]) else {
+            return nil
+        }
+        var batch = BatchSpec()
+        if let v = reader.integer(map["size"], field: "batch.size", range: 1...100_000) { batch.size = v }
+        if let v = reader.duration(map["target-duration"], field: "batch.target-duration") { batch.targetDuration = v }
+        if let v = reader.integer(map["min"], field: "batch.min", range: 1...100_000) { batch.min = v }
+        if let v = reader.integer(map["max"], field: "batch.max", range: 1...100_000) { batch.max = v }
+        if batch.min > batch.max { reader.problem("batch.min", map["min"], "min (\(batch.min)) is larger than max (\(batch.max))") }
+        if map["size"] != nil, !(batch.min...max(batch.min, batch.max)).contains(batch.size) {
+            reader.problem("batch.size", map["size"], "size \(batch.size) is outside min..max (\(batch.min)..\(batch.max))")
+        }
+        batch.size = min(max(batch.size, batch.min), batch.max)
+        return batch
+    }
+
+    private static func limitsSpec(_ node: Node?, reader: inout SpecNodeReader) -> LimitsSpec? {
+        guard let node else { return LimitsSpec() }
+        let allowed = ["rows-per-second", "retries", "max-error-rate", "batches-per-second", "backoff", "pause-file"]
+        guard let map = reader.mapping(node, field: "limits", allowed: allowed) else { return nil }
+        for key in ["batches-per-second", "backoff", "pause-file"] where map[key] != nil {
+            reader.problem("limits.\(key)", map[key], "'\(key)' is not supported by this version of backfill yet; remove it")
+        }
+        var limits = LimitsSpec()
+        limits.rowsPerSecond = reader.number(map["rows-per-second"], field: "limits.rows-per-second", range: 0.1...10_000_000)
+        if let v = reader.integer(map["retries"], field: "limits.retries", range: 0...100) { limits.retries = v }
+        limits.maxErrorRate = reader.number(map["max-error-rate"], field: "limits.max-error-rate", range: 0...1)
+        return limits
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Yams
+
+/// A parsed spec with the line of each field, for problems found later against the databases.
+public struct LoadedSpec: Sendable {
+    public var spec: JobSpec
+    /// The spec file's path as given.
+    public var file: String
+    /// Field path → 1-based line.
+    public var lines: [String: Int]
+
+    /// A problem located at `field` (or at the nearest parent field that has a line).
+    public func problem(_ field: String, _ message: String) -> SpecProblem {
+        var path = field
+        while lines[path] == nil, let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) {
+            path = String(path[..<cut])
+        }
+        return SpecProblem(file: file, line: lines[path], column: nil, field: field, message: message)
+    }
+}
+
+/// Reads a YAML spec into a `JobSpec`, reporting every problem at once with its line.
+public enum SpecLoader {
+    static let topKeys = [
+        "name", "source", "target", "key", "columns", "mode", "conflict", "range", "batch", "workers",
+        "limits", "throttle", "window", "state", "verify", "events",
+    ]
+    /// Contract keys that later versions implement; rejected rather than silently ignored.
+    static let notYetSupported: Set<String> = ["throttle", "window", "verify", "events"]
+
+    /// Loads and checks the spec at `path`.
+    /// - Throws: `SpecProblems` listing everything wrong with it.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadedSpec {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SpecProblems([SpecProblem(file: path, line: nil, column: nil, field: "", message: "cannot read the spec file (does it exist?)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SpecProblems([SpecProblem(file: path, line: nil, column: nil, field: "", message: "the spec is not UTF-8 text")])
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(yaml: text, file: path, baseDirectory: base, environment: environment)
+    }
+
+    /// Parses spec text; `file` is only used in problems.
+    /// - Throws: `SpecProblems`.
+    public static func parse(yaml: String, file: String, baseDirectory: String, environment: [String: String]) throws -> LoadedSpec {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw SpecProblems([yamlProblem(error, file: file)])
+        } catch {
+            throw SpecProblems([SpecProblem(file: file, line: nil, column: nil, field: "", message: "malformed YAML")])
+        }
+        guard let root else {
+            throw SpecProblems([SpecProblem(file: file, line: nil, column: nil, field: "", message: "the spec is empty")])
+        }
+        var reader = SpecNodeReader(file: file, environment: environment)
+        let spec = SpecBuilder.build(root, reader: &reader, baseDirectory: baseDirectory)
+        if let spec, reader.problems.isEmpty {
+            return LoadedSpec(spec: spec, file: file, lines: reader.lines)
+        }
+        throw SpecProblems(reader.problems.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) })
+    }
+
+    private static func yamlProblem(_ error: YamlError, file: String) -> SpecProblem {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+            return SpecProblem(file: file, line: mark.line, column: mark.column, field: "", message: "malformed YAML: \(what)")
+        default:
+            return SpecProblem(file: file, line: nil, column: nil, field: "", message: "malformed YAML: \(error)")
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Yams
+
+/// Walks a composed YAML node tree, collecting every problem with its line instead of stopping
+/// at the first (Yams' Codable decoding ignores unknown keys and reports no lines).
+struct SpecNodeReader {
+    let file: String
+    let environment: [String: String]
+    private(set) var problems: [SpecProblem] = []
+    /// Line of each field path that was read, for later semantic checks.
+    private(set) var lines: [String: Int] = [:]
+
+    init(file: String, environment: [String: String]) {
+        self.file = file
+        self.environment = environment
+    }
+
+    mutating func problem(_ field: String, _ node: Node?, _ message: String) {
+        problems.append(
+            SpecProblem(file: file, line: node?.mark?.line, column: node?.mark?.column, field: field, message: message))
+    }
+
+    mutating func note(_ field: String, _ node: Node) {
+        if let line = node.mark?.line { lines[field] = line }
+    }
+
+    /// The entries of a mapping node keyed by name; reports unknown and duplicate keys.
+    mutating func mapping(_ node: Node, field: String, allowed: [String]) -> [String: Node]? {
+        guard case .mapping(let mapping) = node else {
+            problem(field, node, "expected a mapping with keys \(allowed.joined(separator: ", "))")
+            return nil
+        }
+        note(field, node)
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            let name = keyNode.string ?? ""
+            let path = field.isEmpty ? name : "\(field).\(name)"
+            if !allowed.contains(name) {
+                let hint = Self.closest(to: name, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
+                problem(path, keyNode, "unknown key '\(name)'\(hint); allowed: \(allowed.joined(separator: ", "))")
+            } else if result[name] != nil {
+                problem(path, keyNode, "key '\(name)' appears twice")
+            } else {
+                result[name] = value
+                note(path, value)
+            }
+        }
+        return result
+    }
+
+    /// A scalar string with `${ENV}` references replaced.
+    mutating func string(_ node: Node?, field: String) -> String? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node else {
+            problem(field, node, "expected a text value")
+            return nil
+        }
+        return interpolate(scalar.string, field: field, node: node)
+    }
+
+    mutating func interpolate(_ text: String, field: String, node: Node) -> String? {
+        var result = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "${") {
+            result += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
+                problem(field, node, "unterminated '${' in value")
+                return nil
+            }
+            let name = String(rest[open.upperBound..<close])
+            guard let value = environment[name] else {
+                problem(field, node, "environment variable '\(name)' is not set")
+                return nil
+            }
+            result += value
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+
+    mutating func integer(_ node: Node?, field: String, range: ClosedRange<Int>) -> Int? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            problem(field, node, "expected a whole number")
+            return nil
+        }
+        guard range.contains(value) else {
+            problem(field, node, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func number(_ node: Node?, field: String, range: ClosedRange<Double>) -> Double? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, let value = Double(scalar.string) else {
+            problem(field, node, "expected a number")
+            return nil
+        }
+        guard range.contains(value) else {
+            problem(field, node, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    /// A duration such as `200ms`, `2s`, `1.5m`, `1h` or a bare number of seconds.
+    mutating func duration(_ node: Node?, field: String) -> Double? {
+        guard let node else { return nil }
+        guard let text = string(node, field: field), let seconds = Self.parseDuration(text), seconds > 0 else {
+            problem(field, node, "expected a duration like 200ms, 2s, 1m or 1h")
+            return nil
+        }
+        return seconds
+    }
+
+    static func parseDuration(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            return Double(text.dropLast(suffix.count)).map { $0 * factor }
+        }
+        return Double(text)
+    }
+
+    /// A string or a list of strings.
+    mutating func stringList(_ node: Node?, field: String) -> [String]? {
+        guard let node else { return nil }
+        switch node {
+        case .scalar:
+            return string(node, field: field).map { [$0] }
+        case .sequence(let sequence):
+            var result: [String] = []
+            for (index, item) in sequence.enumerated() {
+                if let s = string(item, field: "\(field)[\(index)]") { result.append(s) }
+            }
+            return result
+        default:
+            problem(field, node, "expected a name or a list of names")
+            return nil
+        }
+    }
+
+    /// A key bound: one scalar or a list of scalars (composite keys), typed by YAML.
+    mutating func keyValues(_ node: Node?, field: String) -> [Value]? {
+        guard let node else { return nil }
+        switch node {
+        case .scalar(let scalar):
+            return [Self.value(of: scalar)]
+        case .sequence(let sequence):
+            var result: [Value] = []
+            for item in sequence {
+                guard case .scalar(let scalar) = item else {
+                    problem(field, item, "expected a key value")
+                    return nil
+                }
+                result.append(Self.value(of: scalar))
+            }
+            return result
+        default:
+            problem(field, node, "expected a key value or a list of them")
+            return nil
+        }
+    }
+
+    private static func value(of scalar: Node.Scalar) -> Value {
+        if scalar.style == .plain {
+            if let int = Int64(scalar.string) { return .integer(int) }
+            if let double = Double(scalar.string) { return .real(double) }
+        }
+        return .text(scalar.string)
+    }
+
+    static func closest(to name: String, in candidates: [String]) -> String? {
+        candidates.map { ($0, editDistance(name, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
+}

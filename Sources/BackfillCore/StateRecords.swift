@@ -1,0 +1,155 @@
+import Foundation
+
+/// One execution of a job, as stored in the state store.
+public struct RunRecord: Sendable, Codable, Hashable {
+    public var id: Int64
+    public var job: String
+    /// A fingerprint of the spec fields that decide which rows a run touches.
+    public var specFingerprint: String
+    public var status: RunStatus
+    /// Why the run is paused, failed or cancelled.
+    public var reason: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var finishedAt: Date?
+    /// Seconds spent executing, summed over every process that worked on the run.
+    public var activeSeconds: Double
+    public var counters: Counters
+    public var chunksTotal: Int
+    public var chunksDone: Int
+    public var estimatedRows: Int
+    /// The process executing the run (`host:pid`), while it runs.
+    public var owner: String?
+
+    public init(
+        id: Int64, job: String, specFingerprint: String, status: RunStatus, reason: String? = nil,
+        createdAt: Date, updatedAt: Date, finishedAt: Date? = nil, activeSeconds: Double = 0,
+        counters: Counters = Counters(), chunksTotal: Int, chunksDone: Int = 0, estimatedRows: Int,
+        owner: String? = nil
+    ) {
+        self.id = id
+        self.job = job
+        self.specFingerprint = specFingerprint
+        self.status = status
+        self.reason = reason
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.finishedAt = finishedAt
+        self.activeSeconds = activeSeconds
+        self.counters = counters
+        self.chunksTotal = chunksTotal
+        self.chunksDone = chunksDone
+        self.estimatedRows = estimatedRows
+        self.owner = owner
+    }
+}
+
+/// One chunk of a run with its cursor and counters.
+public struct ChunkRecord: Sendable, Codable, Hashable {
+    public var id: Int64
+    public var runID: Int64
+    public var index: Int
+    public var range: KeyRange
+    public var estimatedRows: Int
+    public var status: ChunkStatus
+    public var cursor: Cursor?
+    public var counters: Counters
+
+    public init(
+        id: Int64, runID: Int64, index: Int, range: KeyRange, estimatedRows: Int,
+        status: ChunkStatus, cursor: Cursor?, counters: Counters
+    ) {
+        self.id = id
+        self.runID = runID
+        self.index = index
+        self.range = range
+        self.estimatedRows = estimatedRows
+        self.status = status
+        self.cursor = cursor
+        self.counters = counters
+    }
+}
+
+/// A row kept out of the target with the reason, never silently dropped.
+public struct QuarantineRecord: Sendable, Codable, Hashable {
+    public var runID: Int64
+    public var chunkIndex: Int
+    public var key: [Value]?
+    public var line: Int?
+    /// `data` for bad rows, or the error code of a write the target refused.
+    public var errorType: String
+    public var reason: String
+    /// The row's values, or the raw record for unparseable lines.
+    public var row: [Value]?
+    public var raw: String?
+    public var at: Date
+
+    public init(
+        runID: Int64, chunkIndex: Int, key: [Value]?, line: Int?, errorType: String, reason: String,
+        row: [Value]?, raw: String?, at: Date
+    ) {
+        self.runID = runID
+        self.chunkIndex = chunkIndex
+        self.key = key
+        self.line = line
+        self.errorType = errorType
+        self.reason = reason
+        self.row = row
+        self.raw = raw
+        self.at = at
+    }
+}
+
+/// An entry of a run's event log.
+public struct RunEvent: Sendable, Codable, Hashable {
+    public var runID: Int64
+    public var at: Date
+    public var kind: String
+    public var message: String
+
+    public init(runID: Int64, at: Date, kind: String, message: String) {
+        self.runID = runID
+        self.at = at
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// What a worker commits after a batch was written: the new cursor and counter deltas.
+public struct Checkpoint: Sendable {
+    public var runID: Int64
+    public var chunkID: Int64
+    public var cursor: Cursor?
+    public var delta: Counters
+    public var chunkDone: Bool
+    public var quarantine: [QuarantineRecord]
+    public var activeSeconds: Double
+
+    public init(
+        runID: Int64, chunkID: Int64, cursor: Cursor?, delta: Counters, chunkDone: Bool,
+        quarantine: [QuarantineRecord], activeSeconds: Double
+    ) {
+        self.runID = runID
+        self.chunkID = chunkID
+        self.cursor = cursor
+        self.delta = delta
+        self.chunkDone = chunkDone
+        self.quarantine = quarantine
+        self.activeSeconds = activeSeconds
+    }
+}
+
+/// A request to create a run with its planned chunks.
+public struct NewRun: Sendable {
+    public var job: String
+    public var specFingerprint: String
+    public var chunks: [ChunkPlan]
+    public var owner: String?
+
+    public init(job: String, specFingerprint: String, chunks: [ChunkPlan], owner: String?) {
+        self.job = job
+        self.specFingerprint = specFingerprint
+        self.chunks = chunks
+        self.owner = owner
+    }
+}

@@ -1,0 +1,30 @@
+/// Where runs, chunks, cursors, counters, quarantine and events live.
+///
+/// Every method is one transaction. Implementations: SQLite (the default, embedded) and,
+/// later, PostgreSQL for runs shared between machines.
+public protocol StateStore: Sendable {
+    /// Creates a run in status `running` with all its chunks pending.
+    func createRun(_ new: NewRun) async throws -> RunRecord
+    /// The newest run of `job` whose status is resumable, if any.
+    func latestResumableRun(job: String) async throws -> RunRecord?
+    func run(id: Int64) async throws -> RunRecord?
+    /// Runs, newest first.
+    func runs(limit: Int) async throws -> [RunRecord]
+    func chunks(runID: Int64) async throws -> [ChunkRecord]
+
+    /// Marks the run `running` for `owner` and returns every chunk left `running` by a crashed
+    /// process to `pending`, keeping its cursor.
+    func takeOver(runID: Int64, owner: String) async throws
+    /// Atomically claims the next pending chunk of the run, or returns `nil` when none is left.
+    func claimChunk(runID: Int64) async throws -> ChunkRecord?
+    /// Returns a claimed chunk to `pending` (on pause or shutdown) without changing its cursor.
+    func releaseChunk(id: Int64) async throws
+    /// Commits a batch's cursor, counters and quarantined rows in one transaction.
+    func checkpoint(_ checkpoint: Checkpoint) async throws
+
+    /// Sets a run's status (and why); terminal statuses record the finish time.
+    func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws
+    func recordEvent(runID: Int64, kind: String, message: String) async throws
+    func events(runID: Int64) async throws -> [RunEvent]
+    func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord]
+}

@@ -1,0 +1,112 @@
+/// How a column converts incoming values, following SQLite's type affinity rules.
+public struct ColumnAffinity: Sendable, Hashable, Codable, CustomStringConvertible {
+    private enum Kind: String, Codable { case integer, real, numeric, text, blob }
+    private let kind: Kind
+
+    public static let integer = ColumnAffinity(kind: .integer)
+    public static let real = ColumnAffinity(kind: .real)
+    public static let numeric = ColumnAffinity(kind: .numeric)
+    public static let text = ColumnAffinity(kind: .text)
+    /// No conversion: values are stored as they come.
+    public static let blob = ColumnAffinity(kind: .blob)
+
+    /// The affinity SQLite gives a declared column type (section 3.1 of SQLite's datatype docs).
+    public init(declaredType: String) {
+        let t = declaredType.uppercased()
+        if t.contains("INT") {
+            kind = .integer
+        } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+            kind = .text
+        } else if t.contains("BLOB") || t.isEmpty {
+            kind = .blob
+        } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+            kind = .real
+        } else {
+            kind = .numeric
+        }
+    }
+
+    private init(kind: Kind) { self.kind = kind }
+
+    public var description: String { kind.rawValue }
+
+    /// Converts `value` to this affinity.
+    ///
+    /// - Parameter strict: when `true` (values parsed from text files), text that cannot be
+    ///   converted to a numeric affinity is rejected with `nil`; when `false` (typed sources) it is
+    ///   kept as it is, as SQLite itself would store it.
+    public func convert(_ value: Value, strict: Bool) -> Value? {
+        switch (kind, value) {
+        case (_, .null), (.blob, _):
+            return value
+        case (.text, .integer(let v)):
+            return .text(String(v))
+        case (.text, .real(let v)):
+            return .text(String(v))
+        case (.text, _):
+            return value
+        case (.integer, .real(let v)), (.numeric, .real(let v)):
+            if let exact = Int64(exactly: v) { return .integer(exact) }
+            return value
+        case (.real, .integer(let v)):
+            return .real(Double(v))
+        case (_, .integer), (_, .real):
+            return value
+        case (_, .text(let s)):
+            if let number = Self.number(from: s, preferReal: kind == .real) { return number }
+            return strict ? nil : value
+        case (_, .blob):
+            return strict ? nil : value
+        }
+    }
+
+    private static func number(from text: String, preferReal: Bool) -> Value? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return nil }
+        if let int = Int64(trimmed) {
+            return preferReal ? .real(Double(int)) : .integer(int)
+        }
+        guard let double = Double(trimmed), double.isFinite else { return nil }
+        if !preferReal, let exact = Int64(exactly: double) { return .integer(exact) }
+        return .real(double)
+    }
+}
+
+/// A column of a source or target table.
+public struct ColumnDescription: Sendable, Hashable, Codable {
+    public var name: String
+    public var declaredType: String
+    public var notNull: Bool
+
+    public init(name: String, declaredType: String, notNull: Bool = false) {
+        self.name = name
+        self.declaredType = declaredType
+        self.notNull = notNull
+    }
+
+    public var affinity: ColumnAffinity { ColumnAffinity(declaredType: declaredType) }
+}
+
+/// What a source or sink knows about its table: columns and unique keys.
+public struct TableDescription: Sendable, Hashable {
+    public var columns: [ColumnDescription]
+    /// Column sets with a unique constraint (primary key included).
+    public var uniqueKeys: [[String]]
+
+    public init(columns: [ColumnDescription], uniqueKeys: [[String]] = []) {
+        self.columns = columns
+        self.uniqueKeys = uniqueKeys
+    }
+
+    public func column(named name: String) -> ColumnDescription? {
+        columns.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    /// Whether some unique constraint covers exactly `key` (in any order).
+    public func hasUniqueKey(_ key: [String]) -> Bool {
+        let wanted = Set(key.map { $0.lowercased() })
+        return uniqueKeys.contains { Set($0.map { $0.lowercased() }) == wanted }
+    }
+}
+
+import Foundation
