@@ -39,6 +39,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "BackfillTesting",
+            dependencies: ["BackfillCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "backfill",
             dependencies: [
@@ -50,11 +54,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "BackfillCoreTests", dependencies: ["BackfillCore"]),
-        .testTarget(name: "BackfillSQLiteTests", dependencies: ["BackfillCore", "BackfillSQLite", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "BackfillSQLiteTests",
+            dependencies: ["BackfillCore", "BackfillSQLite", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "BackfillFilesTests", dependencies: ["BackfillCore", "BackfillFiles"]),
         .testTarget(
             name: "BackfillCLITests",
-            dependencies: ["BackfillCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["BackfillCore", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

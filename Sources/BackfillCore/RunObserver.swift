@@ -35,6 +35,15 @@ public struct RunSummary: Sendable, Codable {
     public var chunks: [ChunkRecord]
     /// Whether `read == inserted + updated + unchanged + skipped + quarantined` (invariant 4).
     public var balanced: Bool
+    /// The process's peak resident memory so far, in bytes.
+    public var peakResidentBytes: Int
+}
+
+/// The peak resident set size of this process (`getrusage`), in bytes.
+public func peakResidentBytes() -> Int {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+    return Int(usage.ru_maxrss) * 1024
 }
 
 /// An observer that does nothing.

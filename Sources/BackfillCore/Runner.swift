@@ -114,7 +114,7 @@ public struct Runner: Sendable {
             counters: run.counters, readThisInvocation: readNow, seconds: seconds,
             rowsPerSecond: seconds > 0 ? Double(readNow) / seconds : 0,
             failureRate: run.counters.read > 0 ? Double(run.counters.quarantined) / Double(run.counters.read) : 0,
-            chunks: chunks, balanced: run.counters.isBalanced)
+            chunks: chunks, balanced: run.counters.isBalanced, peakResidentBytes: peakResidentBytes())
     }
 
     static func errorMetadata(_ error: any Error) -> Logger.Metadata {

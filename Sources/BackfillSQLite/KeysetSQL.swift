@@ -1,0 +1,49 @@
+import BackfillCore
+
+/// Builds keyset-pagination SQL over a (possibly composite) key; values are always bound.
+struct KeysetSQL: Sendable {
+    let table: String
+    let columns: [String]
+    let key: [String]
+    let whereClause: String?
+
+    private var keyTuple: String {
+        key.count == 1 ? Identifier.quoted(key[0]) : "(" + key.map(Identifier.quoted).joined(separator: ", ") + ")"
+    }
+
+    private var placeholders: String {
+        key.count == 1 ? "?" : "(" + Array(repeating: "?", count: key.count).joined(separator: ", ") + ")"
+    }
+
+    /// Conditions for a range and cursor, with their arguments in order.
+    func conditions(range: KeyRange, after cursor: [Value]?) -> (sql: String, arguments: [Value]) {
+        var parts: [String] = []
+        var arguments: [Value] = []
+        if let whereClause { parts.append("(\(whereClause))") }
+        if let lower = range.lower {
+            parts.append("\(keyTuple) >= \(placeholders)")
+            arguments += lower
+        }
+        if let upper = range.upper {
+            parts.append("\(keyTuple) < \(placeholders)")
+            arguments += upper
+        }
+        if let cursor {
+            parts.append("\(keyTuple) > \(placeholders)")
+            arguments += cursor
+        }
+        return (parts.isEmpty ? "" : " WHERE " + parts.joined(separator: " AND "), arguments)
+    }
+
+    var orderBy: String { " ORDER BY " + key.map(Identifier.quoted).joined(separator: ", ") }
+
+    var selectList: String { columns.map(Identifier.quoted).joined(separator: ", ") }
+
+    var quotedTable: String { Identifier.quoted(table) }
+
+    /// `SELECT columns FROM table WHERE … ORDER BY key LIMIT ?`.
+    func page(range: KeyRange, after cursor: [Value]?, limit: Int) -> (sql: String, arguments: [Value]) {
+        let (conditions, arguments) = conditions(range: range, after: cursor)
+        return ("SELECT \(selectList) FROM \(quotedTable)\(conditions)\(orderBy) LIMIT ?", arguments + [.integer(Int64(limit))])
+    }
+}

@@ -1,0 +1,195 @@
+import BackfillCore
+import Foundation
+import GRDB
+
+/// The default state store: a SQLite database in WAL mode (`.backfill/state.db`).
+///
+/// WAL lets `backfill status` and `pause` from another process read and write while a run
+/// checkpoints. Every method is one transaction.
+public struct SQLiteStateStore: StateStore {
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens the state store, creating the file and its folder when `create` is `true`.
+    /// - Throws: `BackfillError` `.invalidInput` when it does not exist and `create` is `false`,
+    ///   `.stateStore` when it cannot be opened or migrated.
+    public init(path: String, create: Bool) throws {
+        self.path = path
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists && !create {
+            throw BackfillError(.invalidInput, "no state store here (no run has been started with it); pass --state PATH", location: path)
+        }
+        do {
+            if create {
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.label = "backfill.state"
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try StateSchema.migrator.migrate(pool)
+        } catch {
+            throw BackfillError(.stateStore, "cannot open the state store", location: path, underlying: error)
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    private func mapped(_ error: any Error) -> BackfillError {
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            return BackfillError(.stateStore, kind: .transient, "the state store is busy", location: path, underlying: error)
+        }
+        return BackfillError(.stateStore, "the state store failed: \((error as? DatabaseError)?.message ?? "\(type(of: error))")", location: path, underlying: error)
+    }
+
+    public func createRun(_ new: NewRun) async throws -> RunRecord {
+        let chunks = try new.chunks.map { ($0, try StateRows.json($0.range)) }
+        let estimated = new.chunks.reduce(0) { $0 + $1.estimatedRows }
+        return try await write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(
+                sql: """
+                    INSERT INTO runs (job, fingerprint, status, created_at, updated_at, chunks_total, estimated_rows, owner)
+                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?)
+                    """,
+                arguments: [new.job, new.specFingerprint, now, now, chunks.count, estimated, new.owner])
+            let runID = db.lastInsertedRowID
+            for (plan, range) in chunks {
+                try db.execute(
+                    sql: "INSERT INTO chunks (run_id, idx, range, estimated_rows, status) VALUES (?, ?, ?, ?, 'pending')",
+                    arguments: [runID, plan.index, range, plan.estimatedRows])
+            }
+            return StateRows.run(try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID])!)
+        }
+    }
+
+    public func latestResumableRun(job: String) async throws -> RunRecord? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM runs WHERE job = ? AND status IN ('planned', 'running', 'paused') ORDER BY id DESC LIMIT 1",
+                arguments: [job]
+            ).map(StateRows.run)
+        }
+    }
+
+    public func run(id: Int64) async throws -> RunRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(StateRows.run) }
+    }
+
+    public func runs(limit: Int) async throws -> [RunRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map(StateRows.run)
+        }
+    }
+
+    public func chunks(runID: Int64) async throws -> [ChunkRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM chunks WHERE run_id = ? ORDER BY idx", arguments: [runID]).map(StateRows.chunk)
+        }
+    }
+
+    public func takeOver(runID: Int64, owner: String) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE runs SET status = 'running', reason = NULL, owner = ?, updated_at = ? WHERE id = ?",
+                arguments: [owner, Date().timeIntervalSince1970, runID])
+            try db.execute(sql: "UPDATE chunks SET status = 'pending' WHERE run_id = ? AND status = 'running'", arguments: [runID])
+        }
+    }
+
+    public func claimChunk(runID: Int64) async throws -> ChunkRecord? {
+        try await write { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE chunks SET status = 'running'
+                    WHERE id = (SELECT id FROM chunks WHERE run_id = ? AND status = 'pending' ORDER BY idx LIMIT 1)
+                    RETURNING *
+                    """,
+                arguments: [runID]
+            ).map(StateRows.chunk)
+        }
+    }
+
+    public func releaseChunk(id: Int64) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE chunks SET status = 'pending' WHERE id = ? AND status = 'running'", arguments: [id])
+        }
+    }
+
+    public func checkpoint(_ checkpoint: Checkpoint) async throws {
+        let cursor = try checkpoint.cursor.map(StateRows.json)
+        let quarantine = try checkpoint.quarantine.map { item in
+            (item, try item.key.map(StateRows.json), try item.row.map(StateRows.json))
+        }
+        let delta = checkpoint.delta
+        let increments = StateSchema.counterColumns.map { "\($0) = \($0) + ?" }.joined(separator: ", ")
+        let values: [Int] = [
+            delta.read, delta.inserted, delta.updated, delta.unchanged, delta.skipped, delta.quarantined, delta.batches,
+            delta.retries,
+        ]
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE chunks SET cursor = ?, status = CASE WHEN ? THEN 'done' ELSE status END, \(increments) WHERE id = ?",
+                arguments: StatementArguments(
+                    [cursor, checkpoint.chunkDone] as [(any DatabaseValueConvertible)?] + values.map { $0 } + [checkpoint.chunkID]))
+            try db.execute(
+                sql: "UPDATE runs SET chunks_done = chunks_done + ?, active_seconds = active_seconds + ?, updated_at = ?, \(increments) WHERE id = ?",
+                arguments: StatementArguments(
+                    [checkpoint.chunkDone ? 1 : 0, checkpoint.activeSeconds, Date().timeIntervalSince1970] as [(any DatabaseValueConvertible)?]
+                        + values.map { $0 } + [checkpoint.runID]))
+            for (item, key, row) in quarantine {
+                try db.execute(
+                    sql: "INSERT INTO quarantine (run_id, chunk_idx, key, line, error_type, reason, row, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [item.runID, item.chunkIndex, key, item.line, item.errorType, item.reason, row, item.raw, item.at.timeIntervalSince1970])
+            }
+        }
+    }
+
+    public func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws {
+        try await write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(
+                sql: "UPDATE runs SET status = ?, reason = ?, updated_at = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ?",
+                arguments: [status.rawValue, reason, now, !status.isResumable, now, runID])
+        }
+    }
+
+    public func recordEvent(runID: Int64, kind: String, message: String) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO events (run_id, at, kind, message) VALUES (?, ?, ?, ?)",
+                arguments: [runID, Date().timeIntervalSince1970, kind, message])
+        }
+    }
+
+    public func events(runID: Int64) async throws -> [RunEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).map { row in
+                RunEvent(runID: row["run_id"], at: Date(timeIntervalSince1970: row["at"]), kind: row["kind"], message: row["message"])
+            }
+        }
+    }
+
+    public func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM quarantine WHERE run_id = ? ORDER BY id LIMIT ?", arguments: [runID, limit])
+                .map(StateRows.quarantine)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import BackfillCore
+import Foundation
+import GRDB
+
+/// Decoding of state-store rows into Core records; JSON columns hold cursors, ranges and keys.
+enum StateRows {
+    static let encoder = JSONEncoder()
+    static let decoder = JSONDecoder()
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
+        guard let text else { return nil }
+        return try decoder.decode(T.self, from: Data(text.utf8))
+    }
+
+    static func counters(_ row: Row) -> Counters {
+        var counters = Counters()
+        counters.read = row["read"]
+        counters.inserted = row["inserted"]
+        counters.updated = row["updated"]
+        counters.unchanged = row["unchanged"]
+        counters.skipped = row["skipped"]
+        counters.quarantined = row["quarantined"]
+        counters.batches = row["batches"]
+        counters.retries = row["retries"]
+        return counters
+    }
+
+    static func run(_ row: Row) -> RunRecord {
+        RunRecord(
+            id: row["id"], job: row["job"], specFingerprint: row["fingerprint"],
+            status: RunStatus(rawValue: row["status"]) ?? .failed, reason: row["reason"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]),
+            finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            activeSeconds: row["active_seconds"], counters: counters(row), chunksTotal: row["chunks_total"],
+            chunksDone: row["chunks_done"], estimatedRows: row["estimated_rows"], owner: row["owner"])
+    }
+
+    static func chunk(_ row: Row) throws -> ChunkRecord {
+        ChunkRecord(
+            id: row["id"], runID: row["run_id"], index: row["idx"],
+            range: try decode(KeyRange.self, row["range"]) ?? .all, estimatedRows: row["estimated_rows"],
+            status: ChunkStatus(rawValue: row["status"]) ?? .pending, cursor: try decode(BackfillCore.Cursor.self, row["cursor"]),
+            counters: counters(row))
+    }
+
+    static func quarantine(_ row: Row) throws -> QuarantineRecord {
+        QuarantineRecord(
+            runID: row["run_id"], chunkIndex: row["chunk_idx"], key: try decode([BackfillCore.Value].self, row["key"]),
+            line: row["line"], errorType: row["error_type"], reason: row["reason"],
+            row: try decode([BackfillCore.Value].self, row["row"]), raw: row["raw"],
+            at: Date(timeIntervalSince1970: row["at"]))
+    }
+}

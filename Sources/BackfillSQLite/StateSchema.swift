@@ -1,0 +1,65 @@
+import GRDB
+
+/// The state store's tables, created and upgraded by a GRDB migrator.
+enum StateSchema {
+    static let counterColumns = ["read", "inserted", "updated", "unchanged", "skipped", "quarantined", "batches", "retries"]
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            let counters = counterColumns.map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ",\n")
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    reason TEXT,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    finished_at REAL,
+                    active_seconds REAL NOT NULL DEFAULT 0,
+                    chunks_total INTEGER NOT NULL,
+                    chunks_done INTEGER NOT NULL DEFAULT 0,
+                    estimated_rows INTEGER NOT NULL,
+                    owner TEXT,
+                    \(counters)
+                );
+                CREATE INDEX runs_by_job ON runs (job, id);
+                CREATE TABLE chunks (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES runs (id),
+                    idx INTEGER NOT NULL,
+                    range TEXT NOT NULL,
+                    estimated_rows INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    cursor TEXT,
+                    \(counters),
+                    UNIQUE (run_id, idx)
+                );
+                CREATE TABLE quarantine (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES runs (id),
+                    chunk_idx INTEGER NOT NULL,
+                    key TEXT,
+                    line INTEGER,
+                    error_type TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    row TEXT,
+                    raw TEXT,
+                    at REAL NOT NULL
+                );
+                CREATE INDEX quarantine_by_run ON quarantine (run_id, id);
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES runs (id),
+                    at REAL NOT NULL,
+                    kind TEXT NOT NULL,
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX events_by_run ON events (run_id, id);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import BackfillCore
+import Foundation
+
+/// Changes a run's status in the state store; the running process sees it before its next batch.
+enum RunControl {
+    static func change(run id: Int64, statePath: String, to status: RunStatus, json: Bool) async throws {
+        let state = try JobWiring.openState(statePath, create: false)
+        guard let run = try await state.run(id: id) else {
+            throw BackfillError(.invalidInput, "no run \(id) in the state store", location: statePath)
+        }
+        guard run.status.isResumable else {
+            throw BackfillError(.runConflict, "run \(id) is \(run.status.rawValue); it cannot be changed any more")
+        }
+        var target = status
+        var reason: String? = nil
+        switch status {
+        case .paused:
+            reason = "paused by request"
+        case .cancelled:
+            reason = "cancelled by request"
+        default:
+            // Resume: a live process picks the run up again; otherwise `backfill run SPEC` continues it.
+            let live = run.owner.map(RunStarter.isAlive(owner:)) ?? false
+            target = live ? .running : .planned
+        }
+        try await state.setStatus(runID: id, target, reason: reason)
+        try await state.recordEvent(runID: id, kind: status == .running ? "resumed" : target.rawValue, message: reason ?? "resumed by request")
+        if json {
+            print(try Output.json(["run": "\(id)", "status": target.rawValue]))
+        } else if target == .planned {
+            print("run \(id) resumed; no process is executing it: `backfill run SPEC` continues it")
+        } else {
+            print("run \(id) \(status == .running ? "resumed" : target.rawValue)")
+        }
+    }
+}
+
+struct PauseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pause", abstract: "Pause a run before its next batch (it holds no transaction while paused).")
+    @Argument(help: "The run id.") var run: Int64
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes { try await RunControl.change(run: run, statePath: stateOptions.state, to: .paused, json: common.json) }
+    }
+}
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused run.")
+    @Argument(help: "The run id.") var run: Int64
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes { try await RunControl.change(run: run, statePath: stateOptions.state, to: .running, json: common.json) }
+    }
+}
+
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a run before its next batch; it cannot be resumed.")
+    @Argument(help: "The run id.") var run: Int64
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes { try await RunControl.change(run: run, statePath: stateOptions.state, to: .cancelled, json: common.json) }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import BackfillCore
+import Foundation
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a backfill: resumes the latest unfinished run of the spec, or starts a new one.")
+
+    @Argument(help: "The job spec (YAML).")
+    var spec: String
+
+    @Flag(help: "Read, transform and compare; report per chunk what would be written; write nothing.")
+    var dryRun = false
+
+    @Option(help: "Only the first N rows (a trial on a subset); the run stays resumable.")
+    var limit: Int?
+
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes {
+            let prepared = try await JobWiring.prepare(specPath: spec, checkKey: true)
+            var configuration = RunnerConfiguration(spec: prepared.spec)
+            configuration.limitRows = limit
+            configuration.dryRun = dryRun
+            let state: any StateStore = dryRun ? InMemoryStateStore() : try JobWiring.stateStore(for: prepared.spec, create: true)
+            let source = prepared.source
+            let workers = prepared.spec.workers
+            let (run, resumed) = try await RunStarter(state: state).startOrResume(spec: prepared.spec) {
+                try await source.plan(workers: workers)
+            }
+            let logger = LogBootstrap.logger()
+            if resumed && !common.json {
+                print("resuming run \(run.id) of \(run.job) (\(Output.number(run.counters.read)) rows already read)")
+            }
+            let observer = ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger)
+            let runner = Runner(
+                job: prepared.job, source: prepared.source, sink: prepared.sink, state: state,
+                configuration: configuration, logger: logger, observer: observer)
+            let summary = try await runner.execute(run: run)
+            print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
+            let code = ExitStatus.code(for: summary.status)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+/// The human-readable end-of-run summary.
+enum RunSummaryText {
+    static func render(_ summary: RunSummary) -> String {
+        var lines: [String] = []
+        let what = summary.dryRun ? "dry run of \(summary.job)" : "run \(summary.runID) of \(summary.job)"
+        let status = summary.dryRun ? "compared (nothing written)" : summary.status.rawValue
+        lines.append("\(what): \(status) in \(Output.seconds(summary.seconds))")
+        if let reason = summary.reason { lines.append("  \(reason)") }
+        if summary.dryRun {
+            lines.append("  per chunk, what a run would do:")
+            lines.append("  chunk  range                                   read  insert  update  unchanged  skip  quarantine")
+            for chunk in summary.chunks {
+                let c = chunk.counters
+                let range = Output.range(chunk.range)
+                lines.append(
+                    "  " + [
+                        pad("\(chunk.index)", 5), pad(range, 34, left: true), pad(Output.number(c.read), 10),
+                        pad(Output.number(c.inserted), 7), pad(Output.number(c.updated), 7),
+                        pad(Output.number(c.unchanged), 10), pad(Output.number(c.skipped), 5),
+                        pad(Output.number(c.quarantined), 11),
+                    ].joined(separator: " "))
+            }
+        }
+        lines.append(Output.counters(summary.counters))
+        lines.append(
+            "  throughput  \(Output.number(Int(summary.rowsPerSecond))) rows/s · failure rate "
+                + String(format: "%.2f%%", summary.failureRate * 100) + " · \(summary.chunks.count) chunks")
+        if summary.counters.quarantined > 0, !summary.dryRun {
+            lines.append("  quarantined rows: backfill quarantine \(summary.runID)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+        let count = text.count
+        guard count < width else { return text }
+        let spaces = String(repeating: " ", count: width - count)
+        return left ? text + spaces : spaces + text
+    }
+}

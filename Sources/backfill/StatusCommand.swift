@@ -1,0 +1,139 @@
+import ArgumentParser
+import BackfillCore
+import Foundation
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show runs: status, progress, counters, throughput.")
+
+    @Argument(help: "A run id; all recent runs when left out.")
+    var run: Int64?
+
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes {
+            let state = try JobWiring.openState(stateOptions.state, create: false)
+            let runs: [RunRecord]
+            if let run {
+                guard let record = try await state.run(id: run) else {
+                    throw BackfillError(.invalidInput, "no run \(run) in the state store", location: stateOptions.state)
+                }
+                runs = [record]
+            } else {
+                runs = try await state.runs(limit: 20)
+            }
+            if common.json {
+                print(try Output.json(runs))
+                return
+            }
+            if runs.isEmpty { print("no runs in \(stateOptions.state)") }
+            for record in runs { print(RunText.render(record)) }
+        }
+    }
+}
+
+/// One run as text, for `status` and `report`.
+enum RunText {
+    static func render(_ run: RunRecord) -> String {
+        let percent = run.estimatedRows > 0 ? min(100, Double(run.counters.read) * 100 / Double(run.estimatedRows)) : 100
+        let rate = run.activeSeconds > 0 ? Int(Double(run.counters.read) / run.activeSeconds) : 0
+        var lines = [
+            "run \(run.id)  \(run.job)  \(run.status.rawValue)" + (run.reason.map { " — \($0)" } ?? ""),
+            String(format: "  progress    %.0f%% ", percent)
+                + "(\(Output.number(run.counters.read)) of ~\(Output.number(run.estimatedRows)) rows; chunks \(run.chunksDone)/\(run.chunksTotal))",
+            "  throughput  \(Output.number(rate)) rows/s over \(Output.seconds(run.activeSeconds)) of work",
+            "  started     \(run.createdAt.formatted(.iso8601))" + (run.finishedAt.map { " · finished \($0.formatted(.iso8601))" } ?? ""),
+        ]
+        lines.append(Output.counters(run.counters))
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct QuarantineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quarantine", abstract: "List a run's quarantined rows with their reasons.")
+
+    @Argument(help: "The run id.")
+    var run: Int64
+
+    @Option(help: "At most this many rows.")
+    var limit = 100
+
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes {
+            let state = try JobWiring.openState(stateOptions.state, create: false)
+            guard try await state.run(id: run) != nil else {
+                throw BackfillError(.invalidInput, "no run \(run) in the state store", location: stateOptions.state)
+            }
+            let rows = try await state.quarantine(runID: run, limit: limit)
+            if common.json {
+                print(try Output.json(rows))
+                return
+            }
+            if rows.isEmpty { print("run \(run) has no quarantined rows") }
+            for row in rows {
+                let line = row.line.map { "line \($0)" } ?? "key \(Output.key(row.key))"
+                print("\(line)  [\(row.errorType)]  \(row.reason)")
+            }
+        }
+    }
+}
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "A run's full report: counters, chunks, events, quarantine.")
+
+    @Argument(help: "The run id.")
+    var run: Int64
+
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var common: CommonOptions
+
+    struct Report: Encodable {
+        var run: RunRecord
+        var balanced: Bool
+        var rowsPerSecond: Double
+        var failureRate: Double
+        var chunks: [ChunkRecord]
+        var events: [RunEvent]
+        var quarantineSample: [QuarantineRecord]
+    }
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes {
+            let state = try JobWiring.openState(stateOptions.state, create: false)
+            guard let record = try await state.run(id: run) else {
+                throw BackfillError(.invalidInput, "no run \(run) in the state store", location: stateOptions.state)
+            }
+            let report = Report(
+                run: record, balanced: record.counters.isBalanced,
+                rowsPerSecond: record.activeSeconds > 0 ? Double(record.counters.read) / record.activeSeconds : 0,
+                failureRate: record.counters.read > 0 ? Double(record.counters.quarantined) / Double(record.counters.read) : 0,
+                chunks: try await state.chunks(runID: run), events: try await state.events(runID: run),
+                quarantineSample: try await state.quarantine(runID: run, limit: 20))
+            if common.json {
+                print(try Output.json(report))
+                return
+            }
+            print(RunText.render(record))
+            print(String(format: "  failure rate %.2f%% · batches %@ · retries %@", report.failureRate * 100,
+                         Output.number(record.counters.batches), Output.number(record.counters.retries)))
+            print("  chunks:")
+            for chunk in report.chunks {
+                print("    \(chunk.index)  \(chunk.status.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(Output.range(chunk.range))  read \(Output.number(chunk.counters.read))  cursor \(Output.key(chunk.cursor?.key))")
+            }
+            print("  events:")
+            for event in report.events {
+                print("    \(event.at.formatted(.iso8601))  \(event.kind)  \(event.message)")
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// The bad-input corpus: every case exits 2 with a message that names the problem, and leaves the
+/// target and the state store untouched.
+@Suite(.timeLimit(.minutes(3)))
+struct BadInputTests {
+    struct Case: CustomStringConvertible, Sendable {
+        var name: String
+        var spec: String
+        var expected: [String]
+        var prepare: @Sendable (String) throws -> Void = { _ in }
+        var description: String { name }
+    }
+
+    static let good = Fixtures.spec(kind: .integer)
+
+    static let cases: [Case] = [
+        Case(name: "malformed YAML", spec: "name: [unclosed\nkey: id\n", expected: ["job.yaml:", "malformed YAML"]),
+        Case(name: "empty spec", spec: "", expected: ["the spec is empty"]),
+        Case(name: "unknown top-level key", spec: good + "batchsize: 10\n", expected: ["job.yaml:10", "unknown key 'batchsize'"]),
+        Case(
+            name: "unknown nested key with a suggestion",
+            spec: good.replacingOccurrences(of: "table: items }\ntarget", with: "tabel: items }\ntarget"),
+            expected: ["job.yaml:2", "unknown key 'tabel'", "did you mean 'table'"]),
+        Case(name: "wrong type", spec: good.replacingOccurrences(of: "workers: 2", with: "workers: many"), expected: ["job.yaml:8", "workers: expected a whole number"]),
+        Case(name: "missing required key", spec: good.replacingOccurrences(of: "key: [id]\n", with: ""), expected: ["missing required key 'key'"]),
+        Case(name: "invalid mode", spec: good.replacingOccurrences(of: "mode: upsert", with: "mode: merge"), expected: ["job.yaml:5", "unknown mode 'merge'"]),
+        Case(name: "batch min above max", spec: good.replacingOccurrences(of: "batch: { size: 500 }", with: "batch: { min: 900, max: 100 }"), expected: ["min (900) is larger than max (100)"]),
+        Case(name: "unknown column", spec: good + "columns: [id, name, nope]\n", expected: ["job.yaml:10", "column 'nope' is not in source table 'items'"]),
+        Case(name: "missing source file", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: nowhere.db"), expected: ["job.yaml:2", "nowhere.db", "cannot open SQLite database"]),
+        Case(name: "missing target table", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: missing }"), expected: ["no table 'missing'"]),
+        Case(name: "hostile table name", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"items; DROP TABLE items\" }"), expected: ["job.yaml:3", "invalid table name"]),
+        Case(name: "hostile column name", spec: good + "columns: [id, 'name\" FROM items; --']\n", expected: ["invalid column name"]),
+        Case(name: "unset environment variable", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: ${BACKFILL_TEST_UNSET_SECRET}"), expected: ["environment variable 'BACKFILL_TEST_UNSET_SECRET' is not set"]),
+        Case(name: "not yet supported contract key", spec: good + "window: { hours: \"01:00-05:00\" }\n", expected: ["'window' is not supported"]),
+        Case(
+            name: "NULL keys in the source", spec: good,
+            expected: ["1 source rows have a NULL key"],
+            prepare: { dir in
+                try Fixtures.execute(path: dir + "/source.db", "CREATE TABLE loose (id INTEGER, name TEXT NOT NULL, amount INTEGER, price REAL, note TEXT, updated_at TEXT NOT NULL); INSERT INTO loose SELECT * FROM items; INSERT INTO loose VALUES (NULL, 'x', 1, 1.0, NULL, 'z'); DROP TABLE items; ALTER TABLE loose RENAME TO items;")
+            }),
+        Case(
+            name: "duplicate keys in the source", spec: good,
+            expected: ["is not unique in the source"],
+            prepare: { dir in
+                try Fixtures.execute(path: dir + "/source.db", "CREATE TABLE loose (id INTEGER, name TEXT NOT NULL, amount INTEGER, price REAL, note TEXT, updated_at TEXT NOT NULL); INSERT INTO loose SELECT * FROM items; INSERT INTO loose SELECT * FROM items WHERE id < 3; DROP TABLE items; ALTER TABLE loose RENAME TO items;")
+            }),
+        Case(
+            name: "target without a unique key for upsert", spec: good,
+            expected: ["has no primary key or unique index on (id)"],
+            prepare: { dir in
+                try Fixtures.execute(path: dir + "/target.db", "CREATE TABLE loose (id INTEGER, name TEXT NOT NULL, amount INTEGER, price REAL, note TEXT, updated_at TEXT NOT NULL); INSERT INTO loose SELECT * FROM items; DROP TABLE items; ALTER TABLE loose RENAME TO items;")
+            }),
+        Case(
+            name: "several problems reported at once",
+            spec: good.replacingOccurrences(of: "workers: 2", with: "workers: 0\nretries: 3").replacingOccurrences(of: "mode: upsert", with: "mode: sideways"),
+            expected: ["3 problems found", "unknown mode 'sideways'", "must be between 1 and 64", "unknown key 'retries'"]),
+    ]
+
+    @Test("bad input exits 2 with a message naming the problem and writes nothing", arguments: cases)
+    func badInputIsRejected(_ testCase: Case) throws {
+        let dir = try Fixtures.temporaryDirectory("bad-input")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 200)
+        try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        try testCase.prepare(dir)
+        try testCase.spec.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/target.db"))
+        for command in ["validate", "run"] {
+            let result = try Binary.run([command, "job.yaml"], in: dir)
+            #expect(result.status == 2, "\(command): exit \(result.status)\n\(result.stderr)")
+            for phrase in testCase.expected {
+                #expect(result.stderr.contains(phrase), "\(command): missing '\(phrase)' in:\n\(result.stderr)")
+            }
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/target.db")) == before)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.backfill/state.db"))
+    }
+
+    @Test("commands without a state store exit 2 naming the path")
+    func missingStateStore() throws {
+        let dir = try Fixtures.temporaryDirectory("bad-input")
+        for arguments in [["status"], ["pause", "1"], ["report", "1"]] {
+            let result = try Binary.run(arguments, in: dir)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains(".backfill/state.db"))
+            #expect(result.stderr.contains("no state store here"))
+        }
+    }
+
+    @Test("invalid arguments exit 2")
+    func invalidArguments() throws {
+        let dir = try Fixtures.temporaryDirectory("bad-input")
+        #expect(try Binary.run(["run", "job.yaml", "--limit", "0"], in: dir).status == 2)
+        #expect(try Binary.run(["frobnicate"], in: dir).status == 2)
+        #expect(try Binary.run(["run"], in: dir).status == 2)
+    }
+}

@@ -1,0 +1,119 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// The real binary on real SQLite files: crash and resume, pause/resume/cancel, dry run, limit.
+@Suite(.timeLimit(.minutes(3)))
+struct RunLifecycleTests {
+    /// A folder with a source, a damaged target (with a write counter) and a spec.
+    static func workspace(kind: KeyKind, rows: Int, extra: String = "") throws -> (dir: String, damaged: Int) {
+        let dir = try Fixtures.temporaryDirectory("cli-\(kind)")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: kind, rows: rows)
+        let damaged = try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        try Fixtures.installWriteCounter(path: dir + "/target.db")
+        try Fixtures.spec(kind: kind, extra: extra).write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        return (dir, damaged)
+    }
+
+    static func rowsRead(_ dir: String) -> Int {
+        (try? Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT coalesce(max(read), 0) FROM runs")) ?? 0
+    }
+
+    static func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    static func dump(_ dir: String, _ file: String, _ kind: KeyKind) throws -> [String] {
+        try Fixtures.dump(path: dir + "/" + file, orderBy: kind.keyColumns.joined(separator: ", "))
+    }
+
+    @Test("kill -9 mid-run, rerun: target equals source and no row is written twice", arguments: KeyKind.allCases)
+    func killAndResume(kind: KeyKind) async throws {
+        let (dir, damaged) = try Self.workspace(kind: kind, rows: 30_000, extra: "limits: { rows-per-second: 15000 }")
+        let (process, _, _) = try Binary.start(["run", "job.yaml"], in: dir)
+        try await Self.waitUntil { Self.rowsRead(dir) >= 6000 }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        let readBeforeCrash = Self.rowsRead(dir)
+        #expect(readBeforeCrash < 30_000)
+
+        let rerun = try Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stdout.contains("\"status\" : \"completed\""))
+        #expect(rerun.stdout.contains("\"balanced\" : true"))
+        #expect(try Self.dump(dir, "target.db", kind) == Self.dump(dir, "source.db", kind))
+        // Rows of the batch in flight at the crash were committed but not checkpointed; the rerun
+        // finds them equal and does not write them again, so every damaged row is written exactly once.
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT n FROM write_count") == damaged)
+    }
+
+    @Test("pause stops progress before the next batch, resume continues, the run completes")
+    func pauseAndResume() async throws {
+        let (dir, _) = try Self.workspace(kind: .integer, rows: 12_000, extra: "limits: { rows-per-second: 4000 }")
+        let (process, _, _) = try Binary.start(["run", "job.yaml"], in: dir)
+        try await Self.waitUntil { Self.rowsRead(dir) > 0 }
+        let pause = try Binary.run(["pause", "1"], in: dir)
+        #expect(pause.status == 0, "\(pause.stderr)")
+        try await Task.sleep(for: .milliseconds(600))
+        let first = Self.rowsRead(dir)
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(Self.rowsRead(dir) == first, "rows were read while paused")
+        let status = try Binary.run(["status", "1", "--json"], in: dir)
+        #expect(status.stdout.contains("\"status\" : \"paused\""))
+        #expect(try Binary.run(["resume", "1"], in: dir).status == 0)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try Self.dump(dir, "target.db", .integer) == Self.dump(dir, "source.db", .integer))
+        let report = try Binary.run(["report", "1"], in: dir)
+        #expect(report.stdout.contains("paused"))
+        #expect(report.stdout.contains("resumed"))
+    }
+
+    @Test("cancel stops the run before its next batch with exit 4")
+    func cancel() async throws {
+        let (dir, _) = try Self.workspace(kind: .integer, rows: 12_000, extra: "limits: { rows-per-second: 4000 }")
+        let (process, _, _) = try Binary.start(["run", "job.yaml"], in: dir)
+        try await Self.waitUntil { Self.rowsRead(dir) > 0 }
+        #expect(try Binary.run(["cancel", "1"], in: dir).status == 0)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 4)
+        #expect(Self.rowsRead(dir) < 12_000)
+        let status = try Binary.run(["status", "1", "--json"], in: dir)
+        #expect(status.stdout.contains("\"status\" : \"cancelled\""))
+        #expect(try Binary.run(["resume", "1"], in: dir).status == 2)
+    }
+
+    @Test("dry run reports per chunk what would change and writes nothing, not even state")
+    func dryRunWritesNothing() throws {
+        let (dir, damaged) = try Self.workspace(kind: .composite, rows: 5000)
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/target.db"))
+        let result = try Binary.run(["run", "job.yaml", "--dry-run", "--json"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/target.db")) == before)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.backfill/state.db"))
+        #expect(result.stdout.contains("\"dryRun\" : true"))
+        let text = try Binary.run(["run", "job.yaml", "--dry-run"], in: dir)
+        #expect(text.stdout.contains("per chunk, what a run would do"))
+        let real = try Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(real.status == 0)
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT n FROM write_count") == damaged)
+    }
+
+    @Test("--limit N processes the first N rows; the next run continues the same run")
+    func limitThenContinue() throws {
+        let (dir, _) = try Self.workspace(kind: .text, rows: 5000)
+        let trial = try Binary.run(["run", "job.yaml", "--limit", "700", "--json"], in: dir)
+        #expect(trial.status == 0, "\(trial.stderr)")
+        #expect(trial.stdout.contains("\"read\" : 700"))
+        let rest = try Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(rest.status == 0)
+        #expect(rest.stdout.contains("\"runID\" : 1"))
+        #expect(rest.stdout.contains("\"read\" : 5000"))
+        #expect(try Self.dump(dir, "target.db", .text) == Self.dump(dir, "source.db", .text))
+    }
+}

@@ -1,0 +1,88 @@
+import BackfillCore
+import Testing
+
+@Suite struct SpecLoaderTests {
+    func parse(_ yaml: String, environment: [String: String] = [:]) throws -> LoadedSpec {
+        try SpecLoader.parse(yaml: yaml, file: "job.yaml", baseDirectory: "/work", environment: environment)
+    }
+
+    func problems(_ yaml: String) -> [SpecProblem] {
+        do {
+            _ = try parse(yaml)
+            return []
+        } catch let error as SpecProblems {
+            return error.problems
+        } catch {
+            return []
+        }
+    }
+
+    @Test func parsesEveryContractKey() throws {
+        let loaded = try parse("""
+            name: orders-after-outage
+            source: { sqlite: data/primary.db, table: orders }
+            target: { sqlite: data/replica.db, table: orders }
+            key: [tenant_id, id]
+            columns: [tenant_id, id, status, updated_at]
+            mode: insert-missing
+            conflict: { newer-wins: updated_at }
+            range: { where: "updated_at >= '2026-11-01'", from: [1, 100], to: [1, "z"] }
+            batch: { size: 1000, target-duration: 200ms, min: 100, max: 20000 }
+            workers: 3
+            limits: { rows-per-second: 5000, max-error-rate: 0.05, retries: 4 }
+            state: other/state.db
+            """)
+        let spec = loaded.spec
+        #expect(spec.key == ["tenant_id", "id"])
+        #expect(spec.mode == .insertMissing)
+        #expect(spec.newerWins == "updated_at")
+        #expect(spec.range.from == [.integer(1), .integer(100)])
+        #expect(spec.range.to == [.integer(1), .text("z")])
+        #expect(spec.batch.targetDuration == 0.2)
+        #expect(spec.workers == 3)
+        #expect(spec.limits.rowsPerSecond == 5000)
+        #expect(spec.limits.retries == 4)
+        #expect(spec.statePath == "/work/other/state.db")
+        #expect(spec.resolve(path: "data/primary.db") == "/work/data/primary.db")
+        #expect(loaded.lines["mode"] == 6)
+    }
+
+    @Test func reportsEveryProblemWithItsLine() {
+        let found = problems("""
+            name: x
+            source: { sqlite: a.db, tabel: t }
+            target: { sqlite: b.db, table: t }
+            key: id
+            workers: lots
+            mode: merge
+            extra: 1
+            """)
+        #expect(found.map(\.line) == [2, 2, 5, 6, 7])
+        #expect(found.contains { $0.message.contains("did you mean 'table'") })
+        #expect(found.contains { $0.field == "workers" && $0.message == "expected a whole number" })
+        #expect(found.contains { $0.description.hasPrefix("job.yaml:7:1: extra: unknown key 'extra'") })
+    }
+
+    @Test func interpolatesEnvironmentVariables() throws {
+        let yaml = "name: x\nsource: { sqlite: \"${DIR}/a.db\", table: t }\ntarget: { sqlite: b.db, table: t }\nkey: id\n"
+        let loaded = try parse(yaml, environment: ["DIR": "/data"])
+        #expect(loaded.spec.source.location == "/data/a.db")
+        #expect(throws: SpecProblems.self) { try parse(yaml) }
+    }
+
+    @Test(arguments: ["orders; drop table x", "1abc", "a\"b", "", "schema.table"])
+    func rejectsHostileTableNames(name: String) {
+        #expect(!Identifier.isValid(name))
+    }
+
+    @Test func quotesIdentifiers() {
+        #expect(Identifier.quoted("orders") == "\"orders\"")
+        #expect(Identifier.quoted("public.orders") == "\"public\".\"orders\"")
+        #expect(Identifier.isValid("public.orders", allowSchema: true))
+    }
+
+    @Test func redactsSecrets() {
+        #expect(Redaction.redact("postgres://app:hunter2@db:5432/x") == "postgres://app:***@db:5432/x")
+        #expect(Redaction.redact("host=db password=hunter2 user=x") == "host=db password=*** user=x")
+    }
+}

@@ -1,0 +1,58 @@
+import BackfillCore
+import BackfillSQLite
+import BackfillTesting
+import Foundation
+import Logging
+
+/// A SQLite → SQLite job over fixture files, run through the real runner and state store.
+struct JobHarness {
+    let directory: String
+    let kind: KeyKind
+    var sourcePath: String { directory + "/source.db" }
+    var targetPath: String { directory + "/target.db" }
+    var statePath: String { directory + "/.backfill/state.db" }
+
+    /// Creates a source with `rows` rows and a damaged target copy.
+    init(kind: KeyKind, rows: Int) throws {
+        self.kind = kind
+        directory = try Fixtures.temporaryDirectory("sqlite-\(kind)")
+        try Fixtures.makeSource(path: directory + "/source.db", kind: kind, rows: rows)
+        try Fixtures.makeDamagedCopy(of: directory + "/source.db", at: directory + "/target.db")
+    }
+
+    var orderBy: String { kind.keyColumns.joined(separator: ", ") }
+
+    func loadSpec(extra: String = "") throws -> LoadedSpec {
+        let path = directory + "/job.yaml"
+        try Fixtures.spec(kind: kind, extra: extra).write(toFile: path, atomically: true, encoding: .utf8)
+        return try SpecLoader.load(path: path)
+    }
+
+    /// Runs the job (or resumes it) and returns the summary.
+    func run(
+        extra: String = "", dryRun: Bool = false, limit: Int? = nil, state: (any StateStore)? = nil,
+        sink wrap: (any Sink) -> any Sink = { $0 }
+    ) async throws -> RunSummary {
+        let loaded = try loadSpec(extra: extra)
+        let spec = loaded.spec
+        let source = try SQLiteSource(path: sourcePath, table: "items", key: spec.key, range: spec.range)
+        let sink = try SQLiteSink(path: targetPath, table: "items")
+        let job = try SpecChecker.resolve(loaded, source: try await source.describe(), target: try await sink.describe())
+        let configured = source.selecting(job.columns)
+        try await configured.checkKey()
+        let store = try state ?? SQLiteStateStore(path: statePath, create: true)
+        var configuration = RunnerConfiguration(spec: spec)
+        configuration.dryRun = dryRun
+        configuration.limitRows = limit
+        let (run, _) = try await RunStarter(state: store).startOrResume(spec: spec) {
+            try await configured.plan(workers: spec.workers)
+        }
+        let runner = Runner(
+            job: job, source: configured, sink: wrap(sink.configured(for: job)), state: store, configuration: configuration,
+            logger: Logger(label: "test"))
+        return try await runner.execute(run: run)
+    }
+
+    func sourceRows() throws -> [String] { try Fixtures.dump(path: sourcePath, orderBy: orderBy) }
+    func targetRows() throws -> [String] { try Fixtures.dump(path: targetPath, orderBy: orderBy) }
+}
