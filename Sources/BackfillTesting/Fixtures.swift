@@ -100,9 +100,13 @@ public enum Fixtures {
         try queue.write { db in try db.execute(sql: sql) }
     }
 
-    /// A single integer from a query.
+    /// A single integer from a query (read-only; waits for a busy database).
     public static func integer(path: String, _ sql: String) throws -> Int {
-        let queue = try DatabaseQueue(path: path)
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }
         return try queue.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
     }

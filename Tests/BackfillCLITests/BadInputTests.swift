@@ -19,7 +19,7 @@ struct BadInputTests {
     static let cases: [Case] = [
         Case(name: "malformed YAML", spec: "name: [unclosed\nkey: id\n", expected: ["job.yaml:", "malformed YAML"]),
         Case(name: "empty spec", spec: "", expected: ["the spec is empty"]),
-        Case(name: "unknown top-level key", spec: good + "batchsize: 10\n", expected: ["job.yaml:10", "unknown key 'batchsize'"]),
+        Case(name: "unknown top-level key", spec: good + "batchsize: 10\n", expected: ["job.yaml:9", "unknown key 'batchsize'"]),
         Case(
             name: "unknown nested key with a suggestion",
             spec: good.replacingOccurrences(of: "table: items }\ntarget", with: "tabel: items }\ntarget"),
@@ -28,12 +28,12 @@ struct BadInputTests {
         Case(name: "missing required key", spec: good.replacingOccurrences(of: "key: [id]\n", with: ""), expected: ["missing required key 'key'"]),
         Case(name: "invalid mode", spec: good.replacingOccurrences(of: "mode: upsert", with: "mode: merge"), expected: ["job.yaml:5", "unknown mode 'merge'"]),
         Case(name: "batch min above max", spec: good.replacingOccurrences(of: "batch: { size: 500 }", with: "batch: { min: 900, max: 100 }"), expected: ["min (900) is larger than max (100)"]),
-        Case(name: "unknown column", spec: good + "columns: [id, name, nope]\n", expected: ["job.yaml:10", "column 'nope' is not in source table 'items'"]),
+        Case(name: "unknown column", spec: good + "columns: [id, name, nope]\n", expected: ["job.yaml:9", "column 'nope' is not in source table 'items'"]),
         Case(name: "missing source file", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: nowhere.db"), expected: ["job.yaml:2", "nowhere.db", "cannot open SQLite database"]),
         Case(name: "missing target table", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: missing }"), expected: ["no table 'missing'"]),
         Case(name: "hostile table name", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"items; DROP TABLE items\" }"), expected: ["job.yaml:3", "invalid table name"]),
         Case(name: "hostile column name", spec: good + "columns: [id, 'name\" FROM items; --']\n", expected: ["invalid column name"]),
-        Case(name: "unset environment variable", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: ${BACKFILL_TEST_UNSET_SECRET}"), expected: ["environment variable 'BACKFILL_TEST_UNSET_SECRET' is not set"]),
+        Case(name: "unset environment variable", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: \"${BACKFILL_TEST_UNSET_SECRET}\""), expected: ["environment variable 'BACKFILL_TEST_UNSET_SECRET' is not set"]),
         Case(name: "not yet supported contract key", spec: good + "window: { hours: \"01:00-05:00\" }\n", expected: ["'window' is not supported"]),
         Case(
             name: "NULL keys in the source", spec: good,
@@ -60,7 +60,7 @@ struct BadInputTests {
     ]
 
     @Test("bad input exits 2 with a message naming the problem and writes nothing", arguments: cases)
-    func badInputIsRejected(_ testCase: Case) throws {
+    func badInputIsRejected(_ testCase: Case) async throws {
         let dir = try Fixtures.temporaryDirectory("bad-input")
         try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 200)
         try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
@@ -68,7 +68,7 @@ struct BadInputTests {
         try testCase.spec.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
         let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/target.db"))
         for command in ["validate", "run"] {
-            let result = try Binary.run([command, "job.yaml"], in: dir)
+            let result = try await Binary.run([command, "job.yaml"], in: dir)
             #expect(result.status == 2, "\(command): exit \(result.status)\n\(result.stderr)")
             for phrase in testCase.expected {
                 #expect(result.stderr.contains(phrase), "\(command): missing '\(phrase)' in:\n\(result.stderr)")
@@ -79,10 +79,10 @@ struct BadInputTests {
     }
 
     @Test("commands without a state store exit 2 naming the path")
-    func missingStateStore() throws {
+    func missingStateStore() async throws {
         let dir = try Fixtures.temporaryDirectory("bad-input")
         for arguments in [["status"], ["pause", "1"], ["report", "1"]] {
-            let result = try Binary.run(arguments, in: dir)
+            let result = try await Binary.run(arguments, in: dir)
             #expect(result.status == 2)
             #expect(result.stderr.contains(".backfill/state.db"))
             #expect(result.stderr.contains("no state store here"))
@@ -90,10 +90,10 @@ struct BadInputTests {
     }
 
     @Test("invalid arguments exit 2")
-    func invalidArguments() throws {
+    func invalidArguments() async throws {
         let dir = try Fixtures.temporaryDirectory("bad-input")
-        #expect(try Binary.run(["run", "job.yaml", "--limit", "0"], in: dir).status == 2)
-        #expect(try Binary.run(["frobnicate"], in: dir).status == 2)
-        #expect(try Binary.run(["run"], in: dir).status == 2)
+        #expect(try await Binary.run(["run", "job.yaml", "--limit", "0"], in: dir).status == 2)
+        #expect(try await Binary.run(["frobnicate"], in: dir).status == 2)
+        #expect(try await Binary.run(["run"], in: dir).status == 2)
     }
 }

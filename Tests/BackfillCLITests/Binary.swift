@@ -2,7 +2,7 @@ import Foundation
 
 /// The real `backfill` executable, run as a child process.
 struct Binary {
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
@@ -19,8 +19,29 @@ struct Binary {
         return ".build/debug/backfill"
     }
 
-    /// Starts `backfill ARGS` in `directory` without waiting.
-    static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+    /// Starts `backfill ARGS` in `directory` without waiting; its output is discarded.
+    static func launch(_ arguments: [String], in directory: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Waits for a launched process off the cooperative thread pool.
+    static func wait(_ process: Process) async {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+    }
+
+    private static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -33,8 +54,19 @@ struct Binary {
         return (process, out, err)
     }
 
-    /// Runs `backfill ARGS` in `directory` to completion.
-    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Result {
+    /// Runs `backfill ARGS` in `directory` to completion, blocking a Dispatch thread rather than
+    /// one of Swift concurrency's few cooperative threads.
+    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result<Binary.Result, any Error> {
+                    try runBlocking(arguments, in: directory, environment: environment)
+                })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String]) throws -> Result {
         let (process, out, err) = try start(arguments, in: directory, environment: environment)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
