@@ -42,17 +42,11 @@ struct ChunkWorker: Sendable {
                 if wait > .zero { try await Task.sleep(for: wait) }
             }
             let started = ContinuousClock.now
-            let range = chunk.range
-            let after = cursor
-            let batch = try await retry.run({ try await context.source.read(chunk: range, after: after, limit: wanted) })
-            if batch.recordCount < wanted { await context.budget.giveBack(wanted - batch.recordCount) }
-            let shaped = shape(batch, shaper: shaper, duplicates: &duplicates, chunk: chunk)
-            let written = try await writeSplitting(shaped.rows, logger: logger)
-            let quarantine = shaped.quarantine + written.quarantined.map { row, reason in
-                quarantineRecord(chunk: chunk, key: context.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
-            }
-            let delta = Counters(
-                read: batch.recordCount, outcome: written.outcome, quarantined: quarantine.count, retries: written.retries)
+            let batch = try await processBatch(
+                chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, logger: logger)
+            if batch.delta.read < wanted { await context.budget.giveBack(wanted - batch.delta.read) }
+            let delta = batch.delta
+            let quarantine = batch.quarantine
             let elapsed = started.duration(to: .now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let checkpoint = Checkpoint(
@@ -69,6 +63,43 @@ struct ChunkWorker: Sendable {
             }
             if batch.isLast { return nil }
         }
+    }
+
+    private struct BatchResult {
+        var delta: Counters
+        var quarantine: [QuarantineRecord]
+        var cursor: Cursor?
+        var isLast: Bool
+    }
+
+    /// One batch: through the same-engine transfer when there is one, otherwise read, shape and
+    /// write row by row. A transfer that hits a data error is redone on the row path, which
+    /// isolates and quarantines the offending rows.
+    private func processBatch(
+        chunk: ChunkRecord, after cursor: Cursor?, limit: Int, shaper: RowShaper, duplicates: inout DuplicateKeyFilter?,
+        logger: Logger
+    ) async throws -> BatchResult {
+        if let transfer = context.transfer {
+            do {
+                let range = chunk.range
+                let moved = try await retry.run({ try await transfer.transfer(chunk: range, after: cursor, limit: limit) })
+                return BatchResult(
+                    delta: Counters(read: moved.read, outcome: moved.outcome, quarantined: 0), quarantine: [],
+                    cursor: moved.cursor, isLast: moved.isLast)
+            } catch let error as BackfillError where error.kind == .data {
+                logger.warning("batch refused by the target; retrying row by row", metadata: Runner.errorMetadata(error))
+            }
+        }
+        let range = chunk.range
+        let batch = try await retry.run({ try await context.source.read(chunk: range, after: cursor, limit: limit) })
+        let shaped = shape(batch, shaper: shaper, duplicates: &duplicates, chunk: chunk)
+        let written = try await writeSplitting(shaped.rows, logger: logger)
+        let quarantine = shaped.quarantine + written.quarantined.map { row, reason in
+            quarantineRecord(chunk: chunk, key: context.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
+        }
+        let delta = Counters(
+            read: batch.recordCount, outcome: written.outcome, quarantined: quarantine.count, retries: written.retries)
+        return BatchResult(delta: delta, quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
     }
 
     /// Blocks while the run is paused; returns `.cancelled` when it was cancelled.

@@ -13,11 +13,15 @@ public struct Runner: Sendable {
     let configuration: RunnerConfiguration
     let logger: Logger
     let observer: any RunObserver
+    let transfer: (any BatchTransfer)?
 
+    /// - Parameter transfer: a same-engine fast path used instead of read + write (not for dry runs).
     public init(
         job: ResolvedJob, source: any Source, sink: any Sink, state: any StateStore,
-        configuration: RunnerConfiguration, logger: Logger, observer: any RunObserver = SilentObserver()
+        configuration: RunnerConfiguration, logger: Logger, observer: any RunObserver = SilentObserver(),
+        transfer: (any BatchTransfer)? = nil
     ) {
+        self.transfer = configuration.dryRun ? nil : transfer
         self.job = job
         self.source = source
         self.sink = sink
@@ -46,7 +50,7 @@ public struct Runner: Sendable {
         logger.info("run started", metadata: [LogKey.status: .string(run.status.rawValue), LogKey.read: .stringConvertible(before)])
         let context = WorkerContext(
             runID: run.id, job: job, source: source, sink: sink, state: state, configuration: configuration,
-            logger: logger, observer: observer,
+            logger: logger, observer: observer, transfer: transfer,
             budget: RowBudget(limit: configuration.limitRows),
             limiter: configuration.rowsPerSecond.map {
                 RateLimiter(rowsPerSecond: $0, burst: max($0 / 10, Double(configuration.batchSize)))
@@ -138,6 +142,7 @@ struct WorkerContext: Sendable {
     let configuration: RunnerConfiguration
     let logger: Logger
     let observer: any RunObserver
+    let transfer: (any BatchTransfer)?
     let budget: RowBudget
     let limiter: RateLimiter?
 }

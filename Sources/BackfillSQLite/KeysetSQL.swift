@@ -6,6 +6,8 @@ struct KeysetSQL: Sendable {
     let columns: [String]
     let key: [String]
     let whereClause: String?
+    /// The attached database the table lives in, if not `main`.
+    var schema: String? = nil
 
     private var keyTuple: String {
         key.count == 1 ? Identifier.quoted(key[0]) : "(" + key.map(Identifier.quoted).joined(separator: ", ") + ")"
@@ -39,7 +41,7 @@ struct KeysetSQL: Sendable {
 
     var selectList: String { columns.map(Identifier.quoted).joined(separator: ", ") }
 
-    var quotedTable: String { Identifier.quoted(table) }
+    var quotedTable: String { (schema.map { Identifier.quoted($0) + "." } ?? "") + Identifier.quoted(table) }
 
     /// `SELECT columns FROM table WHERE … ORDER BY key LIMIT ?`.
     func page(range: KeyRange, after cursor: [Value]?, limit: Int) -> (sql: String, arguments: [Value]) {

@@ -9,6 +9,8 @@ struct PreparedJob {
     var job: ResolvedJob
     var source: any Source
     var sink: any Sink
+    /// The same-engine fast path, when source and target are both SQLite.
+    var transfer: (any BatchTransfer)?
 
     var spec: JobSpec { loaded.spec }
 }
@@ -46,7 +48,8 @@ enum JobWiring {
         let job = try SpecChecker.resolve(loaded, source: sourceTable, target: targetTable)
         let configured = try openSource(spec, columns: job.columns)
         if checkKey { try await configured.checkKey() }
-        return PreparedJob(loaded: loaded, job: job, source: configured, sink: sink.configured(for: job))
+        return PreparedJob(
+            loaded: loaded, job: job, source: configured, sink: sink.configured(for: job), transfer: try openTransfer(spec, job: job))
     }
 
     private static func openSource(_ spec: JobSpec, columns: [String]?) throws -> any Source {
@@ -62,6 +65,15 @@ enum JobWiring {
         case .postgres, .webhook:
             throw BackfillError(.invalidSpec, "a \(spec.source.kind.rawValue) source is not supported by this version yet")
         }
+    }
+
+    private static func openTransfer(_ spec: JobSpec, job: ResolvedJob) throws -> (any BatchTransfer)? {
+        guard spec.source.kind == .sqlite, spec.target.kind == .sqlite, SQLiteAttachedTransfer.supports(job),
+            let sourceTable = spec.source.table, let targetTable = spec.target.table
+        else { return nil }
+        return try SQLiteAttachedTransfer(
+            sourcePath: spec.resolve(path: spec.source.location), sourceTable: sourceTable,
+            targetPath: spec.resolve(path: spec.target.location), targetTable: targetTable, job: job)
     }
 
     private static func openSink(_ spec: JobSpec) throws -> SQLiteSink {

@@ -8,9 +8,9 @@ import Testing
 /// for integer, text and composite keys.
 @Suite(.timeLimit(.minutes(2)))
 struct InvariantTests {
-    @Test("invariant 4: every row read is inserted, updated, unchanged, skipped or quarantined", arguments: KeyKind.allCases)
-    func invariant4EveryRowAccountedFor(kind: KeyKind) async throws {
-        let harness = try JobHarness(kind: kind, rows: 3000)
+    @Test("invariant 4: every row read is inserted, updated, unchanged, skipped or quarantined", arguments: KeyKind.allCases, WritePath.allCases)
+    func invariant4EveryRowAccountedFor(kind: KeyKind, path: WritePath) async throws {
+        let harness = try JobHarness(kind: kind, rows: 3000, path: path)
         let damaged = try Fixtures.integer(path: harness.targetPath, "SELECT count(*) FROM items")
         let summary = try await harness.run()
         #expect(summary.status == .completed)
@@ -22,9 +22,9 @@ struct InvariantTests {
         #expect(try harness.targetRows() == harness.sourceRows())
     }
 
-    @Test("invariant 2: rerunning a finished job against an unchanged source writes nothing", arguments: KeyKind.allCases)
-    func invariant2RerunWritesNothing(kind: KeyKind) async throws {
-        let harness = try JobHarness(kind: kind, rows: 2000)
+    @Test("invariant 2: rerunning a finished job against an unchanged source writes nothing", arguments: KeyKind.allCases, WritePath.allCases)
+    func invariant2RerunWritesNothing(kind: KeyKind, path: WritePath) async throws {
+        let harness = try JobHarness(kind: kind, rows: 2000, path: path)
         _ = try await harness.run()
         try Fixtures.installWriteCounter(path: harness.targetPath)
         let rerun = try await harness.run()
@@ -35,9 +35,9 @@ struct InvariantTests {
         #expect(try Fixtures.integer(path: harness.targetPath, "SELECT n FROM write_count") == 0)
     }
 
-    @Test("invariant 1: a checkpoint never runs ahead of committed writes", arguments: KeyKind.allCases)
-    func invariant1CheckpointAfterCommit(kind: KeyKind) async throws {
-        let harness = try JobHarness(kind: kind, rows: 4000)
+    @Test("invariant 1: a checkpoint never runs ahead of committed writes", arguments: KeyKind.allCases, WritePath.allCases)
+    func invariant1CheckpointAfterCommit(kind: KeyKind, path: WritePath) async throws {
+        let harness = try JobHarness(kind: kind, rows: 4000, path: path)
         let store = try SQLiteStateStore(path: harness.statePath, create: true)
         // Stop after a partial run, then check that every row up to each chunk's cursor is in the target.
         let partial = try await harness.run(limit: 1700, state: store)
@@ -63,9 +63,9 @@ struct InvariantTests {
         #expect(try harness.targetRows() == harness.sourceRows())
     }
 
-    @Test("invariant 3: newer-wins never replaces a newer target row; the source wins on equal versions", arguments: KeyKind.allCases)
-    func invariant3NewerWins(kind: KeyKind) async throws {
-        let harness = try JobHarness(kind: kind, rows: 1000)
+    @Test("invariant 3: newer-wins never replaces a newer target row; the source wins on equal versions", arguments: KeyKind.allCases, WritePath.allCases)
+    func invariant3NewerWins(kind: KeyKind, path: WritePath) async throws {
+        let harness = try JobHarness(kind: kind, rows: 1000, path: path)
         try Fixtures.execute(path: harness.targetPath, """
             UPDATE items SET amount = -1, updated_at = '2099-01-01T00:00:00Z' WHERE rowid IN (SELECT rowid FROM items ORDER BY rowid LIMIT 5);
             UPDATE items SET amount = -2 WHERE rowid IN (SELECT rowid FROM items ORDER BY rowid DESC LIMIT 3);

@@ -4,17 +4,29 @@ import BackfillTesting
 import Foundation
 import Logging
 
+/// How batches travel from the source to the target.
+enum WritePath: String, CaseIterable, CustomStringConvertible, Sendable {
+    /// Read rows into Swift, compare, write (every source and target).
+    case rows
+    /// `SQLiteAttachedTransfer`: the target attaches the source and merges in SQL.
+    case attached
+
+    var description: String { rawValue }
+}
+
 /// A SQLite → SQLite job over fixture files, run through the real runner and state store.
 struct JobHarness {
     let directory: String
     let kind: KeyKind
+    var path: WritePath = .rows
     var sourcePath: String { directory + "/source.db" }
     var targetPath: String { directory + "/target.db" }
     var statePath: String { directory + "/.backfill/state.db" }
 
     /// Creates a source with `rows` rows and a damaged target copy.
-    init(kind: KeyKind, rows: Int) throws {
+    init(kind: KeyKind, rows: Int, path: WritePath = .rows) throws {
         self.kind = kind
+        self.path = path
         directory = try Fixtures.temporaryDirectory("sqlite-\(kind)")
         try Fixtures.makeSource(path: directory + "/source.db", kind: kind, rows: rows)
         try Fixtures.makeDamagedCopy(of: directory + "/source.db", at: directory + "/target.db")
@@ -47,9 +59,12 @@ struct JobHarness {
         let (run, _) = try await RunStarter(state: store).startOrResume(spec: spec) {
             try await configured.plan(workers: spec.workers)
         }
+        let transfer = path == .attached && SQLiteAttachedTransfer.supports(job)
+            ? try SQLiteAttachedTransfer(sourcePath: sourcePath, sourceTable: "items", targetPath: targetPath, targetTable: "items", job: job)
+            : nil
         let runner = Runner(
             job: job, source: configured, sink: wrap(sink.configured(for: job)), state: store, configuration: configuration,
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test"), transfer: transfer)
         return try await runner.execute(run: run)
     }
 
