@@ -39,8 +39,17 @@ public struct RunSummary: Sendable, Codable {
     public var peakResidentBytes: Int
 }
 
-/// The peak resident set size of this process (`getrusage`), in bytes.
+/// The peak resident set size of this process, in bytes.
+///
+/// Reads `VmHWM` from `/proc/self/status` where there is one: `getrusage`'s `ru_maxrss` survives
+/// `exec` and so reports the parent's peak for a process spawned with `vfork`/`posix_spawn`.
 public func peakResidentBytes() -> Int {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+    {
+        return kilobytes * 1024
+    }
     var usage = rusage()
     guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
     return Int(usage.ru_maxrss) * 1024

@@ -48,7 +48,8 @@ struct SinkStatements: Sendable {
         var start = 0
         while start < rows.count {
             let group = rows[start..<min(start + groupSize, rows.count)]
-            let sql = "\(selectSQL) WHERE \(keyTuple) IN (VALUES \(Array(repeating: keyPlaceholders, count: group.count).joined(separator: ", ")))"
+            let row = "(" + Array(repeating: "?", count: job.keyIndices.count).joined(separator: ", ") + ")"
+            let sql = "\(selectSQL) WHERE \(keyTuple) IN (VALUES \(Array(repeating: row, count: group.count).joined(separator: ", ")))"
             let statement = try db.cachedStatement(sql: sql)
             let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(values: group.flatMap { key(of: $0) }))
             while let row = try cursor.next() {

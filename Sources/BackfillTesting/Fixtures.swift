@@ -122,17 +122,76 @@ public enum Fixtures {
     }
 
     /// The spec YAML of a SQLite → SQLite job over the fixture tables.
-    public static func spec(kind: KeyKind, name: String = "items", extra: String = "") -> String {
+    public static func spec(kind: KeyKind, name: String = "items", mode: String = "upsert", extra: String = "") -> String {
         """
         name: \(name)
         source: { sqlite: source.db, table: items }
         target: { sqlite: target.db, table: items }
         key: \(kind.specKey)
-        mode: upsert
+        mode: \(mode)
         conflict: { newer-wins: updated_at }
         batch: { size: 500 }
         workers: 2
         \(extra)
         """
+    }
+}
+
+extension Fixtures {
+    /// Writes table `items` of a fixture database as a CSV export (header row, RFC 4180 quoting,
+    /// NULL as an empty unquoted field) and returns its lines count.
+    @discardableResult
+    public static func exportCSV(from path: String, to csvPath: String) throws -> Int {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        var text = ""
+        try queue.read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM items")
+            var wroteHeader = false
+            while let row = try rows.next() {
+                if !wroteHeader {
+                    text += row.columnNames.joined(separator: ",") + "\r\n"
+                    wroteHeader = true
+                }
+                text += row.databaseValues.map(csvField).joined(separator: ",") + "\r\n"
+            }
+        }
+        try text.write(toFile: csvPath, atomically: true, encoding: .utf8)
+        return text.split(separator: "\r\n").count
+    }
+
+    private static func csvField(_ value: DatabaseValue) -> String {
+        switch value.storage {
+        case .null: return ""
+        case .int64(let v): return String(v)
+        case .double(let v): return String(v)
+        case .string(let v): return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        case .blob(let v): return v.base64EncodedString()
+        }
+    }
+
+    /// Writes table `items` as JSONL, one object per line.
+    public static func exportJSONL(from path: String, to jsonlPath: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        var lines: [String] = []
+        try queue.read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM items")
+            while let row = try rows.next() {
+                var object: [String: Any] = [:]
+                for (column, value) in zip(row.columnNames, row.databaseValues) {
+                    switch value.storage {
+                    case .null: object[column] = NSNull()
+                    case .int64(let v): object[column] = v
+                    case .double(let v): object[column] = v
+                    case .string(let v): object[column] = v
+                    case .blob(let v): object[column] = v.base64EncodedString()
+                    }
+                }
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                lines.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: jsonlPath, atomically: true, encoding: .utf8)
     }
 }

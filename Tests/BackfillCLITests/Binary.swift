@@ -66,7 +66,7 @@ struct Binary {
         }
     }
 
-    private static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String]) throws -> Result {
+    static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String]) throws -> Result {
         let (process, out, err) = try start(arguments, in: directory, environment: environment)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()

@@ -19,11 +19,20 @@ struct RunLifecycleTests {
         (try? Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT coalesce(max(read), 0) FROM runs")) ?? 0
     }
 
-    static func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() {
-            guard Date() < deadline else { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(50))
+    /// Polls `condition` on a Dispatch thread and runs `action` there the moment it holds, so that
+    /// other tests blocking Swift concurrency's few threads cannot delay it past that moment.
+    static func waitUntil<T: Sendable>(
+        _ condition: @escaping @Sendable () -> Bool, timeout seconds: Double = 30, then action: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = Date().addingTimeInterval(seconds)
+                while !condition() {
+                    guard Date() < deadline else { return continuation.resume(throwing: CancellationError()) }
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
+                continuation.resume(with: Result { try action() })
+            }
         }
     }
 
@@ -35,8 +44,8 @@ struct RunLifecycleTests {
     func killAndResume(kind: KeyKind) async throws {
         let (dir, damaged) = try Self.workspace(kind: kind, rows: 30_000, extra: "limits: { rows-per-second: 15000 }")
         let process = try Binary.launch(["run", "job.yaml"], in: dir)
-        try await Self.waitUntil { Self.rowsRead(dir) >= 6000 }
-        kill(process.processIdentifier, SIGKILL)
+        let pid = process.processIdentifier
+        try await Self.waitUntil({ Self.rowsRead(dir) >= 6000 }, then: { _ = kill(pid, SIGKILL) })
         await Binary.wait(process)
         #expect(process.terminationReason == .uncaughtSignal)
         let readBeforeCrash = Self.rowsRead(dir)
@@ -54,10 +63,9 @@ struct RunLifecycleTests {
 
     @Test("pause stops progress before the next batch, resume continues, the run completes")
     func pauseAndResume() async throws {
-        let (dir, _) = try Self.workspace(kind: .integer, rows: 12_000, extra: "limits: { rows-per-second: 4000 }")
+        let (dir, _) = try Self.workspace(kind: .integer, rows: 20_000, extra: "limits: { rows-per-second: 4000 }")
         let process = try Binary.launch(["run", "job.yaml"], in: dir)
-        try await Self.waitUntil { Self.rowsRead(dir) > 0 }
-        let pause = try await Binary.run(["pause", "1"], in: dir)
+        let pause = try await Self.waitUntil({ Self.rowsRead(dir) > 0 }, then: { try Binary.runBlocking(["pause", "1"], in: dir, environment: [:]) })
         #expect(pause.status == 0, "\(pause.stderr)")
         try await Task.sleep(for: .milliseconds(600))
         let first = Self.rowsRead(dir)
@@ -76,13 +84,13 @@ struct RunLifecycleTests {
 
     @Test("cancel stops the run before its next batch with exit 4")
     func cancel() async throws {
-        let (dir, _) = try Self.workspace(kind: .integer, rows: 12_000, extra: "limits: { rows-per-second: 4000 }")
+        let (dir, _) = try Self.workspace(kind: .integer, rows: 20_000, extra: "limits: { rows-per-second: 4000 }")
         let process = try Binary.launch(["run", "job.yaml"], in: dir)
-        try await Self.waitUntil { Self.rowsRead(dir) > 0 }
-        #expect(try await Binary.run(["cancel", "1"], in: dir).status == 0)
+        let cancel = try await Self.waitUntil({ Self.rowsRead(dir) > 0 }, then: { try Binary.runBlocking(["cancel", "1"], in: dir, environment: [:]) })
+        #expect(cancel.status == 0, "\(cancel.stderr)")
         await Binary.wait(process)
         #expect(process.terminationStatus == 4)
-        #expect(Self.rowsRead(dir) < 12_000)
+        #expect(Self.rowsRead(dir) < 20_000)
         let status = try await Binary.run(["status", "1", "--json"], in: dir)
         #expect(status.stdout.contains("\"status\" : \"cancelled\""))
         #expect(try await Binary.run(["resume", "1"], in: dir).status == 2)

@@ -1,0 +1,58 @@
+import BackfillCore
+import BackfillSQLite
+import BackfillTesting
+import Foundation
+import Testing
+
+/// Modes and refused rows, through the real runner on both write paths.
+@Suite(.timeLimit(.minutes(2)))
+struct WriteBehaviourTests {
+    @Test("a row the target refuses is quarantined alone; the rest of its batch is written", arguments: WritePath.allCases)
+    func refusedRowIsQuarantined(path: WritePath) async throws {
+        let harness = try JobHarness(kind: .integer, rows: 2000, path: path)
+        try Fixtures.execute(path: harness.targetPath, """
+            DELETE FROM items WHERE id IN (1234, 1500);
+            CREATE TRIGGER refuse BEFORE INSERT ON items WHEN NEW.id = 1234 BEGIN SELECT RAISE(ABORT, 'id 1234 is blocked'); END;
+            """)
+        let summary = try await harness.run()
+        #expect(summary.status == .completed)
+        #expect(summary.counters.quarantined == 1)
+        #expect(summary.balanced)
+        #expect(try Fixtures.integer(path: harness.targetPath, "SELECT count(*) FROM items WHERE id = 1500") == 1)
+        #expect(try Fixtures.integer(path: harness.targetPath, "SELECT count(*) FROM items WHERE id = 1234") == 0)
+        let store = try SQLiteStateStore(path: harness.statePath, create: false)
+        let quarantined = try await store.quarantine(runID: summary.runID, limit: 10)
+        #expect(quarantined.map(\.key) == [[.integer(1234)]])
+        #expect(quarantined.first?.reason.contains("id 1234 is blocked") == true)
+    }
+
+    @Test("insert-missing inserts missing rows and never changes existing ones", arguments: WritePath.allCases)
+    func insertMissing(path: WritePath) async throws {
+        let harness = try JobHarness(kind: .text, rows: 1500, path: path)
+        let stale = "SELECT count(*) FROM items WHERE updated_at = '2020-01-01T00:00:00Z'"
+        let staleBefore = try Fixtures.integer(path: harness.targetPath, stale)
+        let present = try Fixtures.integer(path: harness.targetPath, "SELECT count(*) FROM items")
+        let summary = try await harness.run(mode: "insert-missing")
+        #expect(staleBefore > 0)
+        #expect(try Fixtures.integer(path: harness.targetPath, stale) == staleBefore)
+        #expect(summary.counters.inserted == 1500 - present)
+        #expect(summary.counters.updated == 0)
+        #expect(summary.counters.skipped == staleBefore)
+        #expect(summary.balanced)
+    }
+
+    @Test("update-existing updates differing rows and never inserts", arguments: WritePath.allCases)
+    func updateExisting(path: WritePath) async throws {
+        let harness = try JobHarness(kind: .composite, rows: 1500, path: path)
+        let stale = "SELECT count(*) FROM items WHERE updated_at = '2020-01-01T00:00:00Z'"
+        let staleBefore = try Fixtures.integer(path: harness.targetPath, stale)
+        let present = try Fixtures.integer(path: harness.targetPath, "SELECT count(*) FROM items")
+        let summary = try await harness.run(mode: "update-existing")
+        #expect(try Fixtures.integer(path: harness.targetPath, stale) == 0)
+        #expect(try Fixtures.integer(path: harness.targetPath, "SELECT count(*) FROM items") == present)
+        #expect(summary.counters.updated == staleBefore)
+        #expect(summary.counters.inserted == 0)
+        #expect(summary.counters.skipped == 1500 - present)
+        #expect(summary.balanced)
+    }
+}
