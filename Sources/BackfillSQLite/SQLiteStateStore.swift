@@ -27,6 +27,9 @@ public struct SQLiteStateStore: StateStore {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.label = "backfill.state"
+            // A checkpoint lost to a power cut only makes the next run redo that batch, which
+            // idempotent writes make harmless; the target keeps SQLite's full durability.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             pool = try DatabasePool(path: path, configuration: configuration)
             try StateSchema.migrator.migrate(pool)
         } catch {

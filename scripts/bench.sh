@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Benchmarks, each against a baseline measured in the same run on the same data.
+#
+#   scripts/bench.sh sqlite [N]   backfill run SQLite → damaged SQLite replica vs the limit: the sqlite3
+#                                 shell doing ATTACH + one INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS NOT …
+#
+# Data and results go to bench-data/ (gitignored). Release build in .build-release.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+need() {
+  command -v "$1" >/dev/null 2>&1 && return
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+need sqlite3 sqlite3
+[ -x /usr/bin/time ] || need /usr/bin/time time
+
+now() { date +%s.%N; }
+seconds() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+
+build_release() {
+  swift build -c release --scratch-path .build-release --product backfill >&2
+  echo "$root/.build-release/release/backfill"
+}
+
+bench_sqlite() {
+  local n=${1:-1000000}
+  local dir="$root/bench-data/sqlite-$n"
+  local bin; bin=$(build_release)
+  if [ ! -f "$dir/primary.db" ] || [ ! -f "$dir/damaged.db" ]; then
+    Benchmarks/sqlite/make-data.sh "$n" "$dir" >&2
+  fi
+  cp Benchmarks/sqlite/job.yaml "$dir/job.yaml"
+  local cols="account_id kind payload amount created_at updated_at"
+  local set_list="" lhs="" rhs=""
+  for c in $cols; do set_list+="$c = excluded.$c, "; lhs+="events.$c, "; rhs+="excluded.$c, "; done
+  set_list=${set_list%, }; lhs=${lhs%, }; rhs=${rhs%, }
+
+  # (a) the limit: one statement in the sqlite3 shell.
+  cp "$dir/damaged.db" "$dir/limit.db"
+  local t0 t1; t0=$(now)
+  /usr/bin/time -f "%M" -o "$dir/limit.rss" sqlite3 "$dir/limit.db" \
+    "ATTACH '$dir/primary.db' AS src; INSERT INTO main.events SELECT * FROM src.events WHERE true
+     ON CONFLICT (id) DO UPDATE SET $set_list WHERE ($lhs) IS NOT ($rhs);"
+  t1=$(now); local limit_s; limit_s=$(seconds "$t0" "$t1")
+
+  # (a2) the same statement in transactions of the job's batch size (20,000 rows), as a script
+  # running beside live traffic would have to: short transactions, each committing its own index pages.
+  cp "$dir/damaged.db" "$dir/limit.db"; rm -f "$dir/limit.db-wal" "$dir/limit.db-shm"
+  local lo=0
+  echo "ATTACH '$dir/primary.db' AS src;" > "$dir/batched.sql"
+  while [ "$lo" -lt "$n" ]; do
+    echo "BEGIN IMMEDIATE; INSERT INTO main.events SELECT * FROM src.events WHERE id > $lo AND id <= $((lo + 20000)) ORDER BY id
+      ON CONFLICT (id) DO UPDATE SET $set_list WHERE ($lhs) IS NOT ($rhs); COMMIT;" >> "$dir/batched.sql"
+    lo=$((lo + 20000))
+  done
+  t0=$(now)
+  sqlite3 "$dir/limit.db" < "$dir/batched.sql"
+  t1=$(now); local batched_s; batched_s=$(seconds "$t0" "$t1")
+  rm -f "$dir/limit.db" "$dir/limit.db-wal" "$dir/limit.db-shm"
+
+  # (b) backfill run into a fresh damaged copy, (c) the rerun against the repaired target.
+  cp "$dir/damaged.db" "$dir/target.db"; rm -rf "$dir/.backfill" "$dir/target.db-wal" "$dir/target.db-shm"
+  t0=$(now)
+  (cd "$dir" && /usr/bin/time -f "%M" -o run.rss "$bin" run job.yaml --json > run.json)
+  t1=$(now); local run_s; run_s=$(seconds "$t0" "$t1")
+  t0=$(now)
+  (cd "$dir" && /usr/bin/time -f "%M" -o rerun.rss "$bin" run job.yaml --json > rerun.json)
+  t1=$(now); local rerun_s; rerun_s=$(seconds "$t0" "$t1")
+
+  local diff
+  diff=$(sqlite3 "$dir/target.db" "ATTACH '$dir/primary.db' AS src;
+    SELECT (SELECT count(*) FROM (SELECT * FROM src.events EXCEPT SELECT * FROM main.events))
+         + (SELECT count(*) FROM (SELECT * FROM main.events EXCEPT SELECT * FROM src.events));")
+  local result=PASS; [ "$diff" = 0 ] || result="FAIL ($diff rows differ)"
+  python3 - "$n" "$limit_s" "$batched_s" "$run_s" "$rerun_s" "$(cat "$dir/run.rss")" "$(cat "$dir/rerun.rss")" "$dir/run.json" "$dir/rerun.json" "$result" <<'PY'
+import json, sys
+n, limit_s, batched_s, run_s, rerun_s = (float(x) for x in sys.argv[1:6])
+n = int(n)
+run_rss, rerun_rss = int(sys.argv[6]) / 1024, int(sys.argv[7]) / 1024
+run, rerun = json.load(open(sys.argv[8])), json.load(open(sys.argv[9]))
+c, r = run["counters"], rerun["counters"]
+print("| N | (a) limit: one sqlite3 statement | (a2) same, 20k-row transactions | (b) backfill run | b/a | b/a2 | (c) rerun | peak RSS b / c | rows written b / c | target = source |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+rate = lambda s: f"{s:.2f} s ({n / s:,.0f} rows/s)"
+print(f"| {n:,} | {rate(limit_s)} | {rate(batched_s)} | {rate(run_s)} | {limit_s / run_s:.0%} | {batched_s / run_s:.0%} "
+      f"| {rate(rerun_s)} | {run_rss:.0f} / {rerun_rss:.0f} MB "
+      f"| {c['inserted'] + c['updated']:,} / {r['inserted'] + r['updated']:,} | {sys.argv[10]} |")
+PY
+}
+
+case "${1:-}" in
+  sqlite) shift; bench_sqlite "$@" ;;
+  *) echo "usage: scripts/bench.sh sqlite [N]" >&2; exit 2 ;;
+esac
