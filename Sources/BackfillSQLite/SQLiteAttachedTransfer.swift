@@ -49,9 +49,9 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
             try db.execute(sql: "ATTACH DATABASE ? AS \(Self.sourceSchema)", arguments: [sourcePath])
             // Each batch passes over the same source and target pages a few times (boundary scan,
             // anti-join, merge); a page cache that holds a batch's pages keeps those passes out of
-            // the kernel. 16 MiB per database: bounded, whatever the table size.
-            try db.execute(sql: "PRAGMA main.cache_size = -16384")
-            try db.execute(sql: "PRAGMA \(Self.sourceSchema).cache_size = -16384")
+            // the kernel. 4 MiB per database: bounded, whatever the table size.
+            try db.execute(sql: "PRAGMA main.cache_size = -4096")
+            try db.execute(sql: "PRAGMA \(Self.sourceSchema).cache_size = -4096")
             try db.execute(sql: statements.createBatch)
         }
         do {
