@@ -90,6 +90,10 @@ public actor InMemoryStateStore: StateStore {
 
     public func events(runID: Int64) -> [RunEvent] { eventLog.filter { $0.runID == runID } }
 
+    public func quarantineCounts(runID: Int64) -> [String: Int] {
+        quarantined.filter { $0.runID == runID }.reduce(into: [:]) { $0[$1.errorType, default: 0] += 1 }
+    }
+
     public func quarantine(runID: Int64, limit: Int) -> [QuarantineRecord] {
         Array(quarantined.filter { $0.runID == runID }.prefix(limit))
     }

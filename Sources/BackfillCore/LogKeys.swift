@@ -17,6 +17,8 @@ public enum LogKey {
     public static let reason = "backfill.reason"
     public static let attempt = "backfill.retry.attempt"
     public static let rowsPerSecond = "backfill.rows_per_second"
+    public static let errorsByType = "backfill.errors_by_type"
+    public static let retries = "backfill.retries"
     public static let errorCode = "error.code"
     public static let errorKind = "error.kind"
     public static let errorMessage = "error.message"

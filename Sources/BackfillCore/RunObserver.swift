@@ -37,6 +37,8 @@ public struct RunSummary: Sendable, Codable {
     public var balanced: Bool
     /// The process's peak resident memory so far, in bytes.
     public var peakResidentBytes: Int
+    /// Quarantined rows by error type (`data`: the source row is bad; `write`: the target refused it).
+    public var errorsByType: [String: Int]
 }
 
 /// The peak resident set size of this process, in bytes.

@@ -84,6 +84,8 @@ public struct Runner: Sendable {
             LogKey.skipped: .stringConvertible(summary.counters.skipped),
             LogKey.quarantined: .stringConvertible(summary.counters.quarantined),
             LogKey.rowsPerSecond: .stringConvertible(Int(summary.rowsPerSecond)),
+            LogKey.errorsByType: .dictionary(summary.errorsByType.mapValues { .stringConvertible($0) }),
+            LogKey.retries: .stringConvertible(summary.counters.retries),
         ])
         observer.runFinished(summary)
         return summary
@@ -118,7 +120,8 @@ public struct Runner: Sendable {
             counters: run.counters, readThisInvocation: readNow, seconds: seconds,
             rowsPerSecond: seconds > 0 ? Double(readNow) / seconds : 0,
             failureRate: run.counters.read > 0 ? Double(run.counters.quarantined) / Double(run.counters.read) : 0,
-            chunks: chunks, balanced: run.counters.isBalanced, peakResidentBytes: peakResidentBytes())
+            chunks: chunks, balanced: run.counters.isBalanced, peakResidentBytes: peakResidentBytes(),
+            errorsByType: try await state.quarantineCounts(runID: runID))
     }
 
     static func errorMetadata(_ error: any Error) -> Logger.Metadata {

@@ -27,4 +27,6 @@ public protocol StateStore: Sendable {
     func recordEvent(runID: Int64, kind: String, message: String) async throws
     func events(runID: Int64) async throws -> [RunEvent]
     func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord]
+    /// Quarantined rows of a run by error type (`data`, `write`).
+    func quarantineCounts(runID: Int64) async throws -> [String: Int]
 }

@@ -42,6 +42,7 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
         guard FileManager.default.fileExists(atPath: sourcePath), FileManager.default.fileExists(atPath: targetPath) else {
             throw BackfillError(.invalidInput, "cannot open SQLite database (does the file exist?)", location: location)
         }
+        let cacheKiB = max(2048, job.spec.batch.max * 400 / 1024)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.label = "backfill.transfer"
@@ -49,9 +50,10 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
             try db.execute(sql: "ATTACH DATABASE ? AS \(Self.sourceSchema)", arguments: [sourcePath])
             // Each batch passes over the same source and target pages a few times (boundary scan,
             // anti-join, merge); a page cache that holds a batch's pages keeps those passes out of
-            // the kernel. 4 MiB per database: bounded, whatever the table size.
-            try db.execute(sql: "PRAGMA main.cache_size = -4096")
-            try db.execute(sql: "PRAGMA \(Self.sourceSchema).cache_size = -4096")
+            // the kernel. Sized by the batch (about 400 bytes a row, at least SQLite's default
+            // 2 MiB), so memory follows invariant 5: workers × batch size, whatever the table size.
+            try db.execute(sql: "PRAGMA main.cache_size = -\(cacheKiB)")
+            try db.execute(sql: "PRAGMA \(Self.sourceSchema).cache_size = -\(cacheKiB)")
             try db.execute(sql: statements.createBatch)
         }
         do {

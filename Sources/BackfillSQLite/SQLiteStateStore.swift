@@ -189,6 +189,14 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
+    public func quarantineCounts(runID: Int64) async throws -> [String: Int] {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT error_type, count(*) AS n FROM quarantine WHERE run_id = ? GROUP BY error_type", arguments: [runID])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["error_type"] as String, $0["n"] as Int) })
+        }
+    }
+
     public func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM quarantine WHERE run_id = ? ORDER BY id LIMIT ?", arguments: [runID, limit])

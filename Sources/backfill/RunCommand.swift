@@ -78,6 +78,10 @@ enum RunSummaryText {
         lines.append(
             "  throughput  \(Output.number(Int(summary.rowsPerSecond))) rows/s · failure rate "
                 + String(format: "%.2f%%", summary.failureRate * 100) + " · \(summary.chunks.count) chunks")
+        if !summary.errorsByType.isEmpty {
+            let types = summary.errorsByType.sorted { $0.key < $1.key }.map { "\($0.key) \(Output.number($0.value))" }
+            lines.append("  errors by type: " + types.joined(separator: " · ") + " · retries \(Output.number(summary.counters.retries))")
+        }
         if summary.counters.quarantined > 0, !summary.dryRun {
             lines.append("  quarantined rows: backfill quarantine \(summary.runID)")
         }

@@ -101,6 +101,7 @@ struct ReportCommand: AsyncParsableCommand {
         var balanced: Bool
         var rowsPerSecond: Double
         var failureRate: Double
+        var errorsByType: [String: Int]
         var chunks: [ChunkRecord]
         var events: [RunEvent]
         var quarantineSample: [QuarantineRecord]
@@ -117,6 +118,7 @@ struct ReportCommand: AsyncParsableCommand {
                 run: record, balanced: record.counters.isBalanced,
                 rowsPerSecond: record.activeSeconds > 0 ? Double(record.counters.read) / record.activeSeconds : 0,
                 failureRate: record.counters.read > 0 ? Double(record.counters.quarantined) / Double(record.counters.read) : 0,
+                errorsByType: try await state.quarantineCounts(runID: run),
                 chunks: try await state.chunks(runID: run), events: try await state.events(runID: run),
                 quarantineSample: try await state.quarantine(runID: run, limit: 20))
             if common.json {
@@ -126,6 +128,9 @@ struct ReportCommand: AsyncParsableCommand {
             print(RunText.render(record))
             print(String(format: "  failure rate %.2f%% · batches %@ · retries %@", report.failureRate * 100,
                          Output.number(record.counters.batches), Output.number(record.counters.retries)))
+            if !report.errorsByType.isEmpty {
+                print("  errors by type: " + report.errorsByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: " · "))
+            }
             print("  chunks:")
             for chunk in report.chunks {
                 print("    \(chunk.index)  \(chunk.status.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(Output.range(chunk.range))  read \(Output.number(chunk.counters.read))  cursor \(Output.key(chunk.cursor?.key))")

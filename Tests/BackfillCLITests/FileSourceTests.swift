@@ -70,6 +70,7 @@ struct FileSourceTests {
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items") == 3)
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items WHERE id = 1 AND note = 'two\nlines'") == 1)
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items WHERE id = 5 AND note = ''") == 1)
+        #expect(result.stdout.contains("\"data\" : 5"))
         let quarantine = try await Binary.run(["quarantine", "1"], in: dir)
         for expected in ["line 4", "expected 6 fields, found 4", "line 5", "amount", "line 6", "key column 'id' is NULL", "line 7", "line 9", "duplicate key"] {
             #expect(quarantine.stdout.contains(expected), "missing '\(expected)' in:\n\(quarantine.stdout)")

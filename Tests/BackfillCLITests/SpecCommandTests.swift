@@ -1,0 +1,55 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// `init`, `validate`, `plan`, `status` and `report` through the real binary.
+@Suite(.timeLimit(.minutes(2)))
+struct SpecCommandTests {
+    @Test("init writes a commented spec that parses, and refuses to overwrite it")
+    func initWritesExample() async throws {
+        let dir = try Fixtures.temporaryDirectory("init")
+        let first = try await Binary.run(["init", "orders.yaml"], in: dir)
+        #expect(first.status == 0)
+        let text = try String(contentsOfFile: dir + "/orders.yaml", encoding: .utf8)
+        #expect(text.contains("# "))
+        #expect(text.contains("newer-wins"))
+        let second = try await Binary.run(["init", "orders.yaml"], in: dir)
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("already exists"))
+        // The example names files that do not exist here: validate must say so, exit 2, and name the line.
+        let validate = try await Binary.run(["validate", "orders.yaml"], in: dir)
+        #expect(validate.status == 2)
+        #expect(validate.stderr.contains("orders.yaml:5"))
+        #expect(validate.stderr.contains("data/primary.db"))
+    }
+
+    @Test("validate and plan describe a good spec; --json has a stable shape")
+    func validateAndPlan() async throws {
+        let dir = try Fixtures.temporaryDirectory("plan")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .text, rows: 50_000)
+        try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        try Fixtures.spec(kind: .text).write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let validate = try await Binary.run(["validate", "job.yaml", "--json"], in: dir)
+        #expect(validate.status == 0)
+        #expect(validate.stdout.contains("\"valid\" : true"))
+        let plan = try await Binary.run(["plan", "job.yaml", "--json"], in: dir)
+        #expect(plan.status == 0)
+        struct Plan: Decodable {
+            var estimatedRows: Int
+            var chunks: [Chunk]
+            struct Chunk: Decodable { var index: Int; var estimatedRows: Int }
+        }
+        let decoded = try JSONDecoder().decode(Plan.self, from: Data(plan.stdout.utf8))
+        #expect(decoded.estimatedRows == 50_000)
+        #expect(decoded.chunks.count == 5)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.backfill"))
+        let run = try await Binary.run(["run", "job.yaml"], in: dir)
+        #expect(run.status == 0)
+        let status = try await Binary.run(["status"], in: dir)
+        #expect(status.stdout.contains("run 1  items  completed"))
+        #expect(status.stdout.contains("chunks 5/5"))
+        let report = try await Binary.run(["report", "1", "--json"], in: dir)
+        #expect(report.stdout.contains("\"balanced\" : true"))
+        #expect(report.stdout.contains("\"kind\" : \"completed\""))
+    }
+}
