@@ -18,11 +18,15 @@ struct KeysetSQL: Sendable {
     }
 
     /// Conditions for a range and cursor, with their arguments in order.
+    ///
+    /// With a cursor the range's lower bound is left out: the cursor lies inside the range, and
+    /// given both SQLite may start its index range at the chunk's start and step over every row
+    /// already done, which makes each batch slower than the last.
     func conditions(range: KeyRange, after cursor: [Value]?) -> (sql: String, arguments: [Value]) {
         var parts: [String] = []
         var arguments: [Value] = []
         if let whereClause { parts.append("(\(whereClause))") }
-        if let lower = range.lower {
+        if let lower = range.lower, cursor == nil {
             parts.append("\(keyTuple) >= \(placeholders)")
             arguments += lower
         }
