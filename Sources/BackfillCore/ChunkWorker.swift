@@ -12,15 +12,16 @@ struct ChunkWorker: Sendable {
 
     func run() async throws -> Runner.WorkerExit {
         var errorGuard = ErrorGuard(maxRate: context.configuration.maxErrorRate)
+        var sizer = context.configuration.batchSizer
         while let chunk = try await context.state.claimChunk(runID: context.runID) {
-            let exit = try await process(chunk, errorGuard: &errorGuard)
+            let exit = try await process(chunk, errorGuard: &errorGuard, sizer: &sizer)
             if let exit { return exit }
         }
         return .noMoreChunks
     }
 
     /// Runs the batch loop on one chunk; `nil` when the chunk is done.
-    private func process(_ chunk: ChunkRecord, errorGuard: inout ErrorGuard) async throws -> Runner.WorkerExit? {
+    private func process(_ chunk: ChunkRecord, errorGuard: inout ErrorGuard, sizer: inout BatchSizer) async throws -> Runner.WorkerExit? {
         var logger = context.logger
         logger[metadataKey: LogKey.chunk] = .stringConvertible(chunk.index)
         logger[metadataKey: LogKey.worker] = .stringConvertible(number)
@@ -32,7 +33,7 @@ struct ChunkWorker: Sendable {
                 try await context.state.releaseChunk(id: chunk.id)
                 return stop
             }
-            let wanted = await context.budget.take(context.configuration.batchSize)
+            let wanted = await context.budget.take(sizer.size)
             if wanted == 0 {
                 try await context.state.releaseChunk(id: chunk.id)
                 return .limitReached
@@ -53,6 +54,7 @@ struct ChunkWorker: Sendable {
                 runID: context.runID, chunkID: chunk.id, cursor: batch.cursor ?? cursor, delta: delta,
                 chunkDone: batch.isLast, quarantine: quarantine, activeSeconds: seconds)
             try await retry.run({ try await context.state.checkpoint(checkpoint) })
+            sizer.observe(rows: delta.read, seconds: seconds)
             report(delta, seconds: seconds, chunk: chunk, done: batch.isLast, cursor: checkpoint.cursor, logger: logger)
             cursor = checkpoint.cursor
             if let rate = errorGuard.observe(read: delta.read, failed: delta.quarantined) {

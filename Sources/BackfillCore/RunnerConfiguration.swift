@@ -3,7 +3,12 @@ public struct RunnerConfiguration: Sendable {
     /// Concurrent workers, each processing one chunk at a time.
     public var workers: Int
     /// Rows per batch (one read, one write transaction, one checkpoint).
-    public var batchSize: Int
+    public var batchSize: Int {
+        get { batchSizer.size }
+        set { batchSizer = BatchSizer(size: newValue, minimum: 1, maximum: newValue, target: nil) }
+    }
+    /// How the batch size starts and adapts.
+    public var batchSizer: BatchSizer
     /// Stop after this many rows (`run --limit N`), leaving the run resumable.
     public var limitRows: Int? = nil
     /// Compare and count, write nothing.
@@ -21,12 +26,13 @@ public struct RunnerConfiguration: Sendable {
 
     public init(workers: Int, batchSize: Int) {
         self.workers = workers
-        self.batchSize = batchSize
+        self.batchSizer = BatchSizer(size: batchSize, minimum: 1, maximum: batchSize, target: nil)
     }
 
     /// The configuration a spec asks for.
     public init(spec: JobSpec) {
         self.init(workers: spec.workers, batchSize: spec.batch.size)
+        batchSizer = BatchSizer(spec: spec)
         rowsPerSecond = spec.limits.rowsPerSecond
         retries = spec.limits.retries
         maxErrorRate = spec.limits.maxErrorRate

@@ -42,7 +42,7 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
         guard FileManager.default.fileExists(atPath: sourcePath), FileManager.default.fileExists(atPath: targetPath) else {
             throw BackfillError(.invalidInput, "cannot open SQLite database (does the file exist?)", location: location)
         }
-        let cacheKiB = max(2048, job.spec.batch.size * 400 / 1024)
+        let cacheKiB = max(2048, (job.spec.batch.adaptive ? job.spec.batch.max : job.spec.batch.size) * 400 / 1024)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.label = "backfill.transfer"

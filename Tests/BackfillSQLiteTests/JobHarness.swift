@@ -34,18 +34,20 @@ struct JobHarness {
 
     var orderBy: String { kind.keyColumns.joined(separator: ", ") }
 
-    func loadSpec(mode: String = "upsert", extra: String = "") throws -> LoadedSpec {
+    func loadSpec(mode: String = "upsert", extra: String = "", batch: String? = nil) throws -> LoadedSpec {
         let path = directory + "/job.yaml"
-        try Fixtures.spec(kind: kind, mode: mode, extra: extra).write(toFile: path, atomically: true, encoding: .utf8)
+        var text = Fixtures.spec(kind: kind, mode: mode, extra: extra)
+        if let batch { text = text.replacingOccurrences(of: "batch: { size: 500 }", with: "batch: \(batch)") }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
         return try SpecLoader.load(path: path)
     }
 
     /// Runs the job (or resumes it) and returns the summary.
     func run(
-        mode: String = "upsert", extra: String = "", dryRun: Bool = false, limit: Int? = nil, state: (any StateStore)? = nil,
+        mode: String = "upsert", extra: String = "", batch: String? = nil, dryRun: Bool = false, limit: Int? = nil, state: (any StateStore)? = nil,
         sink wrap: (any Sink) -> any Sink = { $0 }
     ) async throws -> RunSummary {
-        let loaded = try loadSpec(mode: mode, extra: extra)
+        let loaded = try loadSpec(mode: mode, extra: extra, batch: batch)
         let spec = loaded.spec
         let source = try SQLiteSource(path: sourcePath, table: "items", key: spec.key, range: spec.range)
         let sink = try SQLiteSink(path: targetPath, table: "items")

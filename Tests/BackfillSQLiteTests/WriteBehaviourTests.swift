@@ -55,4 +55,17 @@ struct WriteBehaviourTests {
         #expect(summary.counters.skipped == 1500 - present)
         #expect(summary.balanced)
     }
+
+    @Test("with batch.target-duration, batches grow while the target is fast", arguments: WritePath.allCases)
+    func adaptiveBatchesGrow(path: WritePath) async throws {
+        let harness = try JobHarness(kind: .integer, rows: 20_000, path: path)
+        let summary = try await harness.run(extra: "")
+        #expect(summary.counters.batches >= 40, "fixed batches of 500")
+        let adaptive = try JobHarness(kind: .integer, rows: 20_000, path: path)
+        let grown = try await adaptive.run(extra: "", batch: "{ size: 100, target-duration: 2s, min: 100, max: 5000 }")
+        #expect(grown.status == .completed)
+        #expect(grown.balanced)
+        #expect(grown.counters.batches < 60, "batches of 100 would take 200")
+        #expect(try adaptive.targetRows() == adaptive.sourceRows())
+    }
 }

@@ -124,12 +124,15 @@ public struct BatchSpec: Sendable, Codable, Hashable {
     public var targetDuration: Double = 0.2
     public var min = 100
     public var max = 20000
+    /// Whether the spec named `target-duration`: then the size adapts to it within `min`/`max`.
+    public var adaptive = false
 
-    public init(size: Int = 1000, targetDuration: Double = 0.2, min: Int = 100, max: Int = 20000) {
+    public init(size: Int = 1000, targetDuration: Double = 0.2, min: Int = 100, max: Int = 20000, adaptive: Bool = false) {
         self.size = size
         self.targetDuration = targetDuration
         self.min = min
         self.max = max
+        self.adaptive = adaptive
     }
 }
 

@@ -150,7 +150,10 @@ enum SpecBuilder {
         }
         var batch = BatchSpec()
         if let v = reader.integer(map["size"], field: "batch.size", range: 1...100_000) { batch.size = v }
-        if let v = reader.duration(map["target-duration"], field: "batch.target-duration") { batch.targetDuration = v }
+        if let v = reader.duration(map["target-duration"], field: "batch.target-duration") {
+            batch.targetDuration = v
+            batch.adaptive = true
+        }
         if let v = reader.integer(map["min"], field: "batch.min", range: 1...100_000) { batch.min = v }
         if let v = reader.integer(map["max"], field: "batch.max", range: 1...100_000) { batch.max = v }
         if batch.min > batch.max { reader.problem("batch.min", map["min"], "min (\(batch.min)) is larger than max (\(batch.max))") }
