@@ -5,10 +5,7 @@ import Foundation
 /// Changes a run's status in the state store; the running process sees it before its next batch.
 enum RunControl {
     static func change(run id: Int64, statePath: String, to status: RunStatus, json: Bool) async throws {
-        let state = try JobWiring.openState(statePath, create: false)
-        guard let run = try await state.run(id: id) else {
-            throw BackfillError(.invalidInput, "no run \(id) in the state store", location: statePath)
-        }
+        let (state, run) = try await JobWiring.openRun(id, statePath: statePath)
         guard run.status.isResumable else {
             throw BackfillError(.runConflict, "run \(id) is \(run.status.rawValue); it cannot be changed any more")
         }

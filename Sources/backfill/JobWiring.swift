@@ -88,6 +88,16 @@ enum JobWiring {
         try openState(spec.statePath, create: create)
     }
 
+    /// Opens the state store at `path` and finds run `id` in it.
+    /// - Throws: `BackfillError` `.invalidInput` naming the store when either is missing.
+    static func openRun(_ id: Int64, statePath path: String) async throws -> (SQLiteStateStore, RunRecord) {
+        let state = try openState(path, create: false)
+        guard let run = try await state.run(id: id) else {
+            throw BackfillError(.invalidInput, "no run \(id) in the state store", location: path)
+        }
+        return (state, run)
+    }
+
     /// Opens a state store given on the command line.
     static func openState(_ path: String, create: Bool) throws -> SQLiteStateStore {
         if path.contains("://") {

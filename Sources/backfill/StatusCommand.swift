@@ -15,15 +15,11 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            let state = try JobWiring.openState(stateOptions.state, create: false)
             let runs: [RunRecord]
             if let run {
-                guard let record = try await state.run(id: run) else {
-                    throw BackfillError(.invalidInput, "no run \(run) in the state store", location: stateOptions.state)
-                }
-                runs = [record]
+                runs = [try await JobWiring.openRun(run, statePath: stateOptions.state).1]
             } else {
-                runs = try await state.runs(limit: 20)
+                runs = try await JobWiring.openState(stateOptions.state, create: false).runs(limit: 20)
             }
             if common.json {
                 print(try Output.json(runs))
@@ -68,10 +64,7 @@ struct QuarantineCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            let state = try JobWiring.openState(stateOptions.state, create: false)
-            guard try await state.run(id: run) != nil else {
-                throw BackfillError(.invalidInput, "no run \(run) in the state store", location: stateOptions.state)
-            }
+            let (state, _) = try await JobWiring.openRun(run, statePath: stateOptions.state)
             let rows = try await state.quarantine(runID: run, limit: limit)
             if common.json {
                 print(try Output.json(rows))
@@ -110,10 +103,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            let state = try JobWiring.openState(stateOptions.state, create: false)
-            guard let record = try await state.run(id: run) else {
-                throw BackfillError(.invalidInput, "no run \(run) in the state store", location: stateOptions.state)
-            }
+            let (state, record) = try await JobWiring.openRun(run, statePath: stateOptions.state)
             let report = Report(
                 run: record, balanced: record.counters.isBalanced,
                 rowsPerSecond: record.activeSeconds > 0 ? Double(record.counters.read) / record.activeSeconds : 0,
