@@ -104,13 +104,29 @@ struct ChunkWorker: Sendable {
         return BatchResult(delta: delta, quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
     }
 
-    /// Blocks while the run is paused; returns `.cancelled` when it was cancelled.
+    /// Blocks while the run is paused or a gate (pause file, window, throttle) holds it back;
+    /// returns `.cancelled` when it was cancelled.
     private func waitWhilePaused(logger: Logger) async throws -> Runner.WorkerExit? {
         var announced = false
+        var waitingFor: String?
         while true {
             guard let run = try await context.state.run(id: context.runID) else { return .cancelled }
             switch run.status {
             case .running, .planned:
+                if let reason = try await context.gates.reasonToWait() {
+                    if reason != waitingFor {
+                        logger.info("run waiting", metadata: [LogKey.reason: .string(reason)])
+                        try await context.state.setWaitingReason(runID: context.runID, reason)
+                        try await context.state.recordEvent(runID: context.runID, kind: "waiting", message: reason)
+                        waitingFor = reason
+                    }
+                    try await Task.sleep(for: context.gates.retryDelay(for: reason))
+                    continue
+                }
+                if waitingFor != nil {
+                    logger.info("run going on")
+                    try await context.state.setWaitingReason(runID: context.runID, nil)
+                }
                 if announced {
                     logger.info("run resumed")
                     context.observer.statusChanged(.running, reason: nil)

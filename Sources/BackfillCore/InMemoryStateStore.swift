@@ -84,6 +84,10 @@ public actor InMemoryStateStore: StateStore {
         if !status.isResumable { runRecords[runID]?.finishedAt = Date() }
     }
 
+    public func setWaitingReason(runID: Int64, _ reason: String?) {
+        if runRecords[runID]?.status == .running { runRecords[runID]?.reason = reason }
+    }
+
     public func recordEvent(runID: Int64, kind: String, message: String) {
         eventLog.append(RunEvent(runID: runID, at: Date(), kind: kind, message: message))
     }

@@ -51,6 +51,10 @@ public struct Runner: Sendable {
         let context = WorkerContext(
             runID: run.id, job: job, source: source, sink: sink, state: state, configuration: configuration,
             logger: logger, observer: observer, transfer: transfer,
+            gates: RunGates(
+                pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
+                probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
+                now: configuration.now),
             budget: RowBudget(limit: configuration.limitRows),
             limiter: configuration.rowsPerSecond.map {
                 RateLimiter(rowsPerSecond: $0, burst: max($0 / 10, Double(configuration.batchSize)))
@@ -146,6 +150,7 @@ struct WorkerContext: Sendable {
     let logger: Logger
     let observer: any RunObserver
     let transfer: (any BatchTransfer)?
+    let gates: RunGates
     let budget: RowBudget
     let limiter: RateLimiter?
 }

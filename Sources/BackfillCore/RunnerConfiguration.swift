@@ -1,3 +1,5 @@
+import Foundation
+
 /// Knobs of one execution of a run.
 public struct RunnerConfiguration: Sendable {
     /// Concurrent workers, each processing one chunk at a time.
@@ -19,6 +21,14 @@ public struct RunnerConfiguration: Sendable {
     public var retries = 8
     /// Quarantined share of recent rows above which the run pauses itself.
     public var maxErrorRate: Double? = nil
+    /// A file whose existence pauses the run.
+    public var pauseFile: String? = nil
+    /// Hours and days the run may work.
+    public var window: WindowSpec? = nil
+    /// The health probe on the source.
+    public var throttle: ThrottleSpec? = nil
+    /// The clock windows are judged by.
+    public var now: @Sendable () -> Date = { Date() }
     /// How often a paused worker looks whether it was resumed.
     public var pollInterval: Duration = .milliseconds(200)
     /// The first backoff delay; doubled per attempt, capped at 10 s, with full jitter.
@@ -36,5 +46,8 @@ public struct RunnerConfiguration: Sendable {
         rowsPerSecond = spec.limits.rowsPerSecond
         retries = spec.limits.retries
         maxErrorRate = spec.limits.maxErrorRate
+        pauseFile = spec.limits.pauseFile.map { spec.resolve(path: $0) }
+        window = spec.window
+        throttle = spec.throttle
     }
 }

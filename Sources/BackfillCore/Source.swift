@@ -33,4 +33,16 @@ public protocol Source: Sendable {
 
     /// Reads up to `limit` rows of `chunk` after `cursor` (from the chunk's start when `nil`).
     func read(chunk: KeyRange, after cursor: Cursor?, limit: Int) async throws -> SourceBatch
+
+    /// Runs a health query on the source database (`throttle.query`); see the default below.
+    func probe(_ query: String) async throws -> Double
+}
+
+extension Source {
+    /// Runs a health query on the source database and returns its first value as a number
+    /// (`throttle.query`). Sources without a database throw.
+    /// - Throws: `BackfillError` `.invalidSpec` unless the source overrides it.
+    public func probe(_ query: String) async throws -> Double {
+        throw BackfillError(.invalidSpec, "this source cannot run a throttle query")
+    }
 }

@@ -24,6 +24,9 @@ public protocol StateStore: Sendable {
 
     /// Sets a run's status (and why); terminal statuses record the finish time.
     func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws
+    /// Says why a running run waits (`nil`: it no longer waits); leaves any other status alone, so a
+    /// concurrent `pause` or `cancel` is never overwritten.
+    func setWaitingReason(runID: Int64, _ reason: String?) async throws
     func recordEvent(runID: Int64, kind: String, message: String) async throws
     func events(runID: Int64) async throws -> [RunEvent]
     func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord]

@@ -125,6 +125,21 @@ public struct SQLiteSource: Source {
         return SourceBatch(rows: rows, cursor: nextCursor, isLast: rows.count < limit)
     }
 
+    /// Runs `throttle.query` on the source database; its first column, as a number.
+    /// - Throws: `BackfillError` when the query fails or returns no number.
+    public func probe(_ query: String) async throws -> Double {
+        let value = try await read("running the throttle query") { db -> DatabaseValue? in
+            try Row.fetchOne(db, sql: query).map { $0[0] as DatabaseValue }
+        }
+        switch value?.storage {
+        case .int64(let v): return Double(v)
+        case .double(let v): return v
+        case .string(let v) where Double(v) != nil: return Double(v)!
+        default:
+            throw BackfillError(.invalidSpec, "the throttle query returned no number", location: "throttle.query")
+        }
+    }
+
     private func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await database.read(body)

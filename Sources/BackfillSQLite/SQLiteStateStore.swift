@@ -173,6 +173,14 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
+    public func setWaitingReason(runID: Int64, _ reason: String?) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE runs SET reason = ?, updated_at = ? WHERE id = ? AND status = 'running'",
+                arguments: [reason, Date().timeIntervalSince1970, runID])
+        }
+    }
+
     public func recordEvent(runID: Int64, kind: String, message: String) async throws {
         try await write { db in
             try db.execute(

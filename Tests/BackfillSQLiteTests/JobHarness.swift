@@ -44,7 +44,8 @@ struct JobHarness {
 
     /// Runs the job (or resumes it) and returns the summary.
     func run(
-        mode: String = "upsert", extra: String = "", batch: String? = nil, dryRun: Bool = false, limit: Int? = nil, state: (any StateStore)? = nil,
+        mode: String = "upsert", extra: String = "", batch: String? = nil, dryRun: Bool = false, limit: Int? = nil,
+        state: (any StateStore)? = nil, now: (@Sendable () -> Date)? = nil,
         sink wrap: (any Sink) -> any Sink = { $0 }
     ) async throws -> RunSummary {
         let loaded = try loadSpec(mode: mode, extra: extra, batch: batch)
@@ -58,6 +59,7 @@ struct JobHarness {
         var configuration = RunnerConfiguration(spec: spec)
         configuration.dryRun = dryRun
         configuration.limitRows = limit
+        if let now { configuration.now = now }
         let (run, _) = try await RunStarter(state: store).startOrResume(spec: spec) {
             try await configured.plan(workers: spec.workers)
         }

@@ -18,6 +18,10 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var limits: LimitsSpec
     /// `state:` as written; `nil` means `.backfill/state.db` beside the spec.
     public var state: String?
+    /// `window:` — allowed hours and days.
+    public var window: WindowSpec? = nil
+    /// `throttle:` — a health probe on the source.
+    public var throttle: ThrottleSpec? = nil
     /// The folder the spec file is in; relative paths resolve against it.
     public var baseDirectory: String
 
@@ -25,8 +29,10 @@ public struct JobSpec: Sendable, Codable, Hashable {
         name: String, source: Endpoint, target: Endpoint, key: [String], columns: [String]? = nil,
         mode: WriteMode = .upsert, newerWins: String? = nil, range: RangeSpec = RangeSpec(),
         batch: BatchSpec = BatchSpec(), workers: Int = 2, limits: LimitsSpec = LimitsSpec(),
-        state: String? = nil, baseDirectory: String = "."
+        state: String? = nil, baseDirectory: String = ".", window: WindowSpec? = nil, throttle: ThrottleSpec? = nil
     ) {
+        self.window = window
+        self.throttle = throttle
         self.name = name
         self.source = source
         self.target = target
@@ -144,6 +150,8 @@ public struct LimitsSpec: Sendable, Codable, Hashable {
     public var retries = 8
     /// Share of rows quarantined in the recent window above which the run pauses itself.
     public var maxErrorRate: Double?
+    /// A file whose existence pauses the run (like gh-ost's flag file), resolved against the spec's folder.
+    public var pauseFile: String? = nil
 
     public init(rowsPerSecond: Double? = nil, retries: Int = 8, maxErrorRate: Double? = nil) {
         self.rowsPerSecond = rowsPerSecond

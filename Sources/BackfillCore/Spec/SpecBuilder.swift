@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Builds a `JobSpec` from a composed node tree, field by field.
@@ -22,13 +23,63 @@ enum SpecBuilder {
         let workers = top["workers"].map { reader.integer($0, field: "workers", range: 1...64) } ?? 2
         let limits = limitsSpec(top["limits"], reader: &reader)
         let state = reader.string(top["state"], field: "state")
+        let window = windowSpec(top["window"], reader: &reader)
+        let throttle = throttleSpec(top["throttle"], reader: &reader)
+        if throttle != nil, let source, source.kind != .sqlite && source.kind != .postgres {
+            reader.problem("throttle", top["throttle"], "a throttle query runs on the source database; a \(source.kind.rawValue) source has none")
+        }
         guard let name, let source, let target, let key, let mode, let range, let batch, let workers, let limits else {
             return nil
         }
         return JobSpec(
             name: name, source: source, target: target, key: key, columns: columns, mode: mode,
             newerWins: newerWins, range: range, batch: batch, workers: workers, limits: limits, state: state,
-            baseDirectory: baseDirectory)
+            baseDirectory: baseDirectory, window: window, throttle: throttle)
+    }
+
+    private static func windowSpec(_ node: Node?, reader: inout SpecNodeReader) -> WindowSpec? {
+        guard let node, let map = reader.mapping(node, field: "window", allowed: ["hours", "days", "timezone"]) else { return nil }
+        var window = WindowSpec(openMinute: 0, closeMinute: 24 * 60)
+        if let hours = reader.string(map["hours"], field: "window.hours") {
+            if let (open, close) = WindowSpec.parseHours(hours) {
+                window.openMinute = open
+                window.closeMinute = close
+            } else {
+                reader.problem("window.hours", map["hours"], "expected HH:MM-HH:MM, e.g. 01:00-05:00, got '\(hours)'")
+            }
+        } else if map["hours"] == nil, map["days"] == nil {
+            reader.problem("window", node, "name hours (e.g. 01:00-05:00) and/or days (e.g. [sat, sun])")
+        }
+        for (index, day) in (reader.stringList(map["days"], field: "window.days") ?? []).enumerated() {
+            if let number = WindowSpec.dayNames[String(day.lowercased().prefix(3))] {
+                window.weekdays.insert(number)
+            } else {
+                reader.problem("window.days[\(index)]", map["days"], "unknown day '\(day)'; use mon, tue, wed, thu, fri, sat, sun")
+            }
+        }
+        if let zone = reader.string(map["timezone"], field: "window.timezone") {
+            if TimeZone(identifier: zone) == nil {
+                reader.problem("window.timezone", map["timezone"], "unknown time zone '\(zone)'; use an IANA name like UTC or Europe/Berlin")
+            } else {
+                window.timeZone = zone
+            }
+        }
+        return window
+    }
+
+    private static func throttleSpec(_ node: Node?, reader: inout SpecNodeReader) -> ThrottleSpec? {
+        guard let node, let map = reader.mapping(node, field: "throttle", allowed: ["query", "max", "every"]) else { return nil }
+        guard let query = reader.string(map["query"], field: "throttle.query") else {
+            if map["query"] == nil { reader.problem("throttle.query", node, "missing required key 'query'") }
+            return nil
+        }
+        guard let max = reader.number(map["max"], field: "throttle.max", range: -1e15...1e15) else {
+            if map["max"] == nil { reader.problem("throttle.max", node, "missing required key 'max'") }
+            return nil
+        }
+        if query.contains(";") { reader.problem("throttle.query", map["query"], "must be one query without ';'") }
+        let every = reader.duration(map["every"], field: "throttle.every") ?? 1
+        return ThrottleSpec(query: query, max: max, every: every)
     }
 
     private static func isValidJobName(_ name: String) -> Bool {
@@ -168,13 +219,14 @@ enum SpecBuilder {
         guard let node else { return LimitsSpec() }
         let allowed = ["rows-per-second", "retries", "max-error-rate", "batches-per-second", "backoff", "pause-file"]
         guard let map = reader.mapping(node, field: "limits", allowed: allowed) else { return nil }
-        for key in ["batches-per-second", "backoff", "pause-file"] where map[key] != nil {
+        for key in ["batches-per-second", "backoff"] where map[key] != nil {
             reader.problem("limits.\(key)", map[key], "'\(key)' is not supported by this version of backfill yet; remove it")
         }
         var limits = LimitsSpec()
         limits.rowsPerSecond = reader.number(map["rows-per-second"], field: "limits.rows-per-second", range: 0.1...10_000_000)
         if let v = reader.integer(map["retries"], field: "limits.retries", range: 0...100) { limits.retries = v }
         limits.maxErrorRate = reader.number(map["max-error-rate"], field: "limits.max-error-rate", range: 0...1)
+        limits.pauseFile = reader.string(map["pause-file"], field: "limits.pause-file")
         return limits
     }
 }

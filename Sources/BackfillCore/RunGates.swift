@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+
+/// The checks a worker passes before every batch besides the pause flag: the pause file, the
+/// window and the throttle probe. While one holds the run back the worker waits, holding no
+/// transaction, and the run's status says why (and, for the window, until when).
+struct RunGates: Sendable {
+    let pauseFile: String?
+    let window: WindowSpec?
+    let throttle: ThrottleSpec?
+    let probe: (@Sendable (String) async throws -> Double)?
+    let pollInterval: Duration
+    /// The clock the window is judged by (injected by tests).
+    let now: @Sendable () -> Date
+
+    /// Why the run may not go on right now, or `nil`.
+    func reasonToWait() async throws -> String? {
+        if let pauseFile, FileManager.default.fileExists(atPath: pauseFile) {
+            return "paused by the pause file \(pauseFile); remove it to continue"
+        }
+        if let window {
+            let date = now()
+            if !window.contains(date) {
+                let opening = window.nextOpening(after: date).map { "; it opens at \($0.formatted(.iso8601))" } ?? ""
+                return "outside the window\(opening)"
+            }
+        }
+        if let throttle, let probe {
+            let value = try await probe(throttle.query)
+            if value > throttle.max {
+                return "throttled: the throttle query returned \(value), above \(throttle.max)"
+            }
+        }
+        return nil
+    }
+
+    /// How long to wait before asking again, given why the run waits.
+    func retryDelay(for reason: String) -> Duration {
+        if reason.hasPrefix("throttled"), let throttle {
+            return .milliseconds(Int64(throttle.every * 1000))
+        }
+        return pollInterval
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// `window:` — the hours (and days) a run may work; outside them it finishes the batch in flight
+/// and waits.
+public struct WindowSpec: Sendable, Codable, Hashable {
+    /// Minutes after midnight the window opens and closes; `close < open` wraps past midnight.
+    public var openMinute: Int
+    public var closeMinute: Int
+    /// Allowed weekdays, 1 = Sunday … 7 = Saturday (`Calendar` numbering); empty = every day.
+    public var weekdays: Set<Int>
+    public var timeZone: String
+
+    public init(openMinute: Int, closeMinute: Int, weekdays: Set<Int> = [], timeZone: String = "UTC") {
+        self.openMinute = openMinute
+        self.closeMinute = closeMinute
+        self.weekdays = weekdays
+        self.timeZone = timeZone
+    }
+
+    private var calendar: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(secondsFromGMT: 0)!
+        return calendar
+    }
+
+    /// Whether `date` falls inside the window. A window that wraps midnight belongs to the day it opened.
+    public func contains(_ date: Date) -> Bool {
+        let calendar = self.calendar
+        let parts = calendar.dateComponents([.hour, .minute, .weekday], from: date)
+        let minute = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        let weekday = parts.weekday ?? 1
+        let previousDay = weekday == 1 ? 7 : weekday - 1
+        let allowed = { (day: Int) in weekdays.isEmpty || weekdays.contains(day) }
+        if openMinute <= closeMinute {
+            return minute >= openMinute && minute < closeMinute && allowed(weekday)
+        }
+        if minute >= openMinute { return allowed(weekday) }
+        return minute < closeMinute && allowed(previousDay)
+    }
+
+    /// The next time at or after `date` the window is open (searching minute steps over 8 days).
+    public func nextOpening(after date: Date) -> Date? {
+        if contains(date) { return date }
+        let calendar = self.calendar
+        var candidate = calendar.date(bySetting: .second, value: 0, of: date) ?? date
+        for _ in 0..<(8 * 24 * 60) {
+            candidate = candidate.addingTimeInterval(60)
+            if contains(candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Parses `HH:MM-HH:MM`.
+    static func parseHours(_ text: String) -> (Int, Int)? {
+        let ends = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard ends.count == 2, let open = minute(ends[0]), let close = minute(ends[1]), open != close else { return nil }
+        return (open, close)
+    }
+
+    private static func minute(_ text: String) -> Int? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...24).contains(h), (0..<60).contains(m),
+            h * 60 + m <= 24 * 60
+        else { return nil }
+        return h * 60 + m
+    }
+
+    static let dayNames = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]
+}
+
+/// `throttle:` — a query on the source database returning one number; above `max` the run waits.
+public struct ThrottleSpec: Sendable, Codable, Hashable {
+    public var query: String
+    public var max: Double
+    /// Seconds between two evaluations of the query.
+    public var every: Double
+
+    public init(query: String, max: Double, every: Double = 1) {
+        self.query = query
+        self.max = max
+        self.every = every
+    }
+}

@@ -1,0 +1,66 @@
+import BackfillCore
+import BackfillSQLite
+import BackfillTesting
+import Foundation
+import Logging
+import Testing
+
+/// The pause file, the window and the throttle probe hold a real run back, and let it go on.
+@Suite(.timeLimit(.minutes(2)))
+struct GateTests {
+    /// Starts the harness's job in a task and waits until the run says it waits for `reason`.
+    static func startWaiting(
+        _ harness: JobHarness, extra: String, now: (@Sendable () -> Date)? = nil, until reason: String
+    ) async throws -> (Task<RunSummary, any Error>, SQLiteStateStore) {
+        let store = try SQLiteStateStore(path: harness.statePath, create: true)
+        let task = Task { try await harness.run(extra: extra, state: store, now: now) }
+        for _ in 0..<200 {
+            if let run = try await store.runs(limit: 1).first, run.reason?.contains(reason) == true {
+                #expect(run.counters.read == 0)
+                #expect(run.status == .running)
+                return (task, store)
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        task.cancel()
+        throw CancellationError()
+    }
+
+    @Test("a pause file holds the run before its first batch; removing it lets the run finish")
+    func pauseFile() async throws {
+        let harness = try JobHarness(kind: .integer, rows: 2000)
+        FileManager.default.createFile(atPath: harness.directory + "/PAUSE", contents: nil)
+        let (task, _) = try await Self.startWaiting(harness, extra: "limits: { pause-file: PAUSE }", until: "pause file")
+        try FileManager.default.removeItem(atPath: harness.directory + "/PAUSE")
+        let summary = try await task.value
+        #expect(summary.status == .completed)
+        #expect(summary.counters.read == 2000)
+        #expect(try harness.targetRows() == harness.sourceRows())
+    }
+
+    @Test("outside the window the run waits and says until when; cancel stops it")
+    func window() async throws {
+        let harness = try JobHarness(kind: .text, rows: 500)
+        let night = ISO8601DateFormatter().date(from: "2026-11-25T12:00:00Z")!
+        let (task, store) = try await Self.startWaiting(
+            harness, extra: "window: { hours: \"01:00-05:00\", timezone: UTC }", now: { night }, until: "outside the window")
+        let run = try #require(try await store.runs(limit: 1).first)
+        #expect(run.reason?.contains("it opens at 2026-11-26T01:00:00Z") == true)
+        try await store.setStatus(runID: run.id, .cancelled, reason: "test")
+        let summary = try await task.value
+        #expect(summary.status == .cancelled)
+        #expect(summary.counters.read == 0)
+    }
+
+    @Test("above the throttle threshold the run waits; below it, it goes on")
+    func throttle() async throws {
+        let harness = try JobHarness(kind: .composite, rows: 1000)
+        try Fixtures.execute(path: harness.sourcePath, "CREATE TABLE health (lag REAL); INSERT INTO health VALUES (12.5)")
+        let (task, _) = try await Self.startWaiting(
+            harness, extra: "throttle: { query: \"SELECT lag FROM health\", max: 5, every: 50ms }", until: "throttled")
+        try Fixtures.execute(path: harness.sourcePath, "UPDATE health SET lag = 0.5")
+        let summary = try await task.value
+        #expect(summary.status == .completed)
+        #expect(try harness.targetRows() == harness.sourceRows())
+    }
+}
