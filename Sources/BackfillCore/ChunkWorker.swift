@@ -29,7 +29,7 @@ struct ChunkWorker: Sendable {
         var duplicates = context.source.isKeyOrdered ? nil : DuplicateKeyFilter()
         var cursor = chunk.cursor
         while true {
-            if let stop = try await waitWhilePaused(logger: logger) {
+            if let stop = try await waitWhilePaused(logger: logger, sizer: &sizer) {
                 try await context.state.releaseChunk(id: chunk.id)
                 return stop
             }
@@ -38,10 +38,8 @@ struct ChunkWorker: Sendable {
                 try await context.state.releaseChunk(id: chunk.id)
                 return .limitReached
             }
-            if let limiter = context.limiter {
-                let wait = await limiter.reserve(wanted)
-                if wait > .zero { try await Task.sleep(for: wait) }
-            }
+            let wait = await context.limiter.reserve(wanted)
+            if wait > .zero { try await Task.sleep(for: wait) }
             let started = ContinuousClock.now
             let batch = try await processBatch(
                 chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, logger: logger)
@@ -64,6 +62,16 @@ struct ChunkWorker: Sendable {
                 return .errorRateExceeded(rate)
             }
             if batch.isLast { return nil }
+        }
+    }
+
+    /// Applies knobs set while running: a new rate for the shared limiter, a fixed batch size.
+    private func apply(_ knobs: RunKnobs, sizer: inout BatchSizer) async {
+        if let rate = knobs.rowsPerSecond {
+            await context.limiter.setRate(rate, burst: max(rate / 10, Double(sizer.size)))
+        }
+        if let size = knobs.batchSize, size != sizer.size || sizer.target != nil {
+            sizer = BatchSizer(size: size, minimum: 1, maximum: size, target: nil)
         }
     }
 
@@ -106,11 +114,12 @@ struct ChunkWorker: Sendable {
 
     /// Blocks while the run is paused or a gate (pause file, window, throttle) holds it back;
     /// returns `.cancelled` when it was cancelled.
-    private func waitWhilePaused(logger: Logger) async throws -> Runner.WorkerExit? {
+    private func waitWhilePaused(logger: Logger, sizer: inout BatchSizer) async throws -> Runner.WorkerExit? {
         var announced = false
         var waitingFor: String?
         while true {
             guard let run = try await context.state.run(id: context.runID) else { return .cancelled }
+            await apply(run.knobs, sizer: &sizer)
             switch run.status {
             case .running, .planned:
                 if let reason = try await context.gates.reasonToWait() {

@@ -88,6 +88,10 @@ public actor InMemoryStateStore: StateStore {
         if runRecords[runID]?.status == .running { runRecords[runID]?.reason = reason }
     }
 
+    public func setKnobs(runID: Int64, _ knobs: RunKnobs) {
+        runRecords[runID]?.knobs = knobs
+    }
+
     public func recordEvent(runID: Int64, kind: String, message: String) {
         eventLog.append(RunEvent(runID: runID, at: Date(), kind: kind, message: message))
     }

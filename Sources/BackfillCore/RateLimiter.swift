@@ -1,7 +1,7 @@
 /// A token bucket on rows per second shared by all workers of a run.
 public actor RateLimiter {
-    private let rate: Double
-    private let burst: Double
+    private var rate: Double
+    private var burst: Double
     private var tokens: Double
     private var last: ContinuousClock.Instant
     private let clock = ContinuousClock()
@@ -16,8 +16,17 @@ public actor RateLimiter {
         self.last = clock.now
     }
 
+    /// Changes the rate (`backfill set RUN rows-per-second=…`); `0` lifts the limit.
+    public func setRate(_ rowsPerSecond: Double, burst: Double) {
+        guard rowsPerSecond != rate else { return }
+        rate = rowsPerSecond
+        self.burst = max(burst, 1)
+        tokens = min(tokens, self.burst)
+    }
+
     /// Takes `rows` tokens, returning how long the caller must wait before using them.
     public func reserve(_ rows: Int) -> Duration {
+        guard rate > 0 else { return .zero }
         let now = clock.now
         let elapsed = last.duration(to: now)
         last = now

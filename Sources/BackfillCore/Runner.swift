@@ -56,9 +56,9 @@ public struct Runner: Sendable {
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
                 now: configuration.now),
             budget: RowBudget(limit: configuration.limitRows),
-            limiter: configuration.rowsPerSecond.map {
-                RateLimiter(rowsPerSecond: $0, burst: max($0 / 10, Double(configuration.batchSize)))
-            })
+            limiter: RateLimiter(
+                rowsPerSecond: configuration.rowsPerSecond ?? 0,
+                burst: max((configuration.rowsPerSecond ?? 0) / 10, Double(configuration.batchSize))))
         let exits: [WorkerExit]
         do {
             exits = try await withThrowingTaskGroup(of: WorkerExit.self) { group in
@@ -152,5 +152,5 @@ struct WorkerContext: Sendable {
     let transfer: (any BatchTransfer)?
     let gates: RunGates
     let budget: RowBudget
-    let limiter: RateLimiter?
+    let limiter: RateLimiter
 }

@@ -20,6 +20,8 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var estimatedRows: Int
     /// The process executing the run (`host:pid`), while it runs.
     public var owner: String?
+    /// Settings changed while running (`backfill set`).
+    public var knobs = RunKnobs()
 
     public init(
         id: Int64, job: String, specFingerprint: String, status: RunStatus, reason: String? = nil,

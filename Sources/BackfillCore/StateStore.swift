@@ -28,6 +28,8 @@ public protocol StateStore: Sendable {
     /// concurrent `pause` or `cancel` is never overwritten.
     func setWaitingReason(runID: Int64, _ reason: String?) async throws
     func recordEvent(runID: Int64, kind: String, message: String) async throws
+    /// Stores the knobs workers apply before their next batch.
+    func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws
     func events(runID: Int64) async throws -> [RunEvent]
     func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord]
     /// Quarantined rows of a run by error type (`data`, `write`).

@@ -181,6 +181,13 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
+    public func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws {
+        let json = try StateRows.json(knobs)
+        try await write { db in
+            try db.execute(sql: "UPDATE runs SET knobs = ?, updated_at = ? WHERE id = ?", arguments: [json, Date().timeIntervalSince1970, runID])
+        }
+    }
+
     public func recordEvent(runID: Int64, kind: String, message: String) async throws {
         try await write { db in
             try db.execute(

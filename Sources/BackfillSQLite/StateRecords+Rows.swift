@@ -30,7 +30,7 @@ enum StateRows {
     }
 
     static func run(_ row: Row) -> RunRecord {
-        RunRecord(
+        var run = RunRecord(
             id: row["id"], job: row["job"], specFingerprint: row["fingerprint"],
             status: RunStatus(rawValue: row["status"]) ?? .failed, reason: row["reason"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
@@ -38,6 +38,8 @@ enum StateRows {
             finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             activeSeconds: row["active_seconds"], counters: counters(row), chunksTotal: row["chunks_total"],
             chunksDone: row["chunks_done"], estimatedRows: row["estimated_rows"], owner: row["owner"])
+        if let knobs = try? decode(RunKnobs.self, row["knobs"]) { run.knobs = knobs }
+        return run
     }
 
     static func chunk(_ row: Row) throws -> ChunkRecord {

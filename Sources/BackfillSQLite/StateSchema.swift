@@ -60,6 +60,9 @@ enum StateSchema {
                 CREATE INDEX events_by_run ON events (run_id, id);
                 """)
         }
+        migrator.registerMigration("v2: knobs") { db in
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN knobs TEXT")
+        }
         return migrator
     }
 }

@@ -70,3 +70,37 @@ struct CancelCommand: AsyncParsableCommand {
         try await withExitCodes { try await RunControl.change(run: run, statePath: stateOptions.state, to: .cancelled, json: common.json) }
     }
 }
+
+struct SetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Change a running run's rows-per-second or batch-size; workers apply it before their next batch.")
+    @Argument(help: "The run id.") var run: Int64
+    @Argument(help: "KNOB=VALUE: rows-per-second=N (0 lifts the limit), batch-size=N.") var assignments: [String]
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes {
+            guard !assignments.isEmpty else {
+                throw BackfillError(.invalidInput, "name at least one KNOB=VALUE: \(RunKnobs.names.joined(separator: ", "))")
+            }
+            var checked = RunKnobs()
+            for assignment in assignments { try checked.set(assignment) }
+            let (state, record) = try await JobWiring.openRun(run, statePath: stateOptions.state)
+            guard record.status.isResumable else {
+                throw BackfillError(.runConflict, "run \(run) is \(record.status.rawValue); it cannot be changed any more")
+            }
+            var knobs = record.knobs
+            for assignment in assignments { try knobs.set(assignment) }
+            try await state.setKnobs(runID: run, knobs)
+            try await state.recordEvent(runID: run, kind: "set", message: "set " + assignments.joined(separator: " "))
+            if common.json {
+                print(try Output.json(knobs))
+            } else {
+                print("run \(run): \(assignments.joined(separator: " ")) (applied before each worker's next batch)")
+            }
+        }
+    }
+}

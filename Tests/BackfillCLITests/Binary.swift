@@ -68,9 +68,13 @@ struct Binary {
 
     static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String]) throws -> Result {
         let (process, out, err) = try start(arguments, in: directory, environment: environment)
+        // No test may hang CI: a command still running after two minutes is killed (and fails its test).
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        watchdog.cancel()
         return Result(
             status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))

@@ -124,4 +124,31 @@ struct RunLifecycleTests {
         #expect(rest.stdout.contains("\"read\" : 5000"))
         #expect(try Self.dump(dir, "target.db", .text) == Self.dump(dir, "source.db", .text))
     }
+
+    @Test("set changes a running run's rate before its next batch and records it; bad knobs exit 2")
+    func setKnobs() async throws {
+        let (dir, _) = try Self.workspace(kind: .integer, rows: 40_000, extra: "limits: { rows-per-second: 2000 }")
+        let process = try Binary.launch(["run", "job.yaml"], in: dir)
+        let set = try await Self.waitUntil({ Self.rowsRead(dir) > 0 }, then: {
+            try Binary.runBlocking(["set", "1", "rows-per-second=0", "batch-size=5000"], in: dir, environment: [:])
+        })
+        #expect(set.status == 0, "\(set.stderr)")
+        // At 2,000 rows/s the 40,000 rows would take 20 s; with the limit lifted the run ends long before.
+        let finished = try await Self.waitUntil({ !process.isRunning }, timeout: 15, then: { true })
+        #expect(finished)
+        await Binary.wait(process)
+        #expect(process.terminationStatus == 0)
+        let report = try await Binary.run(["report", "1"], in: dir)
+        #expect(report.stdout.contains("set rows-per-second=0 batch-size=5000"))
+        let bad = ["workers=4": "not supported yet", "speed=1": "unknown knob 'speed'", "batch-size=0": "batch-size must be",
+                   "rows-per-second=fast": "rows-per-second must be"]
+        for (assignment, message) in bad {
+            let result = try await Binary.run(["set", "1", assignment], in: dir)
+            #expect(result.status == 2, "\(assignment): \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(assignment): \(result.stderr)")
+        }
+        let late = try await Binary.run(["set", "1", "batch-size=10"], in: dir)
+        #expect(late.status == 2)
+        #expect(late.stderr.contains("run 1 is completed"))
+    }
 }

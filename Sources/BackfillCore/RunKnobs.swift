@@ -1,0 +1,41 @@
+/// Settings an operator changes on a running run (`backfill set RUN KNOB=VALUE…`); workers apply
+/// them before their next batch. `nil` leaves the spec's value.
+public struct RunKnobs: Sendable, Codable, Hashable {
+    /// Rows per second across all workers; `0` lifts the limit.
+    public var rowsPerSecond: Double?
+    /// Rows per batch (also fixes an adaptive size).
+    public var batchSize: Int?
+
+    public init(rowsPerSecond: Double? = nil, batchSize: Int? = nil) {
+        self.rowsPerSecond = rowsPerSecond
+        self.batchSize = batchSize
+    }
+
+    /// The knob names `set` accepts.
+    public static let names = ["rows-per-second", "batch-size"]
+
+    /// Applies `name=value`.
+    /// - Throws: `BackfillError` `.invalidInput` naming the knob or value.
+    public mutating func set(_ assignment: String) throws {
+        let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else {
+            throw BackfillError(.invalidInput, "expected KNOB=VALUE, got '\(assignment)'; knobs: \(Self.names.joined(separator: ", "))")
+        }
+        switch parts[0] {
+        case "rows-per-second":
+            guard let value = Double(parts[1]), value >= 0, value <= 10_000_000 else {
+                throw BackfillError(.invalidInput, "rows-per-second must be a number from 0 (no limit) to 10000000, got '\(parts[1])'")
+            }
+            rowsPerSecond = value
+        case "batch-size":
+            guard let value = Int(parts[1]), (1...100_000).contains(value) else {
+                throw BackfillError(.invalidInput, "batch-size must be a whole number from 1 to 100000, got '\(parts[1])'")
+            }
+            batchSize = value
+        case "workers":
+            throw BackfillError(.invalidInput, "changing workers of a running run is not supported yet; cancel and rerun with the new spec")
+        default:
+            throw BackfillError(.invalidInput, "unknown knob '\(parts[0])'; knobs: \(Self.names.joined(separator: ", "))")
+        }
+    }
+}
