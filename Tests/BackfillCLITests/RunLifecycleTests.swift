@@ -151,4 +151,30 @@ struct RunLifecycleTests {
         #expect(late.status == 2)
         #expect(late.stderr.contains("run 1 is completed"))
     }
+
+    @Test("the error guard pauses a run whose target refuses too many rows (exit 4); resume and rerun finish it")
+    func errorGuardPausesAndResumes() async throws {
+        let (dir, _) = try Self.workspace(kind: .integer, rows: 6000, extra: "limits: { max-error-rate: 0.05 }")
+        try Fixtures.execute(path: dir + "/target.db", """
+            DELETE FROM items;
+            CREATE TRIGGER outage BEFORE INSERT ON items WHEN NEW.id % 5 = 0 BEGIN SELECT RAISE(ABORT, 'target rejects'); END;
+            """)
+        let first = try await Binary.run(["run", "job.yaml"], in: dir)
+        #expect(first.status == 4, "\(first.stderr)")
+        #expect(first.stdout.contains("limits.max-error-rate"))
+        let status = try await Binary.run(["status", "1", "--json"], in: dir)
+        #expect(status.stdout.contains("\"status\" : \"paused\""))
+        #expect(Self.rowsRead(dir) < 6000)
+        // The cause is fixed; the operator resumes and runs again.
+        try Fixtures.execute(path: dir + "/target.db", "DROP TRIGGER outage")
+        #expect(try await Binary.run(["resume", "1"], in: dir).status == 0)
+        let second = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("\"status\" : \"completed\""))
+        #expect(second.stdout.contains("\"read\" : 6000"))
+        #expect(second.stdout.contains("\"balanced\" : true"))
+        let quarantined = try Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT count(*) FROM quarantine")
+        #expect(quarantined > 0)
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items") == 6000 - quarantined)
+    }
 }
