@@ -41,6 +41,7 @@ struct ChunkWorker: Sendable {
             let wait = await context.limiter.reserve(wanted)
             if wait > .zero { try await Task.sleep(for: wait) }
             let started = ContinuousClock.now
+            await context.timeline.beginBatch()
             let batch = try await processBatch(
                 chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, logger: logger)
             if batch.delta.read < wanted { await context.budget.giveBack(wanted - batch.delta.read) }
@@ -48,17 +49,31 @@ struct ChunkWorker: Sendable {
             let quarantine = batch.quarantine
             let elapsed = started.duration(to: .now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let checkpoint = Checkpoint(
+            let time = await context.timeline.take()
+            var checkpoint = Checkpoint(
                 runID: context.runID, chunkID: chunk.id, cursor: batch.cursor ?? cursor, delta: delta,
-                chunkDone: batch.isLast, quarantine: quarantine, activeSeconds: seconds)
-            try await retry.run({ try await context.state.checkpoint(checkpoint) })
+                chunkDone: batch.isLast, quarantine: quarantine, activeSeconds: time.working)
+            checkpoint.waitedSeconds = time.waited
+            do {
+                try await retry.run({ try await context.state.checkpoint(checkpoint) })
+                await context.timeline.endBatch()
+            } catch {
+                await context.timeline.endBatch()
+                throw error
+            }
             sizer.observe(rows: delta.read, seconds: seconds)
             report(delta, seconds: seconds, chunk: chunk, done: batch.isLast, cursor: checkpoint.cursor, logger: logger)
             cursor = checkpoint.cursor
             if let rate = errorGuard.observe(read: delta.read, failed: delta.quarantined) {
+                let reason = ErrorGuard.reason(rate: rate, limit: context.configuration.maxErrorRate ?? 0, runID: context.runID)
+                try await context.state.setStatus(runID: context.runID, .paused, reason: reason)
+                try await context.state.recordEvent(runID: context.runID, kind: "paused", message: reason)
+                logger.warning("run paused by the error guard", metadata: [LogKey.reason: .string(reason)])
+                if context.configuration.waitWhenPausedByGuard {
+                    errorGuard.reset()
+                    continue
+                }
                 try await context.state.releaseChunk(id: chunk.id)
-                try await context.state.setStatus(runID: context.runID, .paused, reason: "error rate over limits.max-error-rate")
-                logger.warning("run paused by the error guard", metadata: [LogKey.reason: .stringConvertible(rate)])
                 return .errorRateExceeded(rate)
             }
             if batch.isLast { return nil }
@@ -115,6 +130,18 @@ struct ChunkWorker: Sendable {
     /// Blocks while the run is paused or a gate (pause file, window, throttle) holds it back;
     /// returns `.cancelled` when it was cancelled.
     private func waitWhilePaused(logger: Logger, sizer: inout BatchSizer) async throws -> Runner.WorkerExit? {
+        await context.timeline.beginWait()
+        do {
+            let exit = try await waitLoop(logger: logger, sizer: &sizer)
+            await context.timeline.endWait()
+            return exit
+        } catch {
+            await context.timeline.endWait()
+            throw error
+        }
+    }
+
+    private func waitLoop(logger: Logger, sizer: inout BatchSizer) async throws -> Runner.WorkerExit? {
         var announced = false
         var waitingFor: String?
         while true {

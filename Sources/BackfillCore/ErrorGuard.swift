@@ -1,3 +1,5 @@
+import Foundation
+
 /// A sliding window over the last batches' quarantine rate (`limits.max-error-rate`).
 struct ErrorGuard: Sendable {
     let maxRate: Double?
@@ -6,6 +8,16 @@ struct ErrorGuard: Sendable {
     private static let minimumRows = 100
 
     init(maxRate: Double?) { self.maxRate = maxRate }
+
+    /// Forgets the window (after a pause, so that a resumed run is judged afresh).
+    mutating func reset() { window.removeAll() }
+
+    /// Why the guard paused the run, and what to do.
+    static func reason(rate: Double, limit: Double, runID: Int64) -> String {
+        let percent = String(format: "%.1f%%", rate * 100)
+        let allowed = String(format: "%.1f%%", limit * 100)
+        return "error rate \(percent) over limits.max-error-rate \(allowed); inspect `backfill quarantine \(runID)`, fix the cause, then `backfill resume \(runID)`"
+    }
 
     /// Records a batch; returns the failure rate when it is over the limit.
     mutating func observe(read: Int, failed: Int) -> Double? {

@@ -74,6 +74,7 @@ public actor InMemoryStateStore: StateStore {
         chunkRecords[chunk.id] = chunk
         runRecords[checkpoint.runID]?.counters += checkpoint.delta
         runRecords[checkpoint.runID]?.activeSeconds += checkpoint.activeSeconds
+        runRecords[checkpoint.runID]?.waitedSeconds += checkpoint.waitedSeconds
         runRecords[checkpoint.runID]?.updatedAt = Date()
         quarantined.append(contentsOf: checkpoint.quarantine)
     }
@@ -86,6 +87,11 @@ public actor InMemoryStateStore: StateStore {
 
     public func setWaitingReason(runID: Int64, _ reason: String?) {
         if runRecords[runID]?.status == .running { runRecords[runID]?.reason = reason }
+    }
+
+    public func addTime(runID: Int64, activeSeconds: Double, waitedSeconds: Double) {
+        runRecords[runID]?.activeSeconds += activeSeconds
+        runRecords[runID]?.waitedSeconds += waitedSeconds
     }
 
     public func setKnobs(runID: Int64, _ knobs: RunKnobs) {

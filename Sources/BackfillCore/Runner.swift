@@ -74,6 +74,8 @@ public struct Runner: Sendable {
             logger.error("run failed", metadata: Self.errorMetadata(error))
             throw error
         }
+        let rest = await context.timeline.take()
+        try await state.addTime(runID: run.id, activeSeconds: rest.working, waitedSeconds: rest.waited)
         let (status, reason) = try await finalStatus(run: run, exits: exits)
         if status != .paused && status != .cancelled {
             try await state.setStatus(runID: run.id, status, reason: reason)
@@ -98,8 +100,7 @@ public struct Runner: Sendable {
     private func finalStatus(run: RunRecord, exits: [WorkerExit]) async throws -> (RunStatus, String?) {
         for exit in exits {
             if case .errorRateExceeded(let rate) = exit {
-                let percent = String(format: "%.1f%%", rate * 100)
-                return (.paused, "error rate \(percent) over limits.max-error-rate; inspect `backfill quarantine \(run.id)`, then `backfill resume \(run.id)`")
+                return (.paused, ErrorGuard.reason(rate: rate, limit: configuration.maxErrorRate ?? 0, runID: run.id))
             }
         }
         if exits.contains(where: { if case .cancelled = $0 { true } else { false } }) {
@@ -151,6 +152,7 @@ struct WorkerContext: Sendable {
     let observer: any RunObserver
     let transfer: (any BatchTransfer)?
     let gates: RunGates
+    let timeline = RunTimeline()
     let budget: RowBudget
     let limiter: RateLimiter
 }

@@ -21,6 +21,8 @@ public struct RunnerConfiguration: Sendable {
     public var retries = 8
     /// Quarantined share of recent rows above which the run pauses itself.
     public var maxErrorRate: Double? = nil
+    /// When the error guard pauses the run, wait for `resume` instead of exiting (`run --wait`).
+    public var waitWhenPausedByGuard = false
     /// A file whose existence pauses the run.
     public var pauseFile: String? = nil
     /// Hours and days the run may work.

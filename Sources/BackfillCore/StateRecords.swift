@@ -12,8 +12,10 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var createdAt: Date
     public var updatedAt: Date
     public var finishedAt: Date?
-    /// Seconds spent executing, summed over every process that worked on the run.
+    /// Wall-clock seconds with a batch in flight, over every execution of the run.
     public var activeSeconds: Double
+    /// Wall-clock seconds the run waited: paused, outside its window, throttled, held by the pause file.
+    public var waitedSeconds: Double = 0
     public var counters: Counters
     public var chunksTotal: Int
     public var chunksDone: Int
@@ -126,6 +128,7 @@ public struct Checkpoint: Sendable {
     public var chunkDone: Bool
     public var quarantine: [QuarantineRecord]
     public var activeSeconds: Double
+    public var waitedSeconds: Double = 0
 
     public init(
         runID: Int64, chunkID: Int64, cursor: Cursor?, delta: Counters, chunkDone: Bool,

@@ -152,9 +152,9 @@ public struct SQLiteStateStore: StateStore {
                 arguments: StatementArguments(
                     [cursor, checkpoint.chunkDone] as [(any DatabaseValueConvertible)?] + values.map { $0 } + [checkpoint.chunkID]))
             try db.execute(
-                sql: "UPDATE runs SET chunks_done = chunks_done + ?, active_seconds = active_seconds + ?, updated_at = ?, \(increments) WHERE id = ?",
+                sql: "UPDATE runs SET chunks_done = chunks_done + ?, active_seconds = active_seconds + ?, waited_seconds = waited_seconds + ?, updated_at = ?, \(increments) WHERE id = ?",
                 arguments: StatementArguments(
-                    [checkpoint.chunkDone ? 1 : 0, checkpoint.activeSeconds, Date().timeIntervalSince1970] as [(any DatabaseValueConvertible)?]
+                    [checkpoint.chunkDone ? 1 : 0, checkpoint.activeSeconds, checkpoint.waitedSeconds, Date().timeIntervalSince1970] as [(any DatabaseValueConvertible)?]
                         + values.map { $0 } + [checkpoint.runID]))
             for (item, key, row) in quarantine {
                 try db.execute(
@@ -178,6 +178,14 @@ public struct SQLiteStateStore: StateStore {
             try db.execute(
                 sql: "UPDATE runs SET reason = ?, updated_at = ? WHERE id = ? AND status = 'running'",
                 arguments: [reason, Date().timeIntervalSince1970, runID])
+        }
+    }
+
+    public func addTime(runID: Int64, activeSeconds: Double, waitedSeconds: Double) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE runs SET active_seconds = active_seconds + ?, waited_seconds = waited_seconds + ? WHERE id = ?",
+                arguments: [activeSeconds, waitedSeconds, runID])
         }
     }
 

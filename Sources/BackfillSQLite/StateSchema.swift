@@ -63,6 +63,9 @@ enum StateSchema {
         migrator.registerMigration("v2: knobs") { db in
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN knobs TEXT")
         }
+        migrator.registerMigration("v3: waited seconds") { db in
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN waited_seconds REAL NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

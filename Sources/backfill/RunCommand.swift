@@ -16,6 +16,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Only the first N rows (a trial on a subset); the run stays resumable.")
     var limit: Int?
 
+    @Flag(help: "When the error guard pauses the run, wait for `backfill resume` instead of exiting 4.")
+    var wait = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -29,6 +32,7 @@ struct RunCommand: AsyncParsableCommand {
             var configuration = RunnerConfiguration(spec: prepared.spec)
             configuration.limitRows = limit
             configuration.dryRun = dryRun
+            configuration.waitWhenPausedByGuard = wait
             let state: any StateStore = dryRun ? InMemoryStateStore() : try JobWiring.stateStore(for: prepared.spec, create: true)
             let source = prepared.source
             let workers = prepared.spec.workers

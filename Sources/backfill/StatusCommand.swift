@@ -33,6 +33,13 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// One run as text, for `status` and `report`.
 enum RunText {
+    /// Remaining rows at the rate measured over working time; waiting time is shown, not guessed.
+    static func eta(_ run: RunRecord, rate: Int) -> String {
+        guard run.status.isResumable, rate > 0 else { return "" }
+        let remaining = max(0, run.estimatedRows - run.counters.read)
+        return " · ETA \(Output.seconds(Double(remaining) / Double(rate))) of work"
+    }
+
     static func render(_ run: RunRecord) -> String {
         let percent = run.estimatedRows > 0 ? min(100, Double(run.counters.read) * 100 / Double(run.estimatedRows)) : 100
         let rate = run.activeSeconds > 0 ? Int(Double(run.counters.read) / run.activeSeconds) : 0
@@ -41,6 +48,8 @@ enum RunText {
             String(format: "  progress    %.0f%% ", percent)
                 + "(\(Output.number(run.counters.read)) of ~\(Output.number(run.estimatedRows)) rows; chunks \(run.chunksDone)/\(run.chunksTotal))",
             "  throughput  \(Output.number(rate)) rows/s over \(Output.seconds(run.activeSeconds)) of work",
+            "  time        \(Output.seconds(run.activeSeconds)) working · \(Output.seconds(run.waitedSeconds)) waiting (paused, window, throttle, pause file)"
+                + eta(run, rate: rate),
             "  started     \(run.createdAt.formatted(.iso8601))" + (run.finishedAt.map { " · finished \($0.formatted(.iso8601))" } ?? ""),
         ]
         lines.append(Output.counters(run.counters))

@@ -177,4 +177,26 @@ struct RunLifecycleTests {
         #expect(quarantined > 0)
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items") == 6000 - quarantined)
     }
+
+    @Test("run --wait: paused by the error guard, the process waits and finishes after resume")
+    func errorGuardWaits() async throws {
+        let (dir, _) = try Self.workspace(kind: .text, rows: 6000, extra: "limits: { max-error-rate: 0.05 }")
+        try Fixtures.execute(path: dir + "/target.db", """
+            DELETE FROM items;
+            CREATE TRIGGER outage BEFORE INSERT ON items WHEN NEW.amount % 5 = 0 BEGIN SELECT RAISE(ABORT, 'target rejects'); END;
+            """)
+        let process = try Binary.launch(["run", "job.yaml", "--wait"], in: dir)
+        let paused = { @Sendable in
+            (try? Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT count(*) FROM runs WHERE status = 'paused'")) == 1
+        }
+        let resume = try await Self.waitUntil(paused, then: { () throws -> Binary.Result in
+            try Fixtures.execute(path: dir + "/target.db", "DROP TRIGGER outage")
+            return try Binary.runBlocking(["resume", "1"], in: dir, environment: [:])
+        })
+        #expect(resume.status == 0, "\(resume.stderr)")
+        #expect(process.isRunning || process.terminationStatus == 0)
+        await Binary.wait(process)
+        #expect(process.terminationStatus == 0)
+        #expect(Self.rowsRead(dir) == 6000)
+    }
 }

@@ -30,11 +30,17 @@ struct GateTests {
     func pauseFile() async throws {
         let harness = try JobHarness(kind: .integer, rows: 2000)
         FileManager.default.createFile(atPath: harness.directory + "/PAUSE", contents: nil)
-        let (task, _) = try await Self.startWaiting(harness, extra: "limits: { pause-file: PAUSE }", until: "pause file")
+        let (task, store) = try await Self.startWaiting(harness, extra: "limits: { pause-file: PAUSE }", until: "pause file")
+        try await Task.sleep(for: .milliseconds(400))
         try FileManager.default.removeItem(atPath: harness.directory + "/PAUSE")
         let summary = try await task.value
         #expect(summary.status == .completed)
         #expect(summary.counters.read == 2000)
+        // The time held back is accounted as waiting, not as work.
+        let run = try #require(try await store.run(id: summary.runID))
+        #expect(run.waitedSeconds >= 0.3)
+        #expect(run.activeSeconds > 0)
+        #expect(run.activeSeconds < summary.seconds)
         #expect(try harness.targetRows() == harness.sourceRows())
     }
 

@@ -1,0 +1,43 @@
+/// Wall-clock accounting of one execution, shared by its workers: time with at least one batch in
+/// flight counts as working, time when no worker works but one waits (pause, window, throttle)
+/// counts as waiting. Summing per-worker batch times instead would count two busy workers twice.
+actor RunTimeline {
+    private let clock = ContinuousClock()
+    private var busy = 0
+    private var waiting = 0
+    private var last: ContinuousClock.Instant
+    private var working: Duration = .zero
+    private var waited: Duration = .zero
+
+    init() { last = clock.now }
+
+    private func advance() {
+        let now = clock.now
+        let elapsed = last.duration(to: now)
+        if busy > 0 {
+            working += elapsed
+        } else if waiting > 0 {
+            waited += elapsed
+        }
+        last = now
+    }
+
+    func beginBatch() { advance(); busy += 1 }
+    func endBatch() { advance(); busy -= 1 }
+    func beginWait() { advance(); waiting += 1 }
+    func endWait() { advance(); waiting -= 1 }
+
+    /// Working and waiting seconds since the last call.
+    func take() -> (working: Double, waited: Double) {
+        advance()
+        defer {
+            working = .zero
+            waited = .zero
+        }
+        return (Self.seconds(working), Self.seconds(waited))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
