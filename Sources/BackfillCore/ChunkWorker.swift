@@ -199,7 +199,7 @@ struct ChunkWorker: Sendable {
             case .success(let typed):
                 if duplicates != nil, !duplicates!.insert(context.job.key(of: typed)) {
                     shaped.quarantine.append(quarantineRecord(
-                        chunk: chunk, key: context.job.key(of: typed), line: line, type: "data",
+                        chunk: chunk, key: context.job.key(of: typed), line: line, type: "duplicate",
                         reason: "duplicate key: an earlier record has the same key", row: row, raw: nil))
                 } else {
                     shaped.rows.append(typed)

@@ -76,7 +76,10 @@ public actor InMemoryStateStore: StateStore {
         runRecords[checkpoint.runID]?.activeSeconds += checkpoint.activeSeconds
         runRecords[checkpoint.runID]?.waitedSeconds += checkpoint.waitedSeconds
         runRecords[checkpoint.runID]?.updatedAt = Date()
-        quarantined.append(contentsOf: checkpoint.quarantine)
+        for var item in checkpoint.quarantine {
+            item.id = makeID()
+            quarantined.append(item)
+        }
     }
 
     public func setStatus(runID: Int64, _ status: RunStatus, reason: String?) {
@@ -103,6 +106,17 @@ public actor InMemoryStateStore: StateStore {
     }
 
     public func events(runID: Int64) -> [RunEvent] { eventLog.filter { $0.runID == runID } }
+
+    public func unresolvedQuarantine(runID: Int64, afterID: Int64, limit: Int) -> [QuarantineRecord] {
+        Array(quarantined.filter { $0.runID == runID && $0.resolvedAt == nil && $0.id > afterID }.prefix(limit))
+    }
+
+    public func resolveQuarantine(ids: [Int64]) {
+        let set = Set(ids)
+        for index in quarantined.indices where set.contains(quarantined[index].id) {
+            quarantined[index].resolvedAt = Date()
+        }
+    }
 
     public func quarantineCounts(runID: Int64) -> [String: Int] {
         quarantined.filter { $0.runID == runID }.reduce(into: [:]) { $0[$1.errorType, default: 0] += 1 }

@@ -36,9 +36,16 @@ public protocol Source: Sendable {
 
     /// Runs a health query on the source database (`throttle.query`); see the default below.
     func probe(_ query: String) async throws -> Double
+
+    /// The current rows for `keys` (missing keys are left out), for retrying quarantined rows from
+    /// the source of truth; `nil` when the source cannot look rows up by key (files).
+    func fetch(keys: [[Value]]) async throws -> [[Value]]?
 }
 
 extension Source {
+    /// Files cannot look rows up by key: `nil`.
+    public func fetch(keys: [[Value]]) async throws -> [[Value]]? { nil }
+
     /// Runs a health query on the source database and returns its first value as a number
     /// (`throttle.query`). Sources without a database throw.
     /// - Throws: `BackfillError` `.invalidSpec` unless the source overrides it.

@@ -76,6 +76,8 @@ public struct ChunkRecord: Sendable, Codable, Hashable {
 
 /// A row kept out of the target with the reason, never silently dropped.
 public struct QuarantineRecord: Sendable, Codable, Hashable {
+    /// The state store's id (0 before it is stored).
+    public var id: Int64 = 0
     public var runID: Int64
     public var chunkIndex: Int
     public var key: [Value]?
@@ -87,6 +89,8 @@ public struct QuarantineRecord: Sendable, Codable, Hashable {
     public var row: [Value]?
     public var raw: String?
     public var at: Date
+    /// When a `--retry-quarantined` run wrote the row after all.
+    public var resolvedAt: Date? = nil
 
     public init(
         runID: Int64, chunkIndex: Int, key: [Value]?, line: Int?, errorType: String, reason: String,

@@ -34,6 +34,10 @@ public protocol StateStore: Sendable {
     func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws
     func events(runID: Int64) async throws -> [RunEvent]
     func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord]
+    /// Quarantined rows of a run not resolved yet, oldest first, after `afterID`.
+    func unresolvedQuarantine(runID: Int64, afterID: Int64, limit: Int) async throws -> [QuarantineRecord]
+    /// Marks quarantined rows as written after all.
+    func resolveQuarantine(ids: [Int64]) async throws
     /// Quarantined rows of a run by error type (`data`, `write`).
     func quarantineCounts(runID: Int64) async throws -> [String: Int]
 }

@@ -125,6 +125,22 @@ public struct SQLiteSource: Source {
         return SourceBatch(rows: rows, cursor: nextCursor, isLast: rows.count < limit)
     }
 
+    /// The current rows for `keys`, looked up by key in groups.
+    public func fetch(keys: [[BackfillCore.Value]]) async throws -> [[BackfillCore.Value]]? {
+        let sql = self.sql
+        let keyTuple = key.count == 1 ? Identifier.quoted(key[0]) : "(" + key.map(Identifier.quoted).joined(separator: ", ") + ")"
+        let row = "(" + Array(repeating: "?", count: key.count).joined(separator: ", ") + ")"
+        var rows: [[BackfillCore.Value]] = []
+        for start in stride(from: 0, to: keys.count, by: 200) {
+            let group = Array(keys[start..<min(start + 200, keys.count)])
+            let query = "SELECT \(sql.selectList) FROM \(sql.quotedTable) WHERE \(keyTuple) IN (VALUES \(Array(repeating: row, count: group.count).joined(separator: ", ")))"
+            rows += try await read("looking rows up by key") { db in
+                try Row.fetchAll(db, sql: query, arguments: StatementArguments(values: group.flatMap { $0 })).map(\.values)
+            }
+        }
+        return rows
+    }
+
     /// Runs `throttle.query` on the source database; its first column, as a number.
     /// - Throws: `BackfillError` when the query fails or returns no number.
     public func probe(_ query: String) async throws -> Double {

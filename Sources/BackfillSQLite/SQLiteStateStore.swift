@@ -212,10 +212,29 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
+    public func unresolvedQuarantine(runID: Int64, afterID: Int64, limit: Int) async throws -> [QuarantineRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM quarantine WHERE run_id = ? AND resolved_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+                arguments: [runID, afterID, limit]
+            ).map(StateRows.quarantine)
+        }
+    }
+
+    public func resolveQuarantine(ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await write { db in
+            let now = Date().timeIntervalSince1970
+            for id in ids {
+                try db.execute(sql: "UPDATE quarantine SET resolved_at = ? WHERE id = ?", arguments: [now, id])
+            }
+        }
+    }
+
     public func quarantineCounts(runID: Int64) async throws -> [String: Int] {
         try await read { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT error_type, count(*) AS n FROM quarantine WHERE run_id = ? GROUP BY error_type", arguments: [runID])
+                db, sql: "SELECT error_type, count(*) AS n FROM quarantine WHERE run_id = ? AND resolved_at IS NULL GROUP BY error_type", arguments: [runID])
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["error_type"] as String, $0["n"] as Int) })
         }
     }

@@ -52,10 +52,13 @@ enum StateRows {
     }
 
     static func quarantine(_ row: Row) throws -> QuarantineRecord {
-        QuarantineRecord(
+        var record = QuarantineRecord(
             runID: row["run_id"], chunkIndex: row["chunk_idx"], key: try decode([BackfillCore.Value].self, row["key"]),
             line: row["line"], errorType: row["error_type"], reason: row["reason"],
             row: try decode([BackfillCore.Value].self, row["row"]), raw: row["raw"],
             at: Date(timeIntervalSince1970: row["at"]))
+        record.id = row["id"]
+        record.resolvedAt = (row["resolved_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        return record
     }
 }

@@ -66,6 +66,9 @@ enum StateSchema {
         migrator.registerMigration("v3: waited seconds") { db in
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN waited_seconds REAL NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v4: resolved quarantine") { db in
+            try db.execute(sql: "ALTER TABLE quarantine ADD COLUMN resolved_at REAL")
+        }
         return migrator
     }
 }

@@ -19,6 +19,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "When the error guard pauses the run, wait for `backfill resume` instead of exiting 4.")
     var wait = false
 
+    @Flag(help: "Retry the quarantined rows of the job's latest run (after fixing their cause), then stop.")
+    var retryQuarantined = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -29,6 +32,7 @@ struct RunCommand: AsyncParsableCommand {
         common.bootstrapLogging()
         try await withExitCodes {
             let prepared = try await JobWiring.prepare(specPath: spec, checkKey: true)
+            if retryQuarantined { return try await retry(prepared) }
             var configuration = RunnerConfiguration(spec: prepared.spec)
             configuration.limitRows = limit
             configuration.dryRun = dryRun
@@ -52,6 +56,27 @@ struct RunCommand: AsyncParsableCommand {
             let code = ExitStatus.code(for: summary.status)
             if code != 0 { throw ExitCode(code) }
         }
+    }
+}
+
+extension RunCommand {
+    func retry(_ prepared: PreparedJob) async throws {
+        let state = try JobWiring.stateStore(for: prepared.spec, create: false)
+        guard let run = try await state.runs(limit: 1000).first(where: { $0.job == prepared.spec.name }) else {
+            throw BackfillError(.invalidInput, "job '\(prepared.spec.name)' has no run to retry", location: prepared.spec.statePath)
+        }
+        let outcome = try await QuarantineRetrier(
+            job: prepared.job, source: prepared.source, sink: prepared.sink, state: state, logger: LogBootstrap.logger()
+        ).retry(runID: run.id)
+        if common.json {
+            print(try Output.json(outcome))
+        } else {
+            print("run \(run.id): retried \(Output.number(outcome.retried)) quarantined rows")
+            print("  written     \(Output.number(outcome.outcome.inserted + outcome.outcome.updated)) (inserted \(outcome.outcome.inserted), updated \(outcome.outcome.updated))")
+            print("  equal       \(Output.number(outcome.outcome.unchanged)) · skipped by a guard \(Output.number(outcome.outcome.skipped))")
+            print("  gone from the source \(Output.number(outcome.goneFromSource)) · still failing \(Output.number(outcome.stillFailing)) · not retryable \(Output.number(outcome.notRetryable))")
+        }
+        if outcome.stillFailing > 0 { throw ExitCode(ExitStatus.failed) }
     }
 }
 

@@ -82,7 +82,8 @@ struct QuarantineCommand: AsyncParsableCommand {
             if rows.isEmpty { print("run \(run) has no quarantined rows") }
             for row in rows {
                 let line = row.line.map { "line \($0)" } ?? "key \(Output.key(row.key))"
-                print("\(line)  [\(row.errorType)]  \(row.reason)")
+                let resolved = row.resolvedAt.map { "  (resolved \($0.formatted(.iso8601)))" } ?? ""
+                print("\(line)  [\(row.errorType)]  \(row.reason)\(resolved)")
             }
         }
     }

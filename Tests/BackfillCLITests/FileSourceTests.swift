@@ -70,10 +70,17 @@ struct FileSourceTests {
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items") == 3)
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items WHERE id = 1 AND note = 'two\nlines'") == 1)
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items WHERE id = 5 AND note = ''") == 1)
-        #expect(result.stdout.contains("\"data\" : 5"))
+        #expect(result.stdout.contains("\"data\" : 4"))
+        #expect(result.stdout.contains("\"duplicate\" : 1"))
         let quarantine = try await Binary.run(["quarantine", "1"], in: dir)
         for expected in ["line 4", "expected 6 fields, found 4", "line 5", "amount", "line 6", "key column 'id' is NULL", "line 7", "line 9", "duplicate key"] {
             #expect(quarantine.stdout.contains(expected), "missing '\(expected)' in:\n\(quarantine.stdout)")
         }
+        // Retrying keeps what is still bad quarantined, and never lets a later duplicate overwrite a row.
+        let retry = try await Binary.run(["run", "job.yaml", "--retry-quarantined", "--json"], in: dir)
+        #expect(retry.status == 1)
+        #expect(retry.stdout.contains("\"stillFailing\" : 2"))
+        #expect(retry.stdout.contains("\"notRetryable\" : 3"))
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items WHERE id = 5 AND name = 'fifth'") == 1)
     }
 }

@@ -176,6 +176,14 @@ struct RunLifecycleTests {
         let quarantined = try Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT count(*) FROM quarantine")
         #expect(quarantined > 0)
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items") == 6000 - quarantined)
+        // The rows the outage refused are retried from the source of truth.
+        let retry = try await Binary.run(["run", "job.yaml", "--retry-quarantined", "--json"], in: dir)
+        #expect(retry.status == 0, "\(retry.stderr)")
+        #expect(retry.stdout.contains("\"retried\" : \(quarantined)"))
+        #expect(retry.stdout.contains("\"inserted\" : \(quarantined)"))
+        #expect(try Self.dump(dir, "target.db", .integer) == Self.dump(dir, "source.db", .integer))
+        let again = try await Binary.run(["run", "job.yaml", "--retry-quarantined", "--json"], in: dir)
+        #expect(again.stdout.contains("\"retried\" : 0"))
     }
 
     @Test("run --wait: paused by the error guard, the process waits and finishes after resume")
