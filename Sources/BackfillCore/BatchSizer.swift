@@ -33,8 +33,9 @@ public struct BatchSizer: Sendable {
         }
     }
 
-    /// A batch timed out or was throttled by the target: halve.
+    /// The source or target asked for less load (a throttle, a timeout): halve, when adaptive.
     public mutating func backOff() {
+        guard target != nil else { return }
         size = Swift.max(minimum, size / 2)
     }
 }

@@ -10,6 +10,21 @@ struct ChunkWorker: Sendable {
         Retry(attempts: context.configuration.retries, base: context.configuration.backoffBase)
     }
 
+    /// Retries behind the circuit breaker of a dependency.
+    private func retry(through breaker: CircuitBreaker) -> Retry {
+        Retry(attempts: context.configuration.retries, base: context.configuration.backoffBase, breaker: breaker)
+    }
+
+    /// Logs and records that a dependency's circuit opened.
+    private func circuitOpened(_ breaker: CircuitBreaker, _ error: BackfillError, logger: Logger) async {
+        let message = "circuit open for the \(breaker.dependency) after \(context.configuration.circuitFailures) failures in a row; "
+            + "no calls for \(context.configuration.circuitCoolDown), then one probe"
+        var metadata = Runner.errorMetadata(error)
+        metadata[LogKey.reason] = .string(message)
+        logger.warning("circuit open", metadata: metadata)
+        try? await context.state.recordEvent(runID: context.runID, kind: "circuit-open", message: message)
+    }
+
     func run() async throws -> Runner.WorkerExit {
         var errorGuard = ErrorGuard(maxRate: context.configuration.maxErrorRate)
         var sizer = context.configuration.batchSizer
@@ -38,7 +53,7 @@ struct ChunkWorker: Sendable {
                 try await context.state.releaseChunk(id: chunk.id)
                 return .limitReached
             }
-            let wait = await context.limiter.reserve(wanted)
+            let wait = max(await context.limiter.reserve(wanted), await context.batchLimiter.reserve(1))
             if wait > .zero { try await Task.sleep(for: wait) }
             let started = ContinuousClock.now
             await context.timeline.beginBatch()
@@ -107,7 +122,9 @@ struct ChunkWorker: Sendable {
         if let transfer = context.transfer {
             do {
                 let range = chunk.range
-                let moved = try await retry.run({ try await transfer.transfer(chunk: range, after: cursor, limit: limit) })
+                let moved = try await retry(through: context.targetBreaker).run(
+                    { try await transfer.transfer(chunk: range, after: cursor, limit: limit) },
+                    onOpen: { await circuitOpened(context.targetBreaker, $0, logger: logger) })
                 return BatchResult(
                     delta: Counters(read: moved.read, outcome: moved.outcome, quarantined: 0), quarantine: [],
                     cursor: moved.cursor, isLast: moved.isLast)
@@ -116,7 +133,9 @@ struct ChunkWorker: Sendable {
             }
         }
         let range = chunk.range
-        let batch = try await retry.run({ try await context.source.read(chunk: range, after: cursor, limit: limit) })
+        let batch = try await retry(through: context.sourceBreaker).run(
+            { try await context.source.read(chunk: range, after: cursor, limit: limit) },
+            onOpen: { await circuitOpened(context.sourceBreaker, $0, logger: logger) })
         let shaped = shape(batch, shaper: shaper, duplicates: &duplicates, chunk: chunk)
         let written = try await writeSplitting(shaped.rows, logger: logger)
         let quarantine = shaped.quarantine + written.quarantined.map { row, reason in
@@ -151,6 +170,8 @@ struct ChunkWorker: Sendable {
             case .running, .planned:
                 if let reason = try await context.gates.reasonToWait() {
                     if reason != waitingFor {
+                        // One controller: a source that asks for less load also gets smaller batches.
+                        if reason.hasPrefix("throttled") { sizer.backOff() }
                         logger.info("run waiting", metadata: [LogKey.reason: .string(reason)])
                         try await context.state.setWaitingReason(runID: context.runID, reason)
                         try await context.state.recordEvent(runID: context.runID, kind: "waiting", message: reason)
@@ -227,12 +248,13 @@ struct ChunkWorker: Sendable {
         do {
             let keyOrdered = context.source.isKeyOrdered
             let dryRun = context.configuration.dryRun
-            let outcome = try await retry.run(
+            let outcome = try await retry(through: context.targetBreaker).run(
                 { try await context.sink.write(rows, keyOrdered: keyOrdered, dryRun: dryRun) },
                 onRetry: { error, attempt in
                     retries += 1
                     logger.warning("write failed; retrying", metadata: Runner.errorMetadata(error).merging([LogKey.attempt: .stringConvertible(attempt)]) { $1 })
-                })
+                },
+                onOpen: { await circuitOpened(context.targetBreaker, $0, logger: logger) })
             written.outcome = outcome
             written.retries = retries
         } catch let error as BackfillError where error.kind == .data {

@@ -55,6 +55,11 @@ public struct Runner: Sendable {
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
                 now: configuration.now),
+            batchLimiter: RateLimiter(rowsPerSecond: configuration.batchesPerSecond ?? 0, burst: 1),
+            sourceBreaker: CircuitBreaker(
+                dependency: "source", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown),
+            targetBreaker: CircuitBreaker(
+                dependency: "target", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown),
             budget: RowBudget(limit: configuration.limitRows),
             limiter: RateLimiter(
                 rowsPerSecond: configuration.rowsPerSecond ?? 0,
@@ -153,6 +158,9 @@ struct WorkerContext: Sendable {
     let transfer: (any BatchTransfer)?
     let gates: RunGates
     let timeline = RunTimeline()
+    let batchLimiter: RateLimiter
+    let sourceBreaker: CircuitBreaker
+    let targetBreaker: CircuitBreaker
     let budget: RowBudget
     let limiter: RateLimiter
 }

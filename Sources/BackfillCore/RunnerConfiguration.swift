@@ -33,8 +33,13 @@ public struct RunnerConfiguration: Sendable {
     public var now: @Sendable () -> Date = { Date() }
     /// How often a paused worker looks whether it was resumed.
     public var pollInterval: Duration = .milliseconds(200)
-    /// The first backoff delay; doubled per attempt, capped at 10 s, with full jitter.
+    /// The first backoff delay; doubled per attempt, capped at 30 s, with full jitter.
     public var backoffBase: Duration = .milliseconds(100)
+    /// Batches per second across all workers.
+    public var batchesPerSecond: Double? = nil
+    /// Consecutive transient failures that open a dependency's circuit, and how long it stays open.
+    public var circuitFailures = 5
+    public var circuitCoolDown: Duration = .seconds(5)
 
     public init(workers: Int, batchSize: Int) {
         self.workers = workers
@@ -48,6 +53,10 @@ public struct RunnerConfiguration: Sendable {
         rowsPerSecond = spec.limits.rowsPerSecond
         retries = spec.limits.retries
         maxErrorRate = spec.limits.maxErrorRate
+        batchesPerSecond = spec.limits.batchesPerSecond
+        backoffBase = .milliseconds(Int64(spec.limits.backoff * 1000))
+        circuitFailures = spec.limits.circuitFailures
+        circuitCoolDown = .milliseconds(Int64(spec.limits.circuitCoolDown * 1000))
         pauseFile = spec.limits.pauseFile.map { spec.resolve(path: $0) }
         window = spec.window
         throttle = spec.throttle

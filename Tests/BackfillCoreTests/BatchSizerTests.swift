@@ -6,6 +6,7 @@ import Testing
         var sizer = BatchSizer(size: 1000, minimum: 100, maximum: 20000, target: nil)
         sizer.observe(rows: 1000, seconds: 0.001)
         sizer.observe(rows: 1000, seconds: 100)
+        sizer.backOff()
         #expect(sizer.size == 1000)
     }
 

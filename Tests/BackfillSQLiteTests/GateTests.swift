@@ -69,4 +69,27 @@ struct GateTests {
         #expect(summary.status == .completed)
         #expect(try harness.targetRows() == harness.sourceRows())
     }
+
+    @Test("a target that is down opens the circuit: no calls during the cool-down, then the run finishes")
+    func circuitBreaker() async throws {
+        let harness = try JobHarness(kind: .integer, rows: 600)
+        var fault: FaultInjectingSink?
+        let summary = try await harness.run(
+            extra: "limits: { retries: 6, backoff: 10ms, circuit: { failures: 2, cool-down: 300ms } }",
+            sink: { sink in
+                let wrapped = FaultInjectingSink(wrapping: sink, failures: 3)
+                fault = wrapped
+                return wrapped
+            })
+        #expect(summary.status == .completed)
+        #expect(try harness.targetRows() == harness.sourceRows())
+        let calls = try #require(fault?.calls)
+        #expect(calls.count >= 4)
+        // Failures 1 and 2 open the circuit; the third call (the probe) waits out the cool-down.
+        #expect(calls[1].duration(to: calls[2]) >= .milliseconds(290))
+        let store = try SQLiteStateStore(path: harness.statePath, create: false)
+        let events = try await store.events(runID: summary.runID)
+        #expect(events.contains { $0.kind == "circuit-open" && $0.message.contains("circuit open for the target") })
+        #expect(summary.counters.retries == 3)
+    }
 }

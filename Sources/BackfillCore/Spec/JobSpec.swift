@@ -152,6 +152,14 @@ public struct LimitsSpec: Sendable, Codable, Hashable {
     public var maxErrorRate: Double?
     /// A file whose existence pauses the run (like gh-ost's flag file), resolved against the spec's folder.
     public var pauseFile: String? = nil
+    /// Batches per second across all workers; `nil` = unlimited.
+    public var batchesPerSecond: Double? = nil
+    /// The first retry delay in seconds; doubled per attempt (capped at 30 s), with full jitter.
+    public var backoff: Double = 0.1
+    /// Consecutive transient failures of one dependency that open its circuit breaker.
+    public var circuitFailures = 5
+    /// Seconds an open circuit waits before one probe call (half-open).
+    public var circuitCoolDown: Double = 5
 
     public init(rowsPerSecond: Double? = nil, retries: Int = 8, maxErrorRate: Double? = nil) {
         self.rowsPerSecond = rowsPerSecond

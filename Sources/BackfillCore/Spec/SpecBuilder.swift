@@ -217,12 +217,15 @@ enum SpecBuilder {
 
     private static func limitsSpec(_ node: Node?, reader: inout SpecNodeReader) -> LimitsSpec? {
         guard let node else { return LimitsSpec() }
-        let allowed = ["rows-per-second", "retries", "max-error-rate", "batches-per-second", "backoff", "pause-file"]
+        let allowed = ["rows-per-second", "retries", "max-error-rate", "batches-per-second", "backoff", "pause-file", "circuit"]
         guard let map = reader.mapping(node, field: "limits", allowed: allowed) else { return nil }
-        for key in ["batches-per-second", "backoff"] where map[key] != nil {
-            reader.problem("limits.\(key)", map[key], "'\(key)' is not supported by this version of backfill yet; remove it")
-        }
         var limits = LimitsSpec()
+        limits.batchesPerSecond = reader.number(map["batches-per-second"], field: "limits.batches-per-second", range: 0.01...100_000)
+        if let v = reader.duration(map["backoff"], field: "limits.backoff") { limits.backoff = v }
+        if let node = map["circuit"], let circuit = reader.mapping(node, field: "limits.circuit", allowed: ["failures", "cool-down"]) {
+            if let v = reader.integer(circuit["failures"], field: "limits.circuit.failures", range: 1...1000) { limits.circuitFailures = v }
+            if let v = reader.duration(circuit["cool-down"], field: "limits.circuit.cool-down") { limits.circuitCoolDown = v }
+        }
         limits.rowsPerSecond = reader.number(map["rows-per-second"], field: "limits.rows-per-second", range: 0.1...10_000_000)
         if let v = reader.integer(map["retries"], field: "limits.retries", range: 0...100) { limits.retries = v }
         limits.maxErrorRate = reader.number(map["max-error-rate"], field: "limits.max-error-rate", range: 0...1)
