@@ -3,6 +3,8 @@
 #
 #   scripts/bench.sh sqlite [N]   backfill run SQLite → damaged SQLite replica vs the limit: the sqlite3
 #                                 shell doing ATTACH + one INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS NOT …
+#   scripts/bench.sh controls     the overhead of every live-traffic control with generous limits, and the
+#                                 rate achieved under a rows-per-second limit over ~30 s
 #
 # Data and results go to bench-data/ (gitignored). Release build in .build-release.
 set -euo pipefail
@@ -91,7 +93,50 @@ print(f"| {n:,} | {rate(limit_s)} | {rate(batched_s)} | {rate(run_s)} | {limit_s
 PY
 }
 
+# The control stack's cost and precision on the SQLite data of `bench sqlite 1000000`:
+# (u) no controls vs (c) every control on with generous limits, 3 runs each, alternating (median);
+# then a rows-per-second limit over a ~30 s run, achieved vs asked.
+bench_controls() {
+  local n=1000000
+  local dir="$root/bench-data/sqlite-$n"
+  local bin; bin=$(build_release)
+  if [ ! -f "$dir/primary.db" ] || [ ! -f "$dir/damaged.db" ]; then
+    Benchmarks/sqlite/make-data.sh "$n" "$dir" >&2
+  fi
+  sed 's/^name: .*/name: controls-off/' Benchmarks/sqlite/job.yaml > "$dir/off.yaml"
+  { sed 's/^name: .*/name: controls-on/' Benchmarks/sqlite/job.yaml; cat Benchmarks/sqlite/controls.yaml; } > "$dir/on.yaml"
+  local off=() on=()
+  for i in 1 2 3; do
+    for mode in off on; do
+      cp "$dir/damaged.db" "$dir/target.db"; rm -rf "$dir/.backfill" "$dir/target.db-wal" "$dir/target.db-shm"
+      local rate
+      rate=$(cd "$dir" && "$bin" run "$mode.yaml" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["rowsPerSecond"])')
+      if [ "$mode" = off ]; then off+=("$rate"); else on+=("$rate"); fi
+    done
+  done
+  local limit=33333
+  { sed 's/^name: .*/name: controls-rate/' Benchmarks/sqlite/job.yaml; echo "limits: { rows-per-second: $limit }"; } > "$dir/rate.yaml"
+  cp "$dir/damaged.db" "$dir/target.db"; rm -rf "$dir/.backfill" "$dir/target.db-wal" "$dir/target.db-shm"
+  (cd "$dir" && "$bin" run rate.yaml --json 2>/dev/null > rate.json)
+  python3 - "${off[*]}" "${on[*]}" "$limit" "$dir/rate.json" <<'PY'
+import json, statistics, sys
+off = [float(x) for x in sys.argv[1].split()]
+on = [float(x) for x in sys.argv[2].split()]
+limit = float(sys.argv[3])
+rate = json.load(open(sys.argv[4]))
+u, c = statistics.median(off), statistics.median(on)
+print("| measurement | result |")
+print("|---|---|")
+print(f"| (u) no controls, rows/s (3 runs) | {', '.join(f'{x:,.0f}' for x in off)} — median {u:,.0f} |")
+print(f"| (c) every control on, generous limits, rows/s (3 runs) | {', '.join(f'{x:,.0f}' for x in on)} — median {c:,.0f} |")
+print(f"| overhead of the control stack (1 − c/u) | {1 - c / u:.1%} |")
+achieved = rate["rowsPerSecond"]
+print(f"| rows-per-second: {limit:,.0f} over {rate['seconds']:.1f} s, achieved | {achieved:,.0f} rows/s ({achieved / limit - 1:+.1%}) |")
+PY
+}
+
 case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
-  *) echo "usage: scripts/bench.sh sqlite [N]" >&2; exit 2 ;;
+  controls) shift; bench_controls "$@" ;;
+  *) echo "usage: scripts/bench.sh sqlite [N] | controls" >&2; exit 2 ;;
 esac

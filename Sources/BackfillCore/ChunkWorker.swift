@@ -59,7 +59,10 @@ struct ChunkWorker: Sendable {
             await context.timeline.beginBatch()
             let batch = try await processBatch(
                 chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, logger: logger)
-            if batch.delta.read < wanted { await context.budget.giveBack(wanted - batch.delta.read) }
+            if batch.delta.read < wanted {
+                await context.budget.giveBack(wanted - batch.delta.read)
+                await context.limiter.refund(wanted - batch.delta.read)
+            }
             let delta = batch.delta
             let quarantine = batch.quarantine
             let elapsed = started.duration(to: .now)

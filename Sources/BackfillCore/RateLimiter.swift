@@ -24,6 +24,13 @@ public actor RateLimiter {
         tokens = min(tokens, self.burst)
     }
 
+    /// Gives back tokens reserved for rows that were not there (a chunk's short last batch), so
+    /// that the achieved rate stays at the limit.
+    public func refund(_ rows: Int) {
+        guard rate > 0, rows > 0 else { return }
+        tokens = min(burst, tokens + Double(rows))
+    }
+
     /// Takes `rows` tokens, returning how long the caller must wait before using them.
     public func reserve(_ rows: Int) -> Duration {
         guard rate > 0 else { return .zero }
