@@ -71,7 +71,8 @@ struct ChunkWorker: Sendable {
             var checkpoint = Checkpoint(
                 runID: context.runID, chunkID: chunk.id, cursor: batch.cursor ?? cursor, delta: delta,
                 chunkDone: batch.isLast, quarantine: quarantine, activeSeconds: time.working)
-            checkpoint.waitedSeconds = time.waited
+            checkpoint.waits = time.waited
+            checkpoint.batchSize = wanted
             do {
                 try await retry.run({ try await context.state.checkpoint(checkpoint) })
                 await context.timeline.endBatch()
@@ -171,7 +172,8 @@ struct ChunkWorker: Sendable {
             await apply(run.knobs, sizer: &sizer)
             switch run.status {
             case .running, .planned:
-                if let reason = try await context.gates.reasonToWait() {
+                if let (reason, kind) = try await context.gates.reasonToWait() {
+                    await context.timeline.waiting(because: kind)
                     if reason != waitingFor {
                         // One controller: a source that asks for less load also gets smaller batches.
                         if reason.hasPrefix("throttled") { sizer.backOff() }
@@ -183,6 +185,7 @@ struct ChunkWorker: Sendable {
                     try await Task.sleep(for: context.gates.retryDelay(for: reason))
                     continue
                 }
+                await context.timeline.waiting(because: nil)
                 if waitingFor != nil {
                     logger.info("run going on")
                     try await context.state.setWaitingReason(runID: context.runID, nil)
@@ -193,6 +196,7 @@ struct ChunkWorker: Sendable {
                 }
                 return nil
             case .paused:
+                await context.timeline.waiting(because: .paused)
                 if !announced {
                     logger.info("run paused; waiting for resume", metadata: [LogKey.reason: .string(run.reason ?? "paused")])
                     context.observer.statusChanged(.paused, reason: run.reason)

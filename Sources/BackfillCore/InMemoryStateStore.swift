@@ -74,7 +74,9 @@ public actor InMemoryStateStore: StateStore {
         chunkRecords[chunk.id] = chunk
         runRecords[checkpoint.runID]?.counters += checkpoint.delta
         runRecords[checkpoint.runID]?.activeSeconds += checkpoint.activeSeconds
-        runRecords[checkpoint.runID]?.waitedSeconds += checkpoint.waitedSeconds
+        let waits = (runRecords[checkpoint.runID]?.waits ?? WaitTimes()) + checkpoint.waits
+        runRecords[checkpoint.runID]?.waits = waits
+        if let size = checkpoint.batchSize { runRecords[checkpoint.runID]?.batchSize = size }
         runRecords[checkpoint.runID]?.updatedAt = Date()
         for var item in checkpoint.quarantine {
             item.id = makeID()
@@ -92,9 +94,10 @@ public actor InMemoryStateStore: StateStore {
         if runRecords[runID]?.status == .running { runRecords[runID]?.reason = reason }
     }
 
-    public func addTime(runID: Int64, activeSeconds: Double, waitedSeconds: Double) {
+    public func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) {
         runRecords[runID]?.activeSeconds += activeSeconds
-        runRecords[runID]?.waitedSeconds += waitedSeconds
+        let sum = (runRecords[runID]?.waits ?? WaitTimes()) + waits
+        runRecords[runID]?.waits = sum
     }
 
     public func setKnobs(runID: Int64, _ knobs: RunKnobs) {

@@ -14,21 +14,21 @@ struct RunGates: Sendable {
     let now: @Sendable () -> Date
 
     /// Why the run may not go on right now, or `nil`.
-    func reasonToWait() async throws -> String? {
+    func reasonToWait() async throws -> (String, WaitTimes.Reason)? {
         if let pauseFile, FileManager.default.fileExists(atPath: pauseFile) {
-            return "paused by the pause file \(pauseFile); remove it to continue"
+            return ("paused by the pause file \(pauseFile); remove it to continue", .pauseFile)
         }
         if let window {
             let date = now()
             if !window.contains(date) {
                 let opening = window.nextOpening(after: date).map { "; it opens at \($0.formatted(.iso8601))" } ?? ""
-                return "outside the window\(opening)"
+                return ("outside the window\(opening)", .window)
             }
         }
         if let throttle, let probe {
             let value = try await probe(throttle.query)
             if value > throttle.max {
-                return "throttled: the throttle query returned \(value), above \(throttle.max)"
+                return ("throttled: the throttle query returned \(value), above \(throttle.max)", .throttled)
             }
         }
         return nil

@@ -7,7 +7,9 @@ actor RunTimeline {
     private var waiting = 0
     private var last: ContinuousClock.Instant
     private var working: Duration = .zero
-    private var waited: Duration = .zero
+    private var waited = WaitTimes()
+    /// Why the run waits now (the latest reason a worker saw).
+    private var reason: WaitTimes.Reason?
 
     init() { last = clock.now }
 
@@ -16,8 +18,8 @@ actor RunTimeline {
         let elapsed = last.duration(to: now)
         if busy > 0 {
             working += elapsed
-        } else if waiting > 0 {
-            waited += elapsed
+        } else if waiting > 0, let reason {
+            waited.add(Self.seconds(elapsed), for: reason)
         }
         last = now
     }
@@ -26,15 +28,17 @@ actor RunTimeline {
     func endBatch() { advance(); busy -= 1 }
     func beginWait() { advance(); waiting += 1 }
     func endWait() { advance(); waiting -= 1 }
+    /// Why the run waits from now on; `nil` when it goes on (the pre-batch checks are not waiting).
+    func waiting(because reason: WaitTimes.Reason?) { advance(); self.reason = reason }
 
     /// Working and waiting seconds since the last call.
-    func take() -> (working: Double, waited: Double) {
+    func take() -> (working: Double, waited: WaitTimes) {
         advance()
         defer {
             working = .zero
-            waited = .zero
+            waited = WaitTimes()
         }
-        return (Self.seconds(working), Self.seconds(waited))
+        return (Self.seconds(working), waited)
     }
 
     static func seconds(_ duration: Duration) -> Double {

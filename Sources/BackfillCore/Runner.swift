@@ -80,7 +80,7 @@ public struct Runner: Sendable {
             throw error
         }
         let rest = await context.timeline.take()
-        try await state.addTime(runID: run.id, activeSeconds: rest.working, waitedSeconds: rest.waited)
+        try await state.addTime(runID: run.id, activeSeconds: rest.working, waits: rest.waited)
         let (status, reason) = try await finalStatus(run: run, exits: exits)
         if status != .paused && status != .cancelled {
             try await state.setStatus(runID: run.id, status, reason: reason)

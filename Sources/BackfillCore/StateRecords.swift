@@ -15,7 +15,9 @@ public struct RunRecord: Sendable, Codable, Hashable {
     /// Wall-clock seconds with a batch in flight, over every execution of the run.
     public var activeSeconds: Double
     /// Wall-clock seconds the run waited: paused, outside its window, throttled, held by the pause file.
-    public var waitedSeconds: Double = 0
+    public var waits = WaitTimes()
+    /// The batch size of the latest batch (it adapts with `batch.target-duration`).
+    public var batchSize: Int?
     public var counters: Counters
     public var chunksTotal: Int
     public var chunksDone: Int
@@ -132,7 +134,8 @@ public struct Checkpoint: Sendable {
     public var chunkDone: Bool
     public var quarantine: [QuarantineRecord]
     public var activeSeconds: Double
-    public var waitedSeconds: Double = 0
+    public var waits = WaitTimes()
+    public var batchSize: Int?
 
     public init(
         runID: Int64, chunkID: Int64, cursor: Cursor?, delta: Counters, chunkDone: Bool,

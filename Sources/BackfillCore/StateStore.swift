@@ -29,7 +29,7 @@ public protocol StateStore: Sendable {
     func setWaitingReason(runID: Int64, _ reason: String?) async throws
     func recordEvent(runID: Int64, kind: String, message: String) async throws
     /// Adds working and waiting seconds not yet carried by a checkpoint (at the end of an execution).
-    func addTime(runID: Int64, activeSeconds: Double, waitedSeconds: Double) async throws
+    func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) async throws
     /// Stores the knobs workers apply before their next batch.
     func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws
     func events(runID: Int64) async throws -> [RunEvent]

@@ -152,10 +152,11 @@ public struct SQLiteStateStore: StateStore {
                 arguments: StatementArguments(
                     [cursor, checkpoint.chunkDone] as [(any DatabaseValueConvertible)?] + values.map { $0 } + [checkpoint.chunkID]))
             try db.execute(
-                sql: "UPDATE runs SET chunks_done = chunks_done + ?, active_seconds = active_seconds + ?, waited_seconds = waited_seconds + ?, updated_at = ?, \(increments) WHERE id = ?",
+                sql: "UPDATE runs SET chunks_done = chunks_done + ?, active_seconds = active_seconds + ?, batch_size = coalesce(?, batch_size), updated_at = ?, \(increments) WHERE id = ?",
                 arguments: StatementArguments(
-                    [checkpoint.chunkDone ? 1 : 0, checkpoint.activeSeconds, checkpoint.waitedSeconds, Date().timeIntervalSince1970] as [(any DatabaseValueConvertible)?]
+                    [checkpoint.chunkDone ? 1 : 0, checkpoint.activeSeconds, checkpoint.batchSize, Date().timeIntervalSince1970] as [(any DatabaseValueConvertible)?]
                         + values.map { $0 } + [checkpoint.runID]))
+            try Self.addWaits(checkpoint.waits, runID: checkpoint.runID, db: db)
             for (item, key, row) in quarantine {
                 try db.execute(
                     sql: "INSERT INTO quarantine (run_id, chunk_idx, key, line, error_type, reason, row, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -181,12 +182,20 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
-    public func addTime(runID: Int64, activeSeconds: Double, waitedSeconds: Double) async throws {
+    public func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) async throws {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE runs SET active_seconds = active_seconds + ?, waited_seconds = waited_seconds + ? WHERE id = ?",
-                arguments: [activeSeconds, waitedSeconds, runID])
+            try db.execute(sql: "UPDATE runs SET active_seconds = active_seconds + ? WHERE id = ?", arguments: [activeSeconds, runID])
+            try Self.addWaits(waits, runID: runID, db: db)
         }
+    }
+
+    /// Adds waiting time to a run, by reason (inside the caller's transaction).
+    private static func addWaits(_ waits: WaitTimes, runID: Int64, db: Database) throws {
+        guard waits.total > 0 else { return }
+        let stored = try String.fetchOne(db, sql: "SELECT waits FROM runs WHERE id = ?", arguments: [runID])
+        let sum = (try StateRows.decode(WaitTimes.self, stored) ?? WaitTimes()) + waits
+        try db.execute(
+            sql: "UPDATE runs SET waits = ?, waited_seconds = ? WHERE id = ?", arguments: [try StateRows.json(sum), sum.total, runID])
     }
 
     public func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws {

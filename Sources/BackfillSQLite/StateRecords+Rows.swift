@@ -39,7 +39,8 @@ enum StateRows {
             activeSeconds: row["active_seconds"], counters: counters(row), chunksTotal: row["chunks_total"],
             chunksDone: row["chunks_done"], estimatedRows: row["estimated_rows"], owner: row["owner"])
         if let knobs = try? decode(RunKnobs.self, row["knobs"]) { run.knobs = knobs }
-        run.waitedSeconds = row["waited_seconds"] ?? 0
+        if let waits = try? decode(WaitTimes.self, row["waits"]) { run.waits = waits }
+        run.batchSize = row["batch_size"]
         return run
     }
 

@@ -69,6 +69,10 @@ enum StateSchema {
         migrator.registerMigration("v4: resolved quarantine") { db in
             try db.execute(sql: "ALTER TABLE quarantine ADD COLUMN resolved_at REAL")
         }
+        migrator.registerMigration("v5: waits and batch size") { db in
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN waits TEXT")
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN batch_size INTEGER")
+        }
         return migrator
     }
 }

@@ -3,15 +3,21 @@ import Foundation
 import Synchronization
 
 /// Wraps a real sink and makes its first `failures` writes fail with a transient error (a target
-/// that is down for a while), recording when each call came.
+/// that is down for a while), or every write take `delay` longer (a slow target), recording when
+/// each call came and how many rows it carried.
 public final class FaultInjectingSink: Sink, Sendable {
     private let wrapped: any Sink
-    private let state: Mutex<(left: Int, calls: [ContinuousClock.Instant])>
+    private let delay: Duration
+    private let state: Mutex<(left: Int, calls: [ContinuousClock.Instant], sizes: [Int])>
 
-    public init(wrapping sink: any Sink, failures: Int) {
+    public init(wrapping sink: any Sink, failures: Int = 0, delay: Duration = .zero) {
         self.wrapped = sink
-        self.state = Mutex((failures, []))
+        self.delay = delay
+        self.state = Mutex((failures, [], []))
     }
+
+    /// Rows per write call.
+    public var batchSizes: [Int] { state.withLock { $0.sizes } }
 
     /// When each write call came, failed ones included.
     public var calls: [ContinuousClock.Instant] { state.withLock { $0.calls } }
@@ -21,11 +27,13 @@ public final class FaultInjectingSink: Sink, Sendable {
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
         let fail = state.withLock { state -> Bool in
             state.calls.append(.now)
+            state.sizes.append(rows.count)
             guard state.left > 0 else { return false }
             state.left -= 1
             return true
         }
         if fail { throw BackfillError(.unavailable, kind: .transient, "injected outage", location: "fault injection") }
+        if delay > .zero { try await Task.sleep(for: delay) }
         return try await wrapped.write(rows, keyOrdered: keyOrdered, dryRun: dryRun)
     }
 }

@@ -48,8 +48,12 @@ enum RunText {
             String(format: "  progress    %.0f%% ", percent)
                 + "(\(Output.number(run.counters.read)) of ~\(Output.number(run.estimatedRows)) rows; chunks \(run.chunksDone)/\(run.chunksTotal))",
             "  throughput  \(Output.number(rate)) rows/s over \(Output.seconds(run.activeSeconds)) of work",
-            "  time        \(Output.seconds(run.activeSeconds)) working · \(Output.seconds(run.waitedSeconds)) waiting (paused, window, throttle, pause file)"
+            "  time        \(Output.seconds(run.activeSeconds)) working · waiting \(Output.seconds(run.waits.total)): "
+                + "paused \(Output.seconds(run.waits.paused)), window \(Output.seconds(run.waits.window)), "
+                + "throttled \(Output.seconds(run.waits.throttled)), pause file \(Output.seconds(run.waits.pauseFile))"
                 + eta(run, rate: rate),
+            "  batches     \(Output.number(run.counters.batches))" + (run.batchSize.map { " · latest size \(Output.number($0))" } ?? "")
+                + (run.knobs.rowsPerSecond.map { " · rows-per-second set to \(Output.number(Int($0)))" } ?? ""),
             "  started     \(run.createdAt.formatted(.iso8601))" + (run.finishedAt.map { " · finished \($0.formatted(.iso8601))" } ?? ""),
         ]
         lines.append(Output.counters(run.counters))

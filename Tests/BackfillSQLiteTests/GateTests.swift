@@ -38,7 +38,8 @@ struct GateTests {
         #expect(summary.counters.read == 2000)
         // The time held back is accounted as waiting, not as work.
         let run = try #require(try await store.run(id: summary.runID))
-        #expect(run.waitedSeconds >= 0.3)
+        #expect(run.waits.pauseFile >= 0.3)
+        #expect(run.waits.window == 0)
         #expect(run.activeSeconds > 0)
         #expect(run.activeSeconds < summary.seconds)
         #expect(try harness.targetRows() == harness.sourceRows())
@@ -56,6 +57,9 @@ struct GateTests {
         let summary = try await task.value
         #expect(summary.status == .cancelled)
         #expect(summary.counters.read == 0)
+        let waited = try #require(try await store.run(id: run.id))
+        #expect(waited.waits.window > 0)
+        #expect(waited.waits.total == waited.waits.window)
     }
 
     @Test("above the throttle threshold the run waits; below it, it goes on")

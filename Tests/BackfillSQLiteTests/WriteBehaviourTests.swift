@@ -68,4 +68,23 @@ struct WriteBehaviourTests {
         #expect(grown.counters.batches < 60, "batches of 100 would take 200")
         #expect(try adaptive.targetRows() == adaptive.sourceRows())
     }
+
+    @Test("with batch.target-duration, a slow target makes batches shrink to the minimum")
+    func adaptiveBatchesShrinkOnASlowTarget() async throws {
+        let harness = try JobHarness(kind: .text, rows: 3000)
+        var slow: FaultInjectingSink?
+        let summary = try await harness.run(
+            batch: "{ size: 800, target-duration: 20ms, min: 100, max: 800 }",
+            sink: { sink in
+                let wrapped = FaultInjectingSink(wrapping: sink, delay: .milliseconds(60))
+                slow = wrapped
+                return wrapped
+            })
+        #expect(summary.status == .completed)
+        #expect(summary.balanced)
+        let sizes = try #require(slow?.batchSizes)
+        #expect(sizes.first == 800)
+        #expect(sizes.contains(100), "halved on each slow batch down to the minimum: \(sizes)")
+        #expect(try harness.targetRows() == harness.sourceRows())
+    }
 }
