@@ -48,6 +48,11 @@ struct ChunkWorker: Sendable {
                 try await context.state.releaseChunk(id: chunk.id)
                 return stop
             }
+            if await context.slots.shouldRetire() {
+                try await context.state.releaseChunk(id: chunk.id)
+                logger.info("worker retired: fewer workers asked for")
+                return .retired
+            }
             let wanted = await context.budget.take(sizer.size)
             if wanted == 0 {
                 try await context.state.releaseChunk(id: chunk.id)
@@ -170,6 +175,7 @@ struct ChunkWorker: Sendable {
         while true {
             guard let run = try await context.state.run(id: context.runID) else { return .cancelled }
             await apply(run.knobs, sizer: &sizer)
+            if let workers = run.knobs.workers { await context.slots.allow(workers) }
             switch run.status {
             case .running, .planned:
                 if let (reason, kind) = try await context.gates.reasonToWait() {

@@ -5,14 +5,17 @@ public struct RunKnobs: Sendable, Codable, Hashable {
     public var rowsPerSecond: Double?
     /// Rows per batch (also fixes an adaptive size).
     public var batchSize: Int?
+    /// Concurrent workers of the executing process.
+    public var workers: Int?
 
-    public init(rowsPerSecond: Double? = nil, batchSize: Int? = nil) {
+    public init(rowsPerSecond: Double? = nil, batchSize: Int? = nil, workers: Int? = nil) {
         self.rowsPerSecond = rowsPerSecond
         self.batchSize = batchSize
+        self.workers = workers
     }
 
     /// The knob names `set` accepts.
-    public static let names = ["rows-per-second", "batch-size"]
+    public static let names = ["rows-per-second", "batch-size", "workers"]
 
     /// Applies `name=value`.
     /// - Throws: `BackfillError` `.invalidInput` naming the knob or value.
@@ -33,7 +36,10 @@ public struct RunKnobs: Sendable, Codable, Hashable {
             }
             batchSize = value
         case "workers":
-            throw BackfillError(.invalidInput, "changing workers of a running run is not supported yet; cancel and rerun with the new spec")
+            guard let value = Int(parts[1]), (1...64).contains(value) else {
+                throw BackfillError(.invalidInput, "workers must be a whole number from 1 to 64, got '\(parts[1])'")
+            }
+            workers = value
         default:
             throw BackfillError(.invalidInput, "unknown knob '\(parts[0])'; knobs: \(Self.names.joined(separator: ", "))")
         }

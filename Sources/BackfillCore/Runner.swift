@@ -36,6 +36,10 @@ public struct Runner: Sendable {
     /// Why a worker stopped.
     enum WorkerExit: Sendable {
         case noMoreChunks, limitReached, cancelled, errorRateExceeded(Double)
+        /// Fewer workers were asked for (`backfill set RUN workers=N`); the chunk went back to pending.
+        case retired
+        /// Not a worker: the supervisor asks for more workers.
+        case scaleUp
     }
 
     /// Runs until every chunk is done, the run is cancelled, the `--limit` is reached or the
@@ -60,18 +64,22 @@ public struct Runner: Sendable {
                 dependency: "source", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown),
             targetBreaker: CircuitBreaker(
                 dependency: "target", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown),
+            slots: WorkerSlots(allowed: configuration.workers),
             budget: RowBudget(limit: configuration.limitRows),
             limiter: RateLimiter(
                 rowsPerSecond: configuration.rowsPerSecond ?? 0,
                 burst: max((configuration.rowsPerSecond ?? 0) / 10, Double(configuration.batchSize))))
         let exits: [WorkerExit]
         do {
-            exits = try await withThrowingTaskGroup(of: WorkerExit.self) { group in
-                for worker in 0..<max(1, configuration.workers) {
-                    group.addTask { try await ChunkWorker(context: context, number: worker).run() }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
+            var ended = try await runWorkers(context: context)
+            // A worker retired by `set workers=N` may have handed back its chunk after the others had
+            // found none left: start again until no chunk is pending.
+            while ended.allSatisfy({ if case .noMoreChunks = $0 { true } else { false } }),
+                try await state.chunks(runID: run.id).contains(where: { $0.status == .pending })
+            {
+                ended = try await runWorkers(context: context)
             }
+            exits = ended
         } catch {
             let message = (error as? BackfillError)?.description ?? "\(error)"
             try? await state.setStatus(runID: run.id, .failed, reason: message)
@@ -100,6 +108,53 @@ public struct Runner: Sendable {
         ])
         observer.runFinished(summary)
         return summary
+    }
+
+    /// Runs workers in a task group, with a supervisor that starts more of them when the run's
+    /// `workers` knob grows; ends when every worker has ended.
+    private func runWorkers(context: WorkerContext) async throws -> [WorkerExit] {
+        try await withThrowingTaskGroup(of: WorkerExit.self) { group in
+            var workers = 0
+            func start() async {
+                for number in await context.slots.workersToStart() {
+                    workers += 1
+                    group.addTask { try await ChunkWorker(context: context, number: number).run() }
+                }
+            }
+            await start()
+            group.addTask { await Self.supervise(context) }
+            var exits: [WorkerExit] = []
+            while let exit = try await group.next() {
+                if case .scaleUp = exit {
+                    await start()
+                    if workers > 0 { group.addTask { await Self.supervise(context) } }
+                    continue
+                }
+                workers -= 1
+                if case .retired = exit {} else {
+                    exits.append(exit)
+                    await context.slots.ended()
+                }
+                if workers == 0 {
+                    group.cancelAll()
+                    break
+                }
+            }
+            return exits.isEmpty ? [.noMoreChunks] : exits
+        }
+    }
+
+    /// Waits until the run's `workers` knob asks for more workers than are active; returns
+    /// `.scaleUp` then, or when cancelled (the run ended).
+    private static func supervise(_ context: WorkerContext) async -> WorkerExit {
+        while !Task.isCancelled {
+            if let run = try? await context.state.run(id: context.runID), let wanted = run.knobs.workers {
+                await context.slots.allow(wanted)
+                if await context.slots.active < wanted { return .scaleUp }
+            }
+            try? await Task.sleep(for: context.configuration.pollInterval)
+        }
+        return .scaleUp
     }
 
     private func finalStatus(run: RunRecord, exits: [WorkerExit]) async throws -> (RunStatus, String?) {
@@ -161,6 +216,7 @@ struct WorkerContext: Sendable {
     let batchLimiter: RateLimiter
     let sourceBreaker: CircuitBreaker
     let targetBreaker: CircuitBreaker
+    let slots: WorkerSlots
     let budget: RowBudget
     let limiter: RateLimiter
 }

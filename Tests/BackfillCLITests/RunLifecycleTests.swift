@@ -140,7 +140,7 @@ struct RunLifecycleTests {
         #expect(process.terminationStatus == 0)
         let report = try await Binary.run(["report", "1"], in: dir)
         #expect(report.stdout.contains("set rows-per-second=0 batch-size=5000"))
-        let bad = ["workers=4": "not supported yet", "speed=1": "unknown knob 'speed'", "batch-size=0": "batch-size must be",
+        let bad = ["workers=99": "workers must be", "speed=1": "unknown knob 'speed'", "batch-size=0": "batch-size must be",
                    "rows-per-second=fast": "rows-per-second must be"]
         for (assignment, message) in bad {
             let result = try await Binary.run(["set", "1", assignment], in: dir)
@@ -206,5 +206,26 @@ struct RunLifecycleTests {
         await Binary.wait(process)
         #expect(process.terminationStatus == 0)
         #expect(Self.rowsRead(dir) == 6000)
+    }
+
+    @Test("set workers=N grows and shrinks the workers of a running run; every row still arrives once")
+    func setWorkers() async throws {
+        let (dir, damaged) = try Self.workspace(kind: .composite, rows: 40_000, extra: "limits: { rows-per-second: 4000 }")
+        let process = try Binary.launch(["run", "job.yaml"], in: dir)
+        let grow = try await Self.waitUntil({ Self.rowsRead(dir) > 0 }, then: {
+            try Binary.runBlocking(["set", "1", "workers=4"], in: dir, environment: [:])
+        })
+        #expect(grow.status == 0, "\(grow.stderr)")
+        let shrink = try await Self.waitUntil({ Self.rowsRead(dir) > 8_000 }, then: {
+            try Binary.runBlocking(["set", "1", "workers=1", "rows-per-second=0"], in: dir, environment: [:])
+        })
+        #expect(shrink.status == 0, "\(shrink.stderr)")
+        await Binary.wait(process)
+        #expect(process.terminationStatus == 0)
+        #expect(try Self.dump(dir, "target.db", .composite) == Self.dump(dir, "source.db", .composite))
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT n FROM write_count") == damaged)
+        let report = try await Binary.run(["report", "1"], in: dir)
+        #expect(report.stdout.contains("set workers=4"))
+        #expect(report.stdout.contains("set workers=1"))
     }
 }
