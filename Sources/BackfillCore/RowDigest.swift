@@ -63,6 +63,11 @@ public struct TableDigest: Sendable, Hashable, Codable, CustomStringConvertible 
 
     public init() {}
 
+    public init(count: Int, sum: UInt64) {
+        self.count = count
+        self.sum = sum
+    }
+
     public mutating func add(_ row: [Value]) {
         count += 1
         sum = sum &+ RowDigest.hash(row)

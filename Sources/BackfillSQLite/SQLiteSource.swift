@@ -39,6 +39,12 @@ public struct SQLiteSource: Source {
     public func selecting(_ columns: [String]) -> SQLiteSource { SQLiteSource(copying: self, columns: columns) }
 
     private var sql: KeysetSQL { KeysetSQL(table: table, columns: columns, key: key, whereClause: range.whereClause) }
+    var keysetSQL: KeysetSQL { sql }
+
+    /// Reads for verification, mapping errors like every other read.
+    func readVerifying<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await read("verifying", body)
+    }
 
     public func describe() async throws -> TableDescription {
         let (table, path) = (self.table, self.path)

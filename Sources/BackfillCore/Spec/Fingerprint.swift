@@ -4,8 +4,20 @@ public enum Fingerprint {
     public static let prime: UInt64 = 0x0000_0100_0000_01b3
 
     public static func hash(_ bytes: some Sequence<UInt8>, seed: UInt64 = offsetBasis) -> UInt64 {
+        if let h = bytes.withContiguousStorageIfAvailable({ hash(buffer: $0, seed: seed) }) { return h }
         var h = seed
         for byte in bytes {
+            h ^= UInt64(byte)
+            h = h &* prime
+        }
+        return h
+    }
+
+    /// The same hash over contiguous bytes (the fast path for native strings and arrays).
+    @inlinable
+    public static func hash(buffer: UnsafeBufferPointer<UInt8>, seed: UInt64 = offsetBasis) -> UInt64 {
+        var h = seed
+        for byte in buffer {
             h ^= UInt64(byte)
             h = h &* prime
         }

@@ -1,0 +1,10 @@
+/// One side of a verification: a table that can count and checksum a key range inside its own
+/// engine (no rows shipped for equal ranges), split a range, and list a small range's rows.
+public protocol VerifiableTable: Sendable {
+    /// Count and checksum (`RowDigest`) of the rows in `range`.
+    func digest(_ range: KeyRange) async throws -> TableDigest
+    /// The key at `offset` in key order within `range`, to split it.
+    func key(at offset: Int, in range: KeyRange) async throws -> [Value]?
+    /// The rows of `range` in key order (`range` is small: a bisection leaf).
+    func rows(in range: KeyRange) async throws -> [[Value]]
+}

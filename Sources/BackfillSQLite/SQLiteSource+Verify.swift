@@ -1,0 +1,39 @@
+import BackfillCore
+import GRDB
+
+extension SQLiteSource: VerifiableTable {
+    public func digest(_ range: KeyRange) async throws -> TableDigest {
+        let sql = keysetSQL
+        let (conditions, arguments) = sql.conditions(range: range, after: nil)
+        let (count, sum) = try await readVerifying { db -> (Int, Int64) in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT count(*), backfill_digest(\(sql.selectList)) FROM \(sql.quotedTable)\(conditions)",
+                arguments: StatementArguments(values: arguments))
+            return (row?[0] ?? 0, row?[1] ?? 0)
+        }
+        return TableDigest(count: count, sum: UInt64(bitPattern: sum))
+    }
+
+    public func key(at offset: Int, in range: KeyRange) async throws -> [BackfillCore.Value]? {
+        let sql = keysetSQL
+        let keyList = key.map(Identifier.quoted).joined(separator: ", ")
+        let (conditions, arguments) = sql.conditions(range: range, after: nil)
+        return try await readVerifying { db in
+            try Row.fetchOne(
+                db, sql: "SELECT \(keyList) FROM \(sql.quotedTable)\(conditions)\(sql.orderBy) LIMIT 1 OFFSET ?",
+                arguments: StatementArguments(values: arguments + [.integer(Int64(offset))])
+            )?.values
+        }
+    }
+
+    public func rows(in range: KeyRange) async throws -> [[BackfillCore.Value]] {
+        let sql = keysetSQL
+        let (conditions, arguments) = sql.conditions(range: range, after: nil)
+        return try await readVerifying { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(sql.selectList) FROM \(sql.quotedTable)\(conditions)\(sql.orderBy)",
+                arguments: StatementArguments(values: arguments)
+            ).map(\.values)
+        }
+    }
+}

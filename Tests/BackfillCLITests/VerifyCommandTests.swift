@@ -1,0 +1,33 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// `backfill verify` through the real binary: exit 3 with every difference, exit 0 once repaired.
+@Suite(.timeLimit(.minutes(2)))
+struct VerifyCommandTests {
+    @Test("verify exits 3 listing the differences of a damaged target, and 0 after the backfill")
+    func verifyBeforeAndAfter() async throws {
+        let dir = try Fixtures.temporaryDirectory("verify")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .composite, rows: 20_000)
+        let damaged = try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        try Fixtures.spec(kind: .composite).write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let before = try await Binary.run(["verify", "job.yaml", "--json", "--limit", "5"], in: dir)
+        #expect(before.status == 3, "\(before.stderr)")
+        struct Report: Decodable {
+            var missing: Int, extra: Int, different: Int, newerInTarget: Int
+            var differences: [Difference]
+            struct Difference: Decodable { var kind: String; var columns: [String] }
+        }
+        let report = try JSONDecoder().decode(Report.self, from: Data(before.stdout.utf8))
+        #expect(report.missing + report.different == damaged)
+        #expect(report.extra == 0)
+        #expect(report.differences.count == 5)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.backfill"), "verify writes no state")
+        let run = try await Binary.run(["run", "job.yaml"], in: dir)
+        #expect(run.status == 0)
+        let after = try await Binary.run(["verify", "job.yaml"], in: dir)
+        #expect(after.status == 0)
+        #expect(after.stdout.contains("EQUAL"))
+        #expect(after.stdout.contains("source 20,000 rows · target 20,000 rows"))
+    }
+}
