@@ -68,6 +68,27 @@ public struct SQLiteSink: Sink {
         }
     }
 
+    /// Deletes the rows with `keys` (`verify --repair --delete-extra`), in one transaction.
+    /// - Returns: rows deleted.
+    public func delete(keys: [[BackfillCore.Value]]) async throws -> Int {
+        guard let job else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
+        let keyColumns = job.keyIndices.map { Identifier.quoted(job.columns[$0]) }
+        let match = keyColumns.map { "\($0) = ?" }.joined(separator: " AND ")
+        let sql = "DELETE FROM \(Identifier.quoted(table)) WHERE \(match)"
+        do {
+            return try await database.write { db in
+                var deleted = 0
+                for key in keys {
+                    try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values: key))
+                    deleted += db.changesCount
+                }
+                return deleted
+            }
+        } catch {
+            throw SQLiteErrors.map(error, "deleting extra rows", location: location)
+        }
+    }
+
     private static func apply(
         _ rows: [[Value]], db: Database, statements: SinkStatements, classifier: RowClassifier, keyOrdered: Bool, write: Bool
     ) throws -> WriteOutcome {

@@ -15,6 +15,16 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "At most this many differences listed (all are counted).")
     var limit = 100
 
+    @Flag(help: "Backfill exactly the missing and different keys through the normal runner, then verify again.")
+    var repair = false
+
+    @Flag(help: "With --repair: also delete rows that exist only in the target.")
+    var deleteExtra = false
+
+    func validate() throws {
+        if deleteExtra && !repair { throw ValidationError("--delete-extra goes with --repair") }
+    }
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -32,10 +42,57 @@ struct VerifyCommand: AsyncParsableCommand {
             ).selecting(prepared.job.columns)
             var verifier = Verifier(job: prepared.job, source: source, target: target)
             verifier.reportLimit = limit
-            let report = try await verifier.verify(chunks: try await source.plan(workers: spec.workers))
+            verifier.collectKeys = repair
+            let chunks = try await source.plan(workers: spec.workers)
+            var report = try await verifier.verify(chunks: chunks)
+            if repair && !report.equal {
+                let repaired = try await VerifyRepair(prepared: prepared, source: source, deleteExtra: deleteExtra).run(report)
+                if !common.json { print(VerifyText.render(report) + "\n" + repaired) }
+                verifier.collectKeys = false
+                report = try await verifier.verify(chunks: chunks)
+            }
             print(common.json ? try Output.json(report) : VerifyText.render(report))
             if !report.equal { throw ExitCode(ExitStatus.differences) }
         }
+    }
+}
+
+/// `verify --repair`: a backfill run over exactly the differing keys, through the normal runner (so
+/// every control applies), and, with `--delete-extra`, deletion of rows only the target has.
+struct VerifyRepair {
+    let prepared: PreparedJob
+    let source: SQLiteSource
+    let deleteExtra: Bool
+
+    /// Runs the repair; returns what it did, as text.
+    func run(_ report: VerifyReport) async throws -> String {
+        var spec = prepared.spec
+        spec.name = String((spec.name + ".repair").prefix(100))
+        var job = prepared.job
+        job.spec = spec
+        let keys = report.repairKeys ?? []
+        let state = try JobWiring.stateStore(for: spec, create: true)
+        // A repair is planned from this verification: an older unfinished one holds other keys.
+        while let stale = try await state.latestResumableRun(job: spec.name) {
+            try await state.setStatus(runID: stale.id, .cancelled, reason: "superseded by a newer verify --repair")
+        }
+        let keySource = KeyListSource(base: source, keys: keys, keyIndices: job.keyIndices)
+        let run = try await state.createRun(NewRun(
+            job: spec.name, specFingerprint: spec.fingerprint, chunks: try await keySource.plan(workers: 1),
+            owner: RunStarter.currentProcess))
+        try await state.recordEvent(runID: run.id, kind: "started", message: "repair of \(keys.count) keys found by verify")
+        let summary = try await Runner(
+            job: job, source: keySource, sink: prepared.sink, state: state, configuration: RunnerConfiguration(spec: spec),
+            logger: LogBootstrap.logger()
+        ).execute(run: run)
+        var lines = ["repair run \(summary.runID) (\(spec.name)): \(summary.status.rawValue)", Output.counters(summary.counters)]
+        if deleteExtra, let extra = report.extraKeys, !extra.isEmpty, let sink = prepared.sink as? SQLiteSink {
+            lines.append("  deleted \(Output.number(try await sink.delete(keys: extra))) rows only in the target")
+        } else if let extra = report.extraKeys, !extra.isEmpty {
+            lines.append("  \(Output.number(extra.count)) rows only in the target kept (--delete-extra deletes them)")
+        }
+        if summary.status != .completed { throw ExitCode(ExitStatus.code(for: summary.status)) }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -30,4 +30,27 @@ struct VerifyCommandTests {
         #expect(after.stdout.contains("EQUAL"))
         #expect(after.stdout.contains("source 20,000 rows · target 20,000 rows"))
     }
+
+    @Test("verify --repair writes exactly the differing keys; extra rows go only with --delete-extra")
+    func repairConverges() async throws {
+        let dir = try Fixtures.temporaryDirectory("verify-repair")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .text, rows: 10_000)
+        let damaged = try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        try Fixtures.execute(path: dir + "/target.db", """
+            INSERT INTO items VALUES ('zz-extra-1', 'x', 1, 1.0, NULL, '2026-01-01T00:00:00Z');
+            INSERT INTO items VALUES ('zz-extra-2', 'y', 2, 2.0, NULL, '2026-01-01T00:00:00Z');
+            """)
+        try Fixtures.installWriteCounter(path: dir + "/target.db")
+        try Fixtures.spec(kind: .text).write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let keep = try await Binary.run(["verify", "job.yaml", "--repair"], in: dir)
+        #expect(keep.status == 3, "extra rows remain: \(keep.stderr)")
+        #expect(keep.stdout.contains("2 rows only in the target kept"))
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT n FROM write_count") == damaged)
+        let delete = try await Binary.run(["verify", "job.yaml", "--repair", "--delete-extra"], in: dir)
+        #expect(delete.status == 0, "\(delete.stderr)")
+        #expect(delete.stdout.contains("deleted 2 rows only in the target"))
+        #expect(delete.stdout.contains("EQUAL"))
+        #expect(try Fixtures.dump(path: dir + "/target.db", orderBy: "id") == Fixtures.dump(path: dir + "/source.db", orderBy: "id"))
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT n FROM write_count") == damaged, "nothing written twice")
+    }
 }

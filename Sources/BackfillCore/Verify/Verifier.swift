@@ -13,6 +13,8 @@ public struct Verifier: Sendable {
     public var leafRows = 20_000
     /// At most this many differences are kept in the report (all are counted).
     public var reportLimit = 1000
+    /// Keep every differing key, for a repair.
+    public var collectKeys = false
 
     public init(job: ResolvedJob, source: any VerifiableTable, target: any VerifiableTable) {
         self.job = job
@@ -25,6 +27,10 @@ public struct Verifier: Sendable {
     public func verify(chunks: [ChunkPlan]) async throws -> VerifyReport {
         let started = ContinuousClock.now
         var report = VerifyReport(job: job.spec.name)
+        if collectKeys {
+            report.repairKeys = []
+            report.extraKeys = []
+        }
         for chunk in chunks {
             try await check(chunk.range, report: &report)
         }
@@ -94,9 +100,15 @@ public struct Verifier: Sendable {
 
     private func record(_ kind: RowDifference.Kind, key: [Value], columns: [String], report: inout VerifyReport) {
         switch kind {
-        case .missing: report.missing += 1
-        case .extra: report.extra += 1
-        case .different: report.different += 1
+        case .missing:
+            report.missing += 1
+            report.repairKeys?.append(key)
+        case .extra:
+            report.extra += 1
+            report.extraKeys?.append(key)
+        case .different:
+            report.different += 1
+            report.repairKeys?.append(key)
         case .newerInTarget: report.newerInTarget += 1
         }
         if report.differences.count < reportLimit {

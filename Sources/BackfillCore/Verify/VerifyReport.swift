@@ -34,6 +34,10 @@ public struct VerifyReport: Sendable, Codable {
     public var seconds = 0.0
     /// The differences found, at most `limit` of them (the counts above are complete).
     public var differences: [RowDifference] = []
+    /// Every key to write again (missing and different), when collected for a repair.
+    public var repairKeys: [[Value]]? = nil
+    /// Every key only in the target, when collected for a repair.
+    public var extraKeys: [[Value]]? = nil
 
     public init(job: String) { self.job = job }
 
