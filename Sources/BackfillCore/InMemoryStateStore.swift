@@ -100,6 +100,10 @@ public actor InMemoryStateStore: StateStore {
         runRecords[runID]?.waits = sum
     }
 
+    public func recordVerification(runID: Int64, _ summary: VerificationSummary) {
+        runRecords[runID]?.lastVerification = summary
+    }
+
     public func setKnobs(runID: Int64, _ knobs: RunKnobs) {
         runRecords[runID]?.knobs = knobs
     }

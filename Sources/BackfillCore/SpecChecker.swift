@@ -46,6 +46,10 @@ public enum SpecChecker {
             problems.append(loaded.problem(
                 "key", "\(targetName) has no primary key or unique index on (\(key)); mode \(spec.mode.rawValue) needs one: CREATE UNIQUE INDEX ON the target (\(key))"))
         }
+        for (index, field) in (spec.verify.keyFields ?? []).enumerated()
+        where !columns.contains(where: { $0.caseInsensitiveCompare(field) == .orderedSame }) {
+            problems.append(loaded.problem("verify.key-fields[\(index)]", "key field '\(field)' is not among the copied columns"))
+        }
         guard problems.isEmpty else { throw SpecProblems(problems) }
         let targetColumns = columns.map { target.column(named: $0) ?? ColumnDescription(name: $0, declaredType: "") }
         return ResolvedJob(spec: spec, columns: columns, targetColumns: targetColumns)

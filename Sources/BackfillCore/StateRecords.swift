@@ -26,6 +26,8 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var owner: String?
     /// Settings changed while running (`backfill set`).
     public var knobs = RunKnobs()
+    /// The last `backfill verify` of the run's job after it.
+    public var lastVerification: VerificationSummary?
 
     public init(
         id: Int64, job: String, specFingerprint: String, status: RunStatus, reason: String? = nil,

@@ -30,6 +30,8 @@ public protocol StateStore: Sendable {
     func recordEvent(runID: Int64, kind: String, message: String) async throws
     /// Adds working and waiting seconds not yet carried by a checkpoint (at the end of an execution).
     func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) async throws
+    /// Records a verification on the run it checked.
+    func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws
     /// Stores the knobs workers apply before their next batch.
     func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws
     func events(runID: Int64) async throws -> [RunEvent]

@@ -26,6 +26,26 @@ extension SQLiteSource: VerifiableTable {
         }
     }
 
+    /// `n` keys of the source chosen at random (within the spec's range).
+    public func randomKeys(_ n: Int) async throws -> [[BackfillCore.Value]] {
+        let sql = keysetSQL
+        let keyList = key.map(Identifier.quoted).joined(separator: ", ")
+        let (conditions, arguments) = sql.conditions(range: range.keyRange, after: nil)
+        return try await readVerifying { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(keyList) FROM \(sql.quotedTable)\(conditions) ORDER BY random() LIMIT ?",
+                arguments: StatementArguments(values: arguments + [.integer(Int64(n))])
+            ).map(\.values)
+        }
+    }
+
+    /// A named verification query's result, every value as text (`verify.queries`).
+    public func queryResult(_ query: String) async throws -> [[String]] {
+        try await readVerifying { db in
+            try Row.fetchAll(db, sql: query).map { row in row.values.map(\.description) }
+        }
+    }
+
     public func rows(in range: KeyRange) async throws -> [[BackfillCore.Value]] {
         let sql = keysetSQL
         let (conditions, arguments) = sql.conditions(range: range, after: nil)

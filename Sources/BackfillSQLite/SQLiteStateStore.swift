@@ -198,6 +198,13 @@ public struct SQLiteStateStore: StateStore {
             sql: "UPDATE runs SET waits = ?, waited_seconds = ? WHERE id = ?", arguments: [try StateRows.json(sum), sum.total, runID])
     }
 
+    public func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws {
+        let json = try StateRows.json(summary)
+        try await write { db in
+            try db.execute(sql: "UPDATE runs SET last_verification = ? WHERE id = ?", arguments: [json, runID])
+        }
+    }
+
     public func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws {
         let json = try StateRows.json(knobs)
         try await write { db in

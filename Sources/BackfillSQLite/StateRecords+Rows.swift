@@ -41,6 +41,7 @@ enum StateRows {
         if let knobs = try? decode(RunKnobs.self, row["knobs"]) { run.knobs = knobs }
         if let waits = try? decode(WaitTimes.self, row["waits"]) { run.waits = waits }
         run.batchSize = row["batch_size"]
+        run.lastVerification = try? decode(VerificationSummary.self, row["last_verification"])
         return run
     }
 

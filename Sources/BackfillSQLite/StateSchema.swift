@@ -73,6 +73,9 @@ enum StateSchema {
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN waits TEXT")
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN batch_size INTEGER")
         }
+        migrator.registerMigration("v6: last verification") { db in
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN last_verification TEXT")
+        }
         return migrator
     }
 }

@@ -57,6 +57,12 @@ enum RunText {
             "  started     \(run.createdAt.formatted(.iso8601))" + (run.finishedAt.map { " · finished \($0.formatted(.iso8601))" } ?? ""),
         ]
         lines.append(Output.counters(run.counters))
+        if let verified = run.lastVerification {
+            let result = verified.equal
+                ? "EQUAL"
+                : "DIFFERENT (missing \(verified.missing), extra \(verified.extra), different \(verified.different), spot mismatches \(verified.spotMismatches), failed queries \(verified.failedQueries.joined(separator: ", ")))"
+            lines.append("  verified    \(verified.at.formatted(.iso8601)): \(result)")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -37,10 +37,22 @@ struct VerifyCommand: AsyncParsableCommand {
             else {
                 throw BackfillError(.invalidInput, "verify compares SQLite tables in this version; \(spec.source.kind.rawValue) → \(spec.target.kind.rawValue) is not supported yet")
             }
-            let target = try SQLiteSource(
+            let fullTarget = try SQLiteSource(
                 path: spec.resolve(path: spec.target.location), table: targetTable, key: spec.key, range: spec.range
             ).selecting(prepared.job.columns)
-            var verifier = Verifier(job: prepared.job, source: source, target: target)
+            // verify.key-fields: compare the key and those columns only.
+            var compared = prepared.job
+            if let fields = spec.verify.keyFields {
+                let columns = prepared.job.columns.filter { column in
+                    spec.key.contains { $0.caseInsensitiveCompare(column) == .orderedSame }
+                        || fields.contains { $0.caseInsensitiveCompare(column) == .orderedSame }
+                }
+                compared = ResolvedJob(
+                    spec: spec, columns: columns,
+                    targetColumns: columns.map { name in prepared.job.targetColumns.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }! })
+            }
+            let target = fullTarget.selecting(compared.columns)
+            var verifier = Verifier(job: compared, source: source.selecting(compared.columns), target: target)
             verifier.reportLimit = limit
             verifier.collectKeys = repair
             let chunks = try await source.plan(workers: spec.workers)
@@ -51,9 +63,37 @@ struct VerifyCommand: AsyncParsableCommand {
                 verifier.collectKeys = false
                 report = try await verifier.verify(chunks: chunks)
             }
+            try await checkExtras(&report, source: source, target: fullTarget, job: prepared.job)
+            report.conclude()
+            try await record(report, spec: spec)
             print(common.json ? try Output.json(report) : VerifyText.render(report))
             if !report.equal { throw ExitCode(ExitStatus.differences) }
         }
+    }
+}
+
+extension VerifyCommand {
+    /// `verify.spot-check` and `verify.queries`.
+    func checkExtras(_ report: inout VerifyReport, source: SQLiteSource, target: SQLiteSource, job: ResolvedJob) async throws {
+        if let count = job.spec.verify.spotCheck {
+            let keys = try await source.randomKeys(count)
+            try await Verifier(job: job, source: source, target: target).spotCheck(keys: keys, report: &report)
+        }
+        for query in job.spec.verify.queries {
+            report.queries.append(VerifyReport.QueryCheck(
+                name: query.name, source: try await source.queryResult(query.sql), target: try await target.queryResult(query.sql)))
+        }
+    }
+
+    /// Records the result on the job's latest run, when a state store with one exists.
+    func record(_ report: VerifyReport, spec: JobSpec) async throws {
+        guard FileManager.default.fileExists(atPath: spec.statePath) else { return }
+        let state = try JobWiring.stateStore(for: spec, create: false)
+        guard let run = try await state.runs(limit: 1000).first(where: { $0.job == spec.name }) else { return }
+        try await state.recordVerification(runID: run.id, VerificationSummary(report))
+        try await state.recordEvent(
+            runID: run.id, kind: "verified",
+            message: report.equal ? "verify: equal" : "verify: \(report.missing) missing, \(report.extra) extra, \(report.different) different")
     }
 }
 
@@ -104,7 +144,13 @@ enum VerifyText {
             "  missing in target \(Output.number(report.missing)) · extra in target \(Output.number(report.extra)) · different \(Output.number(report.different)) · newer in target \(Output.number(report.newerInTarget))",
             "  ranges compared by checksum \(Output.number(report.rangesCompared)) · listed row by row \(Output.number(report.rangesListed))",
         ]
-        for difference in report.differences {
+        if report.spotChecked > 0 {
+            lines.append("  spot check: \(report.spotChecked) random keys, \(report.spotMismatches.count) mismatches")
+        }
+        for query in report.queries {
+            lines.append("  query \(query.name): " + (query.equal ? "equal" : "DIFFERENT (source \(query.source), target \(query.target))"))
+        }
+        for difference in report.differences + report.spotMismatches {
             let columns = difference.columns.isEmpty ? "" : " (" + difference.columns.joined(separator: ", ") + ")"
             lines.append("  \(difference.kind.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) key \(Output.key(difference.key))\(columns)")
         }

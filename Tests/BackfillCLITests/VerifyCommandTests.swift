@@ -53,4 +53,37 @@ struct VerifyCommandTests {
         #expect(try Fixtures.dump(path: dir + "/target.db", orderBy: "id") == Fixtures.dump(path: dir + "/source.db", orderBy: "id"))
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT n FROM write_count") == damaged, "nothing written twice")
     }
+
+    @Test("verify.key-fields, spot-check and queries; the result is recorded on the run")
+    func keyFieldsSpotChecksQueries() async throws {
+        let dir = try Fixtures.temporaryDirectory("verify-extras")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 5000)
+        try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        let extra = """
+            verify:
+              key-fields: [amount]
+              spot-check: 5000
+              queries: { totals: "SELECT count(*), sum(amount) FROM items" }
+            """
+        try Fixtures.spec(kind: .integer, extra: extra).write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let before = try await Binary.run(["verify", "job.yaml", "--json"], in: dir)
+        #expect(before.status == 3)
+        #expect(before.stdout.contains("\"columns\" : [\n    \"id\",\n    \"amount\"\n  ]"))
+        #expect(before.stdout.contains("\"name\" : \"totals\""))
+        #expect(before.stdout.contains("\"spotChecked\" : 5000"))
+        #expect(try await Binary.run(["run", "job.yaml"], in: dir).status == 0)
+        // A change outside the key fields escapes the checksums but not a spot check of every column.
+        try Fixtures.execute(path: dir + "/target.db", "UPDATE items SET name = 'renamed' WHERE id = 7")
+        let renamed = try await Binary.run(["verify", "job.yaml", "--json"], in: dir)
+        #expect(renamed.status == 3)
+        #expect(renamed.stdout.contains("\"different\" : 0"))
+        #expect(renamed.stdout.contains("\"columns\" : [\n        \"name\"\n      ]"))
+        try Fixtures.execute(path: dir + "/target.db", "UPDATE items SET name = 'name 7' WHERE id = 7")
+        let equal = try await Binary.run(["verify", "job.yaml", "--json"], in: dir)
+        #expect(equal.status == 0, "\(equal.stdout)")
+        #expect(equal.stdout.contains("\"result\" : \"equal\""))
+        let status = try await Binary.run(["status", "1"], in: dir)
+        #expect(status.stdout.contains("verified"))
+        #expect(status.stdout.contains("EQUAL"))
+    }
 }

@@ -22,6 +22,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var window: WindowSpec? = nil
     /// `throttle:` — a health probe on the source.
     public var throttle: ThrottleSpec? = nil
+    /// `verify:` — key fields, spot checks and named queries.
+    public var verify = VerifySpec()
     /// The folder the spec file is in; relative paths resolve against it.
     public var baseDirectory: String
 

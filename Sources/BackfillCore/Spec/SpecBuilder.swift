@@ -25,16 +25,45 @@ enum SpecBuilder {
         let state = reader.string(top["state"], field: "state")
         let window = windowSpec(top["window"], reader: &reader)
         let throttle = throttleSpec(top["throttle"], reader: &reader)
+        let verify = verifySpec(top["verify"], reader: &reader)
         if throttle != nil, let source, source.kind != .sqlite && source.kind != .postgres {
             reader.problem("throttle", top["throttle"], "a throttle query runs on the source database; a \(source.kind.rawValue) source has none")
         }
         guard let name, let source, let target, let key, let mode, let range, let batch, let workers, let limits else {
             return nil
         }
-        return JobSpec(
+        var spec = JobSpec(
             name: name, source: source, target: target, key: key, columns: columns, mode: mode,
             newerWins: newerWins, range: range, batch: batch, workers: workers, limits: limits, state: state,
             baseDirectory: baseDirectory, window: window, throttle: throttle)
+        spec.verify = verify
+        return spec
+    }
+
+    private static func verifySpec(_ node: Node?, reader: inout SpecNodeReader) -> VerifySpec {
+        guard let node, let map = reader.mapping(node, field: "verify", allowed: ["key-fields", "spot-check", "queries"]) else {
+            return VerifySpec()
+        }
+        var verify = VerifySpec()
+        if let fieldsNode = map["key-fields"] {
+            verify.keyFields = reader.stringList(fieldsNode, field: "verify.key-fields")
+            checkIdentifiers(verify.keyFields ?? [], field: "verify.key-fields", node: fieldsNode, reader: &reader)
+        }
+        verify.spotCheck = reader.integer(map["spot-check"], field: "verify.spot-check", range: 1...1_000_000)
+        if let queriesNode = map["queries"] {
+            if case .mapping(let queries) = queriesNode {
+                for (nameNode, sqlNode) in queries {
+                    let name = nameNode.string ?? ""
+                    if let sql = reader.string(sqlNode, field: "verify.queries.\(name)") {
+                        if sql.contains(";") { reader.problem("verify.queries.\(name)", sqlNode, "must be one query without ';'") }
+                        verify.queries.append(VerifySpec.NamedQuery(name: name, sql: sql))
+                    }
+                }
+            } else {
+                reader.problem("verify.queries", queriesNode, "expected a mapping of name: SQL query")
+            }
+        }
+        return verify
     }
 
     private static func windowSpec(_ node: Node?, reader: inout SpecNodeReader) -> WindowSpec? {

@@ -26,7 +26,7 @@ public enum SpecLoader {
         "limits", "throttle", "window", "state", "verify", "events",
     ]
     /// Contract keys that later versions implement; rejected rather than silently ignored.
-    static let notYetSupported: Set<String> = ["verify", "events"]
+    static let notYetSupported: Set<String> = ["events"]
 
     /// Loads and checks the spec at `path`.
     /// - Throws: `SpecProblems` listing everything wrong with it.

@@ -7,4 +7,6 @@ public protocol VerifiableTable: Sendable {
     func key(at offset: Int, in range: KeyRange) async throws -> [Value]?
     /// The rows of `range` in key order (`range` is small: a bisection leaf).
     func rows(in range: KeyRange) async throws -> [[Value]]
+    /// The rows with `keys`, for spot checks (`nil` when the side cannot look rows up by key).
+    func fetch(keys: [[Value]]) async throws -> [[Value]]?
 }

@@ -19,6 +19,29 @@ public struct RowDifference: Sendable, Codable, Hashable {
     public var columns: [String]
 }
 
+/// The last verification of a run, as `status` and `report` show it.
+public struct VerificationSummary: Sendable, Codable, Hashable {
+    public var at: Date
+    public var equal: Bool
+    public var missing: Int
+    public var extra: Int
+    public var different: Int
+    public var newerInTarget: Int
+    public var spotMismatches: Int
+    public var failedQueries: [String]
+
+    public init(_ report: VerifyReport, at: Date = Date()) {
+        self.at = at
+        equal = report.equal
+        missing = report.missing
+        extra = report.extra
+        different = report.different
+        newerInTarget = report.newerInTarget
+        spotMismatches = report.spotMismatches.count
+        failedQueries = report.queries.filter { !$0.equal }.map(\.name)
+    }
+}
+
 /// The result of `backfill verify`.
 public struct VerifyReport: Sendable, Codable {
     public var job: String
@@ -34,6 +57,15 @@ public struct VerifyReport: Sendable, Codable {
     public var seconds = 0.0
     /// The differences found, at most `limit` of them (the counts above are complete).
     public var differences: [RowDifference] = []
+    /// `equal`, as stored for JSON readers (set by `conclude()`).
+    public var result = ""
+    /// The columns compared (`verify.key-fields` and the key, or every copied column).
+    public var columns: [String] = []
+    /// `verify.spot-check`: random keys compared field by field on both sides.
+    public var spotChecked = 0
+    public var spotMismatches: [RowDifference] = []
+    /// `verify.queries`, by name.
+    public var queries: [QueryCheck] = []
     /// Every key to write again (missing and different), when collected for a repair.
     public var repairKeys: [[Value]]? = nil
     /// Every key only in the target, when collected for a repair.
@@ -41,6 +73,27 @@ public struct VerifyReport: Sendable, Codable {
 
     public init(job: String) { self.job = job }
 
-    /// Whether the target equals the source (rows newer in the target do not count).
-    public var equal: Bool { missing + extra + different == 0 }
+    /// Whether the target equals the source (rows newer in the target do not count), spot checks
+    /// and named queries included.
+    public var equal: Bool {
+        missing + extra + different == 0 && spotMismatches.isEmpty && queries.allSatisfy(\.equal)
+    }
+
+    /// Fixes `result` once every check has run.
+    public mutating func conclude() { result = equal ? "equal" : "different" }
+
+    /// A named query's results on both sides.
+    public struct QueryCheck: Sendable, Codable, Hashable {
+        public var name: String
+        public var equal: Bool
+        public var source: [[String]]
+        public var target: [[String]]
+
+        public init(name: String, source: [[String]], target: [[String]]) {
+            self.name = name
+            self.source = source
+            self.target = target
+            self.equal = source == target
+        }
+    }
 }
