@@ -3,6 +3,7 @@
 #
 #   scripts/bench.sh sqlite [N]   backfill run SQLite → damaged SQLite replica vs the limit: the sqlite3
 #                                 shell doing ATTACH + one INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS NOT …
+#   scripts/bench.sh verify [N]   backfill verify with ~1% scattered damage vs a hand check (sqlite3 EXCEPT)
 #   scripts/bench.sh controls     the overhead of every live-traffic control with generous limits, and the
 #                                 rate achieved under a rows-per-second limit over ~30 s
 #
@@ -135,8 +136,54 @@ print(f"| rows-per-second: {limit:,.0f} over {rate['seconds']:.1f} s, achieved |
 PY
 }
 
+# backfill verify on SQLite tables with ~1% scattered damage, next to a hand-written check in the
+# same run: the sqlite3 shell counting `EXCEPT` both ways (which finds rows but not their kind).
+bench_verify() {
+  local n=${1:-1000000}
+  local dir="$root/bench-data/verify-$n"
+  local bin; bin=$(build_release)
+  if [ ! -f "$dir/primary.db" ]; then
+    Benchmarks/sqlite/make-data.sh "$n" "$dir" >&2
+    rm -f "$dir/damaged.db"
+  fi
+  cp "$dir/primary.db" "$dir/target.db"; rm -f "$dir/target.db-wal" "$dir/target.db-shm"
+  local injected
+  injected=$(sqlite3 "$dir/target.db" "
+    DELETE FROM events WHERE id % 331 = 7;
+    SELECT changes();
+    UPDATE events SET amount = coalesce(amount, 0) + 1 WHERE id % 199 = 11;
+    SELECT changes();
+    UPDATE events SET payload = NULL WHERE id % 997 = 5 AND id % 199 != 11 AND id % 331 != 7 AND payload IS NOT NULL;
+    SELECT changes();
+    INSERT INTO events SELECT id + $n, account_id, kind, payload, amount, created_at, updated_at FROM events WHERE id % 1000 = 1;
+    SELECT changes();" | python3 -c 'import sys; print(sum(int(x) for x in sys.stdin.read().split()))')
+  sed 's/^name: .*/name: bench-verify/' Benchmarks/sqlite/job.yaml > "$dir/job.yaml"
+  local t0 t1
+  t0=$(now)
+  local except
+  except=$(sqlite3 "$dir/target.db" "ATTACH '$dir/primary.db' AS src;
+    SELECT (SELECT count(*) FROM (SELECT * FROM src.events EXCEPT SELECT * FROM main.events))
+         + (SELECT count(*) FROM (SELECT * FROM main.events EXCEPT SELECT * FROM src.events));")
+  t1=$(now); local except_s; except_s=$(seconds "$t0" "$t1")
+  t0=$(now)
+  (cd "$dir" && /usr/bin/time -f "%M" -o verify.rss "$bin" verify job.yaml --json --limit 0 > verify.json 2>/dev/null || true)
+  t1=$(now); local verify_s; verify_s=$(seconds "$t0" "$t1")
+  python3 - "$n" "$injected" "$except_s" "$except" "$verify_s" "$dir/verify.json" "$(tail -1 "$dir/verify.rss")" <<'PY'
+import json, sys
+n, injected, except_s, except_rows, verify_s = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+r = json.load(open(sys.argv[6]))
+found = r["missing"] + r["extra"] + r["different"]
+rss = int(sys.argv[7]) / 1024
+print("| N | injected | hand check: sqlite3 EXCEPT both ways | backfill verify | found (missing / extra / different) | false | peak RSS |")
+print("|---|---|---|---|---|---|---|")
+print(f"| {n:,} | {injected:,} | {except_s:.2f} s ({except_rows:,} differing row images, no kinds) | {verify_s:.2f} s ({n / verify_s:,.0f} rows/s) "
+      f"| {found:,} ({r['missing']:,} / {r['extra']:,} / {r['different']:,}) | {max(0, found - injected):,} | {rss:.0f} MB |")
+PY
+}
+
 case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
   controls) shift; bench_controls "$@" ;;
-  *) echo "usage: scripts/bench.sh sqlite [N] | controls" >&2; exit 2 ;;
+  verify) shift; bench_verify "$@" ;;
+  *) echo "usage: scripts/bench.sh sqlite [N] | controls | verify [N]" >&2; exit 2 ;;
 esac

@@ -46,6 +46,10 @@ extension SQLiteSource: VerifiableTable {
         }
     }
 
+    public func page(in range: KeyRange, after key: [BackfillCore.Value]?, limit: Int) async throws -> [[BackfillCore.Value]] {
+        try await read(chunk: range, after: key.map { BackfillCore.Cursor(key: $0) }, limit: limit).rows
+    }
+
     public func rows(in range: KeyRange) async throws -> [[BackfillCore.Value]] {
         let sql = keysetSQL
         let (conditions, arguments) = sql.conditions(range: range, after: nil)

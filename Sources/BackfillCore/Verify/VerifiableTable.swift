@@ -7,6 +7,8 @@ public protocol VerifiableTable: Sendable {
     func key(at offset: Int, in range: KeyRange) async throws -> [Value]?
     /// The rows of `range` in key order (`range` is small: a bisection leaf).
     func rows(in range: KeyRange) async throws -> [[Value]]
+    /// Up to `limit` rows of `range` after `key`, in key order (streams a large range page by page).
+    func page(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [[Value]]
     /// The rows with `keys`, for spot checks (`nil` when the side cannot look rows up by key).
     func fetch(keys: [[Value]]) async throws -> [[Value]]?
 }

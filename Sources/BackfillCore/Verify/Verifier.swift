@@ -40,23 +40,92 @@ public struct Verifier: Sendable {
         return report
     }
 
-    private func check(_ range: KeyRange, report: inout VerifyReport, depth: Int = 0) async throws {
-        let sourceDigest = try await source.digest(range)
-        let targetDigest = try await target.digest(range)
+    private typealias Digests = (source: TableDigest, target: TableDigest)
+
+    private func digests(_ range: KeyRange, report: inout VerifyReport) async throws -> Digests {
         report.rangesCompared += 1
-        if depth == 0 {
-            report.sourceRows += sourceDigest.count
-            report.targetRows += targetDigest.count
-        }
-        guard sourceDigest != targetDigest else { return }
-        let larger = max(sourceDigest.count, targetDigest.count)
-        if larger > leafRows, depth < 64, let middle = try await median(of: range, sourceCount: sourceDigest.count, targetCount: targetDigest.count) {
-            try await check(KeyRange(lower: range.lower, upper: middle), report: &report, depth: depth + 1)
-            try await check(KeyRange(lower: middle, upper: range.upper), report: &report, depth: depth + 1)
+        return (try await source.digest(range), try await target.digest(range))
+    }
+
+    private func check(_ range: KeyRange, report: inout VerifyReport) async throws {
+        let digests = try await digests(range, report: &report)
+        report.sourceRows += digests.source.count
+        report.targetRows += digests.target.count
+        try await settle(range, digests, report: &report, depth: 0)
+    }
+
+    /// Settles a range whose digests are known: equal ranges are done; small ones are listed;
+    /// large ones are split at the median key, and recursed into where they differ — unless both
+    /// halves differ, a sign of damage spread over the range, which is then streamed once rather
+    /// than checksummed again at every level.
+    private func settle(_ range: KeyRange, _ digests: Digests, report: inout VerifyReport, depth: Int) async throws {
+        guard digests.source != digests.target else { return }
+        let larger = max(digests.source.count, digests.target.count)
+        guard larger > leafRows else {
+            report.rangesListed += 1
+            compare(try await source.rows(in: range), try await target.rows(in: range), report: &report)
             return
         }
+        guard depth < 64, let middle = try await median(of: range, sourceCount: digests.source.count, targetCount: digests.target.count) else {
+            try await stream(range, report: &report)
+            return
+        }
+        let left = KeyRange(lower: range.lower, upper: middle)
+        let right = KeyRange(lower: middle, upper: range.upper)
+        let leftDigests = try await self.digests(left, report: &report)
+        let rightDigests = Digests(
+            TableDigest(count: digests.source.count - leftDigests.source.count, sum: digests.source.sum &- leftDigests.source.sum),
+            TableDigest(count: digests.target.count - leftDigests.target.count, sum: digests.target.sum &- leftDigests.target.sum))
+        if leftDigests.source != leftDigests.target && rightDigests.source != rightDigests.target {
+            try await stream(range, report: &report)
+            return
+        }
+        try await settle(left, leftDigests, report: &report, depth: depth + 1)
+        try await settle(right, rightDigests, report: &report, depth: depth + 1)
+    }
+
+    /// Compares a range row by row, reading both sides a page of `leafRows` at a time.
+    private func stream(_ range: KeyRange, report: inout VerifyReport) async throws {
         report.rangesListed += 1
-        compare(try await source.rows(in: range), try await target.rows(in: range), report: &report)
+        var sourcePage: [[Value]] = [], targetPage: [[Value]] = []
+        var sourceAt = 0, targetAt = 0
+        var sourceDone = false, targetDone = false
+        var sourceAfter: [Value]?, targetAfter: [Value]?
+        var pendingSource: [[Value]] = [], pendingTarget: [[Value]] = []
+        while true {
+            if sourceAt == sourcePage.count, !sourceDone {
+                sourcePage = try await source.page(in: range, after: sourceAfter, limit: leafRows)
+                sourceAt = 0
+                sourceDone = sourcePage.count < leafRows
+                sourceAfter = sourcePage.last.map { job.key(of: $0) } ?? sourceAfter
+            }
+            if targetAt == targetPage.count, !targetDone {
+                targetPage = try await target.page(in: range, after: targetAfter, limit: leafRows)
+                targetAt = 0
+                targetDone = targetPage.count < leafRows
+                targetAfter = targetPage.last.map { job.key(of: $0) } ?? targetAfter
+            }
+            let sourceLeft = sourcePage.count - sourceAt, targetLeft = targetPage.count - targetAt
+            if sourceLeft == 0 && targetLeft == 0 { break }
+            // Merge while both pages have rows, or one side is exhausted for good.
+            pendingSource.removeAll(keepingCapacity: true)
+            pendingTarget.removeAll(keepingCapacity: true)
+            while sourceAt < sourcePage.count || targetAt < targetPage.count {
+                if sourceAt == sourcePage.count && !sourceDone { break }
+                if targetAt == targetPage.count && !targetDone { break }
+                let order: Int
+                if sourceAt == sourcePage.count {
+                    order = 1
+                } else if targetAt == targetPage.count {
+                    order = -1
+                } else {
+                    order = KeyOrder.compare(job.key(of: sourcePage[sourceAt]), job.key(of: targetPage[targetAt]))
+                }
+                if order <= 0 { pendingSource.append(sourcePage[sourceAt]); sourceAt += 1 }
+                if order >= 0 { pendingTarget.append(targetPage[targetAt]); targetAt += 1 }
+            }
+            compare(pendingSource, pendingTarget, report: &report)
+        }
     }
 
     /// A key that splits `range` into two non-empty halves, from the side with more rows.
