@@ -15,6 +15,16 @@ struct RunLifecycleTests {
         return (dir, damaged)
     }
 
+    /// An empty target whose trigger refuses every fifth row (by amount), with a 5% error limit.
+    static func outageWorkspace(kind: KeyKind) throws -> String {
+        let (dir, _) = try workspace(kind: kind, rows: 6000, extra: "limits: { max-error-rate: 0.05 }")
+        try Fixtures.execute(path: dir + "/target.db", """
+            DELETE FROM items;
+            CREATE TRIGGER outage BEFORE INSERT ON items WHEN NEW.amount % 5 = 0 BEGIN SELECT RAISE(ABORT, 'target rejects'); END;
+            """)
+        return dir
+    }
+
     static func rowsRead(_ dir: String) -> Int {
         (try? Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT coalesce(max(read), 0) FROM runs")) ?? 0
     }
@@ -154,11 +164,7 @@ struct RunLifecycleTests {
 
     @Test("the error guard pauses a run whose target refuses too many rows (exit 4); resume and rerun finish it")
     func errorGuardPausesAndResumes() async throws {
-        let (dir, _) = try Self.workspace(kind: .integer, rows: 6000, extra: "limits: { max-error-rate: 0.05 }")
-        try Fixtures.execute(path: dir + "/target.db", """
-            DELETE FROM items;
-            CREATE TRIGGER outage BEFORE INSERT ON items WHEN NEW.id % 5 = 0 BEGIN SELECT RAISE(ABORT, 'target rejects'); END;
-            """)
+        let dir = try Self.outageWorkspace(kind: .integer)
         let first = try await Binary.run(["run", "job.yaml"], in: dir)
         #expect(first.status == 4, "\(first.stderr)")
         #expect(first.stdout.contains("limits.max-error-rate"))
@@ -188,11 +194,7 @@ struct RunLifecycleTests {
 
     @Test("run --wait: paused by the error guard, the process waits and finishes after resume")
     func errorGuardWaits() async throws {
-        let (dir, _) = try Self.workspace(kind: .text, rows: 6000, extra: "limits: { max-error-rate: 0.05 }")
-        try Fixtures.execute(path: dir + "/target.db", """
-            DELETE FROM items;
-            CREATE TRIGGER outage BEFORE INSERT ON items WHEN NEW.amount % 5 = 0 BEGIN SELECT RAISE(ABORT, 'target rejects'); END;
-            """)
+        let dir = try Self.outageWorkspace(kind: .text)
         let process = try Binary.launch(["run", "job.yaml", "--wait"], in: dir)
         let paused = { @Sendable in
             (try? Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT count(*) FROM runs WHERE status = 'paused'")) == 1
