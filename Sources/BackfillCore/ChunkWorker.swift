@@ -71,7 +71,7 @@ struct ChunkWorker: Sendable {
             let delta = batch.delta
             let quarantine = batch.quarantine
             let elapsed = started.duration(to: .now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = RunTimeline.seconds(elapsed)
             let time = await context.timeline.take()
             var checkpoint = Checkpoint(
                 runID: context.runID, chunkID: chunk.id, cursor: batch.cursor ?? cursor, delta: delta,
@@ -90,14 +90,19 @@ struct ChunkWorker: Sendable {
             cursor = checkpoint.cursor
             if let rate = errorGuard.observe(read: delta.read, failed: delta.quarantined) {
                 let reason = ErrorGuard.reason(rate: rate, limit: context.configuration.maxErrorRate ?? 0, runID: context.runID)
-                try await context.state.setStatus(runID: context.runID, .paused, reason: reason)
-                try await context.state.recordEvent(runID: context.runID, kind: "paused", message: reason)
-                logger.warning("run paused by the error guard", metadata: [LogKey.reason: .string(reason)])
+                // Compare-and-set: a cancel that arrived during the batch stands.
+                if try await context.state.transition(runID: context.runID, from: [.running, .planned], to: .paused, reason: reason) {
+                    try await context.state.recordEvent(runID: context.runID, kind: "paused", message: reason)
+                    logger.warning("run paused by the error guard", metadata: [LogKey.reason: .string(reason)])
+                }
+                errorGuard.reset()
                 if context.configuration.waitWhenPausedByGuard {
-                    errorGuard.reset()
+                    // The pause is honoured before the next batch, of this chunk or the next one.
+                    if batch.isLast { return nil }
                     continue
                 }
-                try await context.state.releaseChunk(id: chunk.id)
+                await context.stop.set()
+                if !batch.isLast { try await context.state.releaseChunk(id: chunk.id) }
                 return .errorRateExceeded(rate)
             }
             if batch.isLast { return nil }
@@ -173,6 +178,7 @@ struct ChunkWorker: Sendable {
         var announced = false
         var waitingFor: String?
         while true {
+            if await context.stop.isSet { return .cancelled }
             guard let run = try await context.state.run(id: context.runID) else { return .cancelled }
             await apply(run.knobs, sizer: &sizer)
             if let workers = run.knobs.workers { await context.slots.allow(workers) }

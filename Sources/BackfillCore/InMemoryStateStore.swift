@@ -108,6 +108,12 @@ public actor InMemoryStateStore: StateStore {
         runRecords[runID]?.knobs = knobs
     }
 
+    public func transition(runID: Int64, from: Set<RunStatus>, to status: RunStatus, reason: String?) -> Bool {
+        guard let current = runRecords[runID]?.status, from.contains(current) else { return false }
+        setStatus(runID: runID, status, reason: reason)
+        return true
+    }
+
     public func recordEvent(runID: Int64, kind: String, message: String) {
         eventLog.append(RunEvent(runID: runID, at: Date(), kind: kind, message: message))
     }
@@ -126,7 +132,7 @@ public actor InMemoryStateStore: StateStore {
     }
 
     public func quarantineCounts(runID: Int64) -> [String: Int] {
-        quarantined.filter { $0.runID == runID }.reduce(into: [:]) { $0[$1.errorType, default: 0] += 1 }
+        quarantined.filter { $0.runID == runID && $0.resolvedAt == nil }.reduce(into: [:]) { $0[$1.errorType, default: 0] += 1 }
     }
 
     public func quarantine(runID: Int64, limit: Int) -> [QuarantineRecord] {

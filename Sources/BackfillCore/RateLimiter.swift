@@ -37,7 +37,7 @@ public actor RateLimiter {
         let now = clock.now
         let elapsed = last.duration(to: now)
         last = now
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = RunTimeline.seconds(elapsed)
         tokens = min(burst, tokens + seconds * rate)
         tokens -= Double(rows)
         guard tokens < 0 else { return .zero }

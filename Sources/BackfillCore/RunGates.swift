@@ -12,6 +12,8 @@ struct RunGates: Sendable {
     let pollInterval: Duration
     /// The clock the window is judged by (injected by tests).
     let now: @Sendable () -> Date
+    /// The latest probe value, reused for `throttle.every` so the source is asked at most that often.
+    let lastProbe = ProbeCache()
 
     /// Why the run may not go on right now, or `nil`.
     func reasonToWait() async throws -> (String, WaitTimes.Reason)? {
@@ -26,7 +28,9 @@ struct RunGates: Sendable {
             }
         }
         if let throttle, let probe {
-            let value = try await probe(throttle.query)
+            let value = try await lastProbe.value(maxAge: .milliseconds(Int64(throttle.every * 1000))) {
+                try await probe(throttle.query)
+            }
             if value > throttle.max {
                 return ("throttled: the throttle query returned \(value), above \(throttle.max)", .throttled)
             }
@@ -40,5 +44,18 @@ struct RunGates: Sendable {
             return .milliseconds(Int64(throttle.every * 1000))
         }
         return pollInterval
+    }
+}
+
+/// The last throttle probe value and when it was read.
+actor ProbeCache {
+    private var last: (value: Double, at: ContinuousClock.Instant)?
+
+    /// The cached value if younger than `maxAge`, otherwise a fresh one from `read`.
+    func value(maxAge: Duration, read: @Sendable () async throws -> Double) async throws -> Double {
+        if let last, last.at.duration(to: .now) < maxAge { return last.value }
+        let value = try await read()
+        last = (value, .now)
+        return value
     }
 }

@@ -82,7 +82,7 @@ public struct Runner: Sendable {
             exits = ended
         } catch {
             let message = (error as? BackfillError)?.description ?? "\(error)"
-            try? await state.setStatus(runID: run.id, .failed, reason: message)
+            _ = try? await state.transition(runID: run.id, from: [.running, .planned, .paused], to: .failed, reason: message)
             try? await state.recordEvent(runID: run.id, kind: "failed", message: message)
             logger.error("run failed", metadata: Self.errorMetadata(error))
             throw error
@@ -91,7 +91,8 @@ public struct Runner: Sendable {
         try await state.addTime(runID: run.id, activeSeconds: rest.working, waits: rest.waited)
         let (status, reason) = try await finalStatus(run: run, exits: exits)
         if status != .paused && status != .cancelled {
-            try await state.setStatus(runID: run.id, status, reason: reason)
+            // A pause or cancel that arrived after the last batch stands.
+            _ = try await state.transition(runID: run.id, from: [.running, .planned], to: status, reason: reason)
         }
         try await state.recordEvent(runID: run.id, kind: status.rawValue, message: reason ?? "run \(status.rawValue)")
         let summary = try await summarize(runID: run.id, readBefore: before, started: started)
@@ -178,7 +179,7 @@ public struct Runner: Sendable {
         }
         let chunks = try await state.chunks(runID: runID)
         let elapsed = started.duration(to: .now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = RunTimeline.seconds(elapsed)
         let readNow = run.counters.read - readBefore
         return RunSummary(
             runID: runID, job: run.job, status: run.status, reason: run.reason, dryRun: configuration.dryRun,
@@ -217,6 +218,7 @@ struct WorkerContext: Sendable {
     let sourceBreaker: CircuitBreaker
     let targetBreaker: CircuitBreaker
     let slots: WorkerSlots
+    let stop = StopSignal()
     let budget: RowBudget
     let limiter: RateLimiter
 }

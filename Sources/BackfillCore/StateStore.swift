@@ -24,6 +24,9 @@ public protocol StateStore: Sendable {
 
     /// Sets a run's status (and why); terminal statuses record the finish time.
     func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws
+    /// Sets a run's status only if it is one of `from` (compare-and-set, so that a concurrent
+    /// `pause` or `cancel` is never overwritten); returns whether it changed it.
+    func transition(runID: Int64, from: Set<RunStatus>, to status: RunStatus, reason: String?) async throws -> Bool
     /// Says why a running run waits (`nil`: it no longer waits); leaves any other status alone, so a
     /// concurrent `pause` or `cancel` is never overwritten.
     func setWaitingReason(runID: Int64, _ reason: String?) async throws

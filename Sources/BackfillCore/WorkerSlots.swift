@@ -1,3 +1,10 @@
+/// Tells every worker of an execution to stop before its next batch (the error guard paused the
+/// run and this process is not waiting for `resume`).
+actor StopSignal {
+    private(set) var isSet = false
+    func set() { isSet = true }
+}
+
 /// How many workers a run may have (`workers`, or `backfill set RUN workers=N`) and how many it has.
 actor WorkerSlots {
     private(set) var allowed: Int

@@ -174,6 +174,23 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
+    public func transition(runID: Int64, from: Set<RunStatus>, to status: RunStatus, reason: String?) async throws -> Bool {
+        let allowed = from.map(\.rawValue)
+        return try await write { db in
+            let now = Date().timeIntervalSince1970
+            let placeholders = Array(repeating: "?", count: allowed.count).joined(separator: ", ")
+            try db.execute(
+                sql: """
+                    UPDATE runs SET status = ?, reason = ?, updated_at = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END
+                    WHERE id = ? AND status IN (\(placeholders))
+                    """,
+                arguments: StatementArguments(
+                    [status.rawValue, reason, now, !status.isResumable, now, runID] as [(any DatabaseValueConvertible)?]
+                        + allowed.map { $0 as (any DatabaseValueConvertible)? }))
+            return db.changesCount > 0
+        }
+    }
+
     public func setWaitingReason(runID: Int64, _ reason: String?) async throws {
         try await write { db in
             try db.execute(
@@ -195,7 +212,7 @@ public struct SQLiteStateStore: StateStore {
         let stored = try String.fetchOne(db, sql: "SELECT waits FROM runs WHERE id = ?", arguments: [runID])
         let sum = (try StateRows.decode(WaitTimes.self, stored) ?? WaitTimes()) + waits
         try db.execute(
-            sql: "UPDATE runs SET waits = ?, waited_seconds = ? WHERE id = ?", arguments: [try StateRows.json(sum), sum.total, runID])
+            sql: "UPDATE runs SET waits = ? WHERE id = ?", arguments: [try StateRows.json(sum), runID])
     }
 
     public func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws {

@@ -21,7 +21,10 @@ enum RunControl {
             let live = run.owner.map(RunStarter.isAlive(owner:)) ?? false
             target = live ? .running : .planned
         }
-        try await state.setStatus(runID: id, target, reason: reason)
+        guard try await state.transition(runID: id, from: [.planned, .running, .paused], to: target, reason: reason) else {
+            let now = try await state.run(id: id)?.status.rawValue ?? "gone"
+            throw BackfillError(.runConflict, "run \(id) became \(now) meanwhile; it cannot be changed any more")
+        }
         try await state.recordEvent(runID: id, kind: status == .running ? "resumed" : target.rawValue, message: reason ?? "resumed by request")
         if json {
             print(try Output.json(["run": "\(id)", "status": target.rawValue]))

@@ -15,9 +15,10 @@ struct RunLifecycleTests {
         return (dir, damaged)
     }
 
-    /// An empty target whose trigger refuses every fifth row (by amount), with a 5% error limit.
+    /// An empty target whose trigger refuses every fifth row (by amount), with a 5% error limit;
+    /// 30,000 rows make three chunks, so several workers are in flight when the guard trips.
     static func outageWorkspace(kind: KeyKind) throws -> String {
-        let (dir, _) = try workspace(kind: kind, rows: 6000, extra: "limits: { max-error-rate: 0.05 }")
+        let (dir, _) = try workspace(kind: kind, rows: 30_000, extra: "limits: { max-error-rate: 0.05 }")
         try Fixtures.execute(path: dir + "/target.db", """
             DELETE FROM items;
             CREATE TRIGGER outage BEFORE INSERT ON items WHEN NEW.amount % 5 = 0 BEGIN SELECT RAISE(ABORT, 'target rejects'); END;
@@ -170,18 +171,18 @@ struct RunLifecycleTests {
         #expect(first.stdout.contains("limits.max-error-rate"))
         let status = try await Binary.run(["status", "1", "--json"], in: dir)
         #expect(status.stdout.contains("\"status\" : \"paused\""))
-        #expect(Self.rowsRead(dir) < 6000)
+        #expect(Self.rowsRead(dir) < 30_000)
         // The cause is fixed; the operator resumes and runs again.
         try Fixtures.execute(path: dir + "/target.db", "DROP TRIGGER outage")
         #expect(try await Binary.run(["resume", "1"], in: dir).status == 0)
         let second = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("\"status\" : \"completed\""))
-        #expect(second.stdout.contains("\"read\" : 6000"))
+        #expect(second.stdout.contains("\"read\" : 30000"))
         #expect(second.stdout.contains("\"balanced\" : true"))
         let quarantined = try Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT count(*) FROM quarantine")
         #expect(quarantined > 0)
-        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items") == 6000 - quarantined)
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items") == 30_000 - quarantined)
         // The rows the outage refused are retried from the source of truth.
         let retry = try await Binary.run(["run", "job.yaml", "--retry-quarantined", "--json"], in: dir)
         #expect(retry.status == 0, "\(retry.stderr)")
@@ -207,7 +208,10 @@ struct RunLifecycleTests {
         #expect(process.isRunning || process.terminationStatus == 0)
         await Binary.wait(process)
         #expect(process.terminationStatus == 0)
-        #expect(Self.rowsRead(dir) == 6000)
+        #expect(Self.rowsRead(dir) == 30_000)
+        let status = try await Binary.run(["status", "1"], in: dir)
+        #expect(status.stdout.contains("completed"))
+        #expect(status.stdout.contains("chunks 3/3"), "\(status.stdout)")
     }
 
     @Test("set workers=N grows and shrinks the workers of a running run; every row still arrives once")

@@ -28,7 +28,12 @@ public struct KeyListSource: Source {
     public func read(chunk: KeyRange, after cursor: Cursor?, limit: Int) async throws -> SourceBatch {
         var start = 0
         if let after = cursor?.key {
-            start = keys.firstIndex { KeyOrder.compare($0, after) > 0 } ?? keys.count
+            // The first key after the cursor, by binary search over the sorted keys.
+            var high = keys.count
+            while start < high {
+                let middle = (start + high) / 2
+                if KeyOrder.compare(keys[middle], after) > 0 { high = middle } else { start = middle + 1 }
+            }
         }
         let slice = Array(keys[start..<min(start + limit, keys.count)])
         guard let rows = try await base.fetch(keys: slice) else {

@@ -36,7 +36,7 @@ public struct Verifier: Sendable {
             try await check(chunk.range, report: &report)
         }
         let elapsed = started.duration(to: .now)
-        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        report.seconds = RunTimeline.seconds(elapsed)
         return report
     }
 
