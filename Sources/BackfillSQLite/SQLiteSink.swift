@@ -12,6 +12,9 @@ public struct SQLiteSink: Sink {
     public let path: String
     public let table: String
     private let job: ResolvedJob?
+    /// The job's SQL and row classifier, built once when the sink is configured.
+    private let statements: SinkStatements?
+    private let classifier: RowClassifier?
     private let database: DatabaseQueue
 
     /// Opens the target database; it must exist.
@@ -20,6 +23,8 @@ public struct SQLiteSink: Sink {
         self.path = path
         self.table = table
         self.job = nil
+        self.statements = nil
+        self.classifier = nil
         self.database = try SQLiteDatabase.open(path: path, readOnly: false)
     }
 
@@ -27,6 +32,8 @@ public struct SQLiteSink: Sink {
         self.path = other.path
         self.table = other.table
         self.job = job
+        self.statements = SinkStatements(table: other.table, job: job)
+        self.classifier = RowClassifier(mode: job.spec.mode, versionIndex: job.versionIndex)
         self.database = other.database
     }
 
@@ -45,10 +52,10 @@ public struct SQLiteSink: Sink {
     }
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
-        guard let job else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
+        guard let statements, let classifier else {
+            throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location)
+        }
         guard !rows.isEmpty else { return WriteOutcome() }
-        let statements = SinkStatements(table: table, job: job)
-        let classifier = RowClassifier(mode: job.spec.mode, versionIndex: job.versionIndex)
         do {
             if dryRun {
                 return try await database.read { db in
