@@ -52,7 +52,7 @@ enum JobWiring {
             loaded: loaded, job: job, source: configured, sink: sink.configured(for: job), transfer: try openTransfer(spec, job: job))
     }
 
-    private static func openSource(_ spec: JobSpec, columns: [String]?) throws -> any Source {
+    static func openSource(_ spec: JobSpec, columns: [String]?) throws -> any Source {
         let location = spec.source.kind == .postgres ? spec.source.location : spec.resolve(path: spec.source.location)
         switch spec.source.kind {
         case .sqlite:

@@ -32,6 +32,9 @@ struct VerifyCommand: AsyncParsableCommand {
         try await withExitCodes {
             let prepared = try await JobWiring.prepare(specPath: spec, checkKey: false)
             let spec = prepared.spec
+            if spec.source.kind == .csv || spec.source.kind == .jsonl {
+                return try await verifyExport(prepared)
+            }
             guard spec.source.kind == .sqlite, spec.target.kind == .sqlite, let source = prepared.source as? SQLiteSource,
                 let targetTable = spec.target.table
             else {
@@ -73,6 +76,40 @@ struct VerifyCommand: AsyncParsableCommand {
 }
 
 extension VerifyCommand {
+    /// A CSV/JSONL export against a SQLite table.
+    func verifyExport(_ prepared: PreparedJob) async throws {
+        let spec = prepared.spec
+        guard spec.verify.spotCheck == nil, spec.verify.queries.isEmpty else {
+            throw BackfillError(.invalidSpec, "verify.spot-check and verify.queries need a database source; a \(spec.source.kind.rawValue) export has none")
+        }
+        guard !repair else {
+            throw BackfillError(.invalidInput, "--repair reads rows again by key, which an export cannot do; `backfill run` repairs from an export (it writes only what differs)")
+        }
+        guard let targetTable = spec.target.table else {
+            throw BackfillError(.invalidInput, "verify needs a target table")
+        }
+        var compared = prepared.job
+        if let fields = spec.verify.keyFields {
+            let columns = prepared.job.columns.filter { column in
+                spec.key.contains { $0.caseInsensitiveCompare(column) == .orderedSame }
+                    || fields.contains { $0.caseInsensitiveCompare(column) == .orderedSame }
+            }
+            compared = ResolvedJob(
+                spec: spec, columns: columns,
+                targetColumns: columns.map { name in prepared.job.targetColumns.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }! })
+        }
+        let target = try SQLiteSource(path: spec.resolve(path: spec.target.location), table: targetTable, key: spec.key)
+            .selecting(compared.columns)
+        let source = try JobWiring.openSource(spec, columns: compared.columns)
+        var verifier = ExportVerifier(job: compared, source: source, target: target)
+        verifier.reportLimit = limit
+        var report = try await verifier.verify()
+        report.conclude()
+        try await record(report, spec: spec)
+        print(common.json ? try Output.json(report) : VerifyText.render(report))
+        if !report.equal { throw ExitCode(ExitStatus.differences) }
+    }
+
     /// `verify.spot-check` and `verify.queries`.
     func checkExtras(_ report: inout VerifyReport, source: SQLiteSource, target: SQLiteSource, job: ResolvedJob) async throws {
         if let count = job.spec.verify.spotCheck {
@@ -144,6 +181,9 @@ enum VerifyText {
             "  missing in target \(Output.number(report.missing)) · extra in target \(Output.number(report.extra)) · different \(Output.number(report.different)) · newer in target \(Output.number(report.newerInTarget))",
             "  ranges compared by checksum \(Output.number(report.rangesCompared)) · listed row by row \(Output.number(report.rangesListed))",
         ]
+        if report.unreadableSourceRecords > 0 {
+            lines.append("  export records not compared (malformed, untypeable, NULL or duplicate key): \(Output.number(report.unreadableSourceRecords))")
+        }
         if report.spotChecked > 0 {
             lines.append("  spot check: \(report.spotChecked) random keys, \(report.spotMismatches.count) mismatches")
         }

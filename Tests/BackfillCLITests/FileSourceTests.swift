@@ -83,4 +83,35 @@ struct FileSourceTests {
         #expect(retry.stdout.contains("\"notRetryable\" : 3"))
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM items WHERE id = 5 AND name = 'fifth'") == 1)
     }
+
+    @Test("verify compares a CSV or JSONL export with the target: missing, different and extra rows", arguments: [true, false])
+    func verifyAnExport(csv: Bool) async throws {
+        let dir = try Fixtures.temporaryDirectory("verify-export")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .composite, rows: 3000)
+        let damaged = try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        try Fixtures.execute(path: dir + "/target.db", """
+            INSERT INTO items VALUES (9, 1, 'extra', 1, 1.0, NULL, '2026-01-01T00:00:00Z');
+            INSERT INTO items VALUES (9, 2, 'extra', 2, 2.0, NULL, '2026-01-01T00:00:00Z');
+            """)
+        if csv {
+            try Fixtures.exportCSV(from: dir + "/source.db", to: dir + "/export.csv")
+        } else {
+            try Fixtures.exportJSONL(from: dir + "/source.db", to: dir + "/export.csv")
+        }
+        try Self.spec(kind: .composite, source: csv ? "csv: export.csv" : "jsonl: export.csv")
+            .write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        struct Report: Decodable { var missing: Int; var extra: Int; var different: Int; var sourceRows: Int; var result: String }
+        let before = try await Binary.run(["verify", "job.yaml", "--json"], in: dir)
+        #expect(before.status == 3, "\(before.stderr)")
+        let first = try JSONDecoder().decode(Report.self, from: Data(before.stdout.utf8))
+        #expect(first.missing + first.different == damaged)
+        #expect(first.extra == 2)
+        #expect(first.sourceRows == 3000)
+        #expect(try await Binary.run(["run", "job.yaml"], in: dir).status == 0)
+        try Fixtures.execute(path: dir + "/target.db", "DELETE FROM items WHERE tenant = 9")
+        let after = try await Binary.run(["verify", "job.yaml", "--json"], in: dir)
+        #expect(after.status == 0, "\(after.stdout)")
+        let second = try JSONDecoder().decode(Report.self, from: Data(after.stdout.utf8))
+        #expect(second.result == "equal")
+    }
 }

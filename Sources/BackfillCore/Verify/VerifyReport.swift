@@ -52,6 +52,9 @@ public struct VerifyReport: Sendable, Codable {
     public var different = 0
     public var newerInTarget = 0
     /// Ranges compared by checksum, and how many of them had to be split or listed.
+    /// Export records that could not be compared: malformed lines, values the target's types reject,
+    /// NULL or duplicate keys (they are in quarantine after a run).
+    public var unreadableSourceRecords = 0
     public var rangesCompared = 0
     public var rangesListed = 0
     public var seconds = 0.0
