@@ -149,9 +149,11 @@ public struct Runner: Sendable {
     /// `.scaleUp` then, or when cancelled (the run ended).
     private static func supervise(_ context: WorkerContext) async -> WorkerExit {
         while !Task.isCancelled {
-            if let run = try? await context.state.run(id: context.runID), let wanted = run.knobs.workers {
+            if let run = try? await context.state.run(id: context.runID), let wanted = run.knobs.workers,
+                wanted > (await context.slots.allowed)
+            {
                 await context.slots.allow(wanted)
-                if await context.slots.active < wanted { return .scaleUp }
+                return .scaleUp
             }
             try? await Task.sleep(for: context.configuration.pollInterval)
         }

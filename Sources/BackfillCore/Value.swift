@@ -22,6 +22,10 @@ public enum Value: Sendable, Hashable {
         switch (self, other) {
         case (.integer(let a), .real(let b)), (.real(let b), .integer(let a)):
             return Double(a) == b
+        case (.text(let a), .text(let b)):
+            // Byte for byte, as the database stores it: Swift's `==` would call canonically
+            // equivalent Unicode forms equal, and a row in the other form would never be repaired.
+            return a.utf8.elementsEqual(b.utf8)
         default:
             return self == other
         }

@@ -93,9 +93,11 @@ public enum Fixtures {
         }
     }
 
-    /// Runs statements on a database file.
+    /// Runs statements on a database file, waiting while a running backfill holds it.
     public static func execute(path: String, _ sql: String) throws {
-        let queue = try DatabaseQueue(path: path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }
         try queue.write { db in try db.execute(sql: sql) }
     }

@@ -43,17 +43,8 @@ struct VerifyCommand: AsyncParsableCommand {
             let fullTarget = try SQLiteSource(
                 path: spec.resolve(path: spec.target.location), table: targetTable, key: spec.key, range: spec.range
             ).selecting(prepared.job.columns)
-            // verify.key-fields: compare the key and those columns only.
-            var compared = prepared.job
-            if let fields = spec.verify.keyFields {
-                let columns = prepared.job.columns.filter { column in
-                    spec.key.contains { $0.caseInsensitiveCompare(column) == .orderedSame }
-                        || fields.contains { $0.caseInsensitiveCompare(column) == .orderedSame }
-                }
-                compared = ResolvedJob(
-                    spec: spec, columns: columns,
-                    targetColumns: columns.map { name in prepared.job.targetColumns.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }! })
-            }
+            try await Self.checkKeyTypes(prepared, source: source)
+            let compared = Self.comparedJob(prepared)
             let target = fullTarget.selecting(compared.columns)
             var verifier = Verifier(job: compared, source: source.selecting(compared.columns), target: target)
             verifier.reportLimit = limit
@@ -88,16 +79,7 @@ extension VerifyCommand {
         guard let targetTable = spec.target.table else {
             throw BackfillError(.invalidInput, "verify needs a target table")
         }
-        var compared = prepared.job
-        if let fields = spec.verify.keyFields {
-            let columns = prepared.job.columns.filter { column in
-                spec.key.contains { $0.caseInsensitiveCompare(column) == .orderedSame }
-                    || fields.contains { $0.caseInsensitiveCompare(column) == .orderedSame }
-            }
-            compared = ResolvedJob(
-                spec: spec, columns: columns,
-                targetColumns: columns.map { name in prepared.job.targetColumns.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }! })
-        }
+        let compared = Self.comparedJob(prepared)
         let target = try SQLiteSource(path: spec.resolve(path: spec.target.location), table: targetTable, key: spec.key)
             .selecting(compared.columns)
         let source = try JobWiring.openSource(spec, columns: compared.columns)
@@ -108,6 +90,35 @@ extension VerifyCommand {
         try await record(report, spec: spec)
         print(common.json ? try Output.json(report) : VerifyText.render(report))
         if !report.equal { throw ExitCode(ExitStatus.differences) }
+    }
+
+    /// The job `verify` compares: every copied column, or the key, the `newer-wins` column and the
+    /// `verify.key-fields`.
+    static func comparedJob(_ prepared: PreparedJob) -> ResolvedJob {
+        let spec = prepared.spec
+        guard let fields = spec.verify.keyFields else { return prepared.job }
+        let wanted = spec.key + fields + (spec.newerWins.map { [$0] } ?? [])
+        let columns = prepared.job.columns.filter { column in
+            wanted.contains { $0.caseInsensitiveCompare(column) == .orderedSame }
+        }
+        return ResolvedJob(
+            spec: spec, columns: columns,
+            targetColumns: columns.map { name in prepared.job.targetColumns.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }! })
+    }
+
+    /// Key columns must have the same type affinity on both sides: the two tables are walked in key
+    /// order, and `1` and `'1'` sort apart, so mixed affinities would pair the wrong rows.
+    static func checkKeyTypes(_ prepared: PreparedJob, source: SQLiteSource) async throws {
+        let sourceTable = try await source.describe()
+        for index in prepared.job.keyIndices {
+            let name = prepared.job.columns[index]
+            let target = prepared.job.targetColumns[index].affinity
+            if let column = sourceTable.column(named: name), column.affinity != target {
+                throw BackfillError(
+                    .invalidInput,
+                    "key column '\(name)' is \(column.affinity) in the source but \(target) in the target; verify walks both in key order and cannot pair rows whose keys sort differently")
+            }
+        }
     }
 
     /// `verify.spot-check` and `verify.queries`.
@@ -164,7 +175,14 @@ struct VerifyRepair {
         ).execute(run: run)
         var lines = ["repair run \(summary.runID) (\(spec.name)): \(summary.status.rawValue)", Output.counters(summary.counters)]
         if deleteExtra, let extra = report.extraKeys, !extra.isEmpty, let sink = prepared.sink as? SQLiteSink {
-            lines.append("  deleted \(Output.number(try await sink.delete(keys: extra))) rows only in the target")
+            // Safety net: never delete a row whose key the source of truth still has (a collation or
+            // type that pairs keys differently from verify's byte order must not cost data).
+            let present = Set((try await source.fetch(keys: extra) ?? []).map { job.key(of: $0) })
+            let absent = extra.filter { !present.contains($0) }
+            lines.append("  deleted \(Output.number(try await sink.delete(keys: absent))) rows only in the target")
+            if absent.count < extra.count {
+                lines.append("  kept \(Output.number(extra.count - absent.count)) rows the source still has by key")
+            }
         } else if let extra = report.extraKeys, !extra.isEmpty {
             lines.append("  \(Output.number(extra.count)) rows only in the target kept (--delete-extra deletes them)")
         }

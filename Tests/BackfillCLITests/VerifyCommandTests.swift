@@ -68,7 +68,8 @@ struct VerifyCommandTests {
         try Fixtures.spec(kind: .integer, extra: extra).write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
         let before = try await Binary.run(["verify", "job.yaml", "--json"], in: dir)
         #expect(before.status == 3)
-        #expect(before.stdout.contains("\"columns\" : [\n    \"id\",\n    \"amount\"\n  ]"))
+        // The key, the key field and the newer-wins version column.
+        #expect(before.stdout.contains("\"columns\" : [\n    \"id\",\n    \"amount\",\n    \"updated_at\"\n  ]"))
         #expect(before.stdout.contains("\"name\" : \"totals\""))
         #expect(before.stdout.contains("\"spotChecked\" : 5000"))
         #expect(try await Binary.run(["run", "job.yaml"], in: dir).status == 0)

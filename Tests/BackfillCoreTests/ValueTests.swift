@@ -18,6 +18,13 @@ import Testing
         #expect(RowDigest.hash([.null]) != RowDigest.hash([.text("")]))
     }
 
+    @Test func textIsComparedByteForByte() {
+        let composed = Value.text("caf\u{E9}")
+        let decomposed = Value.text("cafe\u{301}")
+        #expect(!composed.isSameStoredValue(as: decomposed), "canonically equivalent, but stored differently")
+        #expect(RowDigest.hash([composed]) != RowDigest.hash([decomposed]))
+    }
+
     @Test func strictTypingRejectsWhatTheColumnCannotHold() {
         let integer = ColumnAffinity(declaredType: "BIGINT")
         #expect(integer.convert(.text("42"), strict: true) == .integer(42))

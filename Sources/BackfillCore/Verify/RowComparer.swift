@@ -4,7 +4,13 @@ struct RowComparer: Sendable {
     let reportLimit: Int
 
     /// Merge-joins two key-ordered row lists and records every difference.
-    func compare(_ sourceRows: [[Value]], _ targetRows: [[Value]], report: inout VerifyReport) {
+    func compare(_ rawSourceRows: [[Value]], _ targetRows: [[Value]], report: inout VerifyReport) {
+        // Source values are typed for the target's columns, as a run would write them.
+        let shaper = RowShaper(job: job, strict: false)
+        let sourceRows = rawSourceRows.map { row in
+            if case .success(let typed) = shaper.shape(row) { return typed }
+            return row
+        }
         var i = 0, j = 0
         while i < sourceRows.count || j < targetRows.count {
             let order: Int
