@@ -9,11 +9,13 @@ struct KeysetSQL: Sendable {
     /// The attached database the table lives in, if not `main`.
     var schema: String? = nil
 
-    private var keyTuple: String {
+    /// `"k"` or `("k1", "k2")`.
+    var keyTuple: String {
         key.count == 1 ? Identifier.quoted(key[0]) : "(" + key.map(Identifier.quoted).joined(separator: ", ") + ")"
     }
 
-    private var placeholders: String {
+    /// `?` or `(?, ?)`, matching `keyTuple`.
+    var placeholders: String {
         key.count == 1 ? "?" : "(" + Array(repeating: "?", count: key.count).joined(separator: ", ") + ")"
     }
 
@@ -39,6 +41,12 @@ struct KeysetSQL: Sendable {
             arguments += cursor
         }
         return (parts.isEmpty ? "" : " WHERE " + parts.joined(separator: " AND "), arguments)
+    }
+
+    /// `key IN (VALUES (?, …), …)` for `count` keys, their values bound in order.
+    func keyIn(count: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: key.count).joined(separator: ", ") + ")"
+        return "\(keyTuple) IN (VALUES \(Array(repeating: row, count: count).joined(separator: ", ")))"
     }
 
     var orderBy: String { " ORDER BY " + key.map(Identifier.quoted).joined(separator: ", ") }

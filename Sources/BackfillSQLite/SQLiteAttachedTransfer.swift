@@ -131,9 +131,7 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
                         return .commit
                     }
                     let (conditions, arguments) = source.conditions(range: chunk, after: cursor?.key)
-                    let keyList = source.key.map(Identifier.quoted).joined(separator: ", ")
-                    let upTo = source.key.count == 1
-                        ? "\(keyList) <= ?" : "(\(keyList)) <= (\(Array(repeating: "?", count: source.key.count).joined(separator: ", ")))"
+                    let upTo = "\(source.keyTuple) <= \(source.placeholders)"
                     let whereSQL = conditions.isEmpty ? " WHERE \(upTo)" : conditions + " AND \(upTo)"
                     try db.execute(sql: "DELETE FROM \(Self.batchTable)")
                     try db.cachedStatement(sql: statements.collect.replacingOccurrences(of: "%WHERE%", with: whereSQL))

@@ -134,12 +134,10 @@ public struct SQLiteSource: Source {
     /// The current rows for `keys`, looked up by key in groups.
     public func fetch(keys: [[BackfillCore.Value]]) async throws -> [[BackfillCore.Value]]? {
         let sql = self.sql
-        let keyTuple = key.count == 1 ? Identifier.quoted(key[0]) : "(" + key.map(Identifier.quoted).joined(separator: ", ") + ")"
-        let row = "(" + Array(repeating: "?", count: key.count).joined(separator: ", ") + ")"
         var rows: [[BackfillCore.Value]] = []
         for start in stride(from: 0, to: keys.count, by: 200) {
             let group = Array(keys[start..<min(start + 200, keys.count)])
-            let query = "SELECT \(sql.selectList) FROM \(sql.quotedTable) WHERE \(keyTuple) IN (VALUES \(Array(repeating: row, count: group.count).joined(separator: ", ")))"
+            let query = "SELECT \(sql.selectList) FROM \(sql.quotedTable) WHERE \(sql.keyIn(count: group.count))"
             rows += try await read("looking rows up by key") { db in
                 try Row.fetchAll(db, sql: query, arguments: StatementArguments(values: group.flatMap { $0 })).map(\.values)
             }

@@ -8,8 +8,7 @@ struct SinkStatements: Sendable {
     private let selectSQL: String
     private let insertSQL: String
     private let updateSQL: String
-    private let keyTuple: String
-    private let keyPlaceholders: String
+    private let keys: KeysetSQL
     /// Non-key column positions, in `SET` order.
     private let valueIndices: [Int]
 
@@ -18,8 +17,7 @@ struct SinkStatements: Sendable {
         quotedTable = Identifier.quoted(table)
         let columns = job.columns.map(Identifier.quoted)
         let keyColumns = job.keyIndices.map { columns[$0] }
-        keyTuple = keyColumns.count == 1 ? keyColumns[0] : "(" + keyColumns.joined(separator: ", ") + ")"
-        keyPlaceholders = keyColumns.count == 1 ? "?" : "(" + Array(repeating: "?", count: keyColumns.count).joined(separator: ", ") + ")"
+        keys = KeysetSQL(table: table, columns: job.columns, key: job.keyIndices.map { job.columns[$0] }, whereClause: nil)
         selectSQL = "SELECT \(columns.joined(separator: ", ")) FROM \(quotedTable)"
         insertSQL = "INSERT INTO \(quotedTable) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         valueIndices = job.columns.indices.filter { !job.keyIndices.contains($0) }
@@ -35,7 +33,7 @@ struct SinkStatements: Sendable {
         var existing: [[Value]: [Value]] = [:]
         existing.reserveCapacity(rows.count)
         if keyOrdered, let first = rows.first, let last = rows.last {
-            let sql = "\(selectSQL) WHERE \(keyTuple) >= \(keyPlaceholders) AND \(keyTuple) <= \(keyPlaceholders)"
+            let sql = "\(selectSQL) WHERE \(keys.keyTuple) >= \(keys.placeholders) AND \(keys.keyTuple) <= \(keys.placeholders)"
             let statement = try db.cachedStatement(sql: sql)
             let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(values: key(of: first) + key(of: last)))
             while let row = try cursor.next() {
@@ -48,8 +46,7 @@ struct SinkStatements: Sendable {
         var start = 0
         while start < rows.count {
             let group = rows[start..<min(start + groupSize, rows.count)]
-            let row = "(" + Array(repeating: "?", count: job.keyIndices.count).joined(separator: ", ") + ")"
-            let sql = "\(selectSQL) WHERE \(keyTuple) IN (VALUES \(Array(repeating: row, count: group.count).joined(separator: ", ")))"
+            let sql = "\(selectSQL) WHERE \(keys.keyIn(count: group.count))"
             let statement = try db.cachedStatement(sql: sql)
             let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(values: group.flatMap { key(of: $0) }))
             while let row = try cursor.next() {
