@@ -9,12 +9,14 @@ let package = Package(
         .library(name: "BackfillCore", targets: ["BackfillCore"]),
         .library(name: "BackfillSQLite", targets: ["BackfillSQLite"]),
         .library(name: "BackfillFiles", targets: ["BackfillFiles"]),
+        .library(name: "BackfillPostgres", targets: ["BackfillPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         .target(
@@ -40,6 +42,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "BackfillPostgres",
+            dependencies: [
+                "BackfillCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "BackfillTesting",
             dependencies: ["BackfillCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
@@ -49,6 +59,7 @@ let package = Package(
                 "BackfillCore",
                 "BackfillSQLite",
                 "BackfillFiles",
+                "BackfillPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

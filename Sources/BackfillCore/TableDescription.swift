@@ -77,14 +77,18 @@ public struct ColumnDescription: Sendable, Hashable, Codable {
     public var name: String
     public var declaredType: String
     public var notNull: Bool
+    /// How the engine types incoming values, when its rules are not SQLite's (PostgreSQL).
+    public var engineAffinity: ColumnAffinity?
 
-    public init(name: String, declaredType: String, notNull: Bool = false) {
+    public init(name: String, declaredType: String, notNull: Bool = false, affinity: ColumnAffinity? = nil) {
         self.name = name
         self.declaredType = declaredType
         self.notNull = notNull
+        self.engineAffinity = affinity
     }
 
-    public var affinity: ColumnAffinity { ColumnAffinity(declaredType: declaredType) }
+    /// The engine's own affinity, else SQLite's rules applied to the declared type.
+    public var affinity: ColumnAffinity { engineAffinity ?? ColumnAffinity(declaredType: declaredType) }
 }
 
 /// What a source or sink knows about its table: columns and unique keys.

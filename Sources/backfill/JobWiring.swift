@@ -1,5 +1,6 @@
 import BackfillCore
 import BackfillFiles
+import BackfillPostgres
 import BackfillSQLite
 import Foundation
 
@@ -23,20 +24,21 @@ enum JobWiring {
     static func prepare(specPath: String, checkKey: Bool) async throws -> PreparedJob {
         let loaded = try SpecLoader.load(path: specPath)
         let spec = loaded.spec
+        let connections = PostgresConnections(maxConnections: spec.workers + 2)
         var problems: [SpecProblem] = []
         var source: (any Source)?
         var sourceTable: TableDescription?
         do {
-            let opened = try openSource(spec, columns: nil)
+            let opened = try await openSource(spec, columns: nil, connections: connections)
             sourceTable = try await opened.describe()
             source = opened
         } catch let error as BackfillError {
             problems.append(loaded.problem("source.\(spec.source.kind.rawValue)", error.description))
         }
-        var sink: SQLiteSink?
+        var sink: OpenedSink?
         var targetTable: TableDescription?
         do {
-            let opened = try openSink(spec)
+            let opened = try await openSink(spec, connections: connections)
             targetTable = try await opened.describe()
             sink = opened
         } catch let error as BackfillError {
@@ -46,13 +48,16 @@ enum JobWiring {
             throw SpecProblems(problems)
         }
         let job = try SpecChecker.resolve(loaded, source: sourceTable, target: targetTable)
-        let configured = try openSource(spec, columns: job.columns)
+        try await checkPortableTypes(loaded, job: job, source: source!, sink: sink)
+        let configured = try await openSource(spec, columns: job.columns, connections: connections)
         if checkKey { try await configured.checkKey() }
         return PreparedJob(
-            loaded: loaded, job: job, source: configured, sink: sink.configured(for: job), transfer: try openTransfer(spec, job: job))
+            loaded: loaded, job: job, source: configured, sink: try await sink.configured(for: job),
+            transfer: try openTransfer(spec, job: job))
     }
 
-    static func openSource(_ spec: JobSpec, columns: [String]?) throws -> any Source {
+    /// Opens the source a spec names; with `columns`, ready to read them.
+    static func openSource(_ spec: JobSpec, columns: [String]?, connections: PostgresConnections) async throws -> any Source {
         let location = spec.source.kind == .postgres ? spec.source.location : spec.resolve(path: spec.source.location)
         switch spec.source.kind {
         case .sqlite:
@@ -62,9 +67,37 @@ enum JobWiring {
             return CSVSource(path: location, columns: columns ?? [])
         case .jsonl:
             return JSONLSource(path: location, columns: columns ?? [])
-        case .postgres, .webhook:
+        case .postgres:
+            let database = try await connections.database(location)
+            let source = PostgresSource(database: database, table: spec.source.table ?? "", key: spec.key, range: spec.range)
+            return try await source.selecting(columns ?? [])
+        case .webhook:
             throw BackfillError(.invalidSpec, "a \(spec.source.kind.rawValue) source is not supported by this version yet")
         }
+    }
+
+    /// Columns that cross between PostgreSQL and another engine must have a faithful form there.
+    private static func checkPortableTypes(_ loaded: LoadedSpec, job: ResolvedJob, source: any Source, sink: OpenedSink) async throws {
+        var problems: [SpecProblem] = []
+        if let postgres = source as? PostgresSource, loaded.spec.target.kind != .postgres {
+            let info = try await postgres.tableInfo()
+            for column in job.columns {
+                if let type = info.type(of: column), !type.crossesEngines {
+                    problems.append(loaded.problem(
+                        "columns", "source column '\(column)' has type \(type.formatted), which has no faithful form in \(loaded.spec.target.kind.rawValue); cast it in a view or leave it out of columns"))
+                }
+            }
+        }
+        if case .postgres(let postgres) = sink, loaded.spec.source.kind != .postgres {
+            let info = try await postgres.tableInfo()
+            for column in job.columns {
+                if let type = info.type(of: column), !type.crossesEngines {
+                    problems.append(loaded.problem(
+                        "columns", "target column '\(column)' has type \(type.formatted), which backfill cannot fill from \(loaded.spec.source.kind.rawValue) values; leave it out of columns"))
+                }
+            }
+        }
+        if !problems.isEmpty { throw SpecProblems(problems) }
     }
 
     private static func openTransfer(_ spec: JobSpec, job: ResolvedJob) throws -> (any BatchTransfer)? {
@@ -76,11 +109,16 @@ enum JobWiring {
             targetPath: spec.resolve(path: spec.target.location), targetTable: targetTable, job: job)
     }
 
-    private static func openSink(_ spec: JobSpec) throws -> SQLiteSink {
-        guard spec.target.kind == .sqlite else {
+    private static func openSink(_ spec: JobSpec, connections: PostgresConnections) async throws -> OpenedSink {
+        switch spec.target.kind {
+        case .sqlite:
+            return .sqlite(try SQLiteSink(path: spec.resolve(path: spec.target.location), table: spec.target.table ?? ""))
+        case .postgres:
+            let database = try await connections.database(spec.target.location)
+            return .postgres(PostgresSink(database: database, table: spec.target.table ?? ""))
+        default:
             throw BackfillError(.invalidSpec, "a \(spec.target.kind.rawValue) target is not supported by this version yet")
         }
-        return try SQLiteSink(path: spec.resolve(path: spec.target.location), table: spec.target.table ?? "")
     }
 
     /// Opens the state store a spec names (created when `create`).
@@ -104,5 +142,41 @@ enum JobWiring {
             throw BackfillError(.invalidInput, "a PostgreSQL state store is not supported by this version yet", location: Redaction.redact(path))
         }
         return try SQLiteStateStore(path: path, create: create)
+    }
+}
+
+/// A target sink before it is configured for a job.
+enum OpenedSink {
+    case sqlite(SQLiteSink)
+    case postgres(PostgresSink)
+
+    func describe() async throws -> TableDescription {
+        switch self {
+        case .sqlite(let sink): return try await sink.describe()
+        case .postgres(let sink): return try await sink.describe()
+        }
+    }
+
+    func configured(for job: ResolvedJob) async throws -> any Sink {
+        switch self {
+        case .sqlite(let sink): return sink.configured(for: job)
+        case .postgres(let sink): return try await sink.configured(for: job)
+        }
+    }
+}
+
+/// One connection pool per PostgreSQL DSN, so a job whose source and target share a database
+/// opens it once.
+actor PostgresConnections {
+    private let maxConnections: Int
+    private var open: [String: PostgresDatabase] = [:]
+
+    init(maxConnections: Int) { self.maxConnections = maxConnections }
+
+    func database(_ dsn: String) async throws -> PostgresDatabase {
+        if let database = open[dsn] { return database }
+        let database = try await PostgresDatabase.connect(dsn, maxConnections: maxConnections)
+        open[dsn] = database
+        return database
     }
 }

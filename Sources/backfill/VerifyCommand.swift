@@ -76,13 +76,13 @@ extension VerifyCommand {
         guard !repair else {
             throw BackfillError(.invalidInput, "--repair reads rows again by key, which an export cannot do; `backfill run` repairs from an export (it writes only what differs)")
         }
-        guard let targetTable = spec.target.table else {
-            throw BackfillError(.invalidInput, "verify needs a target table")
+        guard let targetTable = spec.target.table, spec.target.kind == .sqlite else {
+            throw BackfillError(.invalidInput, "verify compares an export with a SQLite table in this version; a \(spec.target.kind.rawValue) target is not supported yet")
         }
         let compared = Self.comparedJob(prepared)
         let target = try SQLiteSource(path: spec.resolve(path: spec.target.location), table: targetTable, key: spec.key)
             .selecting(compared.columns)
-        let source = try JobWiring.openSource(spec, columns: compared.columns)
+        let source = try await JobWiring.openSource(spec, columns: compared.columns, connections: PostgresConnections(maxConnections: 2))
         var verifier = ExportVerifier(job: compared, source: source, target: target)
         verifier.reportLimit = limit
         var report = try await verifier.verify()

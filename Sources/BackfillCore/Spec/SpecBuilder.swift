@@ -139,7 +139,7 @@ enum SpecBuilder {
         }
         guard let location = reader.string(map[kind.rawValue], field: "\(field).\(kind.rawValue)") else { return nil }
         if location.isEmpty { reader.problem("\(field).\(kind.rawValue)", map[kind.rawValue], "must not be empty") }
-        if kind == .postgres || kind == .webhook {
+        if kind == .webhook {
             reader.problem("\(field).\(kind.rawValue)", map[kind.rawValue], "\(kind.rawValue) is not supported by this version of backfill yet")
         }
         let table = reader.string(map["table"], field: "\(field).table")

@@ -1,0 +1,101 @@
+import BackfillCore
+import Foundation
+
+/// A PostgreSQL column type as `backfill` handles it: how its text form becomes a `Value`, and
+/// whether it can cross to another engine.
+///
+/// Values travel in PostgreSQL's text form (every type has one), so PostgreSQL → PostgreSQL copies
+/// any type exactly. Only integers, floats, booleans and `bytea` are turned into typed values;
+/// everything else (numeric, timestamps, json, uuid, arrays, …) stays text, which keeps numeric
+/// scale and timestamp precision and costs no conversion.
+public struct PostgresColumnType: Sendable, Hashable {
+    /// `pg_type.typname` (`int8`, `numeric`, `_text` for `text[]`, …).
+    public var name: String
+    /// `format_type(…)`: what `\d` shows (`bigint`, `numeric(12,2)`, `text[]`).
+    public var formatted: String
+
+    public init(name: String, formatted: String) {
+        self.name = name
+        self.formatted = formatted
+    }
+
+    enum Representation: Sendable { case integer, real, boolean, bytes, text }
+
+    var representation: Representation {
+        switch name {
+        case "int2", "int4", "int8", "oid": return .integer
+        case "float4", "float8": return .real
+        case "bool": return .boolean
+        case "bytea": return .bytes
+        default: return .text
+        }
+    }
+
+    /// How incoming values from another engine are typed before they are written: PostgreSQL
+    /// parses the text form itself, so only integer and float columns convert.
+    var affinity: ColumnAffinity {
+        switch representation {
+        case .integer: return .integer
+        case .real: return .real
+        case .bytes: return .blob
+        case .boolean, .text: return .text
+        }
+    }
+
+    private static let portable: Set<String> = [
+        "int2", "int4", "int8", "numeric", "float4", "float8", "text", "varchar", "bpchar", "bool", "bytea",
+        "json", "jsonb", "timestamptz", "timestamp", "date", "time", "uuid",
+    ]
+
+    /// Whether values of this type have a faithful form in SQLite and in CSV/JSONL files: the
+    /// types above and one-dimensional arrays of them (as PostgreSQL's array literal text).
+    public var crossesEngines: Bool {
+        Self.portable.contains(name) || (name.hasPrefix("_") && Self.portable.contains(String(name.dropFirst())))
+    }
+
+    /// The `Value` for a cell's text form (`nil` = NULL).
+    func value(fromText text: String?) -> Value {
+        guard let text else { return .null }
+        switch representation {
+        case .integer:
+            return Int64(text).map(Value.integer) ?? .text(text)
+        case .real:
+            switch text {
+            case "NaN": return .real(.nan)
+            case "Infinity": return .real(.infinity)
+            case "-Infinity": return .real(-.infinity)
+            default: return Double(text).map(Value.real) ?? .text(text)
+            }
+        case .boolean:
+            return .integer(text == "t" ? 1 : 0)
+        case .bytes:
+            return Self.bytes(fromHex: text).map(Value.blob) ?? .text(text)
+        case .text:
+            return .text(text)
+        }
+    }
+
+    /// Decodes `bytea`'s hex output (`\x0aff…`).
+    static func bytes(fromHex text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((utf8.count - 2) / 2)
+        var index = 2
+        while index < utf8.count {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

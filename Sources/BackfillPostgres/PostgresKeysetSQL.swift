@@ -1,0 +1,76 @@
+import BackfillCore
+import PostgresNIO
+
+/// SQL for reading a PostgreSQL table in key order: the key tuple, bound key values with casts to
+/// the key columns' types, range conditions and keyset pages. The one place that builds them.
+struct PostgresKeysetSQL: Sendable {
+    let table: String
+    let columns: [String]
+    let key: [String]
+    /// The declared type of each key column, for casting bound values (`uuid`, `timestamptz`, …).
+    let keyTypes: [String]
+    let whereClause: String?
+
+    var quotedTable: String { Identifier.quoted(table) }
+    var keyTuple: String { "(" + key.map(Identifier.quoted).joined(separator: ", ") + ")" }
+    var orderBy: String { key.map(Identifier.quoted).joined(separator: ", ") }
+    /// Every column as text: values travel in PostgreSQL's text form.
+    var selectList: String { Self.textList(columns) }
+
+    /// `"a"::text AS backfill_0, …`: renamed, because `ORDER BY "a"` would otherwise sort by an
+    /// output column called `a` — the text — instead of the table's column.
+    static func textList(_ columns: [String]) -> String {
+        columns.enumerated().map { "\(Identifier.quoted($1))::text AS backfill_\($0)" }.joined(separator: ", ")
+    }
+
+    /// `(CAST($1 AS t1), CAST($2 AS t2))` for a key, appending the values to `binds`.
+    func keyValues(_ values: [Value], binds: inout PostgresBindings) -> String {
+        let placeholders = zip(values, keyTypes).map { value, type in
+            PostgresValueBinding.append(value, to: &binds)
+            return "CAST($\(binds.count) AS \(type))"
+        }
+        return "(" + placeholders.joined(separator: ", ") + ")"
+    }
+
+    /// `WHERE …` for the range, the cursor and `range.where` (empty when there is no condition).
+    /// The cursor replaces the lower bound: with both, PostgreSQL may start the scan at the bound.
+    func conditions(range: KeyRange, after cursor: [Value]?, binds: inout PostgresBindings) -> String {
+        var parts: [String] = []
+        if let whereClause { parts.append("(\(whereClause))") }
+        if let cursor {
+            parts.append("\(keyTuple) > \(keyValues(cursor, binds: &binds))")
+        } else if let lower = range.lower {
+            parts.append("\(keyTuple) >= \(keyValues(lower, binds: &binds))")
+        }
+        if let upper = range.upper { parts.append("\(keyTuple) < \(keyValues(upper, binds: &binds))") }
+        return parts.isEmpty ? "" : " WHERE " + parts.joined(separator: " AND ")
+    }
+
+    /// One keyset page of at most `limit` rows.
+    func page(range: KeyRange, after cursor: [Value]?, limit: Int) -> PostgresQuery {
+        var binds = PostgresBindings()
+        let filter = conditions(range: range, after: cursor, binds: &binds)
+        return PostgresQuery(
+            unsafeSQL: "SELECT \(selectList) FROM \(quotedTable)\(filter) ORDER BY \(orderBy) LIMIT \(max(1, limit))", binds: binds)
+    }
+
+    /// The rows whose key is one of `keys`.
+    func rows(withKeys keys: [[Value]]) -> PostgresQuery {
+        var binds = PostgresBindings()
+        let list = keys.map { keyValues($0, binds: &binds) }.joined(separator: ", ")
+        return PostgresQuery(unsafeSQL: "SELECT \(selectList) FROM \(quotedTable) WHERE \(keyTuple) IN (\(list))", binds: binds)
+    }
+}
+
+/// Binds a `Value` as a query parameter of the matching wire type.
+enum PostgresValueBinding {
+    static func append(_ value: Value, to binds: inout PostgresBindings) {
+        switch value {
+        case .null: binds.appendNull()
+        case .integer(let v): binds.append(v)
+        case .real(let v): binds.append(v)
+        case .text(let v): binds.append(v)
+        case .blob(let v): binds.append(ByteBuffer(bytes: v))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import BackfillCore
+
+/// The statements of one PostgreSQL sink batch: a staging table, and one merge that drops
+/// unchanged rows with an anti-join bounded to the batch's key range before writing the rest.
+///
+/// `INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM` alone writes nothing for equal
+/// rows but still locks them and logs WAL; filtering them out first means a rerun over equal data
+/// locks and logs nothing. The bound keeps the planner from walking the whole key index per batch.
+struct PostgresMergeSQL: Sendable {
+    let table: String
+    /// A session-local temporary table with the job's columns, emptied at every commit.
+    let stage: String
+    let columns: [String]
+    let key: [String]
+    let mode: WriteMode
+    let version: String?
+
+    init(table: String, job: ResolvedJob) {
+        self.table = table
+        self.columns = job.columns
+        self.key = job.keyIndices.map { job.columns[$0] }
+        self.mode = job.spec.mode
+        self.version = job.versionIndex.map { job.columns[$0] }
+        self.stage = "backfill_stage_" + Fingerprint.hex(of: ([table] + job.columns).joined(separator: ",")).prefix(12)
+    }
+
+    private var target: String { Identifier.quoted(table) }
+    private var quotedStage: String { Identifier.quoted(stage) }
+    private var valueColumns: [String] {
+        let keys = Set(key.map { $0.lowercased() })
+        return columns.filter { !keys.contains($0.lowercased()) }
+    }
+
+    private func tuple(_ alias: String, _ names: [String]) -> String {
+        "(" + names.map { "\(alias).\(Identifier.quoted($0))" }.joined(separator: ", ") + ")"
+    }
+
+    private var list: String { columns.map(Identifier.quoted).joined(separator: ", ") }
+
+    /// Creates the staging table on this connection if it is not there yet.
+    var createStage: String {
+        "CREATE TEMP TABLE IF NOT EXISTS \(quotedStage) ON COMMIT DELETE ROWS AS SELECT \(list) FROM \(target) WITH NO DATA"
+    }
+
+    /// `true` where the version guard lets the source row `s` replace the target row `t`.
+    private func versionAllows(target t: String, source s: String) -> String {
+        guard let version else { return "true" }
+        let v = Identifier.quoted(version)
+        return "(\(t).\(v) IS NULL OR (\(s).\(v) IS NOT NULL AND \(t).\(v) <= \(s).\(v)))"
+    }
+
+    /// Staged rows that are missing from the target or differ from it, with `present` (the key
+    /// exists in the target) and `wins` (the version guard allows replacing it).
+    private var differing: String {
+        let keys = key.map(Identifier.quoted)
+        let ascending = keys.joined(separator: ", ")
+        let descending = keys.map { $0 + " DESC" }.joined(separator: ", ")
+        let sKey = tuple("s", key), tKey = tuple("t", key)
+        let firstKey = "\(tKey) >= (SELECT \(ascending) FROM \(quotedStage) ORDER BY \(ascending) LIMIT 1)"
+        let lastKey = "\(tKey) <= (SELECT \(ascending) FROM \(quotedStage) ORDER BY \(descending) LIMIT 1)"
+        let changed = valueColumns.isEmpty ? "false" : "\(tuple("t", valueColumns)) IS DISTINCT FROM \(tuple("s", valueColumns))"
+        let present = "t.\(keys[0]) IS NOT NULL"
+        return """
+            SELECT s.*, \(present) AS backfill_present, \(versionAllows(target: "t", source: "s")) AS backfill_wins
+            FROM \(quotedStage) s
+            LEFT JOIN \(target) t ON \(tKey) = \(sKey) AND \(firstKey) AND \(lastKey)
+            WHERE t.\(keys[0]) IS NULL OR \(changed)
+            """
+    }
+
+    /// Writes the differing rows and returns one row: staged, differing, inserted, updated.
+    var merge: String {
+        let write: String
+        switch mode {
+        case .upsert, .insertMissing:
+            let conflict: String
+            if mode == .insertMissing || valueColumns.isEmpty {
+                conflict = "DO NOTHING"
+            } else {
+                let assignments = valueColumns.map { "\(Identifier.quoted($0)) = EXCLUDED.\(Identifier.quoted($0))" }.joined(separator: ", ")
+                conflict = """
+                    DO UPDATE SET \(assignments)
+                    WHERE \(tuple("t", valueColumns)) IS DISTINCT FROM \(tuple("EXCLUDED", valueColumns)) AND \(versionAllows(target: "t", source: "EXCLUDED"))
+                    """
+            }
+            let keys = key.map(Identifier.quoted).joined(separator: ", ")
+            write = """
+                INSERT INTO \(target) AS t (\(list)) SELECT \(list) FROM backfill_diff
+                ON CONFLICT (\(keys)) \(conflict)
+                RETURNING (t.xmax = 0) AS inserted
+                """
+        case .updateExisting:
+            let assignments = valueColumns.map { "\(Identifier.quoted($0)) = d.\(Identifier.quoted($0))" }.joined(separator: ", ")
+            let changed = "\(tuple("t", valueColumns)) IS DISTINCT FROM \(tuple("d", valueColumns))"
+            write = valueColumns.isEmpty ? "SELECT false AS inserted WHERE false" : """
+                UPDATE \(target) AS t SET \(assignments) FROM backfill_diff d
+                WHERE \(tuple("t", key)) = \(tuple("d", key)) AND \(changed) AND \(versionAllows(target: "t", source: "d"))
+                RETURNING false AS inserted
+                """
+        }
+        return """
+            WITH backfill_diff AS MATERIALIZED (\(differing)),
+            backfill_written AS (\(write))
+            SELECT (SELECT count(*) FROM \(quotedStage))::text, (SELECT count(*) FROM backfill_diff)::text,
+              count(*) FILTER (WHERE inserted)::text, count(*) FILTER (WHERE NOT inserted)::text
+            FROM backfill_written
+            """
+    }
+
+    /// What the merge would do, without writing: staged, differing, would insert, would update.
+    var preview: String {
+        let (insert, update): (String, String)
+        switch mode {
+        case .upsert: (insert, update) = ("NOT backfill_present", "backfill_present AND backfill_wins")
+        case .insertMissing: (insert, update) = ("NOT backfill_present", "false")
+        case .updateExisting: (insert, update) = ("false", "backfill_present AND backfill_wins")
+        }
+        return """
+            WITH backfill_diff AS MATERIALIZED (\(differing))
+            SELECT (SELECT count(*) FROM \(quotedStage))::text, count(*)::text,
+              count(*) FILTER (WHERE \(insert))::text, count(*) FILTER (WHERE \(update))::text
+            FROM backfill_diff
+            """
+    }
+}
