@@ -74,5 +74,9 @@ let package = Package(
             name: "BackfillCLITests",
             dependencies: ["BackfillCore", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .testTarget(
+            name: "BackfillPostgresTests",
+            dependencies: ["BackfillCore", "BackfillPostgres", "BackfillTesting", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
     ]
 )

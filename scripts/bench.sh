@@ -4,6 +4,10 @@
 #   scripts/bench.sh sqlite [N]   backfill run SQLite → damaged SQLite replica vs the limit: the sqlite3
 #                                 shell doing ATTACH + one INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS NOT …
 #   scripts/bench.sh verify [N]   backfill verify with ~1% scattered damage vs a hand check (sqlite3 EXCEPT)
+#   scripts/bench.sh postgres [N] backfill run PostgreSQL → damaged PostgreSQL (the events table and damage of
+#                                 ../shared/peers/gen.sh) vs (a) the COPY limit and (a2) the best hand-written
+#                                 script (../shared/peers scenarios a_limit and b_handsql MERGE_MODE=prefilter),
+#                                 all in one cluster in one run; then the rerun
 #   scripts/bench.sh controls     the overhead of every live-traffic control with generous limits, and the
 #                                 rate achieved under a rows-per-second limit over ~30 s
 #
@@ -181,9 +185,56 @@ print(f"| {n:,} | {injected:,} | {except_s:.2f} s ({except_rows:,} differing row
 PY
 }
 
+# PostgreSQL → PostgreSQL against the peers' own scripts, in one throwaway cluster (../shared/peers/pg.sh:
+# fsync on, shared_buffers 1GB), each timed by the peers' `measure` (wall time, client peak RSS, rows
+# written from pg_stat_user_tables, WAL bytes, target = source check).
+bench_postgres() {
+  local n=${1:-1000000}
+  local shared=${BACKFILL_SHARED:-$root/../shared}
+  local dir="$root/bench-data/postgres-$n"
+  local bin; bin=$(build_release)
+  mkdir -p "$dir"
+  need psql postgresql-client; need bc bc
+  export BENCH_PG_PORT=${BENCH_PG_PORT:-55461} PGHOST=127.0.0.1 PGUSER=postgres
+  export PGPORT=$BENCH_PG_PORT RESULTS="$dir/results.csv" LOGDIR="$dir/logs"
+  rm -f "$RESULTS"
+  "$shared/peers/pg.sh" start "$PGPORT" "$dir/pgdata" >&2
+  trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
+  if [ "$(psql -X -At -d src -c 'select count(*) from events' 2>/dev/null || echo 0)" != "$n" ]; then
+    "$shared/peers/gen.sh" "$n" >&2
+  fi
+  "$shared/peers/scenarios/a_limit.sh" >&2
+  MERGE_MODE=prefilter "$shared/peers/scenarios/b_handsql.sh" first >&2
+  cp Benchmarks/postgres/job.yaml "$dir/job.yaml"
+  (
+    cd "$dir"
+    # shellcheck source=/dev/null
+    source "$shared/peers/common.sh"
+    reset_dst damaged >/dev/null
+    rm -rf .backfill
+    NOTE="backfill run" measure backfill first "$bin" run job.yaml --json >&2
+    NOTE="backfill run again on the repaired target" measure backfill rerun "$bin" run job.yaml --json >&2
+  )
+  python3 - "$RESULTS" "$n" <<'PY'
+import csv, sys
+rows = {(r["scenario"], r["run"]): r for r in csv.DictReader(open(sys.argv[1]))}
+n = int(sys.argv[2])
+a, a2 = rows[("a_copy_binary", "first")], rows[("b_handsql_prefilter", "first")]
+b, c = rows[("backfill", "first")], rows[("backfill", "rerun")]
+s = lambda r: float(r["seconds"])
+print("| N | (a) COPY limit | (a2) hand-written prefilter merge | (b) backfill run | b/a | b/a2 | (c) rerun | c time / a time | rows written b / c | WAL MB b / c | peak RSS b / c | target = source |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+rate = lambda r: f"{s(r):.2f} s ({n / s(r):,.0f} rows/s)"
+print(f"| {n:,} | {rate(a)} | {rate(a2)} | {rate(b)} | {s(a) / s(b):.0%} | {s(a2) / s(b):.0%} | {rate(c)} | {s(c) / s(a):.0%} "
+      f"| {int(b['rows_written']):,} / {int(c['rows_written']):,} | {b['wal_mb']} / {c['wal_mb']} "
+      f"| {b['client_peak_rss_mb']} / {c['client_peak_rss_mb']} MB | {b['result']} / {c['result']} |")
+PY
+}
+
 case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
   controls) shift; bench_controls "$@" ;;
   verify) shift; bench_verify "$@" ;;
+  postgres) shift; bench_postgres "$@" ;;
   *) echo "usage: scripts/bench.sh sqlite [N] | controls | verify [N]" >&2; exit 2 ;;
 esac

@@ -43,6 +43,7 @@ struct ChunkWorker: Sendable {
         let shaper = RowShaper(job: context.job, strict: context.source.valuesAreText)
         var duplicates = context.source.isKeyOrdered ? nil : DuplicateKeyFilter()
         var cursor = chunk.cursor
+        var compareFirst = context.comparer != nil
         while true {
             if let stop = try await waitWhilePaused(logger: logger, sizer: &sizer) {
                 try await context.state.releaseChunk(id: chunk.id)
@@ -62,8 +63,15 @@ struct ChunkWorker: Sendable {
             if wait > .zero { try await Task.sleep(for: wait) }
             let started = ContinuousClock.now
             await context.timeline.beginBatch()
-            let batch = try await processBatch(
-                chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, logger: logger)
+            var batch: BatchResult
+            if compareFirst, let equal = try await compareChunk(chunk, after: cursor, logger: logger) {
+                batch = equal
+            } else {
+                batch = try await processBatch(
+                    chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, logger: logger)
+            }
+            let compared = compareFirst && batch.isLast && batch.delta.batches == 0
+            compareFirst = false
             if batch.delta.read < wanted {
                 await context.budget.giveBack(wanted - batch.delta.read)
                 await context.limiter.refund(wanted - batch.delta.read)
@@ -85,7 +93,7 @@ struct ChunkWorker: Sendable {
                 await context.timeline.endBatch()
                 throw error
             }
-            sizer.observe(rows: delta.read, seconds: seconds)
+            if !compared { sizer.observe(rows: delta.read, seconds: seconds) }
             report(delta, seconds: seconds, chunk: chunk, done: batch.isLast, cursor: checkpoint.cursor, logger: logger)
             cursor = checkpoint.cursor
             if let rate = errorGuard.observe(read: delta.read, failed: delta.quarantined) {
@@ -107,6 +115,19 @@ struct ChunkWorker: Sendable {
             }
             if batch.isLast { return nil }
         }
+    }
+
+    /// The rest of the chunk as one unchanged step when the comparer finds both sides equal there.
+    private func compareChunk(_ chunk: ChunkRecord, after cursor: Cursor?, logger: Logger) async throws -> BatchResult? {
+        guard let comparer = context.comparer else { return nil }
+        let range = chunk.range
+        let rows = try await retry(through: context.sourceBreaker).run(
+            { try await comparer.equalRows(in: range, after: cursor) },
+            onOpen: { await circuitOpened(context.sourceBreaker, $0, logger: logger) })
+        guard let rows else { return nil }
+        logger.debug("chunk already equal on both sides; not read", metadata: [LogKey.read: .stringConvertible(rows)])
+        let delta = Counters(read: rows, outcome: WriteOutcome(unchanged: rows), quarantined: 0, batches: 0)
+        return BatchResult(delta: delta, quarantine: [], cursor: cursor, isLast: true)
     }
 
     /// Applies knobs set while running: a new rate for the shared limiter, a fixed batch size.

@@ -14,14 +14,18 @@ public struct Runner: Sendable {
     let logger: Logger
     let observer: any RunObserver
     let transfer: (any BatchTransfer)?
+    let comparer: (any RangeComparer)?
 
-    /// - Parameter transfer: a same-engine fast path used instead of read + write (not for dry runs).
+    /// - Parameters:
+    ///   - transfer: a same-engine fast path used instead of read + write (not for dry runs).
+    ///   - comparer: skips chunks whose rows already match on both sides (not with `--limit`).
     public init(
         job: ResolvedJob, source: any Source, sink: any Sink, state: any StateStore,
         configuration: RunnerConfiguration, logger: Logger, observer: any RunObserver = SilentObserver(),
-        transfer: (any BatchTransfer)? = nil
+        transfer: (any BatchTransfer)? = nil, comparer: (any RangeComparer)? = nil
     ) {
         self.transfer = configuration.dryRun ? nil : transfer
+        self.comparer = configuration.limitRows == nil ? comparer : nil
         self.job = job
         self.source = source
         self.sink = sink
@@ -54,7 +58,7 @@ public struct Runner: Sendable {
         logger.info("run started", metadata: [LogKey.status: .string(run.status.rawValue), LogKey.read: .stringConvertible(before)])
         let context = WorkerContext(
             runID: run.id, job: job, source: source, sink: sink, state: state, configuration: configuration,
-            logger: logger, observer: observer, transfer: transfer,
+            logger: logger, observer: observer, transfer: transfer, comparer: comparer,
             gates: RunGates(
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
@@ -214,6 +218,7 @@ struct WorkerContext: Sendable {
     let logger: Logger
     let observer: any RunObserver
     let transfer: (any BatchTransfer)?
+    let comparer: (any RangeComparer)?
     let gates: RunGates
     let timeline = RunTimeline()
     let batchLimiter: RateLimiter

@@ -67,7 +67,8 @@ public struct PostgresColumnType: Sendable, Hashable {
             default: return Double(text).map(Value.real) ?? .text(text)
             }
         case .boolean:
-            return .integer(text == "t" ? 1 : 0)
+            // `bool::text` is `true`/`false`; the output function says `t`/`f`.
+            return .integer(text == "true" || text == "t" ? 1 : 0)
         case .bytes:
             return Self.bytes(fromHex: text).map(Value.blob) ?? .text(text)
         case .text:

@@ -1,88 +1,106 @@
 import BackfillCore
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// One PostgreSQL database: a connection pool (postgres-nio's `PostgresClient`) running for the
 /// lifetime of this object, and the few ways `backfill` talks to it.
 ///
-/// Every connection identifies itself as `application_name = backfill` and reads timestamps in
-/// UTC; see `PostgresDSN`.
+/// Every connection identifies itself as `application_name = backfill`, reads timestamps in UTC,
+/// and runs with the job's `lock_timeout` and `statement_timeout` (see `PostgresTimeouts`).
+/// Every operation also has a deadline on the client side: a connection that never answers (a
+/// server that went away without closing the socket, a pool waiting on a dead server) costs a
+/// retry, and the pool is rebuilt, instead of hanging the run.
 public final class PostgresDatabase: Sendable {
     public let dsn: PostgresDSN
-    let client: PostgresClient
+    public let timeouts: PostgresTimeouts
     let logger: Logger
-    private let running: Task<Void, Never>
+    private let maxConnections: Int
+    private let pool: Mutex<(client: PostgresClient, running: Task<Void, Never>)>
 
-    private init(dsn: PostgresDSN, maxConnections: Int) throws {
+    private init(dsn: PostgresDSN, maxConnections: Int, timeouts: PostgresTimeouts) throws {
         var logger = Logger(label: "backfill.postgres")
         logger.logLevel = .critical
         self.dsn = dsn
+        self.timeouts = timeouts
         self.logger = logger
-        let client = PostgresClient(configuration: try dsn.clientConfiguration(maxConnections: maxConnections), backgroundLogger: logger)
-        self.client = client
-        self.running = Task { await client.run() }
+        self.maxConnections = maxConnections
+        self.pool = Mutex(try Self.startPool(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts, logger: logger))
     }
 
-    deinit { running.cancel() }
+    private static func startPool(
+        dsn: PostgresDSN, maxConnections: Int, timeouts: PostgresTimeouts, logger: Logger
+    ) throws -> (client: PostgresClient, running: Task<Void, Never>) {
+        var configuration = try dsn.clientConfiguration(maxConnections: maxConnections)
+        configuration.options.additionalStartupParameters += timeouts.startupParameters
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return (client, Task { await client.run() })
+    }
+
+    deinit { pool.withLock { $0.running.cancel() } }
 
     /// Connects to the database a DSN names and checks it answers.
     /// - Parameter maxConnections: pool size; one per worker plus room for probes.
     /// - Throws: `BackfillError` `.invalidInput` naming the DSN (without its password) when the
     ///   server cannot be reached or refuses the login.
-    public static func connect(_ text: String, maxConnections: Int = 8) async throws -> PostgresDatabase {
+    public static func connect(_ text: String, maxConnections: Int = 8, timeouts: PostgresTimeouts = PostgresTimeouts()) async throws -> PostgresDatabase {
         let dsn = try PostgresDSN(text)
-        let database = try PostgresDatabase(dsn: dsn, maxConnections: maxConnections)
+        let database = try PostgresDatabase(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts)
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await database.textRows("SELECT 1", "connecting") }
-                group.addTask {
-                    try await Task.sleep(for: dsn.connectTimeout)
-                    throw BackfillError(.invalidInput, "no answer within \(dsn.connectTimeout.components.seconds) s")
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+            _ = try await database.textRows("SELECT 1", "connecting")
         } catch let error as BackfillError {
             database.close()
             throw BackfillError(.invalidInput, "cannot connect: \(error.message)", location: dsn.description)
-        } catch {
-            database.close()
-            throw BackfillError(.invalidInput, "cannot connect", location: dsn.description, underlying: error)
         }
         return database
     }
 
     /// Stops the pool; queries after this fail.
-    public func close() { running.cancel() }
+    public func close() { pool.withLock { $0.running.cancel() } }
+
+    /// The longest one operation may take on the client side: a connection attempt, then a
+    /// statement that may wait for its locks.
+    var deadline: Duration { dsn.connectTimeout + .seconds(timeouts.statement + 5) }
+
+    /// Runs `body` on one pooled connection within `deadline`.
+    /// - Throws: `BackfillError` (transient when the deadline passes; then the pool is rebuilt).
+    func withConnection<Result: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        let client = pool.withLock { $0.client }
+        do {
+            return try await Deadline.run(within: deadline) {
+                try await client.withConnection { connection in try await body(connection) }
+            }
+        } catch is Deadline.Passed {
+            resetPool()
+            throw BackfillError(
+                .unavailable, kind: .transient, "\(what): no answer within \(deadline.components.seconds) s; reconnecting",
+                location: dsn.description)
+        } catch {
+            throw PostgresErrors.map(error, what, location: dsn.description)
+        }
+    }
+
+    /// Runs `body` inside one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` on error) on one connection.
+    func transaction<Result: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        let logger = self.logger
+        return try await withConnection(what) { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+                throw error
+            }
+        }
+    }
 
     /// Runs `query` and returns every cell as text (`nil` for NULL). Select `column::text` for
     /// anything that is not already text.
     func textRows(_ query: PostgresQuery, _ what: String) async throws -> [[String?]] {
-        do {
-            return try await client.withConnection { connection in
-                try await Self.textRows(query, on: connection, logger: logger)
-            }
-        } catch {
-            throw PostgresErrors.map(error, what, location: dsn.description)
-        }
-    }
-
-    /// Runs `body` inside one transaction on one connection.
-    func transaction<Result: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch {
-            throw PostgresErrors.map(error, what, location: dsn.description)
-        }
-    }
-
-    /// Runs `body` on one pooled connection, outside any transaction.
-    func withConnection<Result: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withConnection { connection in try await body(connection) }
-        } catch {
-            throw PostgresErrors.map(error, what, location: dsn.description)
-        }
+        let logger = self.logger
+        return try await withConnection(what) { connection in try await Self.textRows(query, on: connection, logger: logger) }
     }
 
     static func textRows(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [[String?]] {
@@ -91,5 +109,100 @@ public final class PostgresDatabase: Sendable {
             result.append(row.map { cell in cell.bytes.map { String(buffer: $0) } })
         }
         return result
+    }
+
+    /// Replaces the pool: the old one is shut down, which fails whatever still waits on it.
+    private func resetPool() {
+        guard let fresh = try? Self.startPool(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts, logger: logger) else { return }
+        let old = pool.withLock { current in
+            let old = current
+            current = fresh
+            return old
+        }
+        old.running.cancel()
+    }
+}
+
+/// `lock_timeout` and `statement_timeout` for every connection (`limits.lock-timeout`,
+/// `limits.statement-timeout`).
+public struct PostgresTimeouts: Sendable, Hashable {
+    /// Longest wait for a row or table lock before the batch is retried (default 2 s).
+    public var lock: Double = 2
+    /// Longest a single statement may run before it is cancelled and retried (default 60 s).
+    public var statement: Double = 60
+
+    public init(lock: Double = 2, statement: Double = 60) {
+        self.lock = lock
+        self.statement = statement
+    }
+
+    var startupParameters: [(String, String)] {
+        [("lock_timeout", "\(Int(lock * 1000))ms"), ("statement_timeout", "\(Int(statement * 1000))ms")]
+    }
+}
+
+/// Races an operation against a clock without waiting for the operation to notice cancellation:
+/// a task group would wait for a child that never returns.
+enum Deadline {
+    struct Passed: Error {}
+
+    static func run<T: Sendable>(within limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let outcome = Once<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.install(continuation)
+                let work = Task {
+                    do { outcome.resume(.success(try await body())) } catch { outcome.resume(.failure(error)) }
+                }
+                outcome.onCancel { work.cancel() }
+                Task {
+                    try? await Task.sleep(for: limit)
+                    if outcome.resume(.failure(Passed())) { work.cancel() }
+                }
+            }
+        } onCancel: {
+            outcome.cancel()
+        }
+    }
+
+    /// Resumes a continuation exactly once, whoever comes first.
+    final class Once<T: Sendable>: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<T, any Error>?
+            var done = false
+            var cancelWork: (@Sendable () -> Void)?
+        }
+        private let state = Mutex(State())
+
+        func install(_ continuation: CheckedContinuation<T, any Error>) {
+            let cancelledAlready = state.withLock { state in
+                if !state.done { state.continuation = continuation }
+                return state.done
+            }
+            if cancelledAlready { continuation.resume(throwing: CancellationError()) }
+        }
+
+        func onCancel(_ action: @escaping @Sendable () -> Void) {
+            state.withLock { $0.cancelWork = action }
+        }
+
+        /// - Returns: `true` when this call resumed the continuation.
+        @discardableResult
+        func resume(_ result: Result<T, any Error>) -> Bool {
+            let continuation: CheckedContinuation<T, any Error>? = state.withLock { state in
+                guard !state.done else { return nil }
+                state.done = true
+                defer { state.continuation = nil }
+                return state.continuation
+            }
+            continuation?.resume(with: result)
+            return continuation != nil
+        }
+
+        func cancel() {
+            let action = state.withLock { $0.cancelWork }
+            action?()
+            resume(.failure(CancellationError()))
+        }
     }
 }

@@ -6,20 +6,18 @@ import PostgresNIO
 /// `COPY` the batch into a temporary staging table, then one merge statement that drops
 /// unchanged rows and inserts or updates the rest (`PostgresMergeSQL`).
 ///
-/// Every transaction sets `lock_timeout` and `statement_timeout`, so a hot row or a stuck lock
-/// costs a retry, never an outage; no statement takes a table lock.
+/// Every connection runs with `lock_timeout` and `statement_timeout` (`PostgresTimeouts`), so a
+/// hot row or a stuck lock costs a retry, never an outage; no statement takes a table lock.
 public struct PostgresSink: Sink {
     public let database: PostgresDatabase
     public let table: String
-    public let timeouts: PostgresTimeouts
     private let merge: PostgresMergeSQL?
     private let keyTypes: [String]
 
     /// A sink over `table`; call `configured(for:)` before writing.
-    public init(database: PostgresDatabase, table: String, timeouts: PostgresTimeouts = PostgresTimeouts()) {
+    public init(database: PostgresDatabase, table: String) {
         self.database = database
         self.table = table
-        self.timeouts = timeouts
         self.merge = nil
         self.keyTypes = []
     }
@@ -27,7 +25,6 @@ public struct PostgresSink: Sink {
     private init(copying other: PostgresSink, merge: PostgresMergeSQL, keyTypes: [String]) {
         self.database = other.database
         self.table = other.table
-        self.timeouts = other.timeouts
         self.merge = merge
         self.keyTypes = keyTypes
     }
@@ -53,26 +50,19 @@ public struct PostgresSink: Sink {
         CopyTextEncoder.encode(rows, into: &buffer)
         let payload = buffer
         let logger = database.logger
-        let settings = timeouts.setLocal
-        let counts: [Int]
-        do {
-            counts = try await database.client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
-                do {
-                    for setting in settings { try await connection.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
-                    try await connection.query(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
-                    try await connection.copyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
-                    let result = try await PostgresDatabase.textRows(
-                        PostgresQuery(unsafeSQL: dryRun ? merge.preview : merge.merge), on: connection, logger: logger)
-                    try await connection.query(dryRun ? "ROLLBACK" : "COMMIT", logger: logger)
-                    return (result.first ?? []).map { $0.flatMap(Int.init) ?? 0 }
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
-                }
+        let statement = dryRun ? merge.preview : merge.merge
+        let counts = try await database.withConnection("writing a batch") { connection -> [Int] in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                try await connection.query(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
+                try await connection.copyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
+                let result = try await PostgresDatabase.textRows(PostgresQuery(unsafeSQL: statement), on: connection, logger: logger)
+                try await connection.query(dryRun ? "ROLLBACK" : "COMMIT", logger: logger)
+                return (result.first ?? []).map { $0.flatMap(Int.init) ?? 0 }
+            } catch {
+                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+                throw error
             }
-        } catch {
-            throw PostgresErrors.map(error, "writing a batch", location: location)
         }
         guard counts.count == 4 else { throw BackfillError(.writeFailed, "the merge returned no counts", location: location) }
         let (staged, differing, inserted, updated) = (counts[0], counts[1], counts[2], counts[3])
@@ -85,7 +75,6 @@ public struct PostgresSink: Sink {
         guard let merge else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
         let sql = PostgresKeysetSQL(table: table, columns: merge.key, key: merge.key, keyTypes: keyTypes, whereClause: nil)
         let logger = database.logger
-        let settings = timeouts.setLocal
         var deleted = 0
         for start in stride(from: 0, to: keys.count, by: 500) {
             var binds = PostgresBindings()
@@ -94,28 +83,9 @@ public struct PostgresSink: Sink {
                 unsafeSQL: "WITH d AS (DELETE FROM \(sql.quotedTable) WHERE \(sql.keyTuple) IN (\(list)) RETURNING 1) SELECT count(*)::text FROM d",
                 binds: binds)
             deleted += try await database.transaction("deleting extra rows") { connection in
-                for setting in settings { try await connection.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
-                return try await PostgresDatabase.textRows(query, on: connection, logger: logger).first?[0].flatMap(Int.init) ?? 0
+                try await PostgresDatabase.textRows(query, on: connection, logger: logger).first?[0].flatMap(Int.init) ?? 0
             }
         }
         return deleted
-    }
-}
-
-/// `lock_timeout` and `statement_timeout` for every write transaction.
-public struct PostgresTimeouts: Sendable, Hashable {
-    /// Longest wait for a row or table lock before the batch is retried (default 2 s).
-    public var lock: Double = 2
-    /// Longest a single statement may run before it is cancelled and retried (default 60 s).
-    public var statement: Double = 60
-
-    public init(lock: Double = 2, statement: Double = 60) {
-        self.lock = lock
-        self.statement = statement
-    }
-
-    /// The two `SET LOCAL` statements (the extended protocol runs one statement per query).
-    var setLocal: [String] {
-        ["SET LOCAL lock_timeout = '\(Int(lock * 1000))ms'", "SET LOCAL statement_timeout = '\(Int(statement * 1000))ms'"]
     }
 }

@@ -183,21 +183,17 @@ public struct PostgresSource: Source {
     func typedRows(_ query: PostgresQuery, _ what: String) async throws -> [[BackfillCore.Value]] {
         let types = columnTypes
         let logger = database.logger
-        do {
-            return try await database.client.withConnection { connection in
-                var rows: [[BackfillCore.Value]] = []
-                for try await row in try await connection.query(query, logger: logger) {
-                    var values: [BackfillCore.Value] = []
-                    values.reserveCapacity(types.count)
-                    for (cell, type) in zip(row, types) {
-                        values.append(type.value(fromText: cell.bytes.map { String(buffer: $0) }))
-                    }
-                    rows.append(values)
+        return try await database.withConnection(what) { connection in
+            var rows: [[BackfillCore.Value]] = []
+            for try await row in try await connection.query(query, logger: logger) {
+                var values: [BackfillCore.Value] = []
+                values.reserveCapacity(types.count)
+                for (cell, type) in zip(row, types) {
+                    values.append(type.value(fromText: cell.bytes.map { String(buffer: $0) }))
                 }
-                return rows
+                rows.append(values)
             }
-        } catch {
-            throw PostgresErrors.map(error, what, location: location)
+            return rows
         }
     }
 }

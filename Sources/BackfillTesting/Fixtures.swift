@@ -113,6 +113,16 @@ public enum Fixtures {
         return try queue.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
     }
 
+    /// A single text value from a query (read-only).
+    public static func text(path: String, _ sql: String) throws -> String? {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in try String.fetchOne(db, sql: sql) }
+    }
+
     /// A trigger-backed write counter on `table`: `SELECT n FROM write_count` counts rows inserted or updated.
     public static func installWriteCounter(path: String, table: String = "items") throws {
         try execute(path: path, """

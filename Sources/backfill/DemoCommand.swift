@@ -70,7 +70,7 @@ struct DemoCommand: AsyncParsableCommand {
         let observer = ProgressReporter(terminal: isatty(2) == 1, logger: logger)
         return try await Runner(
             job: prepared.job, source: prepared.source, sink: prepared.sink, state: state, configuration: configuration,
-            logger: logger, observer: observer, transfer: prepared.transfer
+            logger: logger, observer: observer, transfer: prepared.transfer, comparer: prepared.comparer
         ).execute(run: run)
     }
 

@@ -12,6 +12,8 @@ struct PreparedJob {
     var sink: any Sink
     /// The same-engine fast path, when source and target are both SQLite.
     var transfer: (any BatchTransfer)?
+    /// Skips chunks already equal on both sides, when source and target are both PostgreSQL.
+    var comparer: (any RangeComparer)? = nil
 
     var spec: JobSpec { loaded.spec }
 }
@@ -24,7 +26,7 @@ enum JobWiring {
     static func prepare(specPath: String, checkKey: Bool) async throws -> PreparedJob {
         let loaded = try SpecLoader.load(path: specPath)
         let spec = loaded.spec
-        let connections = PostgresConnections(maxConnections: spec.workers + 2)
+        let connections = PostgresConnections(spec)
         var problems: [SpecProblem] = []
         var source: (any Source)?
         var sourceTable: TableDescription?
@@ -51,9 +53,13 @@ enum JobWiring {
         try await checkPortableTypes(loaded, job: job, source: source!, sink: sink)
         let configured = try await openSource(spec, columns: job.columns, connections: connections)
         if checkKey { try await configured.checkKey() }
+        var comparer: (any RangeComparer)?
+        if let postgres = configured as? PostgresSource, case .postgres(let target) = sink {
+            comparer = try await PostgresRangeComparer.make(source: postgres, target: target, job: job)
+        }
         return PreparedJob(
             loaded: loaded, job: job, source: configured, sink: try await sink.configured(for: job),
-            transfer: try openTransfer(spec, job: job))
+            transfer: try openTransfer(spec, job: job), comparer: comparer)
     }
 
     /// Opens the source a spec names; with `columns`, ready to read them.
@@ -169,13 +175,18 @@ enum OpenedSink {
 /// opens it once.
 actor PostgresConnections {
     private let maxConnections: Int
+    private let timeouts: PostgresTimeouts
     private var open: [String: PostgresDatabase] = [:]
 
-    init(maxConnections: Int) { self.maxConnections = maxConnections }
+    /// Pools sized for the spec's workers, with its lock and statement timeouts.
+    init(_ spec: JobSpec) {
+        self.maxConnections = spec.workers + 2
+        self.timeouts = PostgresTimeouts(lock: spec.limits.lockTimeout, statement: spec.limits.statementTimeout)
+    }
 
     func database(_ dsn: String) async throws -> PostgresDatabase {
         if let database = open[dsn] { return database }
-        let database = try await PostgresDatabase.connect(dsn, maxConnections: maxConnections)
+        let database = try await PostgresDatabase.connect(dsn, maxConnections: maxConnections, timeouts: timeouts)
         open[dsn] = database
         return database
     }

@@ -82,7 +82,7 @@ extension VerifyCommand {
         let compared = Self.comparedJob(prepared)
         let target = try SQLiteSource(path: spec.resolve(path: spec.target.location), table: targetTable, key: spec.key)
             .selecting(compared.columns)
-        let source = try await JobWiring.openSource(spec, columns: compared.columns, connections: PostgresConnections(maxConnections: 2))
+        let source = try await JobWiring.openSource(spec, columns: compared.columns, connections: PostgresConnections(spec))
         var verifier = ExportVerifier(job: compared, source: source, target: target)
         verifier.reportLimit = limit
         var report = try await verifier.verify()

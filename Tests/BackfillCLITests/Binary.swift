@@ -19,14 +19,22 @@ struct Binary {
         return ".build/debug/backfill"
     }
 
-    /// Starts `backfill ARGS` in `directory` without waiting; its output is discarded.
-    static func launch(_ arguments: [String], in directory: String) throws -> Process {
+    /// Starts `backfill ARGS` in `directory` without waiting; its output goes to `log` (a file in
+    /// `directory`) or is discarded.
+    static func launch(_ arguments: [String], in directory: String, log: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            FileManager.default.createFile(atPath: directory + "/" + log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/" + log))
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }

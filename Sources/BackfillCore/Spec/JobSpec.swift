@@ -162,6 +162,10 @@ public struct LimitsSpec: Sendable, Codable, Hashable {
     public var circuitFailures = 5
     /// Seconds an open circuit waits before one probe call (half-open).
     public var circuitCoolDown: Double = 5
+    /// PostgreSQL `lock_timeout` in seconds: the longest a write waits for a row lock before it is retried.
+    public var lockTimeout: Double = 2
+    /// PostgreSQL `statement_timeout` in seconds: the longest one statement may run.
+    public var statementTimeout: Double = 60
 
     public init(rowsPerSecond: Double? = nil, retries: Int = 8, maxErrorRate: Double? = nil) {
         self.rowsPerSecond = rowsPerSecond

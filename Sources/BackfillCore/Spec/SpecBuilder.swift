@@ -246,11 +246,16 @@ enum SpecBuilder {
 
     private static func limitsSpec(_ node: Node?, reader: inout SpecNodeReader) -> LimitsSpec? {
         guard let node else { return LimitsSpec() }
-        let allowed = ["rows-per-second", "retries", "max-error-rate", "batches-per-second", "backoff", "pause-file", "circuit"]
+        let allowed = [
+            "rows-per-second", "retries", "max-error-rate", "batches-per-second", "backoff", "pause-file", "circuit",
+            "lock-timeout", "statement-timeout",
+        ]
         guard let map = reader.mapping(node, field: "limits", allowed: allowed) else { return nil }
         var limits = LimitsSpec()
         limits.batchesPerSecond = reader.number(map["batches-per-second"], field: "limits.batches-per-second", range: 0.01...100_000)
         if let v = reader.duration(map["backoff"], field: "limits.backoff") { limits.backoff = v }
+        if let v = reader.duration(map["lock-timeout"], field: "limits.lock-timeout") { limits.lockTimeout = v }
+        if let v = reader.duration(map["statement-timeout"], field: "limits.statement-timeout") { limits.statementTimeout = v }
         if let node = map["circuit"], let circuit = reader.mapping(node, field: "limits.circuit", allowed: ["failures", "cool-down"]) {
             if let v = reader.integer(circuit["failures"], field: "limits.circuit.failures", range: 1...1000) { limits.circuitFailures = v }
             if let v = reader.duration(circuit["cool-down"], field: "limits.circuit.cool-down") { limits.circuitCoolDown = v }

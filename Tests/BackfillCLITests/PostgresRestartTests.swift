@@ -1,0 +1,120 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// A PostgreSQL cluster of the test's own, so restarting it cannot disturb other tests.
+struct PrivateCluster {
+    let dir: String
+    let port: Int
+    let bin: String
+    var server: PostgresFixture { PostgresFixture(host: "127.0.0.1", port: port, user: "postgres") }
+
+    static func start() async throws -> PrivateCluster {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        guard let version = versions.sorted(by: { $0.compare($1, options: .numeric) == .orderedAscending }).last else {
+            throw FixtureError("no PostgreSQL binaries under /usr/lib/postgresql")
+        }
+        let cluster = PrivateCluster(
+            dir: try Fixtures.temporaryDirectory("pgcluster"), port: Int.random(in: 20_000..<40_000),
+            bin: "/usr/lib/postgresql/\(version)/bin")
+        if getuid() == 0 { try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: cluster.dir) }
+        try await cluster.ctl(["\(cluster.bin)/initdb", "-D", cluster.dir + "/data", "-A", "trust", "-U", "postgres"])
+        try await cluster.ctl(["\(cluster.bin)/pg_ctl", "-D", cluster.dir + "/data", "-l", cluster.dir + "/log", "-w", "-o", cluster.options, "start"])
+        return cluster
+    }
+
+    private var options: String { "-c listen_addresses=127.0.0.1 -p \(port) -k \(dir) -c fsync=off" }
+
+    /// `pg_ctl stop -m fast`, then start: every connection is dropped, in-flight transactions roll back.
+    func restart() async throws {
+        try await ctl(["\(bin)/pg_ctl", "-D", dir + "/data", "-w", "-t", "20", "-m", "fast", "stop"])
+        try await Task.sleep(for: .milliseconds(500))
+        try await ctl(["\(bin)/pg_ctl", "-D", dir + "/data", "-l", dir + "/log", "-w", "-o", options, "start"])
+    }
+
+    func stop() async {
+        try? await ctl(["\(bin)/pg_ctl", "-D", dir + "/data", "-m", "immediate", "stop"])
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Runs a server command as the `postgres` user when the tests run as root (initdb refuses root).
+    ///
+    /// Spawned with `posix_spawn` and reaped with `waitpid`, not with Foundation's `Process`: that
+    /// one waits for a pipe it gives the child to close, and the server `pg_ctl start` leaves
+    /// running inherits the pipe and keeps it open.
+    private func ctl(_ command: [String]) async throws {
+        let argv = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command
+        try await PostgresFixture.offPool {
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            var cArguments = argv.map { strdup($0) } + [nil]
+            defer { cArguments.forEach { free($0) } }
+            var pid: pid_t = 0
+            guard posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ) == 0 else {
+                throw FixtureError("cannot start \(argv[0])")
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            guard status == 0 else { throw FixtureError("\(command[0]) failed (status \(status))") }
+        }
+    }
+}
+
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+struct PostgresRestartTests {
+    @Test("pg_ctl restart of the target mid-run: the batch in flight is retried and the run completes with the target equal to the source")
+    func targetRestartMidRun() async throws {
+        let main = try #require(PostgresFixture.server)
+        let cluster = try await PrivateCluster.start()
+        let target = cluster.server
+        do {
+            let dir = try Fixtures.temporaryDirectory("pg-restart")
+            let source = try await main.createDatabase("src")
+            try await main.psql(source, PostgresWorkspace.ddl + PostgresWorkspace.rows(12_000))
+            let dst = try await target.createDatabase("dst")
+            try await target.psql(dst, PostgresWorkspace.ddl + PostgresWorkspace.rows(12_000) + PostgresWorkspace.damage)
+            let workspace = PostgresWorkspace(server: target, dir: dir, source: source, target: dst)
+            try await workspace.installWriteLog()
+            // Every write statement takes a while, so the restart finds a batch in flight.
+            try await target.psql(dst, """
+                CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.2); RETURN NULL; END $$;
+                CREATE TRIGGER slow AFTER INSERT OR UPDATE ON events FOR EACH STATEMENT EXECUTE FUNCTION slow();
+                """)
+            try """
+                name: restart
+                source: { postgres: "\(main.dsn(source))", table: events }
+                target: { postgres: "\(target.dsn(dst))&connect_timeout=2", table: events }
+                key: [id]
+                batch: { size: 500 }
+                limits: { rows-per-second: 10000, backoff: 200ms, statement-timeout: 3s }
+                """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+            let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
+            let state = dir + "/.backfill/state.db"
+            try await RunLifecycleTests.waitUntil({
+                ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks")) ?? 0) >= 1_000
+            }, then: {})
+            // Restart while a write statement of the backfill is running on the target.
+            for _ in 0..<200 {
+                let active = try await target.psql(
+                    "postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'backfill' AND state = 'active'")
+                if active != "0" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await cluster.restart()
+            await Binary.wait(process)
+            #expect(process.terminationStatus == 0)
+            let retries = try Fixtures.integer(path: state, "SELECT retries FROM runs")
+            #expect(retries > 0, "the restart should have cost at least one retry; see \(dir)/run.log")
+            let (s, t) = (try await main.fingerprint(source, table: "events"), try await target.fingerprint(dst, table: "events"))
+            #expect(s == t)
+            #expect(try await target.psql(dst, "SELECT count(*) || ',' || count(DISTINCT id) FROM writes") == "2400,2400")
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+}
