@@ -17,7 +17,17 @@ public enum SpecChecker {
             }
         }
         let columns: [String]
-        if let listed = spec.columns {
+        if spec.mode == .updateInPlace {
+            columns = spec.key
+            for entry in spec.set {
+                if target.column(named: entry.column) == nil {
+                    problems.append(loaded.problem("set.\(entry.column)", "column '\(entry.column)' is not in \(targetName)\(available(target))"))
+                }
+                if spec.key.contains(where: { $0.caseInsensitiveCompare(entry.column) == .orderedSame }) {
+                    problems.append(loaded.problem("set.\(entry.column)", "the key column '\(entry.column)' cannot be set; rows are found by it"))
+                }
+            }
+        } else if let listed = spec.columns {
             columns = listed
             for (index, column) in listed.enumerated() {
                 if source.column(named: column) == nil {
@@ -39,7 +49,7 @@ public enum SpecChecker {
         if let version = spec.newerWins, !columns.contains(where: { $0.caseInsensitiveCompare(version) == .orderedSame }) {
             problems.append(loaded.problem("conflict.newer-wins", "version column '\(version)' is not among the copied columns"))
         }
-        if spec.mode != .updateExisting, spec.target.kind == .sqlite || spec.target.kind == .postgres,
+        if spec.mode != .updateExisting, spec.mode != .updateInPlace, spec.target.kind == .sqlite || spec.target.kind == .postgres,
             !target.hasUniqueKey(spec.key)
         {
             let key = spec.key.joined(separator: ", ")

@@ -1,12 +1,22 @@
 import BackfillCore
 
+/// The SQL of one sink batch: rows are copied into `stage` (created by `createStage`, emptied at
+/// commit), then `merge` (or `preview`, for dry runs) returns one row of four counts: staged,
+/// differing, inserted, updated.
+protocol PostgresBatchSQL: Sendable {
+    var stage: String { get }
+    var createStage: String { get }
+    var merge: String { get }
+    var preview: String { get }
+}
+
 /// The statements of one PostgreSQL sink batch: a staging table, and one merge that drops
 /// unchanged rows with an anti-join bounded to the batch's key range before writing the rest.
 ///
 /// `INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM` alone writes nothing for equal
 /// rows but still locks them and logs WAL; filtering them out first means a rerun over equal data
 /// locks and logs nothing. The bound keeps the planner from walking the whole key index per batch.
-struct PostgresMergeSQL: Sendable {
+struct PostgresMergeSQL: PostgresBatchSQL {
     let table: String
     /// A session-local temporary table with the job's columns, emptied at every commit.
     let stage: String
@@ -89,7 +99,7 @@ struct PostgresMergeSQL: Sendable {
                 ON CONFLICT (\(keys)) \(conflict)
                 RETURNING (t.xmax = 0) AS inserted
                 """
-        case .updateExisting:
+        case .updateExisting, .updateInPlace:  // update-in-place batches use PostgresInPlaceSQL
             let assignments = valueColumns.map { "\(Identifier.quoted($0)) = d.\(Identifier.quoted($0))" }.joined(separator: ", ")
             let changed = "\(tuple("t", valueColumns)) IS DISTINCT FROM \(tuple("d", valueColumns))"
             write = valueColumns.isEmpty ? "SELECT false AS inserted WHERE false" : """
@@ -113,7 +123,7 @@ struct PostgresMergeSQL: Sendable {
         switch mode {
         case .upsert: (insert, update) = ("NOT backfill_present", "backfill_present AND backfill_wins")
         case .insertMissing: (insert, update) = ("NOT backfill_present", "false")
-        case .updateExisting: (insert, update) = ("false", "backfill_present AND backfill_wins")
+        case .updateExisting, .updateInPlace: (insert, update) = ("false", "backfill_present AND backfill_wins")
         }
         return """
             WITH backfill_diff AS MATERIALIZED (\(differing))

@@ -11,7 +11,8 @@ import PostgresNIO
 public struct PostgresSink: Sink {
     public let database: PostgresDatabase
     public let table: String
-    private let merge: PostgresMergeSQL?
+    private let merge: (any PostgresBatchSQL)?
+    private let key: [String]
     private let keyTypes: [String]
 
     /// A sink over `table`; call `configured(for:)` before writing.
@@ -19,21 +20,28 @@ public struct PostgresSink: Sink {
         self.database = database
         self.table = table
         self.merge = nil
+        self.key = []
         self.keyTypes = []
     }
 
-    private init(copying other: PostgresSink, merge: PostgresMergeSQL, keyTypes: [String]) {
+    private init(copying other: PostgresSink, merge: any PostgresBatchSQL, key: [String], keyTypes: [String]) {
         self.database = other.database
         self.table = other.table
         self.merge = merge
+        self.key = key
         self.keyTypes = keyTypes
     }
 
-    /// The same sink, writing the columns of `job`.
+    /// The same sink, writing the columns of `job` (or, for `update-in-place`, its `set:` columns
+    /// for the keys it is given).
     public func configured(for job: ResolvedJob) async throws -> PostgresSink {
         let info = try await tableInfo()
-        let keyTypes = job.keyIndices.map { info.type(of: job.columns[$0])?.formatted ?? "text" }
-        return PostgresSink(copying: self, merge: PostgresMergeSQL(table: table, job: job), keyTypes: keyTypes)
+        let key = job.keyIndices.map { job.columns[$0] }
+        let keyTypes = key.map { info.type(of: $0)?.formatted ?? "text" }
+        let statements: any PostgresBatchSQL = job.spec.mode == .updateInPlace
+            ? PostgresInPlaceSQL(table: table, key: key, set: job.spec.set)
+            : PostgresMergeSQL(table: table, job: job)
+        return PostgresSink(copying: self, merge: statements, key: key, keyTypes: keyTypes)
     }
 
     var location: String { "\(database.dsn) table \(table)" }
@@ -72,8 +80,8 @@ public struct PostgresSink: Sink {
     /// Deletes the rows with `keys` (`verify --repair --delete-extra`), in one transaction.
     /// - Returns: rows deleted.
     public func delete(keys: [[Value]]) async throws -> Int {
-        guard let merge else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
-        let sql = PostgresKeysetSQL(table: table, columns: merge.key, key: merge.key, keyTypes: keyTypes, whereClause: nil)
+        guard merge != nil else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
+        let sql = PostgresKeysetSQL(table: table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil)
         let logger = database.logger
         var deleted = 0
         for start in stride(from: 0, to: keys.count, by: 500) {

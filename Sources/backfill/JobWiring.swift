@@ -54,7 +54,7 @@ enum JobWiring {
         let configured = try await openSource(spec, columns: job.columns, connections: connections)
         if checkKey { try await configured.checkKey() }
         var comparer: (any RangeComparer)?
-        if let postgres = configured as? PostgresSource, case .postgres(let target) = sink {
+        if let postgres = configured as? PostgresSource, case .postgres(let target) = sink, spec.mode != .updateInPlace {
             comparer = try await PostgresRangeComparer.make(source: postgres, target: target, job: job)
         }
         return PreparedJob(

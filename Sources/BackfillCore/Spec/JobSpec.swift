@@ -24,6 +24,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var throttle: ThrottleSpec? = nil
     /// `verify:` — key fields, spot checks and named queries.
     public var verify = VerifySpec()
+    /// `set:` — the columns `update-in-place` computes, sorted by column.
+    public var set: [ColumnExpression] = []
     /// The folder the spec file is in; relative paths resolve against it.
     public var baseDirectory: String
 
@@ -71,6 +73,7 @@ public struct JobSpec: Sendable, Codable, Hashable {
             (columns ?? ["*"]).joined(separator: ","), mode.rawValue, newerWins ?? "",
             range.whereClause ?? "", (range.from ?? []).map(\.description).joined(separator: ","),
             (range.to ?? []).map(\.description).joined(separator: ","),
+            set.map { "\($0.column)=\($0.expression)" }.joined(separator: ","),
         ]
         return Fingerprint.hex(of: parts.joined(separator: "\u{1F}"))
     }
@@ -105,6 +108,21 @@ public enum WriteMode: String, Sendable, Codable, CaseIterable {
     case insertMissing = "insert-missing"
     /// Update differing rows that exist; never insert.
     case updateExisting = "update-existing"
+    /// Set columns of the target table from SQL expressions over its own row, batch by batch
+    /// (`set:`): the backfill of a new column after a schema change. Source and target are the
+    /// same PostgreSQL table.
+    case updateInPlace = "update-in-place"
+}
+
+/// One `set:` entry of `update-in-place`: a column and the SQL expression that computes it.
+public struct ColumnExpression: Sendable, Codable, Hashable {
+    public var column: String
+    public var expression: String
+
+    public init(column: String, expression: String) {
+        self.column = column
+        self.expression = expression
+    }
 }
 
 /// `range:` — which part of the source to replay.

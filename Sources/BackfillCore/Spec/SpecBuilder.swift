@@ -13,7 +13,10 @@ enum SpecBuilder {
             reader.problem("name", top["name"], "use letters, digits, '-', '_' and '.' (at most 100), got '\(name)'")
         }
         let source = endpoint(top["source"], field: "source", kinds: [.sqlite, .postgres, .csv, .jsonl], reader: &reader)
-        let target = endpoint(top["target"], field: "target", kinds: [.sqlite, .postgres, .jsonl, .webhook], reader: &reader)
+        let inPlace = top["mode"]?.string == WriteMode.updateInPlace.rawValue
+        let target = inPlace && top["target"] == nil
+            ? source
+            : endpoint(top["target"], field: "target", kinds: [.sqlite, .postgres, .jsonl, .webhook], reader: &reader)
         let key = keyColumns(top["key"], reader: &reader)
         let columns = columnList(top["columns"], reader: &reader)
         let mode = writeMode(top["mode"], reader: &reader)
@@ -29,6 +32,10 @@ enum SpecBuilder {
         if throttle != nil, let source, source.kind != .sqlite && source.kind != .postgres {
             reader.problem("throttle", top["throttle"], "a throttle query runs on the source database; a \(source.kind.rawValue) source has none")
         }
+        let set = setExpressions(top["set"], reader: &reader)
+        if let mode, let source, let target {
+            checkInPlace(mode: mode, set: set, source: source, target: target, top: top, reader: &reader)
+        }
         guard let name, let source, let target, let key, let mode, let range, let batch, let workers, let limits else {
             return nil
         }
@@ -37,6 +44,7 @@ enum SpecBuilder {
             newerWins: newerWins, range: range, batch: batch, workers: workers, limits: limits, state: state,
             baseDirectory: baseDirectory, window: window, throttle: throttle)
         spec.verify = verify
+        spec.set = set
         return spec
     }
 
@@ -188,6 +196,38 @@ enum SpecBuilder {
             let itemNode = index < items.count ? items[index] : node
             reader.problem("\(field)[\(index)]", itemNode, "invalid column name '\(name)': use letters, digits and '_'")
         }
+    }
+
+    /// `set: {column: SQL expression}`, sorted by column.
+    private static func setExpressions(_ node: Node?, reader: inout SpecNodeReader) -> [ColumnExpression] {
+        guard let node, let map = node.mapping else {
+            if node != nil { reader.problem("set", node, "must be a mapping of column: SQL expression") }
+            return []
+        }
+        var expressions: [ColumnExpression] = []
+        for (keyNode, valueNode) in map {
+            guard let column = keyNode.string, Identifier.isValid(column) else {
+                reader.problem("set", keyNode, "'\(keyNode.string ?? "")' is not a column name (letters, digits and _)")
+                continue
+            }
+            guard let expression = reader.string(valueNode, field: "set.\(column)"), !expression.isEmpty else { continue }
+            expressions.append(ColumnExpression(column: column, expression: expression))
+        }
+        return expressions.sorted { $0.column < $1.column }
+    }
+
+    /// `update-in-place` needs `set:` and one PostgreSQL table; `set:` needs that mode.
+    private static func checkInPlace(
+        mode: WriteMode, set: [ColumnExpression], source: Endpoint, target: Endpoint, top: [String: Node], reader: inout SpecNodeReader
+    ) {
+        guard mode == .updateInPlace else {
+            if !set.isEmpty { reader.problem("set", top["set"], "set: applies only to mode: update-in-place") }
+            return
+        }
+        if set.isEmpty { reader.problem("set", top["set"] ?? top["mode"], "mode update-in-place needs set: {column: SQL expression}") }
+        if source.kind != .postgres { reader.problem("source", top["source"], "mode update-in-place updates a PostgreSQL table; name it as source: {postgres: DSN, table: T}") }
+        if target != source { reader.problem("target", top["target"], "mode update-in-place updates the source table itself; leave target out") }
+        if top["columns"] != nil { reader.problem("columns", top["columns"], "columns do not apply to update-in-place; set: names what is written") }
     }
 
     private static func writeMode(_ node: Node?, reader: inout SpecNodeReader) -> WriteMode? {

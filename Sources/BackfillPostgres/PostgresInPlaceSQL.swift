@@ -1,0 +1,59 @@
+import BackfillCore
+
+/// The statements of one `update-in-place` batch: the batch's keys are copied into a staging
+/// table, then one `UPDATE … SET c = expression … WHERE c IS DISTINCT FROM expression` touches
+/// only the rows whose value changes — a rerun, or a row the application already filled, costs
+/// no write and no row lock.
+struct PostgresInPlaceSQL: PostgresBatchSQL {
+    let table: String
+    let key: [String]
+    let set: [ColumnExpression]
+    let stage: String
+
+    init(table: String, key: [String], set: [ColumnExpression]) {
+        self.table = table
+        self.key = key
+        self.set = set
+        self.stage = "backfill_keys_" + Fingerprint.hex(of: ([table] + key).joined(separator: ",")).prefix(12)
+    }
+
+    private var target: String { Identifier.quoted(table) }
+    private var quotedStage: String { Identifier.quoted(stage) }
+    /// Stage columns are renamed so that an expression naming a key column means the target's.
+    private func stageColumn(_ index: Int) -> String { "backfill_k\(index)" }
+
+    var createStage: String {
+        let columns = key.enumerated().map { "\(Identifier.quoted($1)) AS \(stageColumn($0))" }.joined(separator: ", ")
+        return "CREATE TEMP TABLE IF NOT EXISTS \(quotedStage) ON COMMIT DELETE ROWS AS SELECT \(columns) FROM \(target) WITH NO DATA"
+    }
+
+    private var matchesStage: String {
+        let t = "(" + key.map { "t.\(Identifier.quoted($0))" }.joined(separator: ", ") + ")"
+        let s = "(" + key.indices.map { "s.\(stageColumn($0))" }.joined(separator: ", ") + ")"
+        return "\(t) = \(s)"
+    }
+
+    private var changes: String {
+        let current = "(" + set.map { "t.\(Identifier.quoted($0.column))" }.joined(separator: ", ") + ")"
+        let computed = "(" + set.map { "(\($0.expression))" }.joined(separator: ", ") + ")"
+        return set.count == 1 ? "t.\(Identifier.quoted(set[0].column)) IS DISTINCT FROM (\(set[0].expression))" : "\(current) IS DISTINCT FROM ROW\(computed)"
+    }
+
+    var merge: String {
+        let assignments = set.map { "\(Identifier.quoted($0.column)) = (\($0.expression))" }.joined(separator: ", ")
+        return """
+            WITH backfill_written AS (
+              UPDATE \(target) AS t SET \(assignments) FROM \(quotedStage) s
+              WHERE \(matchesStage) AND \(changes)
+              RETURNING 1)
+            SELECT (SELECT count(*) FROM \(quotedStage))::text, count(*)::text, '0', count(*)::text FROM backfill_written
+            """
+    }
+
+    var preview: String {
+        """
+        SELECT (SELECT count(*) FROM \(quotedStage))::text, count(*)::text, '0', count(*)::text
+        FROM \(target) AS t JOIN \(quotedStage) s ON \(matchesStage) WHERE \(changes)
+        """
+    }
+}
