@@ -47,7 +47,11 @@ public final class PostgresDatabase: Sendable {
         let dsn = try PostgresDSN(text)
         let database = try PostgresDatabase(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts)
         do {
-            _ = try await database.textRows("SELECT 1", "connecting")
+            // A refused or unreachable server makes the pool retry quietly: give up after the
+            // connect timeout instead of a statement's deadline.
+            _ = try await database.withConnection("connecting", within: dsn.connectTimeout + .seconds(1)) { connection in
+                try await connection.query("SELECT 1", logger: database.logger)
+            }
         } catch let error as BackfillError {
             database.close()
             throw BackfillError(.invalidInput, "cannot connect: \(error.message)", location: dsn.description)
@@ -64,8 +68,11 @@ public final class PostgresDatabase: Sendable {
 
     /// Runs `body` on one pooled connection within `deadline`.
     /// - Throws: `BackfillError` (transient when the deadline passes; then the pool is rebuilt).
-    func withConnection<Result: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func withConnection<Result: Sendable>(
+        _ what: String, within limit: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let client = pool.withLock { $0.client }
+        let deadline = limit ?? self.deadline
         do {
             return try await Deadline.run(within: deadline) {
                 try await client.withConnection { connection in try await body(connection) }
@@ -94,6 +101,11 @@ public final class PostgresDatabase: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Runs one statement that returns no rows (DDL, for tools and the demo).
+    public func execute(_ sql: String) async throws {
+        _ = try await textRows(PostgresQuery(unsafeSQL: sql), "running a statement")
     }
 
     /// Runs `query` and returns every cell as text (`nil` for NULL). Select `column::text` for

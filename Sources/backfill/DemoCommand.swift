@@ -14,6 +14,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Orders in the primary database.")
     var rows = 200_000
 
+    @Option(help: "Replay into a PostgreSQL table (backfill_demo_orders, dropped and recreated) of this database instead of a SQLite replica, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.")
+    var postgres: String?
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -28,7 +31,11 @@ struct DemoCommand: AsyncParsableCommand {
             let damage = try DemoData.create(in: folder, rows: rows)
             print("   damage: ids \(damage.missingRange.lowerBound)…\(damage.missingRange.upperBound) missing (the outage), \(Output.number(damage.lostRows)) scattered rows lost, \(Output.number(damage.staleRows)) rows stale")
             let specPath = folder + "/backfill.yaml"
-            try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+            if let postgres {
+                print("   copying the damaged replica into PostgreSQL table backfill_demo_orders …")
+                try await PostgresDemo.loadReplica(dsn: postgres, folder: folder)
+            }
+            try (postgres.map(PostgresDemo.spec) ?? Self.spec).write(toFile: specPath, atomically: true, encoding: .utf8)
             print("2. Wrote the spec \(specPath)")
             let prepared = try await JobWiring.prepare(specPath: specPath, checkKey: true)
             let before = try await reconcile(prepared, folder: folder)
@@ -76,7 +83,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     private func reconcile(_ prepared: PreparedJob, folder: String) async throws -> (primary: TableDigest, replica: TableDigest) {
         let primary = try SQLiteSource(path: folder + "/primary.db", table: "orders", key: ["id"]).selecting(prepared.job.columns)
-        let replica = try SQLiteSource(path: folder + "/replica.db", table: "orders", key: ["id"]).selecting(prepared.job.columns)
+        // The target, read back as a source: the replica file, or the PostgreSQL table.
+        let replica: any Source = postgres == nil
+            ? try SQLiteSource(path: folder + "/replica.db", table: "orders", key: ["id"]).selecting(prepared.job.columns)
+            : try await JobWiring.openSource(
+                PostgresDemo.targetAsSource(prepared.spec), columns: prepared.job.columns, connections: PostgresConnections(prepared.spec))
         return (try await Reconciler.digest(of: primary), try await Reconciler.digest(of: replica))
     }
 

@@ -108,6 +108,17 @@ struct PostgresCrossEngineTests {
         #expect(quarantine.stdout.contains("numeric"), "\(quarantine.stdout)")
     }
 
+    @Test("backfill demo --postgres replays the SQLite primary into a damaged PostgreSQL replica and proves them equal")
+    func demoIntoPostgres() async throws {
+        let server = try #require(PostgresFixture.server)
+        let database = try await server.createDatabase("demo")
+        let dir = try Fixtures.temporaryDirectory("pg-demo")
+        let result = try await Binary.run(["demo", "--rows", "3000", "--dir", dir, "--postgres", server.dsn(database)], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("EQUAL: the replica now equals the primary."))
+        #expect(try await server.psql(database, "SELECT count(*) FROM backfill_demo_orders") == "3000")
+    }
+
     @Test("a column type with no faithful form in the other engine is refused before anything is written")
     func unmappableTypeIsRefused() async throws {
         let server = try #require(PostgresFixture.server)
