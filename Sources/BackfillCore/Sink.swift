@@ -39,3 +39,9 @@ public protocol Sink: Sendable {
     /// - Throws: `BackfillError`; `.kind == .data` when a row violates a constraint of the target.
     func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome
 }
+
+/// A target that can delete rows by key (`verify --repair --delete-extra`).
+public protocol DeletingSink: Sink {
+    /// Deletes the rows with `keys` and returns how many were deleted.
+    func delete(keys: [[Value]]) async throws -> Int
+}

@@ -1,6 +1,6 @@
 /// How a column converts incoming values, following SQLite's type affinity rules.
 public struct ColumnAffinity: Sendable, Hashable, Codable, CustomStringConvertible {
-    private enum Kind: String, Codable { case integer, real, numeric, text, blob }
+    private enum Kind: String, Codable { case integer, real, numeric, text, blob, boolean }
     private let kind: Kind
 
     public static let integer = ColumnAffinity(kind: .integer)
@@ -9,6 +9,9 @@ public struct ColumnAffinity: Sendable, Hashable, Codable, CustomStringConvertib
     public static let text = ColumnAffinity(kind: .text)
     /// No conversion: values are stored as they come.
     public static let blob = ColumnAffinity(kind: .blob)
+    /// A real boolean column (PostgreSQL's `boolean`): values become 1 or 0, and text such as
+    /// `true`/`f`/`yes`/`0` is read as a boolean.
+    public static let boolean = ColumnAffinity(kind: .boolean)
 
     /// The affinity SQLite gives a declared column type (section 3.1 of SQLite's datatype docs).
     public init(declaredType: String) {
@@ -39,6 +42,18 @@ public struct ColumnAffinity: Sendable, Hashable, Codable, CustomStringConvertib
         switch (kind, value) {
         case (_, .null), (.blob, _):
             return value
+        case (.boolean, .integer(let v)):
+            return .integer(v == 0 ? 0 : 1)
+        case (.boolean, .real(let v)):
+            return .integer(v == 0 ? 0 : 1)
+        case (.boolean, .text(let s)):
+            switch s.trimmingCharacters(in: .whitespaces).lowercased() {
+            case "true", "t", "yes", "y", "on", "1": return .integer(1)
+            case "false", "f", "no", "n", "off", "0": return .integer(0)
+            default: return strict ? nil : value
+            }
+        case (.boolean, .blob):
+            return strict ? nil : value
         case (.text, .integer(let v)):
             return .text(String(v))
         case (.text, .real(let v)):

@@ -31,14 +31,16 @@ public struct PostgresColumnType: Sendable, Hashable {
         }
     }
 
-    /// How incoming values from another engine are typed before they are written: PostgreSQL
-    /// parses the text form itself, so only integer and float columns convert.
+    /// How incoming values are typed before they are written — the same form `value(fromText:)`
+    /// reads back, so a written row compares equal to its source. PostgreSQL parses the text of
+    /// every other type itself.
     var affinity: ColumnAffinity {
         switch representation {
         case .integer: return .integer
         case .real: return .real
         case .bytes: return .blob
-        case .boolean, .text: return .text
+        case .boolean: return .boolean
+        case .text: return .text
         }
     }
 

@@ -8,7 +8,7 @@ import PostgresNIO
 ///
 /// Every connection runs with `lock_timeout` and `statement_timeout` (`PostgresTimeouts`), so a
 /// hot row or a stuck lock costs a retry, never an outage; no statement takes a table lock.
-public struct PostgresSink: Sink {
+public struct PostgresSink: DeletingSink {
     public let database: PostgresDatabase
     public let table: String
     private let merge: (any PostgresBatchSQL)?

@@ -8,7 +8,7 @@ import GRDB
 /// keys, classifies every row (insert, update, unchanged, skipped by a guard) and writes only
 /// inserts and updates. Reading inside the write transaction means no live writer can change a
 /// row between the comparison and the write, so `newer-wins` holds under concurrent traffic.
-public struct SQLiteSink: Sink {
+public struct SQLiteSink: DeletingSink {
     public let path: String
     public let table: String
     private let job: ResolvedJob?

@@ -1,7 +1,7 @@
 import BackfillCore
 import GRDB
 
-extension SQLiteSource: VerifiableTable {
+extension SQLiteSource: QueryableTable {
     public func digest(_ range: KeyRange) async throws -> TableDigest {
         let sql = keysetSQL
         let (conditions, arguments) = sql.conditions(range: range, after: nil)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackfillCore
+import BackfillPostgres
 import BackfillSQLite
 import Foundation
 
@@ -35,18 +36,17 @@ struct VerifyCommand: AsyncParsableCommand {
             if spec.source.kind == .csv || spec.source.kind == .jsonl {
                 return try await verifyExport(prepared)
             }
-            guard spec.source.kind == .sqlite, spec.target.kind == .sqlite, let source = prepared.source as? SQLiteSource,
-                let targetTable = spec.target.table
+            guard spec.source.kind == spec.target.kind, spec.source.kind == .sqlite || spec.source.kind == .postgres,
+                let source = prepared.source as? any QueryableTable, spec.mode != .updateInPlace
             else {
-                throw BackfillError(.invalidInput, "verify compares SQLite tables in this version; \(spec.source.kind.rawValue) → \(spec.target.kind.rawValue) is not supported yet")
+                throw BackfillError(.invalidInput, "verify compares two SQLite or two PostgreSQL tables, or an export with a SQLite table, in this version; \(spec.source.kind.rawValue) → \(spec.target.kind.rawValue) is not supported yet")
             }
-            let fullTarget = try SQLiteSource(
-                path: spec.resolve(path: spec.target.location), table: targetTable, key: spec.key, range: spec.range
-            ).selecting(prepared.job.columns)
+            let fullTarget = try await Self.targetTable(prepared, columns: prepared.job.columns)
             try await Self.checkKeyTypes(prepared, source: source)
             let compared = Self.comparedJob(prepared)
-            let target = fullTarget.selecting(compared.columns)
-            var verifier = Verifier(job: compared, source: source.selecting(compared.columns), target: target)
+            let target = try await Self.targetTable(prepared, columns: compared.columns)
+            let comparedSource = try await Self.sourceTable(prepared, columns: compared.columns)
+            var verifier = Verifier(job: compared, source: comparedSource, target: target)
             verifier.reportLimit = limit
             verifier.collectKeys = repair
             let chunks = try await source.plan(workers: spec.workers)
@@ -92,6 +92,31 @@ extension VerifyCommand {
         if !report.equal { throw ExitCode(ExitStatus.differences) }
     }
 
+    /// The source table reading `columns`.
+    static func sourceTable(_ prepared: PreparedJob, columns: [String]) async throws -> any QueryableTable {
+        let spec = prepared.spec
+        switch prepared.source {
+        case let source as SQLiteSource: return source.selecting(columns)
+        case let source as PostgresSource: return try await source.selecting(columns)
+        default: throw BackfillError(.invalidInput, "verify cannot read a \(spec.source.kind.rawValue) source as a table")
+        }
+    }
+
+    /// The target table read like a source (same key and range), reading `columns`.
+    static func targetTable(_ prepared: PreparedJob, columns: [String]) async throws -> any QueryableTable {
+        let spec = prepared.spec
+        guard let table = spec.target.table else { throw BackfillError(.invalidInput, "verify needs a target table") }
+        switch prepared.sink {
+        case is SQLiteSink:
+            return try SQLiteSource(path: spec.resolve(path: spec.target.location), table: table, key: spec.key, range: spec.range)
+                .selecting(columns)
+        case let sink as PostgresSink:
+            return try await PostgresSource(database: sink.database, table: table, key: spec.key, range: spec.range).selecting(columns)
+        default:
+            throw BackfillError(.invalidInput, "verify cannot read a \(spec.target.kind.rawValue) target as a table")
+        }
+    }
+
     /// The job `verify` compares: every copied column, or the key, the `newer-wins` column and the
     /// `verify.key-fields`.
     static func comparedJob(_ prepared: PreparedJob) -> ResolvedJob {
@@ -108,7 +133,7 @@ extension VerifyCommand {
 
     /// Key columns must have the same type affinity on both sides: the two tables are walked in key
     /// order, and `1` and `'1'` sort apart, so mixed affinities would pair the wrong rows.
-    static func checkKeyTypes(_ prepared: PreparedJob, source: SQLiteSource) async throws {
+    static func checkKeyTypes(_ prepared: PreparedJob, source: any QueryableTable) async throws {
         let sourceTable = try await source.describe()
         for index in prepared.job.keyIndices {
             let name = prepared.job.columns[index]
@@ -122,7 +147,7 @@ extension VerifyCommand {
     }
 
     /// `verify.spot-check` and `verify.queries`.
-    func checkExtras(_ report: inout VerifyReport, source: SQLiteSource, target: SQLiteSource, job: ResolvedJob) async throws {
+    func checkExtras(_ report: inout VerifyReport, source: any QueryableTable, target: any QueryableTable, job: ResolvedJob) async throws {
         if let count = job.spec.verify.spotCheck {
             let keys = try await source.randomKeys(count)
             try await Verifier(job: job, source: source, target: target).spotCheck(keys: keys, report: &report)
@@ -149,7 +174,7 @@ extension VerifyCommand {
 /// every control applies), and, with `--delete-extra`, deletion of rows only the target has.
 struct VerifyRepair {
     let prepared: PreparedJob
-    let source: SQLiteSource
+    let source: any QueryableTable
     let deleteExtra: Bool
 
     /// Runs the repair; returns what it did, as text.
@@ -174,7 +199,7 @@ struct VerifyRepair {
             logger: LogBootstrap.logger()
         ).execute(run: run)
         var lines = ["repair run \(summary.runID) (\(spec.name)): \(summary.status.rawValue)", Output.counters(summary.counters)]
-        if deleteExtra, let extra = report.extraKeys, !extra.isEmpty, let sink = prepared.sink as? SQLiteSink {
+        if deleteExtra, let extra = report.extraKeys, !extra.isEmpty, let sink = prepared.sink as? any DeletingSink {
             // Safety net: never delete a row whose key the source of truth still has (a collation or
             // type that pairs keys differently from verify's byte order must not cost data).
             let present = Set((try await source.fetch(keys: extra) ?? []).map { job.key(of: $0) })

@@ -12,3 +12,12 @@ public protocol VerifiableTable: Sendable {
     /// The rows with `keys`, for spot checks (`nil` when the side cannot look rows up by key).
     func fetch(keys: [[Value]]) async throws -> [[Value]]?
 }
+
+/// A database table `verify` can also spot-check and query (`verify.spot-check`, `verify.queries`)
+/// and read rows from by key (`--repair`).
+public protocol QueryableTable: VerifiableTable, Source {
+    /// `n` keys chosen at random within the spec's range.
+    func randomKeys(_ n: Int) async throws -> [[Value]]
+    /// A named verification query's result, every value as text.
+    func queryResult(_ query: String) async throws -> [[String]]
+}

@@ -1,0 +1,75 @@
+import BackfillCore
+import PostgresNIO
+
+/// `verify` between two PostgreSQL tables: each range is counted and checksummed inside its server
+/// with PostgreSQL's own type-aware hash (`hash_record_extended`), so equal ranges ship no rows.
+/// Both sides hash the same way only when their column types are the same; when they are not, the
+/// checksums differ, bisection reaches small ranges and the rows themselves are compared — slower,
+/// never wrong.
+extension PostgresSource: QueryableTable {
+    public func digest(_ range: KeyRange) async throws -> TableDigest {
+        let sql = try keysetSQL()
+        let info = try await tableInfo()
+        let row = columns.map { column in
+            Identifier.quoted(column) + ((info.type(of: column)?.hashesNatively ?? false) ? "" : "::text")
+        }
+        var binds = PostgresBindings()
+        let filter = sql.conditions(range: range, after: nil, binds: &binds)
+        // The sum of 64-bit hashes folded into 0..<2^64, to fit `TableDigest`.
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT count(*)::text,
+                  ((coalesce(sum(hash_record_extended(ROW(\(row.joined(separator: ", "))), 0)), 0) % 18446744073709551616 + 18446744073709551616)
+                    % 18446744073709551616)::text
+                FROM \(sql.quotedTable)\(filter)
+                """, binds: binds)
+        let result = try await database.textRows(query, "verifying").first ?? []
+        let count = result.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
+        let sum = (result.count > 1 ? result[1] : nil).flatMap { UInt64($0) } ?? 0
+        return TableDigest(count: count, sum: sum)
+    }
+
+    public func key(at offset: Int, in range: KeyRange) async throws -> [BackfillCore.Value]? {
+        let sql = try keysetSQL()
+        var binds = PostgresBindings()
+        let filter = sql.conditions(range: range, after: nil, binds: &binds)
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT \(PostgresKeysetSQL.textList(key)) FROM \(sql.quotedTable)\(filter) ORDER BY \(sql.orderBy) OFFSET \(max(0, offset)) LIMIT 1",
+            binds: binds)
+        let info = try await tableInfo()
+        let types = key.map { info.type(of: $0) ?? PostgresColumnType(name: "text", formatted: "text") }
+        guard let row = try await database.textRows(query, "splitting a range").first else { return nil }
+        return zip(row, types).map { text, type in type.value(fromText: text) }
+    }
+
+    public func rows(in range: KeyRange) async throws -> [[BackfillCore.Value]] {
+        let sql = try keysetSQL()
+        var binds = PostgresBindings()
+        let filter = sql.conditions(range: range, after: nil, binds: &binds)
+        return try await typedRows(
+            PostgresQuery(unsafeSQL: "SELECT \(sql.selectList) FROM \(sql.quotedTable)\(filter) ORDER BY \(sql.orderBy)", binds: binds),
+            "verifying")
+    }
+
+    public func page(in range: KeyRange, after key: [BackfillCore.Value]?, limit: Int) async throws -> [[BackfillCore.Value]] {
+        try await read(chunk: range, after: key.map { BackfillCore.Cursor(key: $0) }, limit: limit).rows
+    }
+
+    public func randomKeys(_ n: Int) async throws -> [[BackfillCore.Value]] {
+        let sql = try keysetSQL()
+        var binds = PostgresBindings()
+        let filter = sql.conditions(range: range.keyRange, after: nil, binds: &binds)
+        let keyList = PostgresKeysetSQL.textList(key)
+        let info = try await tableInfo()
+        let types = key.map { info.type(of: $0) ?? PostgresColumnType(name: "text", formatted: "text") }
+        let rows = try await database.textRows(
+            PostgresQuery(unsafeSQL: "SELECT \(keyList) FROM \(sql.quotedTable)\(filter) ORDER BY random() LIMIT \(max(0, n))", binds: binds),
+            "choosing keys to spot-check")
+        return rows.map { row in zip(row, types).map { text, type in type.value(fromText: text) } }
+    }
+
+    public func queryResult(_ query: String) async throws -> [[String]] {
+        try await database.textRows(PostgresQuery(unsafeSQL: "SELECT q::text FROM (\(query)) q"), "running a verify query")
+            .map { row in row.map { $0 ?? "NULL" } }
+    }
+}
