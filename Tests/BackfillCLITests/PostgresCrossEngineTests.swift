@@ -42,9 +42,9 @@ struct PostgresCrossEngineTests {
             """)
         #expect(row == "a\tb|x|7.50|f|4|t6|t|6ba7b810-9dad-11d1-80b4-000000000006|2024-02-07|1.5|2024-01-01 00:00:00+00")
         #expect(try await server.psql(target, "SELECT count(*) FROM events") == "1500")
-        let again = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        let (again, decoded) = try await RunReport.run(in: dir)
         #expect(again.status == 0)
-        let report = try JSONDecoder().decode(RunReport.self, from: Data(again.stdout.utf8))
+        let report = try #require(decoded, "\(again.stderr)")
         #expect(report["unchanged"] == 1500, "values that round-trip must compare equal: \(report.counters)")
     }
 
@@ -70,8 +70,8 @@ struct PostgresCrossEngineTests {
             """)
         #expect(types == "integer|real|3.75|integer|0|blob|real|back\\slash|{t3,NULL,\"q,\\\"r\"}|2024-01-01 00:00:04.5+00")
         #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM events") == 1_200)
-        let again = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
-        let report = try JSONDecoder().decode(RunReport.self, from: Data(again.stdout.utf8))
+        let (again, decoded) = try await RunReport.run(in: dir)
+        let report = try #require(decoded, "\(again.stderr)")
         #expect(report["unchanged"] == 1_200, "\(report.counters)")
     }
 
@@ -95,8 +95,8 @@ struct PostgresCrossEngineTests {
             target: { postgres: "\(server.dsn(target))", table: events }
             key: [id]
             """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
-        let result = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
-        let report = try JSONDecoder().decode(RunReport.self, from: Data(result.stdout.utf8))
+        let (result, decoded) = try await RunReport.run(in: dir)
+        let report = try #require(decoded, "\(result.stderr)")
         #expect(report["inserted"] == 3 && report["quarantined"] == 1, "\(result.stderr)")
         let rows = try await server.psql(target, "SELECT id, payload->>'plan', amount, flag, created_at FROM events ORDER BY id")
         #expect(rows == """

@@ -29,12 +29,12 @@ struct PostgresInPlaceTests {
     @Test("sets only the rows whose value changes; a rerun writes nothing")
     func fillsANewColumn() async throws {
         let (server, database, dir) = try await Self.workspace(rows: 6_000)
-        let first = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
-        let report = try JSONDecoder().decode(RunReport.self, from: Data(first.stdout.utf8))
+        let (first, decoded) = try await RunReport.run(in: dir)
+        let report = try #require(decoded, "\(first.stderr)")
         #expect(report["updated"] == 4_000 && report["unchanged"] == 2_000, "\(first.stderr)")
         #expect(try await server.psql(database, "SELECT count(*) FROM orders WHERE total_cents IS DISTINCT FROM qty * price_cents") == "0")
-        let second = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
-        let rerun = try JSONDecoder().decode(RunReport.self, from: Data(second.stdout.utf8))
+        let (second, decodedRerun) = try await RunReport.run(in: dir)
+        let rerun = try #require(decodedRerun, "\(second.stderr)")
         #expect(rerun["updated"] == 0 && rerun["unchanged"] == 6_000)
     }
 
@@ -46,9 +46,9 @@ struct PostgresInPlaceTests {
         try await server.psql(database, "UPDATE orders SET price_cents = 1000 WHERE id = 1234")
         async let holder: String = server.psql(database, "BEGIN; SELECT id FROM orders WHERE id = 10 FOR UPDATE; SELECT pg_sleep(2); COMMIT;")
         try await Task.sleep(for: .milliseconds(300))
-        let result = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        let (result, decoded) = try await RunReport.run(in: dir)
         _ = try await holder
-        let report = try JSONDecoder().decode(RunReport.self, from: Data(result.stdout.utf8))
+        let report = try #require(decoded, "\(result.stderr)")
         #expect(report["quarantined"] == 1, "\(result.stderr)")
         #expect(report.balanced)
         #expect(try Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT retries FROM runs") > 0)

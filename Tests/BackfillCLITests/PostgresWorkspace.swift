@@ -81,8 +81,7 @@ struct PostgresWorkspace {
     }
 
     func run(_ arguments: [String] = []) async throws -> (Binary.Result, RunReport?) {
-        let result = try await Binary.run(["run", "job.yaml", "--json"] + arguments, in: dir)
-        return (result, try? JSONDecoder().decode(RunReport.self, from: Data(result.stdout.utf8)))
+        try await RunReport.run(in: dir, arguments)
     }
 }
 
@@ -93,4 +92,10 @@ struct RunReport: Decodable {
     var balanced: Bool
 
     subscript(_ name: String) -> Int { counters[name] ?? -1 }
+
+    /// `backfill run job.yaml --json ARGS` in `dir`, and its report when it printed one.
+    static func run(in dir: String, _ arguments: [String] = []) async throws -> (Binary.Result, RunReport?) {
+        let result = try await Binary.run(["run", "job.yaml", "--json"] + arguments, in: dir)
+        return (result, try? JSONDecoder().decode(RunReport.self, from: Data(result.stdout.utf8)))
+    }
 }
