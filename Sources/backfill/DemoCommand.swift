@@ -44,7 +44,7 @@ struct DemoCommand: AsyncParsableCommand {
             let dry = try await execute(prepared, state: InMemoryStateStore(), dryRun: true)
             print(RunSummaryText.render(dry).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
             print("4. Backfill:")
-            let state = try JobWiring.stateStore(for: prepared.spec, create: true)
+            let state = try await JobWiring.stateStore(for: prepared.spec, create: true)
             let summary = try await execute(prepared, state: state, dryRun: false)
             print(RunSummaryText.render(summary).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
             print("5. Reconciliation (count + checksum of every column, both sides):")

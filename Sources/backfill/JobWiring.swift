@@ -128,24 +128,28 @@ enum JobWiring {
     }
 
     /// Opens the state store a spec names (created when `create`).
-    static func stateStore(for spec: JobSpec, create: Bool) throws -> SQLiteStateStore {
-        try openState(spec.statePath, create: create)
+    static func stateStore(for spec: JobSpec, create: Bool) async throws -> any StateStore {
+        try await openState(spec.statePath, create: create)
     }
 
     /// Opens the state store at `path` and finds run `id` in it.
     /// - Throws: `BackfillError` `.invalidInput` naming the store when either is missing.
-    static func openRun(_ id: Int64, statePath path: String) async throws -> (SQLiteStateStore, RunRecord) {
-        let state = try openState(path, create: false)
+    static func openRun(_ id: Int64, statePath path: String) async throws -> (any StateStore, RunRecord) {
+        let state = try await openState(path, create: false)
         guard let run = try await state.run(id: id) else {
-            throw BackfillError(.invalidInput, "no run \(id) in the state store", location: path)
+            throw BackfillError(.invalidInput, "no run \(id) in the state store", location: Redaction.redact(path))
         }
         return (state, run)
     }
 
-    /// Opens a state store given on the command line.
-    static func openState(_ path: String, create: Bool) throws -> SQLiteStateStore {
+    /// Opens a state store given on the command line or in a spec: a SQLite file, or a
+    /// `postgres://` DSN.
+    static func openState(_ path: String, create: Bool) async throws -> any StateStore {
+        if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
+            return try await PostgresStateStore.open(path, create: create)
+        }
         if path.contains("://") {
-            throw BackfillError(.invalidInput, "a PostgreSQL state store is not supported by this version yet", location: Redaction.redact(path))
+            throw BackfillError(.invalidInput, "a state store is a SQLite file or a postgres:// DSN", location: Redaction.redact(path))
         }
         return try SQLiteStateStore(path: path, create: create)
     }

@@ -28,7 +28,7 @@ enum PostgresDemo {
             state: .backfill/load.db
             """.write(toFile: specPath, atomically: true, encoding: .utf8)
         let prepared = try await JobWiring.prepare(specPath: specPath, checkKey: false)
-        let state = try JobWiring.stateStore(for: prepared.spec, create: true)
+        let state = try await JobWiring.stateStore(for: prepared.spec, create: true)
         let (run, _) = try await RunStarter(state: state).startOrResume(spec: prepared.spec) {
             try await prepared.source.plan(workers: prepared.spec.workers)
         }

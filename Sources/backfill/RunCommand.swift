@@ -37,7 +37,7 @@ struct RunCommand: AsyncParsableCommand {
             configuration.limitRows = limit
             configuration.dryRun = dryRun
             configuration.waitWhenPausedByGuard = wait
-            let state: any StateStore = dryRun ? InMemoryStateStore() : try JobWiring.stateStore(for: prepared.spec, create: true)
+            let state: any StateStore = dryRun ? InMemoryStateStore() : try await JobWiring.stateStore(for: prepared.spec, create: true)
             let source = prepared.source
             let workers = prepared.spec.workers
             let (run, resumed) = try await RunStarter(state: state).startOrResume(spec: prepared.spec) {
@@ -61,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
 
 extension RunCommand {
     func retry(_ prepared: PreparedJob) async throws {
-        let state = try JobWiring.stateStore(for: prepared.spec, create: false)
+        let state = try await JobWiring.stateStore(for: prepared.spec, create: false)
         guard let run = try await state.runs(limit: 1000).first(where: { $0.job == prepared.spec.name }) else {
             throw BackfillError(.invalidInput, "job '\(prepared.spec.name)' has no run to retry", location: prepared.spec.statePath)
         }

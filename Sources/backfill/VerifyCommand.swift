@@ -160,8 +160,8 @@ extension VerifyCommand {
 
     /// Records the result on the job's latest run, when a state store with one exists.
     func record(_ report: VerifyReport, spec: JobSpec) async throws {
-        guard FileManager.default.fileExists(atPath: spec.statePath) else { return }
-        let state = try JobWiring.stateStore(for: spec, create: false)
+        guard spec.statePath.contains("://") || FileManager.default.fileExists(atPath: spec.statePath) else { return }
+        let state = try await JobWiring.stateStore(for: spec, create: false)
         guard let run = try await state.runs(limit: 1000).first(where: { $0.job == spec.name }) else { return }
         try await state.recordVerification(runID: run.id, VerificationSummary(report))
         try await state.recordEvent(
@@ -184,7 +184,7 @@ struct VerifyRepair {
         var job = prepared.job
         job.spec = spec
         let keys = report.repairKeys ?? []
-        let state = try JobWiring.stateStore(for: spec, create: true)
+        let state = try await JobWiring.stateStore(for: spec, create: true)
         // A repair is planned from this verification: an older unfinished one holds other keys.
         while let stale = try await state.latestResumableRun(job: spec.name) {
             try await state.setStatus(runID: stale.id, .cancelled, reason: "superseded by a newer verify --repair")

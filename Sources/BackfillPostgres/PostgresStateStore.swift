@@ -1,0 +1,289 @@
+import BackfillCore
+import Foundation
+import PostgresNIO
+
+/// The state store in PostgreSQL (`state: postgres://…`): the same runs, chunks, counters,
+/// quarantine and event log as the SQLite store, in the schema `backfill`, so that several
+/// processes — and the people watching them — can share one store.
+///
+/// Every change is one transaction; a checkpoint moves the chunk's cursor, both counters and the
+/// quarantined rows together. Chunks are claimed with `FOR UPDATE SKIP LOCKED`.
+public struct PostgresStateStore: StateStore {
+    public let database: PostgresDatabase
+
+    /// Opens the store in the database `dsn` names, creating its tables when `create`.
+    /// - Throws: `BackfillError` `.invalidInput` when the server cannot be reached, or when the store
+    ///   does not exist and `create` is false.
+    public static func open(_ dsn: String, create: Bool) async throws -> PostgresStateStore {
+        let database = try await PostgresDatabase.connect(dsn, maxConnections: 4)
+        let store = PostgresStateStore(database: database)
+        if create {
+            try await store.migrate()
+        } else {
+            let exists = try await database.textRows("SELECT (to_regclass('backfill.runs') IS NOT NULL)::text", "opening the state store")
+            guard exists.first?[0] == "true" else {
+                throw BackfillError(.invalidInput, "no backfill state store in this database (run a job with this state: first)", location: database.dsn.description)
+            }
+        }
+        return store
+    }
+
+    private func migrate() async throws {
+        let counters = PostgresStateRows.counterColumns.map { "\($0) bigint NOT NULL DEFAULT 0" }.joined(separator: ", ")
+        try await database.transaction("creating the state store") { connection in
+            let logger = database.logger
+            // One creator at a time: concurrent `CREATE … IF NOT EXISTS` can still collide.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('backfill state store'))", logger: logger)
+            for statement in [
+                "CREATE SCHEMA IF NOT EXISTS backfill",
+                """
+                CREATE TABLE IF NOT EXISTS backfill.runs (
+                  id bigserial PRIMARY KEY, job text NOT NULL, fingerprint text NOT NULL, status text NOT NULL, reason text,
+                  created_at double precision NOT NULL, updated_at double precision NOT NULL, finished_at double precision,
+                  active_seconds double precision NOT NULL DEFAULT 0, chunks_total integer NOT NULL,
+                  chunks_done integer NOT NULL DEFAULT 0, estimated_rows bigint NOT NULL, owner text, \(counters),
+                  knobs text, waits text, batch_size integer, last_verification text)
+                """,
+                "CREATE INDEX IF NOT EXISTS runs_by_job ON backfill.runs (job, id)",
+                """
+                CREATE TABLE IF NOT EXISTS backfill.chunks (
+                  id bigserial PRIMARY KEY, run_id bigint NOT NULL REFERENCES backfill.runs (id), idx integer NOT NULL,
+                  range text NOT NULL, estimated_rows bigint NOT NULL, status text NOT NULL, cursor text, \(counters),
+                  UNIQUE (run_id, idx))
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS backfill.quarantine (
+                  id bigserial PRIMARY KEY, run_id bigint NOT NULL REFERENCES backfill.runs (id), chunk_idx integer NOT NULL,
+                  key text, line bigint, error_type text NOT NULL, reason text NOT NULL, row text, raw text,
+                  at double precision NOT NULL, resolved_at double precision)
+                """,
+                "CREATE INDEX IF NOT EXISTS quarantine_by_run ON backfill.quarantine (run_id, id)",
+                """
+                CREATE TABLE IF NOT EXISTS backfill.events (
+                  id bigserial PRIMARY KEY, run_id bigint NOT NULL REFERENCES backfill.runs (id),
+                  at double precision NOT NULL, kind text NOT NULL, message text NOT NULL)
+                """,
+                "CREATE INDEX IF NOT EXISTS events_by_run ON backfill.events (run_id, id)",
+            ] {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    private var now: Double { Date().timeIntervalSince1970 }
+
+    /// Rows of `query` as JSON objects (`SELECT to_jsonb(t)::text …`).
+    private func objects(_ query: PostgresQuery, _ what: String) async throws -> [[String: Any]] {
+        try await database.textRows(query, what).compactMap { $0.first.flatMap { $0 }.flatMap(PostgresStateRows.object) }
+    }
+
+    public func createRun(_ new: NewRun) async throws -> RunRecord {
+        let ranges = try new.chunks.map { try PostgresStateRows.json($0.range) }
+        let estimated = new.chunks.reduce(0) { $0 + $1.estimatedRows }
+        let chunks = new.chunks
+        let now = self.now
+        let logger = database.logger
+        let text = try await database.transaction("creating a run") { connection -> String? in
+            let inserted = try await PostgresDatabase.textRows(
+                """
+                INSERT INTO backfill.runs (job, fingerprint, status, created_at, updated_at, chunks_total, estimated_rows, owner)
+                VALUES (\(new.job), \(new.specFingerprint), 'running', \(now), \(now), \(chunks.count), \(estimated), \(new.owner))
+                RETURNING id::text
+                """, on: connection, logger: logger)
+            guard let id = inserted.first?[0].flatMap({ Int64($0) }) else { return nil }
+            for (plan, range) in zip(chunks, ranges) {
+                try await connection.query(
+                    "INSERT INTO backfill.chunks (run_id, idx, range, estimated_rows, status) VALUES (\(id), \(plan.index), \(range), \(plan.estimatedRows), 'pending')",
+                    logger: logger)
+            }
+            return try await PostgresDatabase.textRows("SELECT to_jsonb(r)::text FROM backfill.runs r WHERE id = \(id)", on: connection, logger: logger)
+                .first?[0] ?? nil
+        }
+        guard let text, let object = PostgresStateRows.object(text) else {
+            throw BackfillError(.stateStore, "the new run could not be read back", location: database.dsn.description)
+        }
+        return PostgresStateRows.run(object)
+    }
+
+    public func latestResumableRun(job: String) async throws -> RunRecord? {
+        try await objects(
+            "SELECT to_jsonb(r)::text FROM backfill.runs r WHERE job = \(job) AND status IN ('planned', 'running', 'paused') ORDER BY id DESC LIMIT 1",
+            "reading runs"
+        ).first.map(PostgresStateRows.run)
+    }
+
+    public func run(id: Int64) async throws -> RunRecord? {
+        try await objects("SELECT to_jsonb(r)::text FROM backfill.runs r WHERE id = \(id)", "reading a run").first.map(PostgresStateRows.run)
+    }
+
+    public func runs(limit: Int) async throws -> [RunRecord] {
+        try await objects("SELECT to_jsonb(r)::text FROM backfill.runs r ORDER BY id DESC LIMIT \(limit)", "reading runs").map(PostgresStateRows.run)
+    }
+
+    public func chunks(runID: Int64) async throws -> [ChunkRecord] {
+        try await objects("SELECT to_jsonb(c)::text FROM backfill.chunks c WHERE run_id = \(runID) ORDER BY idx", "reading chunks")
+            .map(PostgresStateRows.chunk)
+    }
+
+    public func takeOver(runID: Int64, owner: String) async throws {
+        let now = self.now
+        let logger = database.logger
+        try await database.transaction("taking over a run") { connection in
+            try await connection.query(
+                "UPDATE backfill.runs SET status = 'running', reason = NULL, owner = \(owner), updated_at = \(now) WHERE id = \(runID)", logger: logger)
+            try await connection.query("UPDATE backfill.chunks SET status = 'pending' WHERE run_id = \(runID) AND status = 'running'", logger: logger)
+        }
+    }
+
+    public func claimChunk(runID: Int64) async throws -> ChunkRecord? {
+        try await objects(
+            """
+            UPDATE backfill.chunks c SET status = 'running'
+            WHERE id = (SELECT id FROM backfill.chunks WHERE run_id = \(runID) AND status = 'pending' ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING to_jsonb(c)::text
+            """, "claiming a chunk"
+        ).first.map(PostgresStateRows.chunk)
+    }
+
+    public func releaseChunk(id: Int64) async throws {
+        _ = try await database.textRows("UPDATE backfill.chunks SET status = 'pending' WHERE id = \(id) AND status = 'running'", "releasing a chunk")
+    }
+
+    public func checkpoint(_ checkpoint: Checkpoint) async throws {
+        let cursor = try checkpoint.cursor.map(PostgresStateRows.json)
+        let quarantine = try checkpoint.quarantine.map { item in
+            (item, try item.key.map(PostgresStateRows.json), try item.row.map(PostgresStateRows.json))
+        }
+        let delta = checkpoint.delta
+        let increments = zip(PostgresStateRows.counterColumns, [
+            delta.read, delta.inserted, delta.updated, delta.unchanged, delta.skipped, delta.quarantined, delta.batches, delta.retries,
+        ]).map { "\($0) = \($0) + \($1)" }.joined(separator: ", ")
+        let now = self.now
+        let logger = database.logger
+        try await database.transaction("checkpointing") { connection in
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "UPDATE backfill.chunks SET cursor = $1, status = CASE WHEN $2 THEN 'done' ELSE status END, \(increments) WHERE id = $3",
+                    binds: try Self.binds(cursor, checkpoint.chunkDone, checkpoint.chunkID)),
+                logger: logger)
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        UPDATE backfill.runs SET chunks_done = chunks_done + $1, active_seconds = active_seconds + $2,
+                          batch_size = coalesce($3, batch_size), updated_at = $4, \(increments) WHERE id = $5
+                        """,
+                    binds: try Self.binds(checkpoint.chunkDone ? 1 : 0, checkpoint.activeSeconds, checkpoint.batchSize, now, checkpoint.runID)),
+                logger: logger)
+            try await Self.addWaits(checkpoint.waits, runID: checkpoint.runID, on: connection, logger: logger)
+            for (item, key, row) in quarantine {
+                try await connection.query(
+                    """
+                    INSERT INTO backfill.quarantine (run_id, chunk_idx, key, line, error_type, reason, row, raw, at)
+                    VALUES (\(item.runID), \(item.chunkIndex), \(key), \(item.line), \(item.errorType), \(item.reason), \(row), \(item.raw), \(item.at.timeIntervalSince1970))
+                    """, logger: logger)
+            }
+        }
+    }
+
+    private static func binds(_ values: (any PostgresDynamicTypeEncodable)?...) throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        for value in values {
+            if let value { binds.append(value) } else { binds.appendNull() }
+        }
+        return binds
+    }
+
+    /// Adds waiting time to a run, by reason, inside the caller's transaction.
+    private static func addWaits(_ waits: WaitTimes, runID: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        guard waits.total > 0 else { return }
+        let stored = try await PostgresDatabase.textRows("SELECT waits FROM backfill.runs WHERE id = \(runID) FOR UPDATE", on: connection, logger: logger)
+        let sum = (try PostgresStateRows.decode(WaitTimes.self, stored.first?[0] ?? nil) ?? WaitTimes()) + waits
+        try await connection.query("UPDATE backfill.runs SET waits = \(try PostgresStateRows.json(sum)) WHERE id = \(runID)", logger: logger)
+    }
+
+    public func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws {
+        let now = self.now
+        _ = try await database.textRows(
+            """
+            UPDATE backfill.runs SET status = \(status.rawValue), reason = \(reason), updated_at = \(now),
+              finished_at = CASE WHEN \(!status.isResumable) THEN \(now) ELSE finished_at END
+            WHERE id = \(runID)
+            """, "changing a run's status")
+    }
+
+    public func transition(runID: Int64, from: Set<RunStatus>, to status: RunStatus, reason: String?) async throws -> Bool {
+        let now = self.now
+        let allowed = from.map(\.rawValue)
+        let changed = try await database.textRows(
+            """
+            UPDATE backfill.runs SET status = \(status.rawValue), reason = \(reason), updated_at = \(now),
+              finished_at = CASE WHEN \(!status.isResumable) THEN \(now) ELSE finished_at END
+            WHERE id = \(runID) AND status = ANY(\(allowed))
+            RETURNING id
+            """, "changing a run's status")
+        return !changed.isEmpty
+    }
+
+    public func setWaitingReason(runID: Int64, _ reason: String?) async throws {
+        _ = try await database.textRows(
+            "UPDATE backfill.runs SET reason = \(reason), updated_at = \(now) WHERE id = \(runID) AND status = 'running'", "recording why a run waits")
+    }
+
+    public func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) async throws {
+        let logger = database.logger
+        try await database.transaction("recording time") { connection in
+            try await connection.query("UPDATE backfill.runs SET active_seconds = active_seconds + \(activeSeconds) WHERE id = \(runID)", logger: logger)
+            try await Self.addWaits(waits, runID: runID, on: connection, logger: logger)
+        }
+    }
+
+    public func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws {
+        let json = try PostgresStateRows.json(summary)
+        _ = try await database.textRows("UPDATE backfill.runs SET last_verification = \(json) WHERE id = \(runID)", "recording a verification")
+    }
+
+    public func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws {
+        let json = try PostgresStateRows.json(knobs)
+        _ = try await database.textRows("UPDATE backfill.runs SET knobs = \(json), updated_at = \(now) WHERE id = \(runID)", "setting knobs")
+    }
+
+    public func recordEvent(runID: Int64, kind: String, message: String) async throws {
+        _ = try await database.textRows(
+            "INSERT INTO backfill.events (run_id, at, kind, message) VALUES (\(runID), \(now), \(kind), \(message))", "recording an event")
+    }
+
+    public func events(runID: Int64) async throws -> [RunEvent] {
+        try await objects("SELECT to_jsonb(e)::text FROM backfill.events e WHERE run_id = \(runID) ORDER BY id", "reading events").map { object in
+            RunEvent(
+                runID: PostgresStateRows.int64(object["run_id"]) ?? runID, at: Date(timeIntervalSince1970: PostgresStateRows.double(object["at"]) ?? 0),
+                kind: object["kind"] as? String ?? "", message: object["message"] as? String ?? "")
+        }
+    }
+
+    public func unresolvedQuarantine(runID: Int64, afterID: Int64, limit: Int) async throws -> [QuarantineRecord] {
+        try await objects(
+            "SELECT to_jsonb(q)::text FROM backfill.quarantine q WHERE run_id = \(runID) AND resolved_at IS NULL AND id > \(afterID) ORDER BY id LIMIT \(limit)",
+            "reading quarantine"
+        ).map(PostgresStateRows.quarantine)
+    }
+
+    public func resolveQuarantine(ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        _ = try await database.textRows("UPDATE backfill.quarantine SET resolved_at = \(now) WHERE id = ANY(\(ids))", "resolving quarantine")
+    }
+
+    public func quarantineCounts(runID: Int64) async throws -> [String: Int] {
+        let rows = try await database.textRows(
+            "SELECT error_type, count(*)::text FROM backfill.quarantine WHERE run_id = \(runID) AND resolved_at IS NULL GROUP BY error_type",
+            "counting quarantine")
+        return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
+            guard let type = row[0] ?? nil, let count = (row[1] ?? nil).flatMap({ Int($0) }) else { return nil }
+            return (type, count)
+        })
+    }
+
+    public func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord] {
+        try await objects("SELECT to_jsonb(q)::text FROM backfill.quarantine q WHERE run_id = \(runID) ORDER BY id LIMIT \(limit)", "reading quarantine")
+            .map(PostgresStateRows.quarantine)
+    }
+}
