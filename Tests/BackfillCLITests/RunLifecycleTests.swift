@@ -205,7 +205,6 @@ struct RunLifecycleTests {
             return try Binary.runBlocking(["resume", "1"], in: dir, environment: [:])
         })
         #expect(resume.status == 0, "\(resume.stderr)")
-        #expect(process.isRunning || process.terminationStatus == 0)
         await Binary.wait(process)
         #expect(process.terminationStatus == 0)
         #expect(Self.rowsRead(dir) == 30_000)
