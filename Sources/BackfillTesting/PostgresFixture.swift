@@ -23,7 +23,8 @@ public struct PostgresFixture: Sendable {
     /// A DSN for `database` (TLS off: the throwaway cluster has no certificate).
     public func dsn(_ database: String, password: String? = nil) -> String {
         let credentials = password.map { "\(user):\($0)" } ?? user
-        return "postgres://\(credentials)@\(host):\(port)/\(database)?sslmode=disable"
+        // A generous connect timeout: a test process's few threads can be busy for a while.
+        return "postgres://\(credentials)@\(host):\(port)/\(database)?sslmode=disable&connect_timeout=30"
     }
 
     /// Creates a new, empty database with a unique name and returns the name.

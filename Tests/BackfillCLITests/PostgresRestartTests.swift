@@ -80,7 +80,7 @@ struct PostgresRestartTests {
             try await workspace.installWriteLog()
             // Every write statement takes a while, so the restart finds a batch in flight.
             try await target.psql(dst, """
-                CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.2); RETURN NULL; END $$;
+                CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END $$;
                 CREATE TRIGGER slow AFTER INSERT OR UPDATE ON events FOR EACH STATEMENT EXECUTE FUNCTION slow();
                 """)
             try """
@@ -88,21 +88,21 @@ struct PostgresRestartTests {
                 source: { postgres: "\(main.dsn(source))", table: events }
                 target: { postgres: "\(target.dsn(dst))&connect_timeout=2", table: events }
                 key: [id]
-                batch: { size: 500 }
-                limits: { rows-per-second: 10000, backoff: 200ms, statement-timeout: 3s }
+                batch: { size: 2000 }
+                limits: { backoff: 200ms, statement-timeout: 5s }
                 """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
             let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
             let state = dir + "/.backfill/state.db"
             try await RunLifecycleTests.waitUntil({
-                ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks")) ?? 0) >= 1_000
+                ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks")) ?? 0) >= 2_000
             }, then: {})
             // Restart while a write statement of the backfill is running on the target.
-            for _ in 0..<200 {
-                let active = try await target.psql(
-                    "postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'backfill' AND state = 'active'")
-                if active != "0" { break }
-                try await Task.sleep(for: .milliseconds(20))
+            var active = "0"
+            for _ in 0..<1_000 where active == "0" {
+                active = try await target.psql(
+                    "postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'backfill' AND state = 'active' AND query LIKE 'WITH backfill_diff%'")
             }
+            #expect(active != "0", "no write of the backfill was seen running")
             try await cluster.restart()
             await Binary.wait(process)
             #expect(process.terminationStatus == 0)
