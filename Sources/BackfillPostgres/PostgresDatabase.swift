@@ -163,14 +163,15 @@ enum Deadline {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 outcome.install(continuation)
+                // The clock is stopped as soon as the work finishes, so no sleeping task outlives it.
+                outcome.onFinish(Task {
+                    try? await Task.sleep(for: limit)
+                    if !Task.isCancelled, outcome.resume(.failure(Passed())) { outcome.cancelWork() }
+                })
                 let work = Task {
                     do { outcome.resume(.success(try await body())) } catch { outcome.resume(.failure(error)) }
                 }
                 outcome.onCancel { work.cancel() }
-                Task {
-                    try? await Task.sleep(for: limit)
-                    if outcome.resume(.failure(Passed())) { work.cancel() }
-                }
             }
         } onCancel: {
             outcome.cancel()
@@ -183,6 +184,7 @@ enum Deadline {
             var continuation: CheckedContinuation<T, any Error>?
             var done = false
             var cancelWork: (@Sendable () -> Void)?
+            var timer: Task<Void, Never>?
         }
         private let state = Mutex(State())
 
@@ -198,22 +200,35 @@ enum Deadline {
             state.withLock { $0.cancelWork = action }
         }
 
+        /// The clock to stop when the outcome is known.
+        func onFinish(_ timer: Task<Void, Never>) {
+            let stopNow = state.withLock { state in
+                state.timer = timer
+                return state.done
+            }
+            if stopNow { timer.cancel() }
+        }
+
+        func cancelWork() {
+            state.withLock { $0.cancelWork }?()
+        }
+
         /// - Returns: `true` when this call resumed the continuation.
         @discardableResult
         func resume(_ result: Result<T, any Error>) -> Bool {
-            let continuation: CheckedContinuation<T, any Error>? = state.withLock { state in
-                guard !state.done else { return nil }
+            let (continuation, timer): (CheckedContinuation<T, any Error>?, Task<Void, Never>?) = state.withLock { state in
+                guard !state.done else { return (nil, nil) }
                 state.done = true
                 defer { state.continuation = nil }
-                return state.continuation
+                return (state.continuation, state.timer)
             }
+            timer?.cancel()
             continuation?.resume(with: result)
             return continuation != nil
         }
 
         func cancel() {
-            let action = state.withLock { $0.cancelWork }
-            action?()
+            cancelWork()
             resume(.failure(CancellationError()))
         }
     }

@@ -25,7 +25,7 @@ struct StatusCommand: AsyncParsableCommand {
                 print(try Output.json(runs))
                 return
             }
-            if runs.isEmpty { print("no runs in \(stateOptions.state)") }
+            if runs.isEmpty { print("no runs in \(Redaction.redact(stateOptions.state))") }
             for record in runs { print(RunText.render(record)) }
         }
     }

@@ -93,3 +93,32 @@ struct CopyTextEncoderTests {
         #expect(read[2][3] == "7")
     }
 }
+
+@Suite struct DeadlineTests {
+    @Test("an operation that finishes in time returns its value; its clock is stopped")
+    func finishesInTime() async throws {
+        let value = try await Deadline.run(within: .seconds(5)) { 42 }
+        #expect(value == 42)
+    }
+
+    @Test("an operation that never answers (and ignores cancellation) is abandoned at the deadline")
+    func abandonsAHungOperation() async throws {
+        let started = ContinuousClock.now
+        await #expect(throws: Deadline.Passed.self) {
+            try await Deadline.run(within: .milliseconds(200)) {
+                // Blocks a thread without looking at cancellation, like a continuation nobody resumes.
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 3) { continuation.resume() }
+                }
+                return 1
+            }
+        }
+        #expect(started.duration(to: .now) < .seconds(2))
+    }
+
+    @Test("errors of the operation pass through unchanged")
+    func errorsPassThrough() async throws {
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) { try await Deadline.run(within: .seconds(5)) { () throws -> Int in throw Boom() } }
+    }
+}
