@@ -121,12 +121,17 @@ struct ChunkWorker: Sendable {
     private func compareChunk(_ chunk: ChunkRecord, after cursor: Cursor?, logger: Logger) async throws -> BatchResult? {
         guard let comparer = context.comparer else { return nil }
         let range = chunk.range
+        var retries = 0
         let rows = try await retry(through: context.sourceBreaker).run(
             { try await comparer.equalRows(in: range, after: cursor) },
+            onRetry: { error, attempt in
+                retries += 1
+                logger.warning("chunk comparison failed; retrying", metadata: Runner.errorMetadata(error).merging([LogKey.attempt: .stringConvertible(attempt)]) { $1 })
+            },
             onOpen: { await circuitOpened(context.sourceBreaker, $0, logger: logger) })
         guard let rows else { return nil }
         logger.debug("chunk already equal on both sides; not read", metadata: [LogKey.read: .stringConvertible(rows)])
-        let delta = Counters(read: rows, outcome: WriteOutcome(unchanged: rows), quarantined: 0, batches: 0)
+        let delta = Counters(read: rows, outcome: WriteOutcome(unchanged: rows), quarantined: 0, batches: 0, retries: retries)
         return BatchResult(delta: delta, quarantine: [], cursor: cursor, isLast: true)
     }
 

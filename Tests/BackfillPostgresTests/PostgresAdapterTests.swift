@@ -2,6 +2,7 @@ import BackfillCore
 import BackfillTesting
 import Foundation
 import PostgresNIO
+import Synchronization
 import Testing
 
 @testable import BackfillPostgres
@@ -103,17 +104,15 @@ struct CopyTextEncoderTests {
 
     @Test("an operation that never answers (and ignores cancellation) is abandoned at the deadline")
     func abandonsAHungOperation() async throws {
-        let started = ContinuousClock.now
+        let hung = HungOperation()
         await #expect(throws: Deadline.Passed.self) {
             try await Deadline.run(within: .milliseconds(200)) {
-                // Blocks a thread without looking at cancellation, like a continuation nobody resumes.
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    DispatchQueue.global().asyncAfter(deadline: .now() + 3) { continuation.resume() }
-                }
+                // Like a continuation nobody resumes: only the test releases it, after the deadline.
+                await withCheckedContinuation { hung.hold($0) }
                 return 1
             }
         }
-        #expect(started.duration(to: .now) < .seconds(2))
+        hung.release()
     }
 
     @Test("errors of the operation pass through unchanged")
@@ -121,4 +120,13 @@ struct CopyTextEncoderTests {
         struct Boom: Error {}
         await #expect(throws: Boom.self) { try await Deadline.run(within: .seconds(5)) { () throws -> Int in throw Boom() } }
     }
+}
+
+/// A continuation held until the test lets it go.
+final class HungOperation: Sendable {
+    private let held = Mutex<CheckedContinuation<Void, Never>?>(nil)
+
+    func hold(_ continuation: CheckedContinuation<Void, Never>) { held.withLock { $0 = continuation } }
+
+    func release() { held.withLock { $0.take() }?.resume() }
 }

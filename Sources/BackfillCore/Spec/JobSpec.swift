@@ -67,14 +67,16 @@ public struct JobSpec: Sendable, Codable, Hashable {
     /// A short hash of what decides which rows a run touches and how; a run is only resumed
     /// by a spec with the same fingerprint.
     public var fingerprint: String {
-        let parts: [String] = [
+        var parts: [String] = [
             name, source.kind.rawValue, source.location, source.table ?? "", target.kind.rawValue,
             target.location, target.table ?? "", key.joined(separator: ","),
             (columns ?? ["*"]).joined(separator: ","), mode.rawValue, newerWins ?? "",
             range.whereClause ?? "", (range.from ?? []).map(\.description).joined(separator: ","),
             (range.to ?? []).map(\.description).joined(separator: ","),
-            set.map { "\($0.column)=\($0.expression)" }.joined(separator: ","),
         ]
+        // Only in-place jobs hash their `set:`, so fingerprints of every other spec stay as they were
+        // (a run started by an earlier version still resumes).
+        if !set.isEmpty { parts.append(set.map { "\($0.column)=\($0.expression)" }.joined(separator: ",")) }
         return Fingerprint.hex(of: parts.joined(separator: "\u{1F}"))
     }
 }
