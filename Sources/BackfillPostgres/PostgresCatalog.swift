@@ -8,6 +8,24 @@ public struct PostgresTableInfo: Sendable {
     public var types: [String: PostgresColumnType]
 
     public func type(of column: String) -> PostgresColumnType? { types[column.lowercased()] }
+
+    /// The types of `columns`, `text` for any the table does not have.
+    func types(of columns: [String]) -> [PostgresColumnType] { columns.map { type(of: $0) ?? .text } }
+
+    /// What bound values of `columns` are cast to (`CAST($1 AS uuid)`).
+    func castTypes(of columns: [String]) -> [String] { types(of: columns).map(\.formatted) }
+
+    /// Typed values from a row of text cells of `columns`.
+    func values(fromText row: [String?], of columns: [String]) -> [Value] {
+        zip(row, types(of: columns)).map { text, type in type.value(fromText: text) }
+    }
+
+    /// `hash_record_extended(ROW(columns), 0)`, with the columns whose type has no hash function
+    /// hashed by their text: the one checksum expression of runs and verify.
+    func rowHash(of columns: [String]) -> String {
+        let parts = columns.map { Identifier.quoted($0) + ((type(of: $0)?.hashesNatively ?? false) ? "" : "::text") }
+        return "hash_record_extended(ROW(\(parts.joined(separator: ", "))), 0)"
+    }
 }
 
 /// Reads table definitions from `pg_catalog`.

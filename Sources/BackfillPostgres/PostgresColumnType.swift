@@ -19,6 +19,9 @@ public struct PostgresColumnType: Sendable, Hashable {
         self.formatted = formatted
     }
 
+    /// `text`: how a column the catalog did not describe is read and bound.
+    static let text = PostgresColumnType(name: "text", formatted: "text")
+
     enum Representation: Sendable { case integer, real, boolean, bytes, text }
 
     var representation: Representation {

@@ -88,13 +88,16 @@ public final class PostgresDatabase: Sendable {
     }
 
     /// Runs `body` inside one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` on error) on one connection.
-    func transaction<Result: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    /// - Parameter commit: `false` rolls the transaction back even when `body` succeeds (dry runs).
+    func transaction<Result: Sendable>(
+        _ what: String, commit: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let logger = self.logger
         return try await withConnection(what) { connection in
             try await connection.query("BEGIN", logger: logger)
             do {
                 let result = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
+                try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
                 return result
             } catch {
                 if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }

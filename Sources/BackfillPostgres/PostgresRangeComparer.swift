@@ -21,18 +21,16 @@ public struct PostgresRangeComparer: RangeComparer {
         guard job.spec.range.whereClause == nil else { return nil }
         let sourceInfo = try await source.tableInfo()
         let targetInfo = try await target.tableInfo()
-        var parts: [String] = []
         for column in job.columns {
             guard let type = sourceInfo.type(of: column), type == targetInfo.type(of: column) else { return nil }
-            parts.append(Identifier.quoted(column) + (type.hashesNatively ? "" : "::text"))
         }
-        let keyTypes = job.keyIndices.map { sourceInfo.type(of: job.columns[$0])?.formatted ?? "text" }
         let key = job.keyIndices.map { job.columns[$0] }
+        let keyTypes = sourceInfo.castTypes(of: key)
         return PostgresRangeComparer(
             source: source.database, target: target.database,
             sourceSQL: PostgresKeysetSQL(table: source.table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil),
             targetSQL: PostgresKeysetSQL(table: target.table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil),
-            rowExpression: "hash_record_extended(ROW(\(parts.joined(separator: ", "))), 0)")
+            rowExpression: sourceInfo.rowHash(of: job.columns))
     }
 
     /// Rows hashed by the probe that runs before the whole range is.

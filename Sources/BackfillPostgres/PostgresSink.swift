@@ -37,7 +37,7 @@ public struct PostgresSink: DeletingSink {
     public func configured(for job: ResolvedJob) async throws -> PostgresSink {
         let info = try await tableInfo()
         let key = job.keyIndices.map { job.columns[$0] }
-        let keyTypes = key.map { info.type(of: $0)?.formatted ?? "text" }
+        let keyTypes = info.castTypes(of: key)
         let statements: any PostgresBatchSQL = job.spec.mode == .updateInPlace
             ? PostgresInPlaceSQL(table: table, key: key, set: job.spec.set)
             : PostgresMergeSQL(table: table, job: job)
@@ -59,18 +59,11 @@ public struct PostgresSink: DeletingSink {
         let payload = buffer
         let logger = database.logger
         let statement = dryRun ? merge.preview : merge.merge
-        let counts = try await database.withConnection("writing a batch") { connection -> [Int] in
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                try await connection.query(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
-                try await connection.copyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
-                let result = try await PostgresDatabase.textRows(PostgresQuery(unsafeSQL: statement), on: connection, logger: logger)
-                try await connection.query(dryRun ? "ROLLBACK" : "COMMIT", logger: logger)
-                return (result.first ?? []).map { $0.flatMap(Int.init) ?? 0 }
-            } catch {
-                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
-                throw error
-            }
+        let counts = try await database.transaction("writing a batch", commit: !dryRun) { connection -> [Int] in
+            try await connection.query(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
+            try await connection.copyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
+            let result = try await PostgresDatabase.textRows(PostgresQuery(unsafeSQL: statement), on: connection, logger: logger)
+            return (result.first ?? []).map { $0.flatMap(Int.init) ?? 0 }
         }
         guard counts.count == 4 else { throw BackfillError(.writeFailed, "the merge returned no counts", location: location) }
         let (staged, differing, inserted, updated) = (counts[0], counts[1], counts[2], counts[3])

@@ -9,17 +9,14 @@ import PostgresNIO
 extension PostgresSource: QueryableTable {
     public func digest(_ range: KeyRange) async throws -> TableDigest {
         let sql = try keysetSQL()
-        let info = try await tableInfo()
-        let row = columns.map { column in
-            Identifier.quoted(column) + ((info.type(of: column)?.hashesNatively ?? false) ? "" : "::text")
-        }
+        let rowHash = try await tableInfo().rowHash(of: columns)
         var binds = PostgresBindings()
         let filter = sql.conditions(range: range, after: nil, binds: &binds)
         // The sum of 64-bit hashes folded into 0..<2^64, to fit `TableDigest`.
         let query = PostgresQuery(
             unsafeSQL: """
                 SELECT count(*)::text,
-                  ((coalesce(sum(hash_record_extended(ROW(\(row.joined(separator: ", "))), 0)), 0) % 18446744073709551616 + 18446744073709551616)
+                  ((coalesce(sum(\(rowHash)), 0) % 18446744073709551616 + 18446744073709551616)
                     % 18446744073709551616)::text
                 FROM \(sql.quotedTable)\(filter)
                 """, binds: binds)
@@ -36,10 +33,8 @@ extension PostgresSource: QueryableTable {
         let query = PostgresQuery(
             unsafeSQL: "SELECT \(PostgresKeysetSQL.textList(key)) FROM \(sql.quotedTable)\(filter) ORDER BY \(sql.orderBy) OFFSET \(max(0, offset)) LIMIT 1",
             binds: binds)
-        let info = try await tableInfo()
-        let types = key.map { info.type(of: $0) ?? PostgresColumnType(name: "text", formatted: "text") }
         guard let row = try await database.textRows(query, "splitting a range").first else { return nil }
-        return zip(row, types).map { text, type in type.value(fromText: text) }
+        return try await tableInfo().values(fromText: row, of: key)
     }
 
     public func rows(in range: KeyRange) async throws -> [[BackfillCore.Value]] {
@@ -61,11 +56,10 @@ extension PostgresSource: QueryableTable {
         let filter = sql.conditions(range: range.keyRange, after: nil, binds: &binds)
         let keyList = PostgresKeysetSQL.textList(key)
         let info = try await tableInfo()
-        let types = key.map { info.type(of: $0) ?? PostgresColumnType(name: "text", formatted: "text") }
         let rows = try await database.textRows(
             PostgresQuery(unsafeSQL: "SELECT \(keyList) FROM \(sql.quotedTable)\(filter) ORDER BY random() LIMIT \(max(0, n))", binds: binds),
             "choosing keys to spot-check")
-        return rows.map { row in zip(row, types).map { text, type in type.value(fromText: text) } }
+        return rows.map { info.values(fromText: $0, of: key) }
     }
 
     public func queryResult(_ query: String) async throws -> [[String]] {

@@ -52,12 +52,11 @@ public struct PostgresSource: Source {
 
     func keysetSQL() throws -> PostgresKeysetSQL {
         guard let info else { throw BackfillError(.invalidSpec, "the source was not configured with columns", location: location) }
-        let keyTypes = key.map { info.type(of: $0)?.formatted ?? "text" }
-        return PostgresKeysetSQL(table: table, columns: columns, key: key, keyTypes: keyTypes, whereClause: range.whereClause)
+        return PostgresKeysetSQL(table: table, columns: columns, key: key, keyTypes: info.castTypes(of: key), whereClause: range.whereClause)
     }
 
     private var columnTypes: [PostgresColumnType] {
-        columns.map { info?.type(of: $0) ?? PostgresColumnType(name: "text", formatted: "text") }
+        info?.types(of: columns) ?? columns.map { _ in .text }
     }
 
     public func checkKey() async throws {
@@ -144,11 +143,10 @@ public struct PostgresSource: Source {
                 binds: binds), "sampling chunk boundaries")
         let chunks = Int((Double(estimate) / Double(perChunk)).rounded(.up))
         guard chunks > 1, sample.count >= chunks else { return [] }
-        let keyTypes = key.map { info?.type(of: $0) ?? PostgresColumnType(name: "text", formatted: "text") }
+        let info = try await tableInfo()
         var edges: [[Value]] = []
         for i in 1..<chunks {
-            let row = sample[i * sample.count / chunks]
-            let edge = zip(row, keyTypes).map { text, type in type.value(fromText: text) }
+            let edge = info.values(fromText: sample[i * sample.count / chunks], of: key)
             if edges.last.map({ $0 != edge }) ?? true { edges.append(edge) }
         }
         return edges
