@@ -4,20 +4,13 @@ import Foundation
 /// Decoding of state-store rows (read as `to_jsonb(row)`) into Core records; text columns hold
 /// cursors, ranges, keys and knobs as JSON, the same encoding as the SQLite store.
 enum PostgresStateRows {
-    static let counterColumns = ["read", "inserted", "updated", "unchanged", "skipped", "quarantined", "batches", "retries"]
-
     static func object(_ text: String) -> [String: Any]? {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
     }
 
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-    }
+    static func json(_ value: some Encodable) throws -> String { try StateJSON.encode(value) }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
-        guard let text else { return nil }
-        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
-    }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? { try StateJSON.decode(type, text) }
 
     static func int64(_ value: Any?) -> Int64? { (value as? NSNumber)?.int64Value }
     static func int(_ value: Any?) -> Int? { (value as? NSNumber)?.intValue }

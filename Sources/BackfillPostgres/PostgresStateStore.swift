@@ -29,7 +29,7 @@ public struct PostgresStateStore: StateStore {
     }
 
     private func migrate() async throws {
-        let counters = PostgresStateRows.counterColumns.map { "\($0) bigint NOT NULL DEFAULT 0" }.joined(separator: ", ")
+        let counters = Counters.columnNames.map { "\($0) bigint NOT NULL DEFAULT 0" }.joined(separator: ", ")
         try await database.transaction("creating the state store") { connection in
             let logger = database.logger
             // One creator at a time: concurrent `CREATE … IF NOT EXISTS` can still collide.
@@ -155,9 +155,7 @@ public struct PostgresStateStore: StateStore {
             (item, try item.key.map(PostgresStateRows.json), try item.row.map(PostgresStateRows.json))
         }
         let delta = checkpoint.delta
-        let increments = zip(PostgresStateRows.counterColumns, [
-            delta.read, delta.inserted, delta.updated, delta.unchanged, delta.skipped, delta.quarantined, delta.batches, delta.retries,
-        ]).map { "\($0) = \($0) + \($1)" }.joined(separator: ", ")
+        let increments = zip(Counters.columnNames, delta.columnValues).map { "\($0) = \($0) + \($1)" }.joined(separator: ", ")
         let now = self.now
         let logger = database.logger
         try await database.transaction("checkpointing") { connection in

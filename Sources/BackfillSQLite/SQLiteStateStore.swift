@@ -142,10 +142,7 @@ public struct SQLiteStateStore: StateStore {
         }
         let delta = checkpoint.delta
         let increments = StateSchema.counterColumns.map { "\($0) = \($0) + ?" }.joined(separator: ", ")
-        let values: [Int] = [
-            delta.read, delta.inserted, delta.updated, delta.unchanged, delta.skipped, delta.quarantined, delta.batches,
-            delta.retries,
-        ]
+        let values = delta.columnValues
         try await write { db in
             try db.execute(
                 sql: "UPDATE chunks SET cursor = ?, status = CASE WHEN ? THEN 'done' ELSE status END, \(increments) WHERE id = ?",

@@ -4,17 +4,9 @@ import GRDB
 
 /// Decoding of state-store rows into Core records; JSON columns hold cursors, ranges and keys.
 enum StateRows {
-    static let encoder = JSONEncoder()
-    static let decoder = JSONDecoder()
+    static func json(_ value: some Encodable) throws -> String { try StateJSON.encode(value) }
 
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
-        guard let text else { return nil }
-        return try decoder.decode(T.self, from: Data(text.utf8))
-    }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? { try StateJSON.decode(type, text) }
 
     static func counters(_ row: Row) -> Counters {
         var counters = Counters()

@@ -1,8 +1,9 @@
+import BackfillCore
 import GRDB
 
 /// The state store's tables, created and upgraded by a GRDB migrator.
 enum StateSchema {
-    static let counterColumns = ["read", "inserted", "updated", "unchanged", "skipped", "quarantined", "batches", "retries"]
+    static let counterColumns = Counters.columnNames
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
