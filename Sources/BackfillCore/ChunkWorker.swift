@@ -44,6 +44,8 @@ struct ChunkWorker: Sendable {
         var duplicates = context.source.isKeyOrdered ? nil : DuplicateKeyFilter()
         var cursor = chunk.cursor
         var compareFirst = context.comparer != nil
+        var generation = chunk.checkpoints
+        let fenced = context.checkpointing != nil
         while true {
             if let stop = try await waitWhilePaused(logger: logger, sizer: &sizer) {
                 try await context.state.releaseChunk(id: chunk.id)
@@ -63,12 +65,13 @@ struct ChunkWorker: Sendable {
             if wait > .zero { try await Task.sleep(for: wait) }
             let started = ContinuousClock.now
             await context.timeline.beginBatch()
-            var batch: BatchResult
+            let seal = CheckpointSeal(chunk: chunk, from: cursor, wanted: wanted, generation: generation, fenced: fenced)
+            let batch: BatchResult
             if compareFirst, let equal = try await compareChunk(chunk, after: cursor, logger: logger) {
                 batch = equal
             } else {
                 batch = try await processBatch(
-                    chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, logger: logger)
+                    chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, seal: seal, logger: logger)
             }
             let compared = compareFirst && batch.isLast && batch.delta.batches == 0
             compareFirst = false
@@ -77,22 +80,21 @@ struct ChunkWorker: Sendable {
                 await context.limiter.refund(wanted - batch.delta.read)
             }
             let delta = batch.delta
-            let quarantine = batch.quarantine
-            let elapsed = started.duration(to: .now)
-            let seconds = RunTimeline.seconds(elapsed)
-            let time = await context.timeline.take()
-            var checkpoint = Checkpoint(
-                runID: context.runID, chunkID: chunk.id, cursor: batch.cursor ?? cursor, delta: delta,
-                chunkDone: batch.isLast, quarantine: quarantine, activeSeconds: time.working)
-            checkpoint.waits = time.waited
-            checkpoint.batchSize = wanted
+            let seconds = RunTimeline.seconds(started.duration(to: .now))
+            let checkpoint: Checkpoint
             do {
-                try await retry.run({ try await context.state.checkpoint(checkpoint) })
+                if let committed = batch.committed {
+                    checkpoint = committed
+                } else {
+                    checkpoint = await seal.checkpoint(batch.delta, quarantine: batch.quarantine, cursor: batch.cursor, isLast: batch.isLast, context: context)
+                    try await retry.run({ try await context.state.checkpoint(checkpoint) })
+                }
                 await context.timeline.endBatch()
             } catch {
                 await context.timeline.endBatch()
                 throw error
             }
+            generation += 1
             if !compared { sizer.observe(rows: delta.read, seconds: seconds) }
             report(delta, seconds: seconds, chunk: chunk, done: batch.isLast, cursor: checkpoint.cursor, logger: logger)
             cursor = checkpoint.cursor
@@ -135,6 +137,27 @@ struct ChunkWorker: Sendable {
         return BatchResult(delta: delta, quarantine: [], cursor: cursor, isLast: true)
     }
 
+    /// What a batch's checkpoint needs besides its result: which chunk, from where, under which fence.
+    private struct CheckpointSeal: Sendable {
+        let chunk: ChunkRecord
+        let from: Cursor?
+        let wanted: Int
+        let generation: Int
+        let fenced: Bool
+
+        /// The checkpoint of a batch, carrying the time the run spent since the last one.
+        func checkpoint(_ delta: Counters, quarantine: [QuarantineRecord], cursor: Cursor?, isLast: Bool, context: WorkerContext) async -> Checkpoint {
+            let time = await context.timeline.take()
+            var checkpoint = Checkpoint(
+                runID: context.runID, chunkID: chunk.id, cursor: cursor ?? from, delta: delta,
+                chunkDone: isLast, quarantine: quarantine, activeSeconds: time.working)
+            checkpoint.waits = time.waited
+            checkpoint.batchSize = wanted
+            if fenced { checkpoint.fence = CheckpointFence(generation: generation) }
+            return checkpoint
+        }
+    }
+
     /// Applies knobs set while running: a new rate for the shared limiter, a fixed batch size.
     private func apply(_ knobs: RunKnobs, sizer: inout BatchSizer) async {
         if let rate = knobs.rowsPerSecond {
@@ -150,6 +173,8 @@ struct ChunkWorker: Sendable {
         var quarantine: [QuarantineRecord]
         var cursor: Cursor?
         var isLast: Bool
+        /// The checkpoint, when the sink committed it with the batch's rows.
+        var committed: Checkpoint? = nil
     }
 
     /// One batch: through the same-engine transfer when there is one, otherwise read, shape and
@@ -157,7 +182,7 @@ struct ChunkWorker: Sendable {
     /// isolates and quarantines the offending rows.
     private func processBatch(
         chunk: ChunkRecord, after cursor: Cursor?, limit: Int, shaper: RowShaper, duplicates: inout DuplicateKeyFilter?,
-        logger: Logger
+        seal: CheckpointSeal, logger: Logger
     ) async throws -> BatchResult {
         if let transfer = context.transfer {
             do {
@@ -177,6 +202,7 @@ struct ChunkWorker: Sendable {
             { try await context.source.read(chunk: range, after: cursor, limit: limit) },
             onOpen: { await circuitOpened(context.sourceBreaker, $0, logger: logger) })
         let shaped = shape(batch, shaper: shaper, duplicates: &duplicates, chunk: chunk)
+        if let sealed = try await writeSealed(shaped, batch: batch, seal: seal, logger: logger) { return sealed }
         let written = try await writeSplitting(shaped.rows, logger: logger)
         let quarantine = shaped.quarantine + written.quarantined.map { row, reason in
             quarantineRecord(chunk: chunk, key: context.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
@@ -282,6 +308,43 @@ struct ChunkWorker: Sendable {
         var outcome = WriteOutcome()
         var quarantined: [([Value], String)] = []
         var retries = 0
+    }
+
+    /// Writes the batch and its checkpoint in one transaction when the sink can; `nil` when it
+    /// cannot, or when the target refused a row (the batch is then split on the usual path, and
+    /// checkpointed after it).
+    private func writeSealed(_ shaped: Shaped, batch: SourceBatch, seal: CheckpointSeal, logger: Logger) async throws -> BatchResult? {
+        guard let sink = context.checkpointing, !shaped.rows.isEmpty else { return nil }
+        let (rows, quarantine, read) = (shaped.rows, shaped.quarantine, batch.recordCount)
+        let (cursor, isLast, keyOrdered) = (batch.cursor, batch.isLast, context.source.isKeyOrdered)
+        var retries = 0
+        do {
+            let committed = try await retry(through: context.targetBreaker).run(
+                { [context, retries] in
+                    try await sink.write(rows, keyOrdered: keyOrdered) { outcome in
+                        let delta = Counters(read: read, outcome: outcome, quarantined: quarantine.count, retries: retries)
+                        return await seal.checkpoint(delta, quarantine: quarantine, cursor: cursor, isLast: isLast, context: context)
+                    }
+                },
+                onRetry: { error, attempt in
+                    retries += 1
+                    logger.warning("write failed; retrying", metadata: Runner.errorMetadata(error).merging([LogKey.attempt: .stringConvertible(attempt)]) { $1 })
+                },
+                onOpen: { await circuitOpened(context.targetBreaker, $0, logger: logger) })
+            guard let committed else {
+                // An earlier attempt committed rows and checkpoint together; its reply was lost.
+                logger.info("batch had already been committed by an earlier attempt", metadata: [LogKey.retries: .stringConvertible(retries)])
+                var checkpoint = await seal.checkpoint(
+                    Counters(read: 0, outcome: WriteOutcome(), quarantined: 0, batches: 0, retries: retries), quarantine: [],
+                    cursor: cursor, isLast: isLast, context: context)
+                checkpoint.fence = nil
+                return BatchResult(delta: checkpoint.delta, quarantine: [], cursor: cursor, isLast: isLast, committed: checkpoint)
+            }
+            return BatchResult(delta: committed.delta, quarantine: quarantine, cursor: cursor, isLast: isLast, committed: committed)
+        } catch let error as BackfillError where error.kind == .data {
+            logger.debug("batch refused by the target; isolating the rows", metadata: Runner.errorMetadata(error))
+            return nil
+        }
     }
 
     /// Writes rows; a batch the target refuses for a data error is split in halves until the

@@ -19,6 +19,8 @@ public enum LogKey {
     public static let rowsPerSecond = "backfill.rows_per_second"
     public static let errorsByType = "backfill.errors_by_type"
     public static let retries = "backfill.retries"
+    /// `with-writes` when each batch's checkpoint commits in the transaction of its rows.
+    public static let checkpoints = "backfill.checkpoints"
     public static let errorCode = "error.code"
     public static let errorKind = "error.kind"
     public static let errorMessage = "error.message"

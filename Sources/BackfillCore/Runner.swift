@@ -4,7 +4,8 @@ import Logging
 /// Executes a run: `workers` workers claim chunks and loop read → shape → write → checkpoint.
 ///
 /// The checkpoint of a batch is committed only after the sink committed its write (invariant 1),
-/// so after a crash at most each worker's in-flight batch is written again, harmlessly.
+/// so after a crash at most each worker's in-flight batch is written again, harmlessly — or, with
+/// a `CheckpointingSink`, in the same transaction as the write, so not even that.
 public struct Runner: Sendable {
     let job: ResolvedJob
     let source: any Source
@@ -15,17 +16,22 @@ public struct Runner: Sendable {
     let observer: any RunObserver
     let transfer: (any BatchTransfer)?
     let comparer: (any RangeComparer)?
+    let checkpointing: (any CheckpointingSink)?
 
     /// - Parameters:
     ///   - transfer: a same-engine fast path used instead of read + write (not for dry runs).
     ///   - comparer: skips chunks whose rows already match on both sides (not with `--limit`).
+    ///   - checkpointing: `sink` again, able to commit each batch's checkpoint with its rows
+    ///     because `state` lives in the target database (not for dry runs).
     public init(
         job: ResolvedJob, source: any Source, sink: any Sink, state: any StateStore,
         configuration: RunnerConfiguration, logger: Logger, observer: any RunObserver = SilentObserver(),
-        transfer: (any BatchTransfer)? = nil, comparer: (any RangeComparer)? = nil
+        transfer: (any BatchTransfer)? = nil, comparer: (any RangeComparer)? = nil,
+        checkpointing: (any CheckpointingSink)? = nil
     ) {
         self.transfer = configuration.dryRun ? nil : transfer
         self.comparer = configuration.limitRows == nil ? comparer : nil
+        self.checkpointing = configuration.dryRun ? nil : checkpointing
         self.job = job
         self.source = source
         self.sink = sink
@@ -55,10 +61,12 @@ public struct Runner: Sendable {
         logger[metadataKey: LogKey.run] = .stringConvertible(run.id)
         let before = run.counters.read
         observer.runStarted(run, estimatedRows: run.estimatedRows, alreadyRead: before)
-        logger.info("run started", metadata: [LogKey.status: .string(run.status.rawValue), LogKey.read: .stringConvertible(before)])
+        var startMetadata: Logger.Metadata = [LogKey.status: .string(run.status.rawValue), LogKey.read: .stringConvertible(before)]
+        if checkpointing != nil { startMetadata[LogKey.checkpoints] = "with-writes" }
+        logger.info("run started", metadata: startMetadata)
         let context = WorkerContext(
             runID: run.id, job: job, source: source, sink: sink, state: state, configuration: configuration,
-            logger: logger, observer: observer, transfer: transfer, comparer: comparer,
+            logger: logger, observer: observer, transfer: transfer, comparer: comparer, checkpointing: checkpointing,
             gates: RunGates(
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
@@ -219,6 +227,7 @@ struct WorkerContext: Sendable {
     let observer: any RunObserver
     let transfer: (any BatchTransfer)?
     let comparer: (any RangeComparer)?
+    let checkpointing: (any CheckpointingSink)?
     let gates: RunGates
     let timeline = RunTimeline()
     let batchLimiter: RateLimiter

@@ -45,3 +45,17 @@ public protocol DeletingSink: Sink {
     /// Deletes the rows with `keys` and returns how many were deleted.
     func delete(keys: [[Value]]) async throws -> Int
 }
+
+/// A target in the same database as the run's state store, which commits a batch's checkpoint in
+/// the transaction that writes the batch's rows (exactly once): a crash can never leave rows
+/// written but not counted, and a retried commit can never count them twice.
+public protocol CheckpointingSink: Sendable {
+    /// Writes `rows` like `Sink.write` and, before committing, the checkpoint `checkpoint` builds
+    /// from the outcome (which must carry a `CheckpointFence`).
+    /// - Returns: the checkpoint committed; `nil` when an earlier attempt of the same checkpoint
+    ///   had already committed (its rows and counters stand, and this attempt rolled back).
+    /// - Throws: `BackfillError` as `Sink.write` does; `.stateStore` when the fence refuses the checkpoint.
+    func write(
+        _ rows: [[Value]], keyOrdered: Bool, checkpoint: @escaping @Sendable (WriteOutcome) async -> Checkpoint
+    ) async throws -> Checkpoint?
+}

@@ -62,6 +62,9 @@ public struct ChunkRecord: Sendable, Codable, Hashable {
     public var status: ChunkStatus
     public var cursor: Cursor?
     public var counters: Counters
+    /// How many checkpoints the chunk has taken: the generation a `CheckpointFence` names.
+    /// Stores that do not fence checkpoints (SQLite, in memory) leave it 0.
+    public var checkpoints = 0
 
     public init(
         id: Int64, runID: Int64, index: Int, range: KeyRange, estimatedRows: Int,
@@ -138,6 +141,8 @@ public struct Checkpoint: Sendable {
     public var activeSeconds: Double
     public var waits = WaitTimes()
     public var batchSize: Int?
+    /// Makes the checkpoint conditional on the chunk not having moved since the batch began.
+    public var fence: CheckpointFence?
 
     public init(
         runID: Int64, chunkID: Int64, cursor: Cursor?, delta: Counters, chunkDone: Bool,
@@ -150,6 +155,24 @@ public struct Checkpoint: Sendable {
         self.chunkDone = chunkDone
         self.quarantine = quarantine
         self.activeSeconds = activeSeconds
+    }
+}
+
+/// The condition a checkpoint commits under, in stores several processes share (PostgreSQL).
+///
+/// A checkpoint applies only when the chunk has taken exactly `generation` checkpoints, and
+/// records `token`. A retry of a checkpoint whose commit went through but whose reply was lost
+/// finds its own token and is a no-op, so counters never count a batch twice; a checkpoint
+/// from a process that lost the chunk to another one finds a different token and is refused.
+public struct CheckpointFence: Sendable, Hashable {
+    /// `ChunkRecord.checkpoints` when the batch began.
+    public var generation: Int
+    /// Unique per checkpoint.
+    public var token: String
+
+    public init(generation: Int, token: String = UUID().uuidString) {
+        self.generation = generation
+        self.token = token
     }
 }
 

@@ -52,19 +52,24 @@ public struct PostgresSink: DeletingSink {
     public func describe() async throws -> TableDescription { try await tableInfo().description }
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
-        guard let merge else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
         guard !rows.isEmpty else { return WriteOutcome() }
+        return try await database.transaction("writing a batch", commit: !dryRun) { connection in
+            try await self.merge(rows, preview: dryRun, on: connection)
+        }
+    }
+
+    /// `COPY`s `rows` into the staging table and merges them into the table, inside the caller's
+    /// transaction on `connection`; with `preview`, only counts what the merge would do.
+    func merge(_ rows: [[Value]], preview: Bool, on connection: PostgresConnection) async throws -> WriteOutcome {
+        guard let merge else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
         var buffer = ByteBufferAllocator().buffer(capacity: rows.count * 128)
         CopyTextEncoder.encode(rows, into: &buffer)
         let payload = buffer
         let logger = database.logger
-        let statement = dryRun ? merge.preview : merge.merge
-        let counts = try await database.transaction("writing a batch", commit: !dryRun) { connection -> [Int] in
-            try await connection.query(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
-            try await connection.copyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
-            let result = try await PostgresDatabase.textRows(PostgresQuery(unsafeSQL: statement), on: connection, logger: logger)
-            return (result.first ?? []).map { $0.flatMap(Int.init) ?? 0 }
-        }
+        try await connection.query(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
+        try await connection.copyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
+        let result = try await PostgresDatabase.textRows(PostgresQuery(unsafeSQL: preview ? merge.preview : merge.merge), on: connection, logger: logger)
+        let counts = (result.first ?? []).map { $0.flatMap(Int.init) ?? 0 }
         guard counts.count == 4 else { throw BackfillError(.writeFailed, "the merge returned no counts", location: location) }
         let (staged, differing, inserted, updated) = (counts[0], counts[1], counts[2], counts[3])
         return WriteOutcome(inserted: inserted, updated: updated, unchanged: staged - differing, skipped: differing - inserted - updated)

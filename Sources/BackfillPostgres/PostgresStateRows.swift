@@ -48,11 +48,13 @@ enum PostgresStateRows {
     }
 
     static func chunk(_ object: [String: Any]) -> ChunkRecord {
-        ChunkRecord(
+        var chunk = ChunkRecord(
             id: int64(object["id"]) ?? 0, runID: int64(object["run_id"]) ?? 0, index: int(object["idx"]) ?? 0,
             range: (try? decode(KeyRange.self, string(object["range"]))) ?? .all, estimatedRows: int(object["estimated_rows"]) ?? 0,
             status: ChunkStatus(rawValue: string(object["status"]) ?? "") ?? .pending,
             cursor: try? decode(BackfillCore.Cursor.self, string(object["cursor"])), counters: counters(object))
+        chunk.checkpoints = int(object["checkpoints"]) ?? 0
+        return chunk
     }
 
     static func quarantine(_ object: [String: Any]) -> QuarantineRecord {

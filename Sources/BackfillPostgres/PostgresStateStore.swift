@@ -51,6 +51,8 @@ public struct PostgresStateStore: StateStore {
                   range text NOT NULL, estimated_rows bigint NOT NULL, status text NOT NULL, cursor text, \(counters),
                   UNIQUE (run_id, idx))
                 """,
+                // Checkpoint fencing (`CheckpointFence`), added to stores created before it.
+                "ALTER TABLE backfill.chunks ADD COLUMN IF NOT EXISTS checkpoints bigint NOT NULL DEFAULT 0, ADD COLUMN IF NOT EXISTS last_checkpoint text",
                 """
                 CREATE TABLE IF NOT EXISTS backfill.quarantine (
                   id bigserial PRIMARY KEY, run_id bigint NOT NULL REFERENCES backfill.runs (id), chunk_idx integer NOT NULL,
@@ -150,37 +152,63 @@ public struct PostgresStateStore: StateStore {
     }
 
     public func checkpoint(_ checkpoint: Checkpoint) async throws {
+        try await database.transaction("checkpointing") { connection in
+            _ = try await self.apply(checkpoint, on: connection)
+        }
+    }
+
+    /// Applies `checkpoint` inside the caller's transaction on `connection` (which may be a
+    /// target's, when the target lives in this database): the chunk's cursor and counters, the
+    /// run's counters, and the quarantined rows.
+    ///
+    /// With a fence, the chunk moves only from the fence's generation, and records its token.
+    /// - Returns: `false` when this very checkpoint had already been applied (a retry after a
+    ///   commit whose reply was lost); nothing was changed.
+    /// - Throws: `BackfillError` `.stateStore` when another checkpoint moved the chunk first.
+    public func apply(_ checkpoint: Checkpoint, on connection: PostgresConnection) async throws -> Bool {
         let cursor = try checkpoint.cursor.map(PostgresStateRows.json)
         let quarantine = try checkpoint.quarantine.map { item in
             (item, try item.key.map(PostgresStateRows.json), try item.row.map(PostgresStateRows.json))
         }
         let delta = checkpoint.delta
         let increments = zip(Counters.columnNames, delta.columnValues).map { "\($0) = \($0) + \($1)" }.joined(separator: ", ")
-        let now = self.now
         let logger = database.logger
-        try await database.transaction("checkpointing") { connection in
-            try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: "UPDATE backfill.chunks SET cursor = $1, status = CASE WHEN $2 THEN 'done' ELSE status END, \(increments) WHERE id = $3",
-                    binds: try Self.binds(cursor, checkpoint.chunkDone, checkpoint.chunkID)),
-                logger: logger)
-            try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        UPDATE backfill.runs SET chunks_done = chunks_done + $1, active_seconds = active_seconds + $2,
-                          batch_size = coalesce($3, batch_size), updated_at = $4, \(increments) WHERE id = $5
-                        """,
-                    binds: try Self.binds(checkpoint.chunkDone ? 1 : 0, checkpoint.activeSeconds, checkpoint.batchSize, now, checkpoint.runID)),
-                logger: logger)
-            try await Self.addWaits(checkpoint.waits, runID: checkpoint.runID, on: connection, logger: logger)
-            for (item, key, row) in quarantine {
-                try await connection.query(
-                    """
-                    INSERT INTO backfill.quarantine (run_id, chunk_idx, key, line, error_type, reason, row, raw, at)
-                    VALUES (\(item.runID), \(item.chunkIndex), \(key), \(item.line), \(item.errorType), \(item.reason), \(row), \(item.raw), \(item.at.timeIntervalSince1970))
-                    """, logger: logger)
-            }
+        let fence = checkpoint.fence
+        let moved = try await PostgresDatabase.textRows(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE backfill.chunks SET cursor = $1, status = CASE WHEN $2 THEN 'done' ELSE status END, \(increments),
+                      checkpoints = checkpoints + 1, last_checkpoint = $4
+                    WHERE id = $3 AND ($5::bigint IS NULL OR checkpoints = $5::bigint) RETURNING 1
+                    """,
+                binds: try Self.binds(cursor, checkpoint.chunkDone, checkpoint.chunkID, fence?.token, fence?.generation)),
+            on: connection, logger: logger)
+        if moved.isEmpty, let fence {
+            let stored = try await PostgresDatabase.textRows(
+                "SELECT last_checkpoint, checkpoints::text FROM backfill.chunks WHERE id = \(checkpoint.chunkID)", on: connection, logger: logger)
+            if stored.first?[0] == fence.token { return false }
+            throw BackfillError(
+                .stateStore,
+                "checkpoint refused: chunk \(checkpoint.chunkID) was moved by another checkpoint (generation \(stored.first?[1].flatMap { $0 } ?? "?"), expected \(fence.generation))",
+                location: database.dsn.description)
         }
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE backfill.runs SET chunks_done = chunks_done + $1, active_seconds = active_seconds + $2,
+                      batch_size = coalesce($3, batch_size), updated_at = $4, \(increments) WHERE id = $5
+                    """,
+                binds: try Self.binds(checkpoint.chunkDone ? 1 : 0, checkpoint.activeSeconds, checkpoint.batchSize, now, checkpoint.runID)),
+            logger: logger)
+        try await Self.addWaits(checkpoint.waits, runID: checkpoint.runID, on: connection, logger: logger)
+        for (item, key, row) in quarantine {
+            try await connection.query(
+                """
+                INSERT INTO backfill.quarantine (run_id, chunk_idx, key, line, error_type, reason, row, raw, at)
+                VALUES (\(item.runID), \(item.chunkIndex), \(key), \(item.line), \(item.errorType), \(item.reason), \(row), \(item.raw), \(item.at.timeIntervalSince1970))
+                """, logger: logger)
+        }
+        return true
     }
 
     private static func binds(_ values: (any PostgresDynamicTypeEncodable)?...) throws -> PostgresBindings {

@@ -127,6 +127,13 @@ enum JobWiring {
         }
     }
 
+    /// The target again, committing each batch's checkpoint with its rows, when the state store
+    /// lives in the target's PostgreSQL database (same host, port, database and user).
+    static func checkpointing(sink: any Sink, state: any StateStore) -> (any CheckpointingSink)? {
+        guard let sink = sink as? PostgresSink, let state = state as? PostgresStateStore else { return nil }
+        return PostgresCheckpointingSink(sink: sink, state: state)
+    }
+
     /// Opens the state store a spec names (created when `create`).
     static func stateStore(for spec: JobSpec, create: Bool) async throws -> any StateStore {
         try await openState(spec.statePath, create: create)

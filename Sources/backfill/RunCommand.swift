@@ -50,7 +50,8 @@ struct RunCommand: AsyncParsableCommand {
             let observer = ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger)
             let runner = Runner(
                 job: prepared.job, source: prepared.source, sink: prepared.sink, state: state,
-                configuration: configuration, logger: logger, observer: observer, transfer: prepared.transfer, comparer: prepared.comparer)
+                configuration: configuration, logger: logger, observer: observer, transfer: prepared.transfer, comparer: prepared.comparer,
+                checkpointing: JobWiring.checkpointing(sink: prepared.sink, state: state))
             let summary = try await runner.execute(run: run)
             print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
             let code = ExitStatus.code(for: summary.status)

@@ -38,4 +38,50 @@ struct PostgresStateStoreTests {
         let missing = try await Binary.run(["status", "--state", server.dsn("postgres")], in: workspace.dir)
         #expect(missing.status == 2 && missing.stderr.contains("no backfill state store"))
     }
+
+    @Test("state in the target database: rows and checkpoint commit together, so a kill -9 during a checkpoint leaves every row counted exactly once")
+    func checkpointsCommitWithTheRows() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 30_000)
+        let server = workspace.server
+        let stateDSN = server.dsn(workspace.target)
+        try workspace.writeSpec(extra: "limits: { rows-per-second: 3000 }\nstate: \"\(stateDSN)\"")
+        let process = try Binary.launch(["run", "job.yaml"], in: workspace.dir, log: "run.log")
+        // Once the run has created its state tables, make every checkpoint take a while, so the
+        // kill lands inside one: with a separate checkpoint the batch's rows would stay written
+        // but uncounted, and the rerun would count them as unchanged.
+        var installed = false
+        for _ in 0..<600 where !installed {
+            if (try? await server.psql(workspace.target, "SELECT count(*) FROM backfill.chunks")).flatMap(Int.init) ?? 0 > 0 {
+                try await server.psql(workspace.target, """
+                    CREATE FUNCTION slow_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;
+                    CREATE TRIGGER slow_checkpoint BEFORE UPDATE ON backfill.chunks FOR EACH ROW
+                      WHEN (NEW.checkpoints > OLD.checkpoints) EXECUTE FUNCTION slow_checkpoint();
+                    """)
+                installed = true
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        var inCheckpoint = false
+        for _ in 0..<1_000 where !inCheckpoint {
+            let active = try await server.psql(
+                "postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'backfill' AND state = 'active' AND query LIKE '%UPDATE backfill.chunks SET cursor%'")
+            inCheckpoint = active != "0"
+        }
+        #expect(inCheckpoint, "no checkpoint was seen running")
+        kill(process.processIdentifier, SIGKILL)
+        await Binary.wait(process)
+        #expect(try String(contentsOfFile: workspace.dir + "/run.log", encoding: .utf8).contains("backfill.checkpoints=with-writes"))
+        try await server.psql(workspace.target, "DROP TRIGGER slow_checkpoint ON backfill.chunks")
+
+        try workspace.writeSpec(extra: "state: \"\(stateDSN)\"")
+        let (result, report) = try await workspace.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        let (source, target) = try await workspace.fingerprints()
+        #expect(source == target)
+        // Every damaged row was written once, and the run's counters say exactly that.
+        #expect(try await server.psql(workspace.target, "SELECT count(*) || ',' || count(DISTINCT id) FROM writes") == "6000,6000")
+        #expect((report?["inserted"] ?? 0) + (report?["updated"] ?? 0) == 6_000, "\(report?.counters ?? [:])")
+        #expect(report?["read"] == 30_000 && report?.balanced == true, "\(report?.counters ?? [:])")
+    }
 }
