@@ -45,7 +45,7 @@ struct ChunkWorker: Sendable {
         var cursor = chunk.cursor
         var compareFirst = context.comparer != nil
         var generation = chunk.checkpoints
-        let fenced = context.checkpointing != nil
+        let fenced = context.state.fencesCheckpoints
         while true {
             if let stop = try await waitWhilePaused(logger: logger, sizer: &sizer) {
                 try await context.state.releaseChunk(id: chunk.id)

@@ -20,7 +20,12 @@ public protocol StateStore: Sendable {
     /// Returns a claimed chunk to `pending` (on pause or shutdown) without changing its cursor.
     func releaseChunk(id: Int64) async throws
     /// Commits a batch's cursor, counters and quarantined rows in one transaction.
+    ///
+    /// Stores that fence (`fencesCheckpoints`) apply a checkpoint with a `CheckpointFence` only
+    /// from its generation: a repeat of the same checkpoint is a no-op, a stale one throws.
     func checkpoint(_ checkpoint: Checkpoint) async throws
+    /// Whether `checkpoint` honours `Checkpoint.fence` (stores several processes share).
+    var fencesCheckpoints: Bool { get }
 
     /// Sets a run's status (and why); terminal statuses record the finish time.
     func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws
@@ -45,4 +50,9 @@ public protocol StateStore: Sendable {
     func resolveQuarantine(ids: [Int64]) async throws
     /// Quarantined rows of a run by error type (`data`, `write`).
     func quarantineCounts(runID: Int64) async throws -> [String: Int]
+}
+
+extension StateStore {
+    /// One process owns a local store's run, and its commits are never in doubt: no fencing.
+    public var fencesCheckpoints: Bool { false }
 }

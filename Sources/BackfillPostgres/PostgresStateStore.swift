@@ -151,6 +151,8 @@ public struct PostgresStateStore: StateStore {
         _ = try await database.textRows("UPDATE backfill.chunks SET status = 'pending' WHERE id = \(id) AND status = 'running'", "releasing a chunk")
     }
 
+    public var fencesCheckpoints: Bool { true }
+
     public func checkpoint(_ checkpoint: Checkpoint) async throws {
         try await database.transaction("checkpointing") { connection in
             _ = try await self.apply(checkpoint, on: connection)
