@@ -11,6 +11,7 @@ public struct BackfillError: Error, Sendable, CustomStringConvertible {
             case writeFailed = "write-failed"
             case runConflict = "run-conflict"
             case stateStore = "state-store"
+            case leaseLost = "lease-lost"
         }
         private let base: Base
 
@@ -26,6 +27,9 @@ public struct BackfillError: Error, Sendable, CustomStringConvertible {
         public static let runConflict = Code(base: .runConflict)
         /// The state store failed.
         public static let stateStore = Code(base: .stateStore)
+        /// This process's lease on a chunk expired and another process took the chunk over: the
+        /// batch's checkpoint was refused (and, when committed with the rows, so were they).
+        public static let leaseLost = Code(base: .leaseLost)
 
         public var description: String { base.rawValue }
     }

@@ -44,8 +44,8 @@ struct ChunkWorker: Sendable {
         var duplicates = context.source.isKeyOrdered ? nil : DuplicateKeyFilter()
         var cursor = chunk.cursor
         var compareFirst = context.comparer != nil
-        var generation = chunk.checkpoints
-        let fenced = context.state.fencesCheckpoints
+        var generation = chunk.generation
+        let fenced = context.state.leasesChunks
         while true {
             if let stop = try await waitWhilePaused(logger: logger, sizer: &sizer) {
                 try await context.state.releaseChunk(id: chunk.id)
@@ -67,11 +67,17 @@ struct ChunkWorker: Sendable {
             await context.timeline.beginBatch()
             let seal = CheckpointSeal(chunk: chunk, from: cursor, wanted: wanted, generation: generation, fenced: fenced)
             let batch: BatchResult
-            if compareFirst, let equal = try await compareChunk(chunk, after: cursor, logger: logger) {
-                batch = equal
-            } else {
-                batch = try await processBatch(
-                    chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, seal: seal, logger: logger)
+            do {
+                if compareFirst, let equal = try await compareChunk(chunk, after: cursor, logger: logger) {
+                    batch = equal
+                } else {
+                    batch = try await processBatch(
+                        chunk: chunk, after: cursor, limit: wanted, shaper: shaper, duplicates: &duplicates, seal: seal, logger: logger)
+                }
+            } catch let error as BackfillError where error.code == .leaseLost {
+                await context.timeline.endBatch()
+                await leaseLost(chunk, error, logger: logger)
+                return nil
             }
             let compared = compareFirst && batch.isLast && batch.delta.batches == 0
             compareFirst = false
@@ -90,6 +96,10 @@ struct ChunkWorker: Sendable {
                     try await retry.run({ try await context.state.checkpoint(checkpoint) })
                 }
                 await context.timeline.endBatch()
+            } catch let error as BackfillError where error.code == .leaseLost {
+                await context.timeline.endBatch()
+                await leaseLost(chunk, error, logger: logger)
+                return nil
             } catch {
                 await context.timeline.endBatch()
                 throw error
@@ -117,6 +127,14 @@ struct ChunkWorker: Sendable {
             }
             if batch.isLast { return nil }
         }
+    }
+
+    /// Another process took the chunk over after this one's lease expired (it stalled, or lost
+    /// the state store for longer than the lease): the batch's checkpoint was refused and the
+    /// chunk is theirs; this worker moves on to the next one.
+    private func leaseLost(_ chunk: ChunkRecord, _ error: BackfillError, logger: Logger) async {
+        logger.warning("lease lost; leaving the chunk to its new holder", metadata: Runner.errorMetadata(error))
+        try? await context.state.recordEvent(runID: context.runID, kind: "lease-lost", message: "chunk \(chunk.index): \(error.message)")
     }
 
     /// The rest of the chunk as one unchanged step when the comparer finds both sides equal there.

@@ -22,7 +22,7 @@ public struct RunStarter: Sendable {
     /// - Throws: `BackfillError` `.runConflict` when the resumable run was started from a different
     ///   spec, is paused, or is being executed by another live process.
     public func startOrResume(
-        spec: JobSpec, plan: () async throws -> [ChunkPlan]
+        spec: JobSpec, specText: String? = nil, plan: () async throws -> [ChunkPlan]
     ) async throws -> (run: RunRecord, resumed: Bool) {
         if let existing = try await state.latestResumableRun(job: spec.name) {
             try checkResumable(existing, spec: spec)
@@ -34,9 +34,46 @@ public struct RunStarter: Sendable {
             return (run, true)
         }
         let chunks = try await plan()
-        let run = try await state.createRun(NewRun(job: spec.name, specFingerprint: spec.fingerprint, chunks: chunks, owner: owner))
+        var new = NewRun(job: spec.name, specFingerprint: spec.fingerprint, chunks: chunks, owner: owner)
+        new.spec = specText.map(SpecLoader.storable)
+        let run = try await state.createRun(new)
         try await state.recordEvent(runID: run.id, kind: "started", message: "planned \(chunks.count) chunks, about \(run.estimatedRows) rows")
         return (run, false)
+    }
+
+    /// The run a `backfill worker` joins: run `runID`, or else the job's newest run — created
+    /// (once, however many workers start together) when the job has none. A finished run is
+    /// returned as it is (the worker then has nothing to do); a new run of a finished job is
+    /// started with `backfill run`. Unlike `startOrResume`, it takes nothing over: chunks other
+    /// processes hold stay theirs.
+    /// - Throws: `.runConflict` when the run belongs to a different spec.
+    public func join(
+        spec: JobSpec, runID: Int64?, specText: String?, plan: () async throws -> [ChunkPlan]
+    ) async throws -> RunRecord {
+        let run: RunRecord
+        if let runID {
+            guard let found = try await state.run(id: runID) else {
+                throw BackfillError(.invalidInput, "no run \(runID) in the state store")
+            }
+            run = found
+        } else if let existing = try await state.newestRun(job: spec.name) {
+            run = existing
+        } else {
+            var new = NewRun(job: spec.name, specFingerprint: spec.fingerprint, chunks: try await plan(), owner: owner)
+            new.spec = specText.map(SpecLoader.storable)
+            let (created, isNew) = try await state.newestRunOrCreate(new)
+            if isNew {
+                try await state.recordEvent(
+                    runID: created.id, kind: "started", message: "planned \(new.chunks.count) chunks, about \(created.estimatedRows) rows (by worker \(owner))")
+            }
+            run = created
+        }
+        if run.specFingerprint != spec.fingerprint {
+            throw BackfillError(
+                .runConflict, "run \(run.id) of job '\(run.job)' was started from a different spec; give the worker the spec the run was started with")
+        }
+        try await state.recordEvent(runID: run.id, kind: "worker-joined", message: "worker \(owner) joined")
+        return run
     }
 
     private func checkResumable(_ run: RunRecord, spec: JobSpec) throws {

@@ -82,13 +82,26 @@ public struct Runner: Sendable {
                 rowsPerSecond: configuration.rowsPerSecond ?? 0,
                 burst: max((configuration.rowsPerSecond ?? 0) / 10, Double(configuration.batchSize))))
         let exits: [WorkerExit]
+        let heartbeat = state.leasesChunks ? startHeartbeat(runID: run.id, logger: logger) : nil
+        defer { heartbeat?.cancel() }
         do {
             var ended = try await runWorkers(context: context)
+            var waitingForOthers = false
             // A worker retired by `set workers=N` may have handed back its chunk after the others had
-            // found none left: start again until no chunk is pending.
-            while ended.allSatisfy({ if case .noMoreChunks = $0 { true } else { false } }),
-                try await state.chunks(runID: run.id).contains(where: { $0.status == .pending })
-            {
+            // found none left: start again until no chunk is pending. With leased chunks, other
+            // processes may still hold some: wait, and take over those whose lease expires.
+            while ended.allSatisfy({ if case .noMoreChunks = $0 { true } else { false } }) {
+                let chunks = try await state.chunks(runID: run.id)
+                if !chunks.contains(where: { $0.status == .pending }) {
+                    guard state.leasesChunks, chunks.contains(where: { $0.status == .running }) else { break }
+                    if !waitingForOthers {
+                        logger.info("waiting for chunks other processes hold", metadata: [
+                            LogKey.chunk: .stringConvertible(chunks.filter { $0.status == .running }.count)
+                        ])
+                        waitingForOthers = true
+                    }
+                    try await Task.sleep(for: configuration.idlePollInterval)
+                }
                 ended = try await runWorkers(context: context)
             }
             exits = ended
@@ -121,6 +134,23 @@ public struct Runner: Sendable {
         ])
         observer.runFinished(summary)
         return summary
+    }
+
+    /// Renews this process's chunk leases every `heartbeatInterval` until cancelled; a failed
+    /// renewal is logged and tried again (the lease outlives two missed beats).
+    private func startHeartbeat(runID: Int64, logger: Logger) -> Task<Void, Never> {
+        let (state, interval) = (self.state, configuration.heartbeatInterval)
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                do {
+                    try await state.heartbeat(runID: runID)
+                } catch {
+                    logger.warning("lease heartbeat failed; retrying", metadata: Self.errorMetadata(error))
+                }
+            }
+        }
     }
 
     /// Runs workers in a task group, with a supervisor that starts more of them when the run's

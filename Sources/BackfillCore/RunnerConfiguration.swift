@@ -33,6 +33,12 @@ public struct RunnerConfiguration: Sendable {
     public var now: @Sendable () -> Date = { Date() }
     /// How often a paused worker looks whether it was resumed.
     public var pollInterval: Duration = .milliseconds(200)
+    /// How often this process renews its chunk leases, in a state store that leases chunks
+    /// (a third of the lease, so two heartbeats may fail before it expires).
+    public var heartbeatInterval: Duration = .seconds(5)
+    /// How often a process with nothing to claim looks again while chunks other processes hold
+    /// are unfinished (it takes them over when their leases expire).
+    public var idlePollInterval: Duration = .seconds(1)
     /// The first backoff delay; doubled per attempt, capped at 30 s, with full jitter.
     public var backoffBase: Duration = .milliseconds(100)
     /// Batches per second across all workers.

@@ -62,9 +62,9 @@ public struct ChunkRecord: Sendable, Codable, Hashable {
     public var status: ChunkStatus
     public var cursor: Cursor?
     public var counters: Counters
-    /// How many checkpoints the chunk has taken: the generation a `CheckpointFence` names.
-    /// Stores that do not fence checkpoints (SQLite, in memory) leave it 0.
-    public var checkpoints = 0
+    /// Bumped by every claim and every checkpoint of the chunk: the generation a
+    /// `CheckpointFence` names. Stores that do not lease chunks (SQLite, in memory) leave it 0.
+    public var generation = 0
 
     public init(
         id: Int64, runID: Int64, index: Int, range: KeyRange, estimatedRows: Int,
@@ -160,12 +160,12 @@ public struct Checkpoint: Sendable {
 
 /// The condition a checkpoint commits under, in stores several processes share (PostgreSQL).
 ///
-/// A checkpoint applies only when the chunk has taken exactly `generation` checkpoints, and
-/// records `token`. A retry of a checkpoint whose commit went through but whose reply was lost
-/// finds its own token and is a no-op, so counters never count a batch twice; a checkpoint
-/// from a process that lost the chunk to another one finds a different token and is refused.
+/// A checkpoint applies only when the chunk is still at `generation` (every claim and every
+/// checkpoint bumps it), and records `token`. A retry of a checkpoint whose commit went through
+/// but whose reply was lost finds its own token and is a no-op, so counters never count a batch
+/// twice; a checkpoint from a process whose lease expired and was taken over is refused.
 public struct CheckpointFence: Sendable, Hashable {
-    /// `ChunkRecord.checkpoints` when the batch began.
+    /// `ChunkRecord.generation` when the batch began.
     public var generation: Int
     /// Unique per checkpoint.
     public var token: String
@@ -182,6 +182,8 @@ public struct NewRun: Sendable {
     public var specFingerprint: String
     public var chunks: [ChunkPlan]
     public var owner: String?
+    /// The spec's text (`LoadedSpec.storable`), kept by stores that `backfill worker --run` reads.
+    public var spec: String?
 
     public init(job: String, specFingerprint: String, chunks: [ChunkPlan], owner: String?) {
         self.job = job

@@ -21,11 +21,20 @@ public protocol StateStore: Sendable {
     func releaseChunk(id: Int64) async throws
     /// Commits a batch's cursor, counters and quarantined rows in one transaction.
     ///
-    /// Stores that fence (`fencesCheckpoints`) apply a checkpoint with a `CheckpointFence` only
-    /// from its generation: a repeat of the same checkpoint is a no-op, a stale one throws.
+    /// Stores that lease chunks apply a checkpoint with a `CheckpointFence` only from its
+    /// generation: a repeat of the same checkpoint is a no-op, a stale one throws `.leaseLost`.
     func checkpoint(_ checkpoint: Checkpoint) async throws
-    /// Whether `checkpoint` honours `Checkpoint.fence` (stores several processes share).
-    var fencesCheckpoints: Bool { get }
+    /// Whether chunks are leased to processes (stores several processes share): claims take
+    /// pending chunks and ones whose lease expired, `heartbeat` keeps this process's leases, and
+    /// `checkpoint` honours `Checkpoint.fence`.
+    var leasesChunks: Bool { get }
+    /// Extends the leases this process holds on chunks of the run.
+    func heartbeat(runID: Int64) async throws
+    /// The newest run of the new run's job, whatever its status, or — when the job has none — the
+    /// new run created; atomically, so that processes starting together create one run between them.
+    func newestRunOrCreate(_ new: NewRun) async throws -> (run: RunRecord, created: Bool)
+    /// The spec text stored with a run (`NewRun.spec`), if the store keeps it.
+    func specText(runID: Int64) async throws -> String?
 
     /// Sets a run's status (and why); terminal statuses record the finish time.
     func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws
@@ -53,6 +62,22 @@ public protocol StateStore: Sendable {
 }
 
 extension StateStore {
-    /// One process owns a local store's run, and its commits are never in doubt: no fencing.
-    public var fencesCheckpoints: Bool { false }
+    /// One process owns a local store's run, and its commits are never in doubt: no leases.
+    public var leasesChunks: Bool { false }
+
+    public func heartbeat(runID: Int64) async throws {}
+
+    /// One process at a time uses a local store: no lock needed.
+    public func newestRunOrCreate(_ new: NewRun) async throws -> (run: RunRecord, created: Bool) {
+        if let existing = try await newestRun(job: new.job) { return (existing, false) }
+        return (try await createRun(new), true)
+    }
+
+    /// The newest run of `job`, whatever its status.
+    public func newestRun(job: String) async throws -> RunRecord? {
+        if let resumable = try await latestResumableRun(job: job) { return resumable }
+        return try await runs(limit: 10_000).first { $0.job == job }
+    }
+
+    public func specText(runID: Int64) async throws -> String? { nil }
 }

@@ -53,7 +53,7 @@ enum PostgresStateRows {
             range: (try? decode(KeyRange.self, string(object["range"]))) ?? .all, estimatedRows: int(object["estimated_rows"]) ?? 0,
             status: ChunkStatus(rawValue: string(object["status"]) ?? "") ?? .pending,
             cursor: try? decode(BackfillCore.Cursor.self, string(object["cursor"])), counters: counters(object))
-        chunk.checkpoints = int(object["checkpoints"]) ?? 0
+        chunk.generation = int(object["generation"]) ?? 0
         return chunk
     }
 

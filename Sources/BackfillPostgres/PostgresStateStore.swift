@@ -7,16 +7,36 @@ import PostgresNIO
 /// processes — and the people watching them — can share one store.
 ///
 /// Every change is one transaction; a checkpoint moves the chunk's cursor, both counters and the
-/// quarantined rows together. Chunks are claimed with `FOR UPDATE SKIP LOCKED`.
+/// quarantined rows together.
+///
+/// Chunks are **leased**: a claim (`FOR UPDATE SKIP LOCKED`) takes a pending chunk, or one whose
+/// lease expired by the server's clock, bumps its generation and leases it to `owner` for
+/// `lease`; `heartbeat` renews the leases, and a checkpoint applies only at the generation its
+/// batch began with, so a process that stalled past its lease can never move a chunk.
 public struct PostgresStateStore: StateStore {
     public let database: PostgresDatabase
+    /// This process (`host:pid`), as it appears in `lease_owner`.
+    public let owner: String
+    /// How long a claim or heartbeat keeps a chunk this process's.
+    public let lease: Duration
+
+    public var leasesChunks: Bool { true }
+
+    public init(database: PostgresDatabase, owner: String = RunStarter.currentProcess, lease: Duration = .seconds(15)) {
+        self.database = database
+        self.owner = owner
+        self.lease = lease
+    }
+
+    private var leaseSeconds: Double { Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18 }
 
     /// Opens the store in the database `dsn` names, creating its tables when `create`.
+    /// - Parameter lease: how long this process's claims last without a heartbeat.
     /// - Throws: `BackfillError` `.invalidInput` when the server cannot be reached, or when the store
     ///   does not exist and `create` is false.
-    public static func open(_ dsn: String, create: Bool) async throws -> PostgresStateStore {
+    public static func open(_ dsn: String, create: Bool, lease: Duration = .seconds(15)) async throws -> PostgresStateStore {
         let database = try await PostgresDatabase.connect(dsn, maxConnections: 4)
-        let store = PostgresStateStore(database: database)
+        let store = PostgresStateStore(database: database, lease: lease)
         if create {
             try await store.migrate()
         } else {
@@ -51,8 +71,13 @@ public struct PostgresStateStore: StateStore {
                   range text NOT NULL, estimated_rows bigint NOT NULL, status text NOT NULL, cursor text, \(counters),
                   UNIQUE (run_id, idx))
                 """,
-                // Checkpoint fencing (`CheckpointFence`), added to stores created before it.
-                "ALTER TABLE backfill.chunks ADD COLUMN IF NOT EXISTS checkpoints bigint NOT NULL DEFAULT 0, ADD COLUMN IF NOT EXISTS last_checkpoint text",
+                // Leases and checkpoint fencing (`CheckpointFence`), added to stores created before them.
+                """
+                ALTER TABLE backfill.chunks ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0,
+                  ADD COLUMN IF NOT EXISTS last_checkpoint text, ADD COLUMN IF NOT EXISTS lease_owner text,
+                  ADD COLUMN IF NOT EXISTS lease_until double precision
+                """,
+                "ALTER TABLE backfill.runs ADD COLUMN IF NOT EXISTS spec text",
                 """
                 CREATE TABLE IF NOT EXISTS backfill.quarantine (
                   id bigserial PRIMARY KEY, run_id bigint NOT NULL REFERENCES backfill.runs (id), chunk_idx integer NOT NULL,
@@ -88,8 +113,8 @@ public struct PostgresStateStore: StateStore {
         let text = try await database.transaction("creating a run") { connection -> String? in
             let inserted = try await PostgresDatabase.textRows(
                 """
-                INSERT INTO backfill.runs (job, fingerprint, status, created_at, updated_at, chunks_total, estimated_rows, owner)
-                VALUES (\(new.job), \(new.specFingerprint), 'running', \(now), \(now), \(chunks.count), \(estimated), \(new.owner))
+                INSERT INTO backfill.runs (job, fingerprint, status, created_at, updated_at, chunks_total, estimated_rows, owner, spec)
+                VALUES (\(new.job), \(new.specFingerprint), 'running', \(now), \(now), \(chunks.count), \(estimated), \(new.owner), \(new.spec))
                 RETURNING id::text
                 """, on: connection, logger: logger)
             guard let id = inserted.first?[0].flatMap({ Int64($0) }) else { return nil }
@@ -105,6 +130,32 @@ public struct PostgresStateStore: StateStore {
             throw BackfillError(.stateStore, "the new run could not be read back", location: database.dsn.description)
         }
         return PostgresStateRows.run(object)
+    }
+
+    /// Under a session advisory lock per job, so that workers starting at once create one run.
+    public func newestRunOrCreate(_ new: NewRun) async throws -> (run: RunRecord, created: Bool) {
+        let logger = database.logger
+        let key = "backfill run of \(new.job)"
+        return try await database.withConnection("starting a run") { connection in
+            try await connection.query("SELECT pg_advisory_lock(hashtext(\(key)))", logger: logger)
+            do {
+                let result: (RunRecord, Bool)
+                if let existing = try await self.newestRun(job: new.job) {
+                    result = (existing, false)
+                } else {
+                    result = (try await self.createRun(new), true)
+                }
+                try await connection.query("SELECT pg_advisory_unlock(hashtext(\(key)))", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(\(key)))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    public func specText(runID: Int64) async throws -> String? {
+        try await database.textRows("SELECT spec FROM backfill.runs WHERE id = \(runID)", "reading a run's spec").first?[0] ?? nil
     }
 
     public func latestResumableRun(job: String) async throws -> RunRecord? {
@@ -127,31 +178,62 @@ public struct PostgresStateStore: StateStore {
             .map(PostgresStateRows.chunk)
     }
 
+    /// Marks the run `running` for `owner` and frees the chunks of processes that are gone: the
+    /// ones whose owner was a process on this host that no longer runs (a `kill -9` before this
+    /// rerun), so they need not wait for their lease to expire. Chunks of live processes, here or
+    /// elsewhere, stay theirs until their leases expire.
     public func takeOver(runID: Int64, owner: String) async throws {
         let now = self.now
         let logger = database.logger
+        let owners = try await database.textRows(
+            "SELECT DISTINCT lease_owner FROM backfill.chunks WHERE run_id = \(runID) AND status = 'running'", "reading leases")
+        let gone = owners.compactMap { $0.first ?? nil }.filter { !RunStarter.isAlive(owner: $0) }
         try await database.transaction("taking over a run") { connection in
             try await connection.query(
                 "UPDATE backfill.runs SET status = 'running', reason = NULL, owner = \(owner), updated_at = \(now) WHERE id = \(runID)", logger: logger)
-            try await connection.query("UPDATE backfill.chunks SET status = 'pending' WHERE run_id = \(runID) AND status = 'running'", logger: logger)
+            try await connection.query(
+                """
+                UPDATE backfill.chunks SET status = 'pending', generation = generation + 1, lease_owner = NULL, lease_until = NULL
+                WHERE run_id = \(runID) AND status = 'running' AND (lease_owner IS NULL OR lease_owner = ANY(\(gone)))
+                """, logger: logger)
         }
     }
 
+    /// The server's clock in Unix seconds: leases are compared on one clock, whatever the workers' clocks say.
+    private static let serverNow = "extract(epoch FROM clock_timestamp())"
+
     public func claimChunk(runID: Int64) async throws -> ChunkRecord? {
         try await objects(
-            """
-            UPDATE backfill.chunks c SET status = 'running'
-            WHERE id = (SELECT id FROM backfill.chunks WHERE run_id = \(runID) AND status = 'pending' ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING to_jsonb(c)::text
-            """, "claiming a chunk"
+            PostgresQuery(unsafeSQL: """
+                UPDATE backfill.chunks c SET status = 'running', generation = generation + 1, lease_owner = $1,
+                  lease_until = \(Self.serverNow) + $2
+                WHERE id = (
+                  SELECT id FROM backfill.chunks
+                  WHERE run_id = $3 AND (status = 'pending' OR (status = 'running' AND coalesce(lease_until, 0) < \(Self.serverNow)))
+                  ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING to_jsonb(c)::text
+                """, binds: try Self.binds(owner, leaseSeconds, runID)),
+            "claiming a chunk"
         ).first.map(PostgresStateRows.chunk)
     }
 
-    public func releaseChunk(id: Int64) async throws {
-        _ = try await database.textRows("UPDATE backfill.chunks SET status = 'pending' WHERE id = \(id) AND status = 'running'", "releasing a chunk")
+    public func heartbeat(runID: Int64) async throws {
+        _ = try await database.textRows(
+            PostgresQuery(unsafeSQL: """
+                UPDATE backfill.chunks SET lease_until = \(Self.serverNow) + $1
+                WHERE run_id = $2 AND status = 'running' AND lease_owner = $3
+                """, binds: try Self.binds(leaseSeconds, runID, owner)),
+            "renewing leases")
     }
 
-    public var fencesCheckpoints: Bool { true }
+    /// Returns the chunk to `pending` only while this process still holds it.
+    public func releaseChunk(id: Int64) async throws {
+        _ = try await database.textRows(
+            """
+            UPDATE backfill.chunks SET status = 'pending', lease_owner = NULL, lease_until = NULL
+            WHERE id = \(id) AND status = 'running' AND lease_owner = \(owner)
+            """, "releasing a chunk")
+    }
 
     public func checkpoint(_ checkpoint: Checkpoint) async throws {
         try await database.transaction("checkpointing") { connection in
@@ -180,18 +262,20 @@ public struct PostgresStateStore: StateStore {
             PostgresQuery(
                 unsafeSQL: """
                     UPDATE backfill.chunks SET cursor = $1, status = CASE WHEN $2 THEN 'done' ELSE status END, \(increments),
-                      checkpoints = checkpoints + 1, last_checkpoint = $4
-                    WHERE id = $3 AND ($5::bigint IS NULL OR checkpoints = $5::bigint) RETURNING 1
+                      generation = generation + 1, last_checkpoint = $4, lease_until = \(Self.serverNow) + $6
+                    WHERE id = $3 AND ($5::bigint IS NULL OR generation = $5::bigint) RETURNING 1
                     """,
-                binds: try Self.binds(cursor, checkpoint.chunkDone, checkpoint.chunkID, fence?.token, fence?.generation)),
+                binds: try Self.binds(cursor, checkpoint.chunkDone, checkpoint.chunkID, fence?.token, fence?.generation, leaseSeconds)),
             on: connection, logger: logger)
         if moved.isEmpty, let fence {
             let stored = try await PostgresDatabase.textRows(
-                "SELECT last_checkpoint, checkpoints::text FROM backfill.chunks WHERE id = \(checkpoint.chunkID)", on: connection, logger: logger)
+                "SELECT last_checkpoint, generation::text, coalesce(lease_owner, '') FROM backfill.chunks WHERE id = \(checkpoint.chunkID)",
+                on: connection, logger: logger)
             if stored.first?[0] == fence.token { return false }
+            let holder = stored.first?[2].flatMap { $0 } ?? ""
             throw BackfillError(
-                .stateStore,
-                "checkpoint refused: chunk \(checkpoint.chunkID) was moved by another checkpoint (generation \(stored.first?[1].flatMap { $0 } ?? "?"), expected \(fence.generation))",
+                .leaseLost,
+                "checkpoint refused: chunk \(checkpoint.chunkID) is at generation \(stored.first?[1].flatMap { $0 } ?? "?"), not \(fence.generation) — its lease expired and \(holder.isEmpty ? "it was released" : "process \(holder) took it over")",
                 location: database.dsn.description)
         }
         try await connection.query(

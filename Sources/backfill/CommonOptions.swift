@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackfillCore
 import Logging
 
 /// Options every command shares.
@@ -19,6 +20,29 @@ struct CommonOptions: ParsableArguments {
 struct StateOptions: ParsableArguments {
     @Option(help: "The state store: a path to a SQLite file.")
     var state = ".backfill/state.db"
+}
+
+/// How long a process keeps the chunks it claims from a PostgreSQL state store.
+struct LeaseOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "With a PostgreSQL state store: how long a claimed chunk stays this process's without a heartbeat (renewed every third of it); after that another process takes it over.",
+        valueName: "duration"))
+    var lease = "15s"
+
+    var duration: Duration {
+        .milliseconds(Int64(((JobSpec.durationSeconds(lease) ?? 15) * 1000).rounded()))
+    }
+
+    func validate() throws {
+        guard let seconds = JobSpec.durationSeconds(lease), seconds >= 0.3 else {
+            throw ValidationError("--lease must be a duration of at least 300ms, like 15s or 1m")
+        }
+    }
+
+    /// Sets how often the runner renews the leases.
+    func apply(to configuration: inout RunnerConfiguration) {
+        configuration.heartbeatInterval = duration / 3
+    }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}

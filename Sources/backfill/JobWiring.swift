@@ -24,7 +24,11 @@ enum JobWiring {
     /// - Parameter checkKey: also scan the source for NULL and duplicate keys.
     /// - Throws: `SpecProblems` listing every problem, or `BackfillError`.
     static func prepare(specPath: String, checkKey: Bool) async throws -> PreparedJob {
-        let loaded = try SpecLoader.load(path: specPath)
+        try await prepare(SpecLoader.load(path: specPath), checkKey: checkKey)
+    }
+
+    /// Opens source and target of a loaded spec and checks the spec against them.
+    static func prepare(_ loaded: LoadedSpec, checkKey: Bool) async throws -> PreparedJob {
         let spec = loaded.spec
         let connections = PostgresConnections(spec)
         var problems: [SpecProblem] = []
@@ -127,6 +131,10 @@ enum JobWiring {
         }
     }
 
+    static func isPostgres(_ statePath: String) -> Bool {
+        statePath.hasPrefix("postgres://") || statePath.hasPrefix("postgresql://")
+    }
+
     /// The target again, committing each batch's checkpoint with its rows, when the state store
     /// lives in the target's PostgreSQL database (same host, port, database and user).
     static func checkpointing(sink: any Sink, state: any StateStore) -> (any CheckpointingSink)? {
@@ -135,8 +143,8 @@ enum JobWiring {
     }
 
     /// Opens the state store a spec names (created when `create`).
-    static func stateStore(for spec: JobSpec, create: Bool) async throws -> any StateStore {
-        try await openState(spec.statePath, create: create)
+    static func stateStore(for spec: JobSpec, create: Bool, lease: Duration = .seconds(15)) async throws -> any StateStore {
+        try await openState(spec.statePath, create: create, lease: lease)
     }
 
     /// Opens the state store at `path` and finds run `id` in it.
@@ -151,9 +159,11 @@ enum JobWiring {
 
     /// Opens a state store given on the command line or in a spec: a SQLite file, or a
     /// `postgres://` DSN.
-    static func openState(_ path: String, create: Bool) async throws -> any StateStore {
-        if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
-            return try await PostgresStateStore.open(path, create: create)
+    /// - Parameter lease: how long chunks claimed from a PostgreSQL store stay this process's
+    ///   without a heartbeat.
+    static func openState(_ path: String, create: Bool, lease: Duration = .seconds(15)) async throws -> any StateStore {
+        if isPostgres(path) {
+            return try await PostgresStateStore.open(path, create: create, lease: lease)
         }
         if path.contains("://") {
             throw BackfillError(.invalidInput, "a state store is a SQLite file or a postgres:// DSN", location: Redaction.redact(path))

@@ -22,6 +22,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Retry the quarantined rows of the job's latest run (after fixing their cause), then stop.")
     var retryQuarantined = false
 
+    @OptionGroup var lease: LeaseOptions
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -37,10 +39,12 @@ struct RunCommand: AsyncParsableCommand {
             configuration.limitRows = limit
             configuration.dryRun = dryRun
             configuration.waitWhenPausedByGuard = wait
-            let state: any StateStore = dryRun ? InMemoryStateStore() : try await JobWiring.stateStore(for: prepared.spec, create: true)
+            lease.apply(to: &configuration)
+            let state: any StateStore = dryRun
+                ? InMemoryStateStore() : try await JobWiring.stateStore(for: prepared.spec, create: true, lease: lease.duration)
             let source = prepared.source
             let workers = prepared.spec.workers
-            let (run, resumed) = try await RunStarter(state: state).startOrResume(spec: prepared.spec) {
+            let (run, resumed) = try await RunStarter(state: state).startOrResume(spec: prepared.spec, specText: prepared.loaded.text) {
                 try await source.plan(workers: workers)
             }
             let logger = LogBootstrap.logger()

@@ -55,7 +55,7 @@ struct PostgresStateStoreTests {
                 try await server.psql(workspace.target, """
                     CREATE FUNCTION slow_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;
                     CREATE TRIGGER slow_checkpoint BEFORE UPDATE ON backfill.chunks FOR EACH ROW
-                      WHEN (NEW.checkpoints > OLD.checkpoints) EXECUTE FUNCTION slow_checkpoint();
+                      WHEN (NEW.last_checkpoint IS DISTINCT FROM OLD.last_checkpoint) EXECUTE FUNCTION slow_checkpoint();
                     """)
                 installed = true
             } else {

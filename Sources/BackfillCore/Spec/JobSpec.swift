@@ -58,6 +58,9 @@ public struct JobSpec: Sendable, Codable, Hashable {
         return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
     }
 
+    /// Seconds in a duration such as `200ms`, `2s`, `1.5m` or `1h`; `nil` when malformed.
+    public static func durationSeconds(_ text: String) -> Double? { SpecNodeReader.parseDuration(text) }
+
     /// Where the state store lives: `state:` or `.backfill/state.db` beside the spec.
     public var statePath: String {
         if let state, state.contains("://") { return state }

@@ -8,6 +8,8 @@ public struct LoadedSpec: Sendable {
     public var file: String
     /// Field path → 1-based line.
     public var lines: [String: Int]
+    /// The YAML as written (`${VAR}` references not expanded).
+    public var text = ""
 
     /// A problem located at `field` (or at the nearest parent field that has a line).
     public func problem(_ field: String, _ message: String) -> SpecProblem {
@@ -41,6 +43,13 @@ public enum SpecLoader {
         return try parse(yaml: text, file: path, baseDirectory: base, environment: environment)
     }
 
+    /// The spec text a run keeps for `backfill worker --run`: as written, with any password
+    /// written into a connection string replaced by `***` (keep secrets in `${VAR}` references,
+    /// which are stored unexpanded).
+    public static func storable(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { Redaction.redact(String($0)) }.joined(separator: "\n")
+    }
+
     /// Parses spec text; `file` is only used in problems.
     /// - Throws: `SpecProblems`.
     public static func parse(yaml: String, file: String, baseDirectory: String, environment: [String: String]) throws -> LoadedSpec {
@@ -58,7 +67,9 @@ public enum SpecLoader {
         var reader = SpecNodeReader(file: file, environment: environment)
         let spec = SpecBuilder.build(root, reader: &reader, baseDirectory: baseDirectory)
         if let spec, reader.problems.isEmpty {
-            return LoadedSpec(spec: spec, file: file, lines: reader.lines)
+            var loaded = LoadedSpec(spec: spec, file: file, lines: reader.lines)
+            loaded.text = yaml
+            return loaded
         }
         throw SpecProblems(reader.problems.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) })
     }

@@ -114,7 +114,8 @@ struct SpecNodeReader {
         return seconds
     }
 
-    static func parseDuration(_ text: String) -> Double? {
+    /// Seconds in `200ms`, `2s`, `1.5m`, `1h` or a bare number; `nil` when malformed.
+    public static func parseDuration(_ text: String) -> Double? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             return Double(text.dropLast(suffix.count)).map { $0 * factor }

@@ -1,0 +1,87 @@
+import ArgumentParser
+import BackfillCore
+import Foundation
+
+/// `backfill worker`: one more process working on a run whose state lives in PostgreSQL.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Join a run whose state store is PostgreSQL: claim chunks, keep their leases alive, exit when the run is complete.",
+        discussion: """
+            Any number of workers, on any machines, share one run: chunks are claimed with FOR UPDATE SKIP \
+            LOCKED and leased; a worker that dies or stalls past its lease loses its chunks to the others, \
+            and its late checkpoints are refused. With --spec, the worker joins the job's unfinished run \
+            (starting it when there is none); with --run alone, it uses the spec stored with that run.
+            """)
+
+    @Option(help: "The job spec (YAML) whose run to join.")
+    var spec: String?
+
+    @Option(help: "The run to join (by default the newest unfinished run of the spec's job).")
+    var run: Int64?
+
+    @Option(help: "The PostgreSQL state store (default: the spec's state:).")
+    var state: String?
+
+    @Option(help: "Concurrent workers in this process (default: the spec's workers).")
+    var workers: Int?
+
+    @OptionGroup var lease: LeaseOptions
+
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if spec == nil && run == nil { throw ValidationError("give --spec SPEC, --run RUN (with --state), or both") }
+        if spec == nil && state == nil { throw ValidationError("--run without --spec needs --state DSN") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes {
+            let loaded = try await loadSpec()
+            let statePath = state ?? loaded.spec.statePath
+            guard JobWiring.isPostgres(statePath) else {
+                throw BackfillError(
+                    .invalidInput,
+                    "a worker needs a PostgreSQL state store (state: postgres://… or --state); a SQLite store belongs to the one process that runs it",
+                    location: Redaction.redact(statePath))
+            }
+            let prepared = try await JobWiring.prepare(loaded, checkKey: false)
+            let store = try await JobWiring.openState(statePath, create: true, lease: lease.duration)
+            let source = prepared.source
+            let joined = try await RunStarter(state: store).join(spec: prepared.spec, runID: run, specText: loaded.text) {
+                try await source.plan(workers: prepared.spec.workers)
+            }
+            var configuration = RunnerConfiguration(spec: prepared.spec)
+            if let workers { configuration.workers = workers }
+            lease.apply(to: &configuration)
+            let logger = LogBootstrap.logger()
+            if !common.json {
+                print("worker \(RunStarter.currentProcess) joined run \(joined.id) of \(joined.job) (\(Output.number(joined.counters.read)) rows read so far)")
+            }
+            let runner = Runner(
+                job: prepared.job, source: prepared.source, sink: prepared.sink, state: store, configuration: configuration,
+                logger: logger, observer: ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger),
+                transfer: prepared.transfer, comparer: prepared.comparer,
+                checkpointing: JobWiring.checkpointing(sink: prepared.sink, state: store))
+            let summary = try await runner.execute(run: joined)
+            print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
+            let code = ExitStatus.code(for: summary.status)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    /// The spec from --spec, or the one stored with --run.
+    private func loadSpec() async throws -> LoadedSpec {
+        if let spec { return try SpecLoader.load(path: spec) }
+        guard let run, let state else { throw ValidationError("--run without --spec needs --state DSN") }
+        let (store, _) = try await JobWiring.openRun(run, statePath: state)
+        guard let text = try await store.specText(runID: run) else {
+            throw BackfillError(.invalidInput, "run \(run) has no stored spec (it was started by an older version); give the worker --spec", location: Redaction.redact(state))
+        }
+        return try SpecLoader.parse(
+            yaml: text, file: "the spec stored with run \(run)", baseDirectory: FileManager.default.currentDirectoryPath,
+            environment: ProcessInfo.processInfo.environment)
+    }
+}
