@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing (SQLite headers, PostgreSQL), starts a
 # throwaway PostgreSQL cluster on 127.0.0.1 as a non-root user, builds, runs `swift test`, and
-# stops the cluster whatever happens.
+# stops the cluster whatever happens; then the short form of the fault suite (scripts/chaos.sh,
+# on clusters of its own). Arguments go to `swift test` (and skip the fault suite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,3 +28,4 @@ export PATH="$pg_bin:$PATH"
 
 swift build
 swift test "$@"
+if [ $# -eq 0 ]; then scripts/chaos.sh --short; fi

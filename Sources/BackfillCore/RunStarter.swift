@@ -36,7 +36,11 @@ public struct RunStarter: Sendable {
         let chunks = try await plan()
         var new = NewRun(job: spec.name, specFingerprint: spec.fingerprint, chunks: chunks, owner: owner)
         new.spec = specText.map(SpecLoader.storable)
-        let run = try await state.createRun(new)
+        let (run, created) = try await state.createRun(new, unlessFound: .resumable)
+        if !created {
+            // A worker started the run meanwhile: coordinate it.
+            return try await startOrResume(spec: spec, specText: specText, plan: plan)
+        }
         try await state.recordEvent(runID: run.id, kind: "started", message: "planned \(chunks.count) chunks, about \(run.estimatedRows) rows")
         return (run, false)
     }
@@ -59,9 +63,10 @@ public struct RunStarter: Sendable {
         } else if let existing = try await state.newestRun(job: spec.name) {
             run = existing
         } else {
-            var new = NewRun(job: spec.name, specFingerprint: spec.fingerprint, chunks: try await plan(), owner: owner)
+            // No owner: a worker joins a run; it does not coordinate it (`backfill run` may).
+            var new = NewRun(job: spec.name, specFingerprint: spec.fingerprint, chunks: try await plan(), owner: nil)
             new.spec = specText.map(SpecLoader.storable)
-            let (created, isNew) = try await state.newestRunOrCreate(new)
+            let (created, isNew) = try await state.createRun(new, unlessFound: .newest)
             if isNew {
                 try await state.recordEvent(
                     runID: created.id, kind: "started", message: "planned \(new.chunks.count) chunks, about \(created.estimatedRows) rows (by worker \(owner))")

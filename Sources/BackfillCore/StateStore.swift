@@ -30,9 +30,9 @@ public protocol StateStore: Sendable {
     var leasesChunks: Bool { get }
     /// Extends the leases this process holds on chunks of the run.
     func heartbeat(runID: Int64) async throws
-    /// The newest run of the new run's job, whatever its status, or — when the job has none — the
-    /// new run created; atomically, so that processes starting together create one run between them.
-    func newestRunOrCreate(_ new: NewRun) async throws -> (run: RunRecord, created: Bool)
+    /// Creates the run unless the job already has one `lookup` finds, which is returned instead;
+    /// atomically, so that processes starting together create one run between them.
+    func createRun(_ new: NewRun, unlessFound lookup: ExistingRun) async throws -> (run: RunRecord, created: Bool)
     /// The spec text stored with a run (`NewRun.spec`), if the store keeps it.
     func specText(runID: Int64) async throws -> String?
 
@@ -68,9 +68,17 @@ extension StateStore {
     public func heartbeat(runID: Int64) async throws {}
 
     /// One process at a time uses a local store: no lock needed.
-    public func newestRunOrCreate(_ new: NewRun) async throws -> (run: RunRecord, created: Bool) {
-        if let existing = try await newestRun(job: new.job) { return (existing, false) }
+    public func createRun(_ new: NewRun, unlessFound lookup: ExistingRun) async throws -> (run: RunRecord, created: Bool) {
+        if let existing = try await find(lookup, job: new.job) { return (existing, false) }
         return (try await createRun(new), true)
+    }
+
+    /// The run of `job` that `lookup` asks for.
+    public func find(_ lookup: ExistingRun, job: String) async throws -> RunRecord? {
+        switch lookup {
+        case .resumable: return try await latestResumableRun(job: job)
+        case .newest: return try await newestRun(job: job)
+        }
     }
 
     /// The newest run of `job`, whatever its status.
@@ -80,4 +88,12 @@ extension StateStore {
     }
 
     public func specText(runID: Int64) async throws -> String? { nil }
+}
+
+/// Which existing run of a job stops `createRun(_:unlessFound:)` from creating one.
+public enum ExistingRun: Sendable {
+    /// An unfinished run (`backfill run` resumes it).
+    case resumable
+    /// Any run, finished or not (`backfill worker` joins it, or finds the job done).
+    case newest
 }

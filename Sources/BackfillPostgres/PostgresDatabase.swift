@@ -16,15 +16,19 @@ public final class PostgresDatabase: Sendable {
     public let timeouts: PostgresTimeouts
     let logger: Logger
     private let maxConnections: Int
+    /// How often an operation that lost a deadlock or a serialization conflict is run again
+    /// before its error is thrown (the loser's transaction was rolled back whole).
+    private let conflictRetries: Int
     private let pool: Mutex<(client: PostgresClient, running: Task<Void, Never>)>
 
-    private init(dsn: PostgresDSN, maxConnections: Int, timeouts: PostgresTimeouts) throws {
+    private init(dsn: PostgresDSN, maxConnections: Int, timeouts: PostgresTimeouts, conflictRetries: Int) throws {
         var logger = Logger(label: "backfill.postgres")
         logger.logLevel = .critical
         self.dsn = dsn
         self.timeouts = timeouts
         self.logger = logger
         self.maxConnections = maxConnections
+        self.conflictRetries = conflictRetries
         self.pool = Mutex(try Self.startPool(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts, logger: logger))
     }
 
@@ -40,12 +44,17 @@ public final class PostgresDatabase: Sendable {
     deinit { pool.withLock { $0.running.cancel() } }
 
     /// Connects to the database a DSN names and checks it answers.
-    /// - Parameter maxConnections: pool size; one per worker plus room for probes.
+    /// - Parameters:
+    ///   - maxConnections: pool size; one per worker plus room for probes.
+    ///   - conflictRetries: runs an operation that lost a deadlock or serialization conflict again
+    ///     up to this often (for the state store's short transactions; writers retry on their own).
     /// - Throws: `BackfillError` `.invalidInput` naming the DSN (without its password) when the
     ///   server cannot be reached or refuses the login.
-    public static func connect(_ text: String, maxConnections: Int = 8, timeouts: PostgresTimeouts = PostgresTimeouts()) async throws -> PostgresDatabase {
+    public static func connect(
+        _ text: String, maxConnections: Int = 8, timeouts: PostgresTimeouts = PostgresTimeouts(), conflictRetries: Int = 0
+    ) async throws -> PostgresDatabase {
         let dsn = try PostgresDSN(text)
-        let database = try PostgresDatabase(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts)
+        let database = try PostgresDatabase(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts, conflictRetries: conflictRetries)
         do {
             // A refused or unreachable server makes the pool retry quietly: give up after the
             // connect timeout instead of a statement's deadline.
@@ -70,6 +79,20 @@ public final class PostgresDatabase: Sendable {
     /// - Throws: `BackfillError` (transient when the deadline passes; then the pool is rebuilt).
     func withConnection<Result: Sendable>(
         _ what: String, within limit: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        var attempt = 0
+        while true {
+            do {
+                return try await once(what, within: limit, body)
+            } catch let error as BackfillError where attempt < conflictRetries && PostgresErrors.isConflict(error) {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
+            }
+        }
+    }
+
+    private func once<Result: Sendable>(
+        _ what: String, within limit: Duration?, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let client = pool.withLock { $0.client }
         let deadline = limit ?? self.deadline

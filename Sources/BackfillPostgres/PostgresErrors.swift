@@ -32,6 +32,13 @@ enum PostgresErrors {
     /// statement timeouts and server shutdowns are transient; data exceptions and integrity
     /// violations (and a key twice in one batch) belong to a row; everything else (missing table or column, permission denied,
     /// syntax) stops the run.
+    /// A deadlock or serialization failure: the statement's transaction was rolled back whole
+    /// and may simply run again.
+    static func isConflict(_ error: BackfillError) -> Bool {
+        guard let underlying = error.underlying as? PSQLError, let state = underlying.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
+    }
+
     static func classify(sqlState state: String) -> BackfillError.Kind {
         let transientStates: Set<String> = ["40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300", "53400"]
         if state.hasPrefix("08") || transientStates.contains(state) { return .transient }

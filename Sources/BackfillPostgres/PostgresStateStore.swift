@@ -35,7 +35,7 @@ public struct PostgresStateStore: StateStore {
     /// - Throws: `BackfillError` `.invalidInput` when the server cannot be reached, or when the store
     ///   does not exist and `create` is false.
     public static func open(_ dsn: String, create: Bool, lease: Duration = .seconds(15)) async throws -> PostgresStateStore {
-        let database = try await PostgresDatabase.connect(dsn, maxConnections: 4)
+        let database = try await PostgresDatabase.connect(dsn, maxConnections: 4, conflictRetries: 5)
         let store = PostgresStateStore(database: database, lease: lease)
         if create {
             try await store.migrate()
@@ -133,14 +133,14 @@ public struct PostgresStateStore: StateStore {
     }
 
     /// Under a session advisory lock per job, so that workers starting at once create one run.
-    public func newestRunOrCreate(_ new: NewRun) async throws -> (run: RunRecord, created: Bool) {
+    public func createRun(_ new: NewRun, unlessFound lookup: ExistingRun) async throws -> (run: RunRecord, created: Bool) {
         let logger = database.logger
         let key = "backfill run of \(new.job)"
         return try await database.withConnection("starting a run") { connection in
             try await connection.query("SELECT pg_advisory_lock(hashtext(\(key)))", logger: logger)
             do {
                 let result: (RunRecord, Bool)
-                if let existing = try await self.newestRun(job: new.job) {
+                if let existing = try await self.find(lookup, job: new.job) {
                     result = (existing, false)
                 } else {
                     result = (try await self.createRun(new), true)
@@ -308,7 +308,7 @@ public struct PostgresStateStore: StateStore {
     /// Adds waiting time to a run, by reason, inside the caller's transaction.
     private static func addWaits(_ waits: WaitTimes, runID: Int64, on connection: PostgresConnection, logger: Logger) async throws {
         guard waits.total > 0 else { return }
-        let stored = try await PostgresDatabase.textRows("SELECT waits FROM backfill.runs WHERE id = \(runID) FOR UPDATE", on: connection, logger: logger)
+        let stored = try await PostgresDatabase.textRows("SELECT waits FROM backfill.runs WHERE id = \(runID) FOR NO KEY UPDATE", on: connection, logger: logger)
         let sum = (try PostgresStateRows.decode(WaitTimes.self, stored.first?[0] ?? nil) ?? WaitTimes()) + waits
         try await connection.query("UPDATE backfill.runs SET waits = \(try PostgresStateRows.json(sum)) WHERE id = \(runID)", logger: logger)
     }

@@ -1,19 +1,27 @@
-/// Removes secrets from connection strings before they reach a log, report or error.
+/// Removes secrets from connection strings before they reach a log, report, error or store.
 public enum Redaction {
     /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; `password=…` → `password=***`.
-    public static func redact(_ text: String) -> String {
+    /// - Parameter keepingReferences: leave a secret that is only a `${VAR}` reference (nothing
+    ///   secret is in the text, and the reference is what a later reader needs).
+    public static func redact(_ text: String, keepingReferences: Bool = false) -> String {
+        func hide(_ secret: Substring) -> Bool {
+            let reference = secret.hasPrefix("${") && secret.hasSuffix("}") && secret.dropFirst(2).dropLast().allSatisfy { $0 != "}" && $0 != "$" }
+            return !(keepingReferences && reference)
+        }
         var result = text
         if let scheme = result.range(of: "://"), let at = result.range(of: "@", range: scheme.upperBound..<result.endIndex) {
             let userInfo = result[scheme.upperBound..<at.lowerBound]
-            if let colon = userInfo.firstIndex(of: ":") {
+            if let colon = userInfo.firstIndex(of: ":"), hide(result[result.index(after: colon)..<at.lowerBound]) {
                 result.replaceSubrange(result.index(after: colon)..<at.lowerBound, with: "***")
             }
         }
         for keyword in ["password=", "token=", "secret="] {
             var searchStart = result.startIndex
             while let found = result.range(of: keyword, options: .caseInsensitive, range: searchStart..<result.endIndex) {
-                let end = result[found.upperBound...].firstIndex { $0 == " " || $0 == "&" } ?? result.endIndex
-                result.replaceSubrange(found.upperBound..<end, with: "***")
+                let end = result[found.upperBound...].firstIndex { $0 == " " || $0 == "&" || $0 == "\"" } ?? result.endIndex
+                if hide(result[found.upperBound..<end]) {
+                    result.replaceSubrange(found.upperBound..<end, with: "***")
+                }
                 searchStart = result.index(found.upperBound, offsetBy: 3, limitedBy: result.endIndex) ?? result.endIndex
             }
         }

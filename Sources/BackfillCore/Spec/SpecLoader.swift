@@ -47,7 +47,7 @@ public enum SpecLoader {
     /// written into a connection string replaced by `***` (keep secrets in `${VAR}` references,
     /// which are stored unexpanded).
     public static func storable(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { Redaction.redact(String($0)) }.joined(separator: "\n")
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { Redaction.redact(String($0), keepingReferences: true) }.joined(separator: "\n")
     }
 
     /// Parses spec text; `file` is only used in problems.

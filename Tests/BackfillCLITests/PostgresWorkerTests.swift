@@ -1,0 +1,84 @@
+import BackfillCore
+import BackfillTesting
+import Foundation
+import Testing
+
+/// `backfill worker`: more processes on one run whose state is in PostgreSQL.
+/// (`scripts/chaos.sh` kills, stops and cuts them off; these tests cover the command itself.)
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+struct PostgresWorkerTests {
+    @Test("a run and two workers share one run: each chunk done once, every damaged row written once, target = source")
+    func workersShareARun() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 30_000)
+        let server = workspace.server
+        let stateDatabase = try await server.createDatabase("state")
+        let stateDSN = server.dsn(stateDatabase)
+        try workspace.writeSpec(extra: "limits: { rows-per-second: 6000 }\nstate: \"\(stateDSN)\"")
+        let coordinator = try Binary.launch(["run", "job.yaml", "--lease", "3s"], in: workspace.dir, log: "run.log")
+        let workers = try (0..<2).map { index in
+            try Binary.launch(["worker", "--spec", "job.yaml", "--lease", "3s"], in: workspace.dir, log: "worker\(index).log")
+        }
+        for process in [coordinator] + workers { await Binary.wait(process) }
+        #expect(coordinator.terminationStatus == 0, "\((try? String(contentsOfFile: workspace.dir + "/run.log", encoding: .utf8)) ?? "")")
+        #expect(workers.allSatisfy { $0.terminationStatus == 0 }, "\((try? String(contentsOfFile: workspace.dir + "/worker0.log", encoding: .utf8)) ?? "")")
+
+        let state = try await server.psql(
+            stateDatabase, "SELECT count(*) || ' ' || min(status) || ' ' || max(read) FROM backfill.runs") // one run, completed, 30,000 read
+        #expect(state == "1 completed 30000")
+        let joined = try await server.psql(stateDatabase, "SELECT count(*) FROM backfill.events WHERE kind = 'worker-joined'")
+        #expect(joined == "2")
+        let (source, target) = try await workspace.fingerprints()
+        #expect(source == target)
+        #expect(try await server.psql(workspace.target, "SELECT count(*) || ',' || count(DISTINCT id) FROM writes") == "6000,6000")
+        let owners = try await server.psql(stateDatabase, "SELECT count(DISTINCT lease_owner) FROM backfill.chunks")
+        #expect(Int(owners) ?? 0 >= 1)
+
+        // The run is complete: a late worker has nothing to do and says so.
+        let late = try await Binary.run(["worker", "--spec", "job.yaml", "--json"], in: workspace.dir)
+        #expect(late.status == 0, "\(late.stderr)")
+        #expect(late.stdout.contains("\"completed\""))
+    }
+
+    @Test("worker --run RUN --state DSN runs from the spec stored with the run")
+    func workerFromTheStoredSpec() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 6_000)
+        let server = workspace.server
+        let stateDSN = server.dsn(try await server.createDatabase("state"))
+        try workspace.writeSpec(extra: "state: \"\(stateDSN)\"")
+        // Start the run and stop it at once: a --limit leaves it planned and resumable.
+        let (first, _) = try await workspace.run(["--limit", "500"])
+        #expect(first.status == 0, "\(first.stderr)")
+        try FileManager.default.removeItem(atPath: workspace.dir + "/job.yaml")
+        let worker = try await Binary.run(["worker", "--run", "1", "--state", stateDSN], in: workspace.dir)
+        #expect(worker.status == 0, "\(worker.stderr)")
+        #expect(worker.stdout.contains("joined run 1"))
+        let (source, target) = try await workspace.fingerprints()
+        #expect(source == target)
+    }
+
+    @Test("a worker needs a PostgreSQL state store and a spec or a run; it refuses others with exit 2")
+    func refusesWhatItCannotShare() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 100, countWrites: false)
+        let sqlite = try await Binary.run(["worker", "--spec", "job.yaml"], in: workspace.dir)
+        #expect(sqlite.status == 2)
+        #expect(sqlite.stderr.contains("needs a PostgreSQL state store"))
+        let nothing = try await Binary.run(["worker"], in: workspace.dir)
+        #expect(nothing.status == 2)
+        let badLease = try await Binary.run(["worker", "--spec", "job.yaml", "--lease", "soon"], in: workspace.dir)
+        #expect(badLease.status == 2 && badLease.stderr.contains("--lease"))
+    }
+}
+
+@Suite struct StoredSpecTests {
+    @Test("the spec a run keeps has literal passwords replaced; ${VAR} references stay as written")
+    func storedSpecHidesPasswords() {
+        let text = """
+            source: { postgres: "postgres://app:hunter2@db:5432/orders", table: orders }
+            target: { postgres: "postgres://app:${TARGET_PASSWORD}@replica/orders?password=hunter3", table: orders }
+            """
+        let stored = SpecLoader.storable(text)
+        #expect(!stored.contains("hunter2") && !stored.contains("hunter3"))
+        #expect(stored.contains("postgres://app:***@db:5432/orders"))
+        #expect(stored.contains("postgres://app:${TARGET_PASSWORD}@replica/orders?password=***"))
+    }
+}
