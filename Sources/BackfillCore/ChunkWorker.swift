@@ -28,15 +28,32 @@ struct ChunkWorker: Sendable {
     func run() async throws -> Runner.WorkerExit {
         var errorGuard = ErrorGuard(maxRate: context.configuration.maxErrorRate)
         var sizer = context.configuration.batchSizer
-        while let chunk = try await context.state.claimChunk(runID: context.runID) {
-            let exit = try await process(chunk, errorGuard: &errorGuard, sizer: &sizer)
-            if let exit { return exit }
+        while true {
+            if let chunk = try await context.state.claimChunk(runID: context.runID) {
+                if let exit = try await process(chunk, errorGuard: &errorGuard, sizer: &sizer) { return exit }
+                continue
+            }
+            guard context.state.leasesChunks else { return .noMoreChunks }
+            // Nothing to claim while other processes hold chunks: ask the holder of the biggest
+            // rest to split it (work stealing), and look again — until every chunk is done. A
+            // holder that dies meanwhile loses its chunks to this loop when their leases expire.
+            if let stop = try await waitWhilePaused(logger: context.logger, sizer: &sizer) { return stop }
+            if await context.slots.shouldRetire() { return .retired }
+            let chunks = try await context.state.chunks(runID: context.runID)
+            if chunks.contains(where: { $0.status == .pending }) { continue }
+            guard chunks.contains(where: { $0.status == .running }) else { return .noMoreChunks }
+            _ = try await context.state.requestSplit(runID: context.runID, minimumRows: minimumSplitRows)
+            try await Task.sleep(for: context.configuration.idlePollInterval)
         }
-        return .noMoreChunks
     }
 
+    /// The smallest rest of a chunk worth splitting off for an idle worker: four batches.
+    private var minimumSplitRows: Int { max(4 * context.configuration.batchSize, 1_000) }
+
     /// Runs the batch loop on one chunk; `nil` when the chunk is done.
-    private func process(_ chunk: ChunkRecord, errorGuard: inout ErrorGuard, sizer: inout BatchSizer) async throws -> Runner.WorkerExit? {
+    private func process(_ claimed: ChunkRecord, errorGuard: inout ErrorGuard, sizer: inout BatchSizer) async throws -> Runner.WorkerExit? {
+        var chunk = claimed
+        var lastSplitCheck = ContinuousClock.now
         var logger = context.logger
         logger[metadataKey: LogKey.chunk] = .stringConvertible(chunk.index)
         logger[metadataKey: LogKey.worker] = .stringConvertible(number)
@@ -108,6 +125,16 @@ struct ChunkWorker: Sendable {
             if !compared { sizer.observe(rows: delta.read, seconds: seconds) }
             report(delta, seconds: seconds, chunk: chunk, done: batch.isLast, cursor: checkpoint.cursor, logger: logger)
             cursor = checkpoint.cursor
+            if fenced, !batch.isLast, lastSplitCheck.duration(to: .now) >= context.configuration.idlePollInterval {
+                lastSplitCheck = .now
+                switch await answerSplitRequest(chunk, generation: generation, after: cursor, logger: logger) {
+                case .unchanged: break
+                case .split(let smaller):
+                    chunk = smaller
+                    generation = smaller.generation
+                case .lost: return nil
+                }
+            }
             if let rate = errorGuard.observe(read: delta.read, failed: delta.quarantined) {
                 let reason = ErrorGuard.reason(rate: rate, limit: context.configuration.maxErrorRate ?? 0, runID: context.runID)
                 // Compare-and-set: a cancel that arrived during the batch stands.
@@ -126,6 +153,32 @@ struct ChunkWorker: Sendable {
                 return .errorRateExceeded(rate)
             }
             if batch.isLast { return nil }
+        }
+    }
+
+    private enum SplitAnswer {
+        case unchanged, split(ChunkRecord), lost
+    }
+
+    /// When an idle worker asked for this chunk to be split, splits what is left after `cursor` at
+    /// its middle key: this worker goes on with the first half, the second becomes a new pending
+    /// chunk. The split is fenced like a checkpoint; a failure to split only costs the split.
+    private func answerSplitRequest(_ chunk: ChunkRecord, generation: Int, after cursor: Cursor?, logger: Logger) async -> SplitAnswer {
+        do {
+            guard try await context.state.splitRequested(chunkID: chunk.id) else { return .unchanged }
+            let point = try await context.source.splitPoint(of: chunk.range, after: cursor, minimumRows: minimumSplitRows)
+            let updated = try await context.state.split(chunkID: chunk.id, generation: generation, at: point)
+            guard let point else { return .unchanged }
+            let message = "chunk \(chunk.index) split for an idle worker: \(point.rowsBefore) rows stay, \(point.rowsAfter)+ rows go to a new chunk"
+            logger.info("chunk split", metadata: [LogKey.reason: .string(message)])
+            try? await context.state.recordEvent(runID: context.runID, kind: "split", message: message)
+            return .split(updated)
+        } catch let error as BackfillError where error.code == .leaseLost {
+            await leaseLost(chunk, error, logger: logger)
+            return .lost
+        } catch {
+            logger.warning("could not split the chunk for an idle worker", metadata: Runner.errorMetadata(error))
+            return .unchanged
         }
     }
 

@@ -37,6 +37,11 @@ public protocol Source: Sendable {
     /// Runs a health query on the source database (`throttle.query`); see the default below.
     func probe(_ query: String) async throws -> Double
 
+    /// A key that splits what is left of `chunk` after `cursor` in two, for work stealing: the
+    /// rows before it stay with the chunk's holder, the rest becomes a new chunk. `nil` when
+    /// fewer than `minimumRows` rows would be on either side, or the source cannot split (files).
+    func splitPoint(of chunk: KeyRange, after cursor: Cursor?, minimumRows: Int) async throws -> SplitPoint?
+
     /// The current rows for `keys` (missing keys are left out), for retrying quarantined rows from
     /// the source of truth; `nil` when the source cannot look rows up by key (files).
     func fetch(keys: [[Value]]) async throws -> [[Value]]?
@@ -51,5 +56,23 @@ extension Source {
     /// - Throws: `BackfillError` `.invalidSpec` unless the source overrides it.
     public func probe(_ query: String) async throws -> Double {
         throw BackfillError(.invalidSpec, "this source cannot run a throttle query")
+    }
+
+    public func splitPoint(of chunk: KeyRange, after cursor: Cursor?, minimumRows: Int) async throws -> SplitPoint? { nil }
+}
+
+/// Where a chunk's remaining rows split in two (`Source.splitPoint`).
+public struct SplitPoint: Sendable, Hashable {
+    /// The first key of the second half.
+    public var key: [Value]
+    /// Rows left before `key` (they stay with the holder).
+    public var rowsBefore: Int
+    /// Rows from `key` on, as far as the source counted them (at least this many).
+    public var rowsAfter: Int
+
+    public init(key: [Value], rowsBefore: Int, rowsAfter: Int) {
+        self.key = key
+        self.rowsBefore = rowsBefore
+        self.rowsAfter = rowsAfter
     }
 }

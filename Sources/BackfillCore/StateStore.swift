@@ -36,6 +36,18 @@ public protocol StateStore: Sendable {
     /// The spec text stored with a run (`NewRun.spec`), if the store keeps it.
     func specText(runID: Int64) async throws -> String?
 
+    /// Work stealing, in stores that lease chunks: asks the holder of the running chunk with the
+    /// most rows left (at least `minimumRows`) to split it. Returns whether such a chunk exists.
+    func requestSplit(runID: Int64, minimumRows: Int) async throws -> Bool
+    /// Whether another process asked for a split of this chunk.
+    func splitRequested(chunkID: Int64) async throws -> Bool
+    /// The holder's answer to a request: the chunk keeps `[its lower bound, point.key)`, and a new
+    /// pending chunk `[point.key, its upper bound)` is added to the run; without a point the
+    /// request is just cleared. Fenced like a checkpoint.
+    /// - Returns: the chunk as it is now (range, generation).
+    /// - Throws: `.leaseLost` when the chunk moved to another process.
+    func split(chunkID: Int64, generation: Int, at point: SplitPoint?) async throws -> ChunkRecord
+
     /// Sets a run's status (and why); terminal statuses record the finish time.
     func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws
     /// Sets a run's status only if it is one of `from` (compare-and-set, so that a concurrent
@@ -88,6 +100,14 @@ extension StateStore {
     }
 
     public func specText(runID: Int64) async throws -> String? { nil }
+
+    public func requestSplit(runID: Int64, minimumRows: Int) async throws -> Bool { false }
+
+    public func splitRequested(chunkID: Int64) async throws -> Bool { false }
+
+    public func split(chunkID: Int64, generation: Int, at point: SplitPoint?) async throws -> ChunkRecord {
+        throw BackfillError(.stateStore, "this state store does not split chunks")
+    }
 }
 
 /// Which existing run of a job stops `createRun(_:unlessFound:)` from creating one.

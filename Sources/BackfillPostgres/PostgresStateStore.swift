@@ -75,7 +75,8 @@ public struct PostgresStateStore: StateStore {
                 """
                 ALTER TABLE backfill.chunks ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0,
                   ADD COLUMN IF NOT EXISTS last_checkpoint text, ADD COLUMN IF NOT EXISTS lease_owner text,
-                  ADD COLUMN IF NOT EXISTS lease_until double precision
+                  ADD COLUMN IF NOT EXISTS lease_until double precision,
+                  ADD COLUMN IF NOT EXISTS split_requested boolean NOT NULL DEFAULT false
                 """,
                 "ALTER TABLE backfill.runs ADD COLUMN IF NOT EXISTS spec text",
                 """
@@ -233,6 +234,70 @@ public struct PostgresStateStore: StateStore {
             UPDATE backfill.chunks SET status = 'pending', lease_owner = NULL, lease_until = NULL
             WHERE id = \(id) AND status = 'running' AND lease_owner = \(owner)
             """, "releasing a chunk")
+    }
+
+    public func requestSplit(runID: Int64, minimumRows: Int) async throws -> Bool {
+        let marked = try await database.textRows(
+            """
+            UPDATE backfill.chunks c SET split_requested = true
+            WHERE id = (
+              SELECT id FROM backfill.chunks WHERE run_id = \(runID) AND status = 'running' AND estimated_rows - read >= \(minimumRows)
+              ORDER BY estimated_rows - read DESC LIMIT 1)
+            RETURNING id
+            """, "asking for a split")
+        return !marked.isEmpty
+    }
+
+    public func splitRequested(chunkID: Int64) async throws -> Bool {
+        try await database.textRows("SELECT split_requested::text FROM backfill.chunks WHERE id = \(chunkID)", "looking for split requests")
+            .first?[0] == "true"
+    }
+
+    /// Without a point the holder found too little left: the chunk's estimate drops to what it has
+    /// read, so that it is not asked again.
+    public func split(chunkID: Int64, generation: Int, at point: SplitPoint?) async throws -> ChunkRecord {
+        let logger = database.logger
+        let location = database.dsn.description
+        let text = try await database.transaction("splitting a chunk") { connection -> String? in
+            let found = try await PostgresDatabase.textRows(
+                "SELECT run_id::text, range, generation::text, coalesce(lease_owner, '') FROM backfill.chunks WHERE id = \(chunkID) FOR UPDATE",
+                on: connection, logger: logger)
+            guard let row = found.first, let runID = row[0].flatMap({ Int64($0) }) else {
+                throw BackfillError(.stateStore, "chunk \(chunkID) disappeared from the state store", location: location)
+            }
+            guard row[2] == String(generation) else {
+                throw BackfillError(
+                    .leaseLost, "split refused: chunk \(chunkID) is at generation \(row[2] ?? "?"), not \(generation) — process \(row[3] ?? "?") holds it now",
+                    location: location)
+            }
+            if let point, let range = try PostgresStateRows.decode(KeyRange.self, row[1]) {
+                // One split per run at a time: the new chunk's index is the run's next one.
+                try await connection.query("SELECT 1 FROM backfill.runs WHERE id = \(runID) FOR NO KEY UPDATE", logger: logger)
+                let kept = try PostgresStateRows.json(KeyRange(lower: range.lower, upper: point.key))
+                let given = try PostgresStateRows.json(KeyRange(lower: point.key, upper: range.upper))
+                try await connection.query(
+                    """
+                    UPDATE backfill.chunks SET range = \(kept), estimated_rows = read + \(point.rowsBefore), split_requested = false,
+                      generation = generation + 1
+                    WHERE id = \(chunkID)
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    INSERT INTO backfill.chunks (run_id, idx, range, estimated_rows, status)
+                    SELECT \(runID), max(idx) + 1, \(given), \(point.rowsAfter), 'pending' FROM backfill.chunks WHERE run_id = \(runID)
+                    """, logger: logger)
+                try await connection.query("UPDATE backfill.runs SET chunks_total = chunks_total + 1 WHERE id = \(runID)", logger: logger)
+            } else {
+                try await connection.query(
+                    "UPDATE backfill.chunks SET split_requested = false, estimated_rows = read WHERE id = \(chunkID)", logger: logger)
+            }
+            return try await PostgresDatabase.textRows("SELECT to_jsonb(c)::text FROM backfill.chunks c WHERE id = \(chunkID)", on: connection, logger: logger)
+                .first?[0] ?? nil
+        }
+        guard let text, let object = PostgresStateRows.object(text) else {
+            throw BackfillError(.stateStore, "chunk \(chunkID) could not be read back", location: location)
+        }
+        return PostgresStateRows.chunk(object)
     }
 
     public func checkpoint(_ checkpoint: Checkpoint) async throws {

@@ -39,6 +39,33 @@ struct PostgresWorkerTests {
         #expect(late.stdout.contains("\"completed\""))
     }
 
+    @Test("an idle worker gets half of another process's chunk: the holder splits it, and no row is read twice")
+    func idleWorkerStealsHalfAChunk() async throws {
+        // 10,000 rows plan as one chunk: without a split, the second process would have nothing to do.
+        let workspace = try await PostgresWorkspace.make(rows: 10_000)
+        let server = workspace.server
+        let stateDatabase = try await server.createDatabase("state")
+        try workspace.writeSpec(extra: "limits: { rows-per-second: 2000 }\nstate: \"\(server.dsn(stateDatabase))\"")
+        let coordinator = try Binary.launch(["run", "job.yaml", "--lease", "5s"], in: workspace.dir, log: "run.log")
+        var holding = "0"
+        while holding == "0" && coordinator.isRunning {
+            holding = (try? await server.psql(stateDatabase, "SELECT count(*) FROM backfill.chunks WHERE status = 'running'")) ?? "0"
+        }
+        let worker = try Binary.launch(["worker", "--spec", "job.yaml", "--workers", "1", "--lease", "5s"], in: workspace.dir, log: "worker.log")
+        for process in [coordinator, worker] { await Binary.wait(process) }
+        #expect(coordinator.terminationStatus == 0 && worker.terminationStatus == 0)
+
+        let splits = try await server.psql(stateDatabase, "SELECT count(*) FROM backfill.events WHERE kind = 'split'")
+        #expect(Int(splits) ?? 0 >= 1, "the idle worker's request was never answered")
+        let chunks = try await server.psql(stateDatabase, "SELECT count(*) || ' ' || count(DISTINCT lease_owner) || ' ' || min(status) FROM backfill.chunks")
+        #expect(chunks.hasSuffix(" 2 done"), "both processes worked: \(chunks)")
+        // Each row was read once (the halves do not overlap) and each damaged row written once.
+        #expect(try await server.psql(stateDatabase, "SELECT read || ' ' || chunks_total FROM backfill.runs") == "10000 \(chunks.split(separator: " ")[0])")
+        #expect(try await server.psql(workspace.target, "SELECT count(*) || ',' || count(DISTINCT id) FROM writes") == "2000,2000")
+        let (source, target) = try await workspace.fingerprints()
+        #expect(source == target)
+    }
+
     @Test("worker --run RUN --state DSN runs from the spec stored with the run")
     func workerFromTheStoredSpec() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 6_000)

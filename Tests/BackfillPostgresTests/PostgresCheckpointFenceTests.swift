@@ -1,6 +1,7 @@
 import BackfillCore
 import BackfillTesting
 import Foundation
+import PostgresNIO
 import Testing
 
 @testable import BackfillPostgres
@@ -52,16 +53,21 @@ struct PostgresLeaseTests {
 
     @Test("a live lease keeps a chunk; an expired one is taken over, and the old holder can neither checkpoint nor release it")
     func takeover() async throws {
-        let (first, second, run) = try await stores(lease: .milliseconds(600))
+        let (first, second, run) = try await stores(lease: .seconds(60))
         defer { first.database.close() }
         let chunk = try #require(try await first.claimChunk(runID: run.id))
         #expect(try await second.claimChunk(runID: run.id) == nil, "the lease is live")
-        try await Task.sleep(for: .milliseconds(400))
+        let until = "SELECT lease_until::text FROM backfill.chunks WHERE id = \(chunk.id)"
+        let before = try await first.database.textRows(PostgresQuery(unsafeSQL: until), "test").first?[0].flatMap { $0 }.flatMap(Double.init) ?? 0
         try await first.heartbeat(runID: run.id)
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(try await second.claimChunk(runID: run.id) == nil, "the heartbeat renewed the lease")
+        let after = try await first.database.textRows(PostgresQuery(unsafeSQL: until), "test").first?[0].flatMap { $0 }.flatMap(Double.init) ?? 0
+        #expect(after > before, "the heartbeat renews the lease")
+        try await second.heartbeat(runID: run.id)
+        #expect(try await first.database.textRows(PostgresQuery(unsafeSQL: until), "test").first?[0].flatMap { $0 }.flatMap(Double.init) == after,
+                "another process's heartbeat leaves the lease alone")
 
-        try await Task.sleep(for: .milliseconds(900))
+        // The holder stalls past its lease (the clock is moved instead of waited out).
+        try await first.database.execute("UPDATE backfill.chunks SET lease_until = extract(epoch FROM clock_timestamp()) - 1")
         let taken = try #require(try await second.claimChunk(runID: run.id), "the lease expired")
         #expect(taken.id == chunk.id && taken.generation == chunk.generation + 1)
         await #expect {
