@@ -8,6 +8,8 @@
 #                                 ../shared/peers/gen.sh) vs (a) the COPY limit and (a2) the best hand-written
 #                                 script (../shared/peers scenarios a_limit and b_handsql MERGE_MODE=prefilter),
 #                                 all in one cluster in one run; then the rerun
+#   scripts/bench.sh workers [N]  1, 2 and 4 `backfill worker` processes sharing a PostgreSQL state store on the
+#                                 data of `postgres`, against the COPY limit, and one process with a SQLite state
 #   scripts/bench.sh controls     the overhead of every live-traffic control with generous limits, and the
 #                                 rate achieved under a rows-per-second limit over ~30 s
 #
@@ -231,10 +233,71 @@ print(f"| {n:,} | {rate(a)} | {rate(a2)} | {rate(b)} | {s(a) / s(b):.0%} | {s(a2
 PY
 }
 
+# Rows/s with 1, 2 and 4 `backfill worker` processes (one worker each) sharing a PostgreSQL state
+# store, against the COPY limit measured in the same run; and the cost of leases: the same job
+# with one process and a SQLite state store.
+bench_workers() {
+  local n=${1:-1000000}
+  local shared=${BACKFILL_SHARED:-$root/../shared}
+  local dir="$root/bench-data/postgres-$n"
+  local bin; bin=$(build_release)
+  mkdir -p "$dir"
+  need psql postgresql-client
+  export BENCH_PG_PORT=${BENCH_PG_PORT:-55461} PGHOST=127.0.0.1 PGUSER=postgres
+  export PGPORT=$BENCH_PG_PORT RESULTS="$dir/results-workers.csv" LOGDIR="$dir/logs"
+  rm -f "$RESULTS"
+  "$shared/peers/pg.sh" start "$PGPORT" "$dir/pgdata" >&2
+  trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
+  if [ "$(psql -X -At -d src -c 'select count(*) from events' 2>/dev/null || echo 0)" != "$n" ]; then
+    "$shared/peers/gen.sh" "$n" >&2
+  fi
+  "$shared/peers/scenarios/a_limit.sh" >&2
+  local limit_s
+  limit_s=$(python3 -c "import csv,sys; print([r for r in csv.DictReader(open('$RESULTS')) if r['scenario'] == 'a_copy_binary'][-1]['seconds'])")
+  cp Benchmarks/postgres/workers.yaml "$dir/workers.yaml"
+  sed -e '/^state:/d' -e 's/^name: bench-workers/name: bench-workers-sqlite/' Benchmarks/postgres/workers.yaml > "$dir/workers-sqlite.yaml"
+  (
+    cd "$dir"
+    # shellcheck source=/dev/null
+    source "$shared/peers/common.sh"
+    echo "| processes × workers | state store | time | rows/s | vs (a) COPY limit | chunks (after splits) | splits | target = source |"
+    echo "|---|---|---|---|---|---|---|---|"
+    local p t0 t1 pids s chunks splits equal
+    for p in sqlite 1 2 4; do
+      reset_dst damaged >/dev/null
+      rm -rf .backfill
+      psql -X -q -d postgres -c "DROP DATABASE IF EXISTS backfill_state WITH (FORCE)" -c "CREATE DATABASE backfill_state"
+      t0=$(now); pids=()
+      if [ "$p" = sqlite ]; then
+        "$bin" run workers-sqlite.yaml --log-level warning >"logs/workers-sqlite.out" 2>&1
+      else
+        for _ in $(seq 1 "$p"); do
+          "$bin" worker --spec workers.yaml --workers 1 --log-level warning >>"logs/workers-$p.out" 2>&1 & pids+=($!)
+        done
+        for pid in "${pids[@]}"; do wait "$pid"; done
+      fi
+      t1=$(now); s=$(seconds "$t0" "$t1")
+      if [ "$p" = sqlite ]; then chunks="-"; splits="-"; else
+        chunks=$(psql -X -At -d backfill_state -c "SELECT count(*) FROM backfill.chunks")
+        splits=$(psql -X -At -d backfill_state -c "SELECT count(*) FROM backfill.events WHERE kind = 'split'")
+      fi
+      local fingerprint="SELECT md5(string_agg(e::text, '' ORDER BY id)) FROM events e"
+      if [ "$(psql -X -At -d src -c "$fingerprint")" = "$(psql -X -At -d dst -c "$fingerprint")" ]; then equal=yes; else equal=NO; fi
+      python3 -c "
+n, s, a = $n, float('$s'), float('$limit_s')
+label = '1 × 1' if '$p' == 'sqlite' else '$p × 1'
+store = 'SQLite file' if '$p' == 'sqlite' else 'PostgreSQL (leases)'
+print(f'| {label} | {store} | {s:.2f} s | {n / s:,.0f} | {a / s:.0%} | $chunks | $splits | $equal |')"
+    done
+    echo "(a) COPY limit: ${limit_s} s"
+  )
+}
+
 case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
   controls) shift; bench_controls "$@" ;;
   verify) shift; bench_verify "$@" ;;
   postgres) shift; bench_postgres "$@" ;;
-  *) echo "usage: scripts/bench.sh sqlite [N] | controls | verify [N]" >&2; exit 2 ;;
+  workers) shift; bench_workers "$@" ;;
+  *) echo "usage: scripts/bench.sh sqlite [N] | controls | verify [N] | postgres [N] | workers [N]" >&2; exit 2 ;;
 esac

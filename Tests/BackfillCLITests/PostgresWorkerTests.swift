@@ -45,7 +45,7 @@ struct PostgresWorkerTests {
         let workspace = try await PostgresWorkspace.make(rows: 10_000)
         let server = workspace.server
         let stateDatabase = try await server.createDatabase("state")
-        try workspace.writeSpec(extra: "limits: { rows-per-second: 2000 }\nstate: \"\(server.dsn(stateDatabase))\"")
+        try workspace.writeSpec(extra: "limits: { rows-per-second: 1500 }\nstate: \"\(server.dsn(stateDatabase))\"")
         let coordinator = try Binary.launch(["run", "job.yaml", "--lease", "5s"], in: workspace.dir, log: "run.log")
         var holding = "0"
         while holding == "0" && coordinator.isRunning {
@@ -57,8 +57,9 @@ struct PostgresWorkerTests {
 
         let splits = try await server.psql(stateDatabase, "SELECT count(*) FROM backfill.events WHERE kind = 'split'")
         #expect(Int(splits) ?? 0 >= 1, "the idle worker's request was never answered")
-        let chunks = try await server.psql(stateDatabase, "SELECT count(*) || ' ' || count(DISTINCT lease_owner) || ' ' || min(status) FROM backfill.chunks")
-        #expect(chunks.hasSuffix(" 2 done"), "both processes worked: \(chunks)")
+        // (Which process then claims the new chunk is a race: the holder may finish its half first.)
+        let chunks = try await server.psql(stateDatabase, "SELECT count(*) || ' ' || min(status) FROM backfill.chunks")
+        #expect(chunks.hasSuffix(" done") && !chunks.hasPrefix("1 "), "\(chunks)")
         // Each row was read once (the halves do not overlap) and each damaged row written once.
         #expect(try await server.psql(stateDatabase, "SELECT read || ' ' || chunks_total FROM backfill.runs") == "10000 \(chunks.split(separator: " ")[0])")
         #expect(try await server.psql(workspace.target, "SELECT count(*) || ',' || count(DISTINCT id) FROM writes") == "2000,2000")
