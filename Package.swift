@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "BackfillSQLite", targets: ["BackfillSQLite"]),
         .library(name: "BackfillFiles", targets: ["BackfillFiles"]),
         .library(name: "BackfillPostgres", targets: ["BackfillPostgres"]),
+        .library(name: "BackfillHTTP", targets: ["BackfillHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -17,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -50,8 +54,26 @@ let package = Package(
             ]
         ),
         .target(
+            name: "BackfillHTTP",
+            dependencies: [
+                "BackfillCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "BackfillTesting",
-            dependencies: ["BackfillCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "BackfillCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "backfill",
@@ -60,6 +82,7 @@ let package = Package(
                 "BackfillSQLite",
                 "BackfillFiles",
                 "BackfillPostgres",
+                "BackfillHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,6 +93,7 @@ let package = Package(
             dependencies: ["BackfillCore", "BackfillSQLite", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "BackfillFilesTests", dependencies: ["BackfillCore", "BackfillFiles"]),
+        .testTarget(name: "BackfillHTTPTests", dependencies: ["BackfillCore", "BackfillHTTP", "BackfillTesting"]),
         .testTarget(
             name: "BackfillCLITests",
             dependencies: ["BackfillCore", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift")]

@@ -8,7 +8,15 @@ public actor InMemoryStateStore: StateStore {
     private var eventLog: [RunEvent] = []
     private var nextID: Int64 = 1
 
+    private var delivered: [String: Set<String>] = [:]
+
     public init() {}
+
+    public nonisolated func ledger(job: String) -> any DeliveryLedger { MemoryLedger(store: self, job: job) }
+
+    fileprivate func deliveredIDs(job: String) -> Set<String> { delivered[job] ?? [] }
+
+    fileprivate func addDelivered(job: String, _ ids: [String]) { delivered[job, default: []].formUnion(ids) }
 
     private func makeID() -> Int64 {
         defer { nextID += 1 }
@@ -138,4 +146,15 @@ public actor InMemoryStateStore: StateStore {
     public func quarantine(runID: Int64, limit: Int) -> [QuarantineRecord] {
         Array(quarantined.filter { $0.runID == runID }.prefix(limit))
     }
+}
+
+private struct MemoryLedger: DeliveryLedger {
+    let store: InMemoryStateStore
+    let job: String
+
+    func delivered(among ids: [String]) async throws -> Set<String> {
+        await store.deliveredIDs(job: job).intersection(ids)
+    }
+
+    func record(_ ids: [String]) async throws { await store.addDelivered(job: job, ids) }
 }

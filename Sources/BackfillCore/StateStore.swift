@@ -28,6 +28,8 @@ public protocol StateStore: Sendable {
     /// pending chunks and ones whose lease expired, `heartbeat` keeps this process's leases, and
     /// `checkpoint` honours `Checkpoint.fence`.
     var leasesChunks: Bool { get }
+    /// The ledger of events delivered by runs of `job` (event replay).
+    func ledger(job: String) -> any DeliveryLedger
     /// Extends the leases this process holds on chunks of the run.
     func heartbeat(runID: Int64) async throws
     /// Creates the run unless the job already has one `lookup` finds, which is returned instead;

@@ -80,6 +80,10 @@ public struct PostgresStateStore: StateStore {
                 """,
                 "ALTER TABLE backfill.runs ADD COLUMN IF NOT EXISTS spec text",
                 """
+                CREATE TABLE IF NOT EXISTS backfill.ledger (
+                  job text NOT NULL, event_id text NOT NULL, at double precision NOT NULL, PRIMARY KEY (job, event_id))
+                """,
+                """
                 CREATE TABLE IF NOT EXISTS backfill.quarantine (
                   id bigserial PRIMARY KEY, run_id bigint NOT NULL REFERENCES backfill.runs (id), chunk_idx integer NOT NULL,
                   key text, line bigint, error_type text NOT NULL, reason text NOT NULL, row text, raw text,
@@ -462,5 +466,29 @@ public struct PostgresStateStore: StateStore {
     public func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord] {
         try await objects("SELECT to_jsonb(q)::text FROM backfill.quarantine q WHERE run_id = \(runID) ORDER BY id LIMIT \(limit)", "reading quarantine")
             .map(PostgresStateRows.quarantine)
+    }
+}
+
+extension PostgresStateStore {
+    public func ledger(job: String) -> any DeliveryLedger { PostgresLedger(database: database, job: job) }
+}
+
+private struct PostgresLedger: DeliveryLedger {
+    let database: PostgresDatabase
+    let job: String
+
+    func delivered(among ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await database.textRows(
+            "SELECT event_id FROM backfill.ledger WHERE job = \(job) AND event_id = ANY(\(ids))", "reading the delivery ledger")
+        return Set(rows.compactMap { $0.first ?? nil })
+    }
+
+    func record(_ ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        _ = try await database.textRows(
+            "INSERT INTO backfill.ledger (job, event_id, at) SELECT \(job), unnest(\(ids)::text[]), \(now) ON CONFLICT DO NOTHING",
+            "recording deliveries")
     }
 }

@@ -37,7 +37,7 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    fileprivate func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch {
@@ -45,7 +45,7 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    fileprivate func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch {
@@ -275,4 +275,40 @@ public struct SQLiteStateStore: StateStore {
                 .map(StateRows.quarantine)
         }
     }
+}
+
+extension SQLiteStateStore {
+    public func ledger(job: String) -> any DeliveryLedger { SQLiteLedger(store: self, job: job) }
+
+    fileprivate func delivered(job: String, among ids: [String]) async throws -> Set<String> {
+        try await read { db in
+            var found: Set<String> = []
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let part = Array(ids[start..<min(start + 500, ids.count)])
+                let marks = part.map { _ in "?" }.joined(separator: ",")
+                let rows = try String.fetchAll(
+                    db, sql: "SELECT event_id FROM ledger WHERE job = ? AND event_id IN (\(marks))",
+                    arguments: StatementArguments([job] + part))
+                found.formUnion(rows)
+            }
+            return found
+        }
+    }
+
+    fileprivate func recordDelivered(job: String, _ ids: [String]) async throws {
+        let now = Date().timeIntervalSince1970
+        try await write { db in
+            let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger (job, event_id, at) VALUES (?, ?, ?)")
+            for id in ids { try statement.execute(arguments: [job, id, now]) }
+        }
+    }
+}
+
+private struct SQLiteLedger: DeliveryLedger {
+    let store: SQLiteStateStore
+    let job: String
+
+    func delivered(among ids: [String]) async throws -> Set<String> { try await store.delivered(job: job, among: ids) }
+
+    func record(_ ids: [String]) async throws { try await store.recordDelivered(job: job, ids) }
 }

@@ -77,6 +77,9 @@ enum StateSchema {
         migrator.registerMigration("v6: last verification") { db in
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN last_verification TEXT")
         }
+        migrator.registerMigration("v7: delivery ledger") { db in
+            try db.execute(sql: "CREATE TABLE ledger (job TEXT NOT NULL, event_id TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (job, event_id)) WITHOUT ROWID")
+        }
         return migrator
     }
 }

@@ -1,5 +1,6 @@
 import BackfillCore
 import BackfillFiles
+import BackfillHTTP
 import BackfillPostgres
 import BackfillSQLite
 import Foundation
@@ -45,7 +46,8 @@ enum JobWiring {
         var targetTable: TableDescription?
         do {
             let opened = try await openSink(spec, connections: connections)
-            targetTable = try await opened.describe()
+            // A webhook receives the source's columns as they are.
+            targetTable = try await opened.describe() ?? sourceTable
             sink = opened
         } catch let error as BackfillError {
             problems.append(loaded.problem("target.\(spec.target.kind.rawValue)", error.description))
@@ -126,6 +128,8 @@ enum JobWiring {
         case .postgres:
             let database = try await connections.database(spec.target.location)
             return .postgres(PostgresSink(database: database, table: spec.target.table ?? ""))
+        case .webhook:
+            return .webhook(WebhookSink(url: spec.target.location, options: spec.target.webhook ?? WebhookSpec()))
         default:
             throw BackfillError(.invalidSpec, "a \(spec.target.kind.rawValue) target is not supported by this version yet")
         }
@@ -133,6 +137,13 @@ enum JobWiring {
 
     static func isPostgres(_ statePath: String) -> Bool {
         statePath.hasPrefix("postgres://") || statePath.hasPrefix("postgresql://")
+    }
+
+    /// The sink a run writes through: an event target records deliveries in the state store's
+    /// ledger of the job (and skips what it holds); other sinks as they are.
+    static func recording(_ sink: any Sink, in state: any StateStore, job: String) -> any Sink {
+        guard let webhook = sink as? WebhookSink else { return sink }
+        return webhook.recording(into: state.ledger(job: job))
     }
 
     /// The target again, committing each batch's checkpoint with its rows, when the state store
@@ -176,11 +187,14 @@ enum JobWiring {
 enum OpenedSink {
     case sqlite(SQLiteSink)
     case postgres(PostgresSink)
+    case webhook(WebhookSink)
 
-    func describe() async throws -> TableDescription {
+    /// The target's columns; a webhook takes whatever the source's events carry (`nil`).
+    func describe() async throws -> TableDescription? {
         switch self {
         case .sqlite(let sink): return try await sink.describe()
         case .postgres(let sink): return try await sink.describe()
+        case .webhook: return nil
         }
     }
 
@@ -188,6 +202,7 @@ enum OpenedSink {
         switch self {
         case .sqlite(let sink): return sink.configured(for: job)
         case .postgres(let sink): return try await sink.configured(for: job)
+        case .webhook(let sink): return try sink.configured(for: job)
         }
     }
 }

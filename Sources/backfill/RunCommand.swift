@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let observer = ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger)
             let runner = Runner(
-                job: prepared.job, source: prepared.source, sink: prepared.sink, state: state,
+                job: prepared.job, source: prepared.source, sink: JobWiring.recording(prepared.sink, in: state, job: prepared.spec.name), state: state,
                 configuration: configuration, logger: logger, observer: observer, transfer: prepared.transfer, comparer: prepared.comparer,
                 checkpointing: JobWiring.checkpointing(sink: prepared.sink, state: state))
             let summary = try await runner.execute(run: run)

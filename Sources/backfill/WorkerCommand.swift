@@ -47,6 +47,11 @@ struct WorkerCommand: AsyncParsableCommand {
                     "a worker needs a PostgreSQL state store (state: postgres://… or --state); a SQLite store belongs to the one process that runs it",
                     location: Redaction.redact(statePath))
             }
+            if loaded.spec.events != nil {
+                throw BackfillError(
+                    .invalidInput, "event replay runs in one process, to keep each order key's events in order; use backfill run (and target.concurrency)",
+                    location: loaded.file)
+            }
             let prepared = try await JobWiring.prepare(loaded, checkKey: false)
             let store = try await JobWiring.openState(statePath, create: true, lease: lease.duration)
             let source = prepared.source

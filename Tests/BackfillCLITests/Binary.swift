@@ -21,11 +21,12 @@ struct Binary {
 
     /// Starts `backfill ARGS` in `directory` without waiting; its output goes to `log` (a file in
     /// `directory`) or is discarded.
-    static func launch(_ arguments: [String], in directory: String, log: String? = nil) throws -> Process {
+    static func launch(_ arguments: [String], in directory: String, log: String? = nil, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let log {
             FileManager.default.createFile(atPath: directory + "/" + log, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/" + log))

@@ -26,6 +26,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var verify = VerifySpec()
     /// `set:` — the columns `update-in-place` computes, sorted by column.
     public var set: [ColumnExpression] = []
+    /// `events:` — replay events (to a `webhook:` target) instead of copying rows.
+    public var events: EventsSpec? = nil
     /// The folder the spec file is in; relative paths resolve against it.
     public var baseDirectory: String
 
@@ -80,6 +82,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
         // Only in-place jobs hash their `set:`, so fingerprints of every other spec stay as they were
         // (a run started by an earlier version still resumes).
         if !set.isEmpty { parts.append(set.map { "\($0.column)=\($0.expression)" }.joined(separator: ",")) }
+        // Likewise only event jobs hash their `events:`.
+        if let events { parts.append(["events", events.id, events.orderKey ?? "", events.orderBy ?? ""].joined(separator: ",")) }
         return Fingerprint.hex(of: parts.joined(separator: "\u{1F}"))
     }
 }
@@ -94,6 +98,8 @@ public struct Endpoint: Sendable, Codable, Hashable {
     /// A path, DSN or URL, after `${ENV}` interpolation.
     public var location: String
     public var table: String?
+    /// The options of a `webhook:` target.
+    public var webhook: WebhookSpec? = nil
 
     public init(kind: Kind, location: String, table: String? = nil) {
         self.kind = kind

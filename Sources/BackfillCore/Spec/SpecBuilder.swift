@@ -17,13 +17,23 @@ enum SpecBuilder {
         let target = inPlace && top["target"] == nil
             ? source
             : endpoint(top["target"], field: "target", kinds: [.sqlite, .postgres, .jsonl, .webhook], reader: &reader)
-        let key = keyColumns(top["key"], reader: &reader)
+        let events = eventsSpec(top["events"], reader: &reader)
+        let key = events != nil && top["key"] == nil ? events?.readKey : keyColumns(top["key"], reader: &reader)
         let columns = columnList(top["columns"], reader: &reader)
         let mode = writeMode(top["mode"], reader: &reader)
         let newerWins = conflict(top["conflict"], reader: &reader)
         let range = rangeSpec(top["range"], reader: &reader)
         let batch = batchSpec(top["batch"], reader: &reader)
-        let workers = top["workers"].map { reader.integer($0, field: "workers", range: 1...64) } ?? 2
+        let workers = top["workers"].map { reader.integer($0, field: "workers", range: 1...64) } ?? (events != nil ? 1 : 2)
+        if events != nil, let workers, workers > 1 {
+            reader.problem("workers", top["workers"], "events are read in order by one worker (so that each order key's events stay in order); set target.concurrency for parallel delivery")
+        }
+        if let target, target.kind == .webhook, events == nil {
+            reader.problem("target.webhook", top["target"], "a webhook target replays events: add events: {id: COLUMN, order-key: COLUMN, order-by: COLUMN}")
+        }
+        if let events, let target, target.kind != .webhook {
+            reader.problem("events", top["events"], "events are replayed to a webhook target; a \(target.kind.rawValue) target takes rows (remove events:)")
+        }
         let limits = limitsSpec(top["limits"], reader: &reader)
         let state = reader.string(top["state"], field: "state")
         let window = windowSpec(top["window"], reader: &reader)
@@ -45,6 +55,7 @@ enum SpecBuilder {
             baseDirectory: baseDirectory, window: window, throttle: throttle)
         spec.verify = verify
         spec.set = set
+        spec.events = events
         return spec
     }
 
@@ -137,7 +148,8 @@ enum SpecBuilder {
             reader.problem(field, nil, "missing required key '\(field)' (e.g. {sqlite: data/db.sqlite, table: orders})")
             return nil
         }
-        let allowed = kinds.map(\.rawValue) + ["table"]
+        let webhookOptions = ["secret", "headers", "timeout", "concurrency"]
+        let allowed = kinds.map(\.rawValue) + ["table"] + (kinds.contains(.webhook) ? webhookOptions : [])
         guard let map = reader.mapping(node, field: field, allowed: allowed) else { return nil }
         let named = kinds.filter { map[$0.rawValue] != nil }
         guard named.count == 1, let kind = named.first else {
@@ -147,8 +159,15 @@ enum SpecBuilder {
         }
         guard let location = reader.string(map[kind.rawValue], field: "\(field).\(kind.rawValue)") else { return nil }
         if location.isEmpty { reader.problem("\(field).\(kind.rawValue)", map[kind.rawValue], "must not be empty") }
+        for option in webhookOptions where kind != .webhook && map[option] != nil {
+            reader.problem("\(field).\(option)", map[option], "'\(option)' applies to a webhook \(field) only")
+        }
+        var webhook: WebhookSpec?
         if kind == .webhook {
-            reader.problem("\(field).\(kind.rawValue)", map[kind.rawValue], "\(kind.rawValue) is not supported by this version of backfill yet")
+            webhook = webhookSpec(map, field: field, reader: &reader)
+            if !(location.hasPrefix("http://") || location.hasPrefix("https://")) {
+                reader.problem("\(field).webhook", map[kind.rawValue], "expected an http:// or https:// URL")
+            }
         }
         let table = reader.string(map["table"], field: "\(field).table")
         let needsTable = kind == .sqlite || kind == .postgres
@@ -161,7 +180,54 @@ enum SpecBuilder {
         if let table, !Identifier.isValid(table, allowSchema: kind == .postgres) {
             reader.problem("\(field).table", map["table"], "invalid table name '\(table)': use letters, digits and '_'")
         }
-        return Endpoint(kind: kind, location: location, table: table)
+        var endpoint = Endpoint(kind: kind, location: location, table: table)
+        endpoint.webhook = webhook
+        return endpoint
+    }
+
+    private static func webhookSpec(_ map: [String: Node], field: String, reader: inout SpecNodeReader) -> WebhookSpec {
+        var webhook = WebhookSpec()
+        webhook.secret = reader.string(map["secret"], field: "\(field).secret")
+        if webhook.secret?.isEmpty == true {
+            reader.problem("\(field).secret", map["secret"], "the secret is empty (is its environment variable set?)")
+        }
+        if let node = map["headers"], let headers = reader.mapping(node, field: "\(field).headers", allowed: nil) {
+            for (name, value) in headers {
+                guard let text = reader.string(value, field: "\(field).headers.\(name)") else { continue }
+                let reserved = ["content-type", "idempotency-key", "backfill-signature", "content-length", "host"]
+                if reserved.contains(name.lowercased()) {
+                    reader.problem("\(field).headers.\(name)", value, "backfill sets \(name) itself")
+                } else if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+                    reader.problem("\(field).headers.\(name)", value, "invalid header name '\(name)'")
+                } else if text.contains(where: { $0 == "\r" || $0 == "\n" }) {
+                    reader.problem("\(field).headers.\(name)", value, "a header value cannot contain a line break")
+                } else {
+                    webhook.headers[name] = text
+                }
+            }
+        }
+        if let timeout = reader.duration(map["timeout"], field: "\(field).timeout") { webhook.timeout = timeout }
+        if let concurrency = map["concurrency"].flatMap({ reader.integer($0, field: "\(field).concurrency", range: 1...1024) }) {
+            webhook.concurrency = concurrency
+        }
+        return webhook
+    }
+
+    private static func eventsSpec(_ node: Node?, reader: inout SpecNodeReader) -> EventsSpec? {
+        guard let node, let map = reader.mapping(node, field: "events", allowed: ["id", "order-key", "order-by"]) else { return nil }
+        guard let id = reader.string(map["id"], field: "events.id") else {
+            if map["id"] == nil { reader.problem("events.id", node, "missing required key 'id' (the column with each event's unique id)") }
+            return nil
+        }
+        let events = EventsSpec(
+            id: id, orderKey: reader.string(map["order-key"], field: "events.order-key"),
+            orderBy: reader.string(map["order-by"], field: "events.order-by"))
+        for (field, name) in [("events.id", events.id), ("events.order-key", events.orderKey), ("events.order-by", events.orderBy)] {
+            if let name, !Identifier.isValid(name) {
+                reader.problem(field, map[String(field.dropFirst("events.".count))], "invalid column name '\(name)': use letters, digits and '_'")
+            }
+        }
+        return events
     }
 
     private static func keyColumns(_ node: Node?, reader: inout SpecNodeReader) -> [String]? {

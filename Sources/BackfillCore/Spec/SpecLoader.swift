@@ -28,7 +28,7 @@ public enum SpecLoader {
         "limits", "throttle", "window", "state", "verify", "events", "set",
     ]
     /// Contract keys that later versions implement; rejected rather than silently ignored.
-    static let notYetSupported: Set<String> = ["events"]
+    static let notYetSupported: Set<String> = []
 
     /// Loads and checks the spec at `path`.
     /// - Throws: `SpecProblems` listing everything wrong with it.

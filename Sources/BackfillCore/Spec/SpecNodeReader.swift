@@ -25,9 +25,10 @@ struct SpecNodeReader {
     }
 
     /// The entries of a mapping node keyed by name; reports unknown and duplicate keys.
-    mutating func mapping(_ node: Node, field: String, allowed: [String]) -> [String: Node]? {
+    /// The mapping at `node`; keys outside `allowed` are problems (`nil`: any key, as for headers).
+    mutating func mapping(_ node: Node, field: String, allowed: [String]?) -> [String: Node]? {
         guard case .mapping(let mapping) = node else {
-            problem(field, node, "expected a mapping with keys \(allowed.joined(separator: ", "))")
+            problem(field, node, allowed.map { "expected a mapping with keys \($0.joined(separator: ", "))" } ?? "expected a mapping")
             return nil
         }
         note(field, node)
@@ -35,7 +36,7 @@ struct SpecNodeReader {
         for (keyNode, value) in mapping {
             let name = keyNode.string ?? ""
             let path = field.isEmpty ? name : "\(field).\(name)"
-            if !allowed.contains(name) {
+            if let allowed, !allowed.contains(name) {
                 let hint = Self.closest(to: name, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
                 problem(path, keyNode, "unknown key '\(name)'\(hint); allowed: \(allowed.joined(separator: ", "))")
             } else if result[name] != nil {

@@ -1,0 +1,36 @@
+import BackfillCore
+
+/// Records acknowledged events in the ledger in small groups as they come in, so that a crash
+/// re-sends at most the events in flight and the last group (each with its Idempotency-Key).
+actor LedgerRecorder {
+    private let ledger: (any DeliveryLedger)?
+    private var pending: [String] = []
+    private let groupSize: Int
+
+    init(ledger: (any DeliveryLedger)?, groupSize: Int = 64) {
+        self.ledger = ledger
+        self.groupSize = groupSize
+    }
+
+    func acknowledged(_ id: String) async throws {
+        pending.append(id)
+        if pending.count >= groupSize { try await flush() }
+    }
+
+    func flush() async throws {
+        guard let ledger, !pending.isEmpty else { return }
+        let ids = pending
+        pending = []
+        try await ledger.record(ids)
+    }
+}
+
+/// Events the receiver refused in this process, by id: when the runner isolates them by splitting
+/// a batch, they are not sent again.
+actor RefusedEvents {
+    private var reasons: [String: String] = [:]
+
+    func remember(_ id: String, _ reason: String) { reasons[id] = reason }
+
+    func reason(for id: String) -> String? { reasons[id] }
+}

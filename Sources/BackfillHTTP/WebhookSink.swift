@@ -1,0 +1,241 @@
+import AsyncHTTPClient
+import BackfillCore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Replays events to an HTTP endpoint, each once from the receiver's point of view.
+///
+/// Every event is a `POST` of its columns as a JSON object with `Idempotency-Key: <event id>` and
+/// `Backfill-Signature` (DESIGN's HTTP contract). At most `concurrency` requests are in flight;
+/// events that share an order key go one at a time, in batch order, and different keys in
+/// parallel; a batch ends when all its events are settled, so order holds across batches.
+/// 2xx acknowledges an event (recorded in the ledger, so it is never sent again); 429 and 503 wait
+/// for `Retry-After`; other 5xx, 408, timeouts and connection errors are retried with backoff;
+/// any other 4xx refuses the event, which the runner then quarantines with the status and an
+/// excerpt of the answer.
+public struct WebhookSink: Sink {
+    public let url: String
+    let options: WebhookSpec
+    let columns: [String]
+    let idIndex: Int
+    let orderKeyIndex: Int?
+    let attempts: Int
+    let backoff: Duration
+    let ledger: (any DeliveryLedger)?
+    let refused = RefusedEvents()
+    let logger: Logger
+
+    /// A sink for `url`; `configured(for:)` names the event's columns.
+    public init(url: String, options: WebhookSpec, retries: Int = 8, backoff: Duration = .milliseconds(100)) {
+        self.init(url: url, options: options, columns: [], idIndex: 0, orderKeyIndex: nil, attempts: retries + 1, backoff: backoff, ledger: nil)
+    }
+
+    private init(
+        url: String, options: WebhookSpec, columns: [String], idIndex: Int, orderKeyIndex: Int?, attempts: Int, backoff: Duration,
+        ledger: (any DeliveryLedger)?
+    ) {
+        self.url = url
+        self.options = options
+        self.columns = columns
+        self.idIndex = idIndex
+        self.orderKeyIndex = orderKeyIndex
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.ledger = ledger
+        self.logger = Logger(label: "backfill.webhook")
+    }
+
+    /// The same sink sending the job's columns, finding ids and order keys by the job's `events:`.
+    public func configured(for job: ResolvedJob) throws -> WebhookSink {
+        guard let events = job.spec.events else { throw BackfillError(.invalidSpec, "a webhook target needs events:", location: "events") }
+        func index(_ name: String, _ field: String) throws -> Int {
+            guard let found = job.columns.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
+                throw BackfillError(.invalidSpec, "column '\(name)' is not among the event's columns", location: field)
+            }
+            return found
+        }
+        return WebhookSink(
+            url: url, options: options, columns: job.columns, idIndex: try index(events.id, "events.id"),
+            orderKeyIndex: try events.orderKey.map { try index($0, "events.order-key") },
+            attempts: job.spec.limits.retries + 1, backoff: .milliseconds(Int64(job.spec.limits.backoff * 1000)), ledger: ledger)
+    }
+
+    /// The same sink recording deliveries in `ledger` and skipping events it holds.
+    public func recording(into ledger: any DeliveryLedger) -> WebhookSink {
+        WebhookSink(
+            url: url, options: options, columns: columns, idIndex: idIndex, orderKeyIndex: orderKeyIndex, attempts: attempts,
+            backoff: backoff, ledger: ledger)
+    }
+
+    /// Where events go, without credentials.
+    var location: String { Redaction.redact(url) }
+
+    public func describe() async throws -> TableDescription { TableDescription(columns: []) }
+
+    public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
+        guard !rows.isEmpty else { return WriteOutcome() }
+        let ids = rows.map { Self.idText($0[idIndex]) }
+        let done = try await ledger?.delivered(among: ids) ?? []
+        let pending = zip(rows, ids).filter { !done.contains($0.1) }
+        if dryRun || pending.isEmpty { return WriteOutcome(inserted: pending.count, unchanged: rows.count - pending.count) }
+        if pending.count == 1, let reason = await refused.reason(for: pending[0].1) {
+            throw BackfillError(.writeFailed, kind: .data, reason, location: location)
+        }
+        let recorder = LedgerRecorder(ledger: ledger)
+        let outcome: (delivered: Int, refused: Int)
+        do {
+            outcome = try await deliver(sequences: sequences(pending), recorder: recorder)
+            try await recorder.flush()
+        } catch {
+            // Whatever was acknowledged stays acknowledged.
+            try? await recorder.flush()
+            throw error
+        }
+        if outcome.refused > 0 {
+            // The runner splits the batch to quarantine exactly the refused events; the rest are
+            // in the ledger by now and are not sent again.
+            throw BackfillError(.writeFailed, kind: .data, "the receiver refused \(outcome.refused) of \(pending.count) events", location: location)
+        }
+        return WriteOutcome(inserted: outcome.delivered, unchanged: done.count)
+    }
+
+    /// Events grouped by order key, each group in batch order; groups in order of first appearance.
+    private func sequences(_ events: [([Value], String)]) -> [[([Value], String)]] {
+        guard let orderKeyIndex else { return events.map { [$0] } }
+        var groups: [[([Value], String)]] = []
+        var position: [Value: Int] = [:]
+        for event in events {
+            let key = event.0[orderKeyIndex]
+            if let at = position[key] {
+                groups[at].append(event)
+            } else {
+                position[key] = groups.count
+                groups.append([event])
+            }
+        }
+        return groups
+    }
+
+    /// Delivers the sequences with at most `concurrency` requests in flight.
+    private func deliver(sequences: [[([Value], String)]], recorder: LedgerRecorder) async throws -> (delivered: Int, refused: Int) {
+        try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            var iterator = sequences.makeIterator()
+            var running = 0
+            var delivered = 0
+            var refusedCount = 0
+            func startNext() -> Bool {
+                guard let sequence = iterator.next() else { return false }
+                group.addTask { try await self.deliver(sequence: sequence, recorder: recorder) }
+                return true
+            }
+            while running < options.concurrency, startNext() { running += 1 }
+            while let (ok, bad) = try await group.next() {
+                delivered += ok
+                refusedCount += bad
+                if !startNext() { running -= 1 }
+            }
+            return (delivered, refusedCount)
+        }
+    }
+
+    /// One order key's events, one at a time, in order.
+    private func deliver(sequence: [([Value], String)], recorder: LedgerRecorder) async throws -> (Int, Int) {
+        var delivered = 0
+        var refusedCount = 0
+        for (row, id) in sequence {
+            switch try await deliver(row: row, id: id) {
+            case .delivered:
+                try await recorder.acknowledged(id)
+                delivered += 1
+            case .refused(let reason):
+                await refused.remember(id, reason)
+                refusedCount += 1
+            }
+        }
+        return (delivered, refusedCount)
+    }
+
+    /// One event, retried until the receiver acknowledges or refuses it.
+    private func deliver(row: [Value], id: String) async throws -> DeliveryResult {
+        let body = EventJSON.encode(columns: columns, row: row)
+        var last = ""
+        for attempt in 0..<attempts {
+            if attempt > 0 { logger.debug("retrying an event", metadata: ["backfill.event": .string(id), "backfill.reason": .string(last)]) }
+            var wait: Duration?
+            do {
+                let response = try await HTTPClients.shared.execute(request(body: body, id: id), timeout: .milliseconds(Int64(options.timeout * 1000)))
+                let status = Int(response.status.code)
+                let answer = try await response.body.collect(upTo: 64 * 1024)
+                switch status {
+                case 200..<300:
+                    return .delivered
+                case 429, 503:
+                    last = "HTTP \(status)"
+                    wait = RetryAfter.delay(response.headers.first(name: "Retry-After"))
+                case 408, 500..<600:
+                    last = "HTTP \(status)"
+                default:
+                    return .refused("the receiver refused the event: HTTP \(status): \(Self.excerpt(answer))")
+                }
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                last = "no answer within \(options.timeout) s"
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                last = "connection failed (\(type(of: error)))"
+            }
+            if attempt + 1 < attempts { try await Task.sleep(for: wait ?? jitteredBackoff(attempt: attempt + 1)) }
+        }
+        throw BackfillError(
+            .unavailable, kind: .transient, "event \(id) was not acknowledged after \(attempts) attempts (last: \(last))", location: location)
+    }
+
+    private func request(body: [UInt8], id: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "backfill")
+        request.headers.add(name: "Idempotency-Key", value: id)
+        if let secret = options.secret {
+            request.headers.add(
+                name: "Backfill-Signature", value: WebhookSignature.header(secret: secret, timestamp: Int(Date().timeIntervalSince1970), body: body))
+        }
+        for (name, value) in options.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return request
+    }
+
+    private func jitteredBackoff(attempt: Int) -> Duration {
+        let cap = min(backoff * (1 << min(attempt, 16)), .seconds(30))
+        let ms = cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000
+        return .milliseconds(Int64.random(in: 0...max(1, ms)))
+    }
+
+    static func idText(_ value: Value) -> String {
+        switch value {
+        case .integer(let v): return String(v)
+        case .text(let v): return v
+        case .real(let v): return String(v)
+        case .blob(let v): return v.map { String(format: "%02x", $0) }.joined()
+        case .null: return ""
+        }
+    }
+
+    private static func excerpt(_ buffer: ByteBuffer) -> String {
+        let text = String(buffer: buffer).replacingOccurrences(of: "\n", with: " ")
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+}
+
+/// One HTTP client for the process, kept for its lifetime (AsyncHTTPClient requires a client to
+/// be shut down before it is released; a process-wide one never is). The sink bounds concurrency.
+enum HTTPClients {
+    static let shared: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+}

@@ -1,0 +1,203 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A webhook receiver on 127.0.0.1, for tests and benchmarks: it checks every
+/// `Backfill-Signature`, processes each `Idempotency-Key` once (later deliveries of a processed
+/// key are answered 200 and counted as redeliveries), records the order events of each order key
+/// were processed in, and injects faults.
+public final class WebhookReceiver: Sendable {
+    /// Faults to inject.
+    public struct Faults: Sendable {
+        /// Share of requests answered 500, at random.
+        public var failureRate = 0.0
+        /// Every n-th request is answered 429 with `Retry-After: retryAfter` (0: never).
+        public var throttleEvery = 0
+        public var retryAfter = 1
+        /// Every n-th request is processed, then answered after `slowDelay` (0: never).
+        public var slowEvery = 0
+        public var slowDelay: Duration = .seconds(2)
+        /// Event ids answered 422 (refused for good).
+        public var refuse: Set<String> = []
+
+        public init() {}
+    }
+
+    /// What the receiver saw.
+    public struct Tally: Sendable {
+        /// Event ids in the order they were processed (each once).
+        public var processed: [String] = []
+        /// Deliveries of ids already processed (answered 200 again, not processed again).
+        public var redeliveries = 0
+        /// Requests with a missing or wrong signature (answered 401).
+        public var badSignatures = 0
+        public var requests = 0
+        /// Per order key, the sequence numbers in the order they were processed.
+        public var sequences: [String: [Int]] = [:]
+    }
+
+    public let port: Int
+    private let secret: String?
+    private let faults: Faults
+    private let orderField: String?
+    private let sequenceField: String?
+    private let state = Mutex(State())
+
+    private struct State {
+        var tally = Tally()
+        var seen: Set<String> = []
+        var listener: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+    }
+
+    /// Starts a receiver on a free port of 127.0.0.1.
+    /// - Parameters:
+    ///   - orderField, sequenceField: body members holding each event's order key and its
+    ///     position within that key, to record the order events were processed in.
+    public static func start(
+        secret: String?, faults: Faults = Faults(), orderField: String? = nil, sequenceField: String? = nil
+    ) async throws -> WebhookReceiver {
+        let probe = try await Self.bind(port: 0, receiver: nil)
+        let port = probe.localAddress?.port ?? 0
+        try await probe.close()
+        let receiver = WebhookReceiver(port: port, secret: secret, faults: faults, orderField: orderField, sequenceField: sequenceField)
+        try await receiver.comeUp()
+        return receiver
+    }
+
+    private init(port: Int, secret: String?, faults: Faults, orderField: String?, sequenceField: String?) {
+        self.port = port
+        self.secret = secret
+        self.faults = faults
+        self.orderField = orderField
+        self.sequenceField = sequenceField
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)/events" }
+
+    public var tally: Tally { state.withLock { $0.tally } }
+
+    /// Stops listening and drops every open connection: deliveries fail until `comeUp`.
+    public func goDown() async {
+        let (listener, connections) = state.withLock { state in
+            defer { state.listener = nil; state.connections = [:] }
+            return (state.listener, Array(state.connections.values))
+        }
+        try? await listener?.close()
+        for connection in connections { try? await connection.close() }
+    }
+
+    /// Listens (again) on the same port.
+    public func comeUp() async throws {
+        let listener = try await Self.bind(port: port, receiver: self)
+        state.withLock { $0.listener = listener }
+    }
+
+    private static func bind(port: Int, receiver: WebhookReceiver?) async throws -> any Channel {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    if let receiver {
+                        receiver.opened(channel)
+                        try channel.pipeline.syncOperations.addHandler(ReceiverHandler(receiver: receiver))
+                    }
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+    }
+
+    private func opened(_ channel: any Channel) {
+        state.withLock { $0.connections[ObjectIdentifier(channel)] = channel }
+        channel.closeFuture.whenComplete { [self] _ in _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(channel)) } }
+    }
+
+    /// The answer to one request: status, extra headers, and a delay before answering.
+    fileprivate func handle(_ head: HTTPRequestHead, body: [UInt8]) -> (HTTPResponseStatus, [(String, String)], Duration) {
+        let id = head.headers.first(name: "Idempotency-Key") ?? ""
+        return state.withLock { state in
+            state.tally.requests += 1
+            let n = state.tally.requests
+            if let secret {
+                guard let signature = head.headers.first(name: "Backfill-Signature"), Self.verify(signature, secret: secret, body: body) else {
+                    state.tally.badSignatures += 1
+                    return (.unauthorized, [], .zero)
+                }
+            }
+            if state.seen.contains(id) {
+                state.tally.redeliveries += 1
+                return (.ok, [], .zero)
+            }
+            if faults.refuse.contains(id) { return (.unprocessableEntity, [], .zero) }
+            if faults.throttleEvery > 0, n % faults.throttleEvery == 0 { return (.tooManyRequests, [("Retry-After", String(faults.retryAfter))], .zero) }
+            if faults.failureRate > 0, Double.random(in: 0..<1) < faults.failureRate { return (.internalServerError, [], .zero) }
+            state.seen.insert(id)
+            state.tally.processed.append(id)
+            if let orderField, let sequenceField,
+                let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+                let key = object[orderField].map({ "\($0)" }), let sequence = (object[sequenceField] as? NSNumber)?.intValue
+            {
+                state.tally.sequences[key, default: []].append(sequence)
+            }
+            if faults.slowEvery > 0, n % faults.slowEvery == 0 { return (.ok, [], faults.slowDelay) }
+            return (.ok, [], .zero)
+        }
+    }
+
+    /// `t=…,v1=…`: HMAC-SHA256 of "<t>.<body>" under the secret, in hex.
+    static func verify(_ header: String, secret: String, body: [UInt8]) -> Bool {
+        let parts = Dictionary(header.split(separator: ",").compactMap { part -> (String, String)? in
+            let pair = part.split(separator: "=", maxSplits: 1)
+            return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
+        }, uniquingKeysWith: { first, _ in first })
+        guard let t = parts["t"], let v1 = parts["v1"] else { return false }
+        let code = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + body, using: SymmetricKey(data: Array(secret.utf8)))
+        return code.map { String(format: "%02x", $0) }.joined() == v1
+    }
+}
+
+private final class ReceiverHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let receiver: WebhookReceiver
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    init(receiver: WebhookReceiver) { self.receiver = receiver }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+        case .body(let buffer):
+            body += buffer.readableBytesView
+        case .end:
+            guard let head else { return }
+            let (status, extra, delay) = receiver.handle(head, body: body)
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let keepAlive = head.isKeepAlive
+            let respond = {
+                let context = bound.value
+                var headers = HTTPHeaders([("Content-Length", "0")])
+                for (name, value) in extra { headers.add(name: name, value: value) }
+                if !keepAlive { headers.add(name: "Connection", value: "close") }
+                context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+                context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                if !keepAlive { context.close(promise: nil) }
+            }
+            if delay > .zero {
+                let ms = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(ms)) { respond() }
+            } else {
+                respond()
+            }
+        }
+    }
+}
