@@ -87,6 +87,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(name: "backfill-receiver", dependencies: ["BackfillTesting"], path: "Benchmarks/receiver"),
         .testTarget(name: "BackfillCoreTests", dependencies: ["BackfillCore"]),
         .testTarget(
             name: "BackfillSQLiteTests",

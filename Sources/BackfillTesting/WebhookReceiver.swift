@@ -39,7 +39,8 @@ public final class WebhookReceiver: Sendable {
         public var sequences: [String: [Int]] = [:]
     }
 
-    public let port: Int
+    /// The port it listens on (kept across `goDown` and `comeUp`).
+    public var port: Int { state.withLock { $0.port } }
     private let secret: String?
     private let faults: Faults
     private let orderField: String?
@@ -49,6 +50,7 @@ public final class WebhookReceiver: Sendable {
     private struct State {
         var tally = Tally()
         var seen: Set<String> = []
+        var port = 0
         var listener: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
     }
@@ -60,16 +62,14 @@ public final class WebhookReceiver: Sendable {
     public static func start(
         secret: String?, faults: Faults = Faults(), orderField: String? = nil, sequenceField: String? = nil
     ) async throws -> WebhookReceiver {
-        let probe = try await Self.bind(port: 0, receiver: nil)
-        let port = probe.localAddress?.port ?? 0
-        try await probe.close()
-        let receiver = WebhookReceiver(port: port, secret: secret, faults: faults, orderField: orderField, sequenceField: sequenceField)
+        let receiver = WebhookReceiver(secret: secret, faults: faults, orderField: orderField, sequenceField: sequenceField)
+        // Port 0: the kernel picks a free port, held from the start (a probed port could be taken
+        // by another test between probe and bind).
         try await receiver.comeUp()
         return receiver
     }
 
-    private init(port: Int, secret: String?, faults: Faults, orderField: String?, sequenceField: String?) {
-        self.port = port
+    private init(secret: String?, faults: Faults, orderField: String?, sequenceField: String?) {
         self.secret = secret
         self.faults = faults
         self.orderField = orderField
@@ -93,7 +93,11 @@ public final class WebhookReceiver: Sendable {
     /// Listens (again) on the same port.
     public func comeUp() async throws {
         let listener = try await Self.bind(port: port, receiver: self)
-        state.withLock { $0.listener = listener }
+        let bound = listener.localAddress?.port ?? 0
+        state.withLock { state in
+            state.listener = listener
+            state.port = bound
+        }
     }
 
     private static func bind(port: Int, receiver: WebhookReceiver?) async throws -> any Channel {

@@ -16,7 +16,10 @@ public struct EventsSpec: Sendable, Codable, Hashable {
     }
 
     /// The key the source is read by when the spec names none: `[order-by, id]`, or `[id]`.
-    public var readKey: [String] { (orderBy.map { [$0] } ?? []) + [id] }
+    public var readKey: [String] {
+        guard let orderBy, orderBy.caseInsensitiveCompare(id) != .orderedSame else { return [id] }
+        return [orderBy, id]
+    }
 }
 
 /// The options of a `webhook:` target.
