@@ -148,7 +148,7 @@ case_kill_workers() {
   for i in 0 1 2; do start_worker $name 2s; pids[i]=$started; done
   local deadline=$(( $(date +%s) + timeout ))
   while [ "$(run_status state_sql $db)" != completed ] && [ "$(date +%s)" -lt $deadline ]; do
-    sleep $([ $mode = short ] && echo 2 || echo 3)
+    sleep $([ $mode = short ] && echo 2 || echo 1.5)
     [ "$(run_status state_sql $db)" = completed ] && break
     victim=$((RANDOM % 3))
     kill -9 "${pids[victim]}" 2>/dev/null || true

@@ -130,6 +130,8 @@ enum JobWiring {
             return .postgres(PostgresSink(database: database, table: spec.target.table ?? ""))
         case .webhook:
             return .webhook(WebhookSink(url: spec.target.location, options: spec.target.webhook ?? WebhookSpec()))
+        case .jsonl:
+            return .eventsFile(spec.resolve(path: spec.target.location))
         default:
             throw BackfillError(.invalidSpec, "a \(spec.target.kind.rawValue) target is not supported by this version yet")
         }
@@ -188,13 +190,15 @@ enum OpenedSink {
     case sqlite(SQLiteSink)
     case postgres(PostgresSink)
     case webhook(WebhookSink)
+    /// An append-only events file, opened once the job's columns are known.
+    case eventsFile(String)
 
-    /// The target's columns; a webhook takes whatever the source's events carry (`nil`).
+    /// The target's columns; an event target takes whatever the source's events carry (`nil`).
     func describe() async throws -> TableDescription? {
         switch self {
         case .sqlite(let sink): return try await sink.describe()
         case .postgres(let sink): return try await sink.describe()
-        case .webhook: return nil
+        case .webhook, .eventsFile: return nil
         }
     }
 
@@ -203,6 +207,7 @@ enum OpenedSink {
         case .sqlite(let sink): return sink.configured(for: job)
         case .postgres(let sink): return try await sink.configured(for: job)
         case .webhook(let sink): return try sink.configured(for: job)
+        case .eventsFile(let path): return try JSONLEventSink(path: path, job: job)
         }
     }
 }

@@ -135,6 +135,41 @@ struct EventReplayTests {
         #expect(receiver.tally.requests == 0)
     }
 
+    @Test("an events file target appends only events not yet in it, cuts a line a crash left short, and a rerun appends nothing")
+    func eventsFile() async throws {
+        let receiver = try await WebhookReceiver.start(secret: nil)
+        defer { Task { await receiver.goDown() } }
+        let dir = try Self.workspace(events: 50, accounts: 3, receiver: receiver)
+        try """
+            name: to-file
+            source: { sqlite: events.db, table: events }
+            target: { jsonl: out.jsonl }
+            mode: insert-missing
+            events: { id: id, order-key: account, order-by: occurred_at }
+            batch: { size: 20, min: 10 }
+            """.write(toFile: dir + "/file.yaml", atomically: true, encoding: .utf8)
+        // Two events already there, and a third cut short by a crash.
+        try #"{"id":1,"account":"acct-1"}\#n{"id":2,"account":"acct-2"}\#n{"id":3,"acc"#.write(toFile: dir + "/out.jsonl", atomically: true, encoding: .utf8)
+        let result = try await Binary.run(["run", "file.yaml", "--json"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = try String(contentsOfFile: dir + "/out.jsonl", encoding: .utf8).split(separator: "\n")
+        let ids = try lines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["id"] as? Int
+        }
+        #expect(ids == Array(1...50), "\(ids)")
+        let again = try await Binary.run(["run", "file.yaml"], in: dir)
+        #expect(again.status == 0)
+        #expect(try String(contentsOfFile: dir + "/out.jsonl", encoding: .utf8).split(separator: "\n").count == 50)
+
+        try "{\"id\":1}\nnot json\n".write(toFile: dir + "/out.jsonl", atomically: true, encoding: .utf8)
+        let broken = try await Binary.run(["run", "file.yaml"], in: dir)
+        #expect(broken.status == 2 && broken.stderr.contains("line 2"), "\(broken.stderr)")
+        let spec = try String(contentsOfFile: dir + "/file.yaml", encoding: .utf8)
+        try spec.replacingOccurrences(of: "mode: insert-missing", with: "mode: upsert").write(toFile: dir + "/upsert.yaml", atomically: true, encoding: .utf8)
+        let upsert = try await Binary.run(["validate", "upsert.yaml"], in: dir)
+        #expect(upsert.status == 2 && upsert.stderr.contains("append-only"), "\(upsert.stderr)")
+    }
+
     @Test("event specs are checked: a webhook needs events:, events need one worker and a webhook, the URL must be http(s)")
     func specProblems() async throws {
         let receiver = try await WebhookReceiver.start(secret: nil)

@@ -31,8 +31,15 @@ enum SpecBuilder {
         if let target, target.kind == .webhook, events == nil {
             reader.problem("target.webhook", top["target"], "a webhook target replays events: add events: {id: COLUMN, order-key: COLUMN, order-by: COLUMN}")
         }
-        if let events, let target, target.kind != .webhook {
-            reader.problem("events", top["events"], "events are replayed to a webhook target; a \(target.kind.rawValue) target takes rows (remove events:)")
+        if events != nil, let target, target.kind != .webhook && target.kind != .jsonl {
+            reader.problem("events", top["events"], "events are replayed to a webhook or a JSONL file target; a \(target.kind.rawValue) target takes rows (remove events:)")
+        }
+        if let target, target.kind == .jsonl {
+            if events == nil {
+                reader.problem("target.jsonl", top["target"], "a JSONL target is an append-only event log: add events: {id: COLUMN, order-by: COLUMN}")
+            } else if let mode, mode != .insertMissing {
+                reader.problem("mode", top["mode"] ?? top["target"], "a JSONL event log is append-only: use mode: insert-missing")
+            }
         }
         let limits = limitsSpec(top["limits"], reader: &reader)
         let state = reader.string(top["state"], field: "state")
