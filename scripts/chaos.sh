@@ -252,7 +252,7 @@ case_live_writer() {
 }
 
 # 6. Event replay to a webhook receiver that fails: 20% 500s, 429s with Retry-After, answers
-#    slower than the timeout, and down (connections refused) for 3 s mid-run. Every event must be
+#    slower than the timeout, and down (connections closed unanswered) for 3 s mid-run. Every event must be
 #    processed once, each account's events in order, each signature valid.
 case_webhook_failing() {
   local name=webhook-failing events=$([ $mode = short ] && echo 3000 || echo 20000)

@@ -8,7 +8,7 @@ import Foundation
 /// Writes its port to PORT_FILE once it listens. `--faults mixed` answers 20% of requests 500,
 /// every 37th 429 with Retry-After: 1, and every 53rd (processed) after 1.5 s. On SIGTERM or
 /// SIGINT it writes what it saw as JSON to PORT_FILE.tally and exits; SIGUSR1 takes it down
-/// (connections refused), SIGUSR2 brings it back up.
+/// (every connection closed unanswered), SIGUSR2 brings it back up.
 @main
 struct BackfillReceiver {
     static func main() async throws {

@@ -51,6 +51,7 @@ public final class WebhookReceiver: Sendable {
         var tally = Tally()
         var seen: Set<String> = []
         var port = 0
+        var down = false
         var listener: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
     }
@@ -65,7 +66,7 @@ public final class WebhookReceiver: Sendable {
         let receiver = WebhookReceiver(secret: secret, faults: faults, orderField: orderField, sequenceField: sequenceField)
         // Port 0: the kernel picks a free port, held from the start (a probed port could be taken
         // by another test between probe and bind).
-        try await receiver.comeUp()
+        try await receiver.listen()
         return receiver
     }
 
@@ -80,19 +81,30 @@ public final class WebhookReceiver: Sendable {
 
     public var tally: Tally { state.withLock { $0.tally } }
 
-    /// Stops listening and drops every open connection: deliveries fail until `comeUp`.
+    /// Drops every open connection and closes each new one at once, unanswered: deliveries fail
+    /// until `comeUp`. (The port stays bound, so no other process can take it meanwhile.)
     public func goDown() async {
-        let (listener, connections) = state.withLock { state in
-            defer { state.listener = nil; state.connections = [:] }
-            return (state.listener, Array(state.connections.values))
+        let connections = state.withLock { state in
+            state.down = true
+            return Array(state.connections.values)
         }
-        try? await listener?.close()
         for connection in connections { try? await connection.close() }
     }
 
-    /// Listens (again) on the same port.
+    /// Answers again.
     public func comeUp() async throws {
-        let listener = try await Self.bind(port: port, receiver: self)
+        state.withLock { $0.down = false }
+    }
+
+    /// Stops listening for good.
+    public func stop() async {
+        await goDown()
+        let listener = state.withLock { $0.listener }
+        try? await listener?.close()
+    }
+
+    private func listen() async throws {
+        let listener = try await Self.bind(port: 0, receiver: self)
         let bound = listener.localAddress?.port ?? 0
         state.withLock { state in
             state.listener = listener
@@ -117,7 +129,14 @@ public final class WebhookReceiver: Sendable {
     }
 
     private func opened(_ channel: any Channel) {
-        state.withLock { $0.connections[ObjectIdentifier(channel)] = channel }
+        let down = state.withLock { state in
+            if !state.down { state.connections[ObjectIdentifier(channel)] = channel }
+            return state.down
+        }
+        if down {
+            channel.close(promise: nil)
+            return
+        }
         channel.closeFuture.whenComplete { [self] _ in _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(channel)) } }
     }
 

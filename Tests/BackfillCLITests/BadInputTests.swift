@@ -34,7 +34,7 @@ struct BadInputTests {
         Case(name: "hostile table name", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"items; DROP TABLE items\" }"), expected: ["job.yaml:3", "invalid table name"]),
         Case(name: "hostile column name", spec: good + "columns: [id, 'name\" FROM items; --']\n", expected: ["invalid column name"]),
         Case(name: "unset environment variable", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: \"${BACKFILL_TEST_UNSET_SECRET}\""), expected: ["environment variable 'BACKFILL_TEST_UNSET_SECRET' is not set"]),
-        Case(name: "events for a table target", spec: good + "events: { id: id }\n", expected: ["events are replayed to a webhook target"]),
+        Case(name: "events for a table target", spec: good + "events: { id: id }\n", expected: ["events are replayed to a webhook or a JSONL file target"]),
         Case(name: "unknown verify key field", spec: good + "verify: { key-fields: [nope] }\n", expected: ["job.yaml:9", "key field 'nope' is not among the copied columns"]),
         Case(name: "malformed window", spec: good + "window: { hours: \"25:00-26:00\" }\n", expected: ["job.yaml:9", "expected HH:MM-HH:MM"]),
         Case(name: "throttle on a file source", spec: good.replacingOccurrences(of: "sqlite: source.db, table: items", with: "csv: export.csv") + "throttle: { query: \"select 1\", max: 1 }\n", expected: ["a throttle query runs on the source database"]),

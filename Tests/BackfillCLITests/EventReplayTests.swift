@@ -49,7 +49,7 @@ struct EventReplayTests {
         faults.slowEvery = 53
         faults.slowDelay = .milliseconds(1500)
         let receiver = try await WebhookReceiver.start(secret: Self.secret, faults: faults, orderField: "account", sequenceField: "seq")
-        defer { Task { await receiver.goDown() } }
+        defer { Task { await receiver.stop() } }
         let dir = try Self.workspace(events: 300, accounts: 20, receiver: receiver)
         let result = try await Binary.run(["run", "job.yaml", "--json", "--log-level", "debug"], in: dir, environment: Self.environment)
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
@@ -74,7 +74,7 @@ struct EventReplayTests {
         faults.slowEvery = 1
         faults.slowDelay = .milliseconds(15)
         let receiver = try await WebhookReceiver.start(secret: Self.secret, faults: faults, orderField: "account", sequenceField: "seq")
-        defer { Task { await receiver.goDown() } }
+        defer { Task { await receiver.stop() } }
         let dir = try Self.workspace(events: 600, accounts: 30, receiver: receiver, concurrency: 4)
         let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log", environment: Self.environment)
         while receiver.tally.processed.count < 200 && process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
@@ -92,7 +92,7 @@ struct EventReplayTests {
     @Test("the receiver down for a while, then up: the run waits for it and delivers everything, quarantining nothing")
     func receiverDownThenUp() async throws {
         let receiver = try await WebhookReceiver.start(secret: Self.secret, orderField: "account", sequenceField: "seq")
-        defer { Task { await receiver.goDown() } }
+        defer { Task { await receiver.stop() } }
         let dir = try Self.workspace(events: 200, accounts: 10, receiver: receiver)
         await receiver.goDown()
         let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log", environment: Self.environment)
@@ -112,7 +112,7 @@ struct EventReplayTests {
         var faults = WebhookReceiver.Faults()
         faults.refuse = ["17", "42"]
         let receiver = try await WebhookReceiver.start(secret: Self.secret, faults: faults)
-        defer { Task { await receiver.goDown() } }
+        defer { Task { await receiver.stop() } }
         let dir = try Self.workspace(events: 100, accounts: 5, receiver: receiver)
         let result = try await Binary.run(["run", "job.yaml", "--json"], in: dir, environment: Self.environment)
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
@@ -128,7 +128,7 @@ struct EventReplayTests {
     @Test("a dry run sends nothing")
     func dryRun() async throws {
         let receiver = try await WebhookReceiver.start(secret: Self.secret)
-        defer { Task { await receiver.goDown() } }
+        defer { Task { await receiver.stop() } }
         let dir = try Self.workspace(events: 20, accounts: 2, receiver: receiver)
         let result = try await Binary.run(["run", "job.yaml", "--dry-run"], in: dir, environment: Self.environment)
         #expect(result.status == 0, "\(result.stderr)")
@@ -138,7 +138,7 @@ struct EventReplayTests {
     @Test("an events file target appends only events not yet in it, cuts a line a crash left short, and a rerun appends nothing")
     func eventsFile() async throws {
         let receiver = try await WebhookReceiver.start(secret: nil)
-        defer { Task { await receiver.goDown() } }
+        defer { Task { await receiver.stop() } }
         let dir = try Self.workspace(events: 50, accounts: 3, receiver: receiver)
         try """
             name: to-file
@@ -173,7 +173,7 @@ struct EventReplayTests {
     @Test("event specs are checked: a webhook needs events:, events need one worker and a webhook, the URL must be http(s)")
     func specProblems() async throws {
         let receiver = try await WebhookReceiver.start(secret: nil)
-        defer { Task { await receiver.goDown() } }
+        defer { Task { await receiver.stop() } }
         let dir = try Self.workspace(events: 5, accounts: 1, receiver: receiver, extra: "workers: 4")
         let workers = try await Binary.run(["validate", "job.yaml"], in: dir, environment: Self.environment)
         #expect(workers.status == 2 && workers.stderr.contains("workers"))
