@@ -192,22 +192,31 @@ PY
 # PostgreSQL → PostgreSQL against the peers' own scripts, in one throwaway cluster (../shared/peers/pg.sh:
 # fsync on, shared_buffers 1GB), each timed by the peers' `measure` (wall time, client peak RSS, rows
 # written from pg_stat_user_tables, WAL bytes, target = source check).
+# Starts the cluster of ../shared/peers for N rows (the caller stops it when it returns), makes
+# the data if it is not there, and measures the COPY limit into RESULTS. Uses the caller's
+# `dir` and `shared`.
+peers_cluster() {
+  local n=$1
+  need psql postgresql-client
+  export BENCH_PG_PORT=${BENCH_PG_PORT:-55461} PGHOST=127.0.0.1 PGUSER=postgres
+  export PGPORT=$BENCH_PG_PORT RESULTS=$2 LOGDIR="$dir/logs"
+  rm -f "$RESULTS"
+  "$shared/peers/pg.sh" start "$PGPORT" "$dir/pgdata" >&2
+  if [ "$(psql -X -At -d src -c 'select count(*) from events' 2>/dev/null || echo 0)" != "$n" ]; then
+    "$shared/peers/gen.sh" "$n" >&2
+  fi
+  "$shared/peers/scenarios/a_limit.sh" >&2
+}
+
 bench_postgres() {
   local n=${1:-1000000}
   local shared=${BACKFILL_SHARED:-$root/../shared}
   local dir="$root/bench-data/postgres-$n"
   local bin; bin=$(build_release)
   mkdir -p "$dir"
-  need psql postgresql-client; need bc bc
-  export BENCH_PG_PORT=${BENCH_PG_PORT:-55461} PGHOST=127.0.0.1 PGUSER=postgres
-  export PGPORT=$BENCH_PG_PORT RESULTS="$dir/results.csv" LOGDIR="$dir/logs"
-  rm -f "$RESULTS"
-  "$shared/peers/pg.sh" start "$PGPORT" "$dir/pgdata" >&2
+  need bc bc
   trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
-  if [ "$(psql -X -At -d src -c 'select count(*) from events' 2>/dev/null || echo 0)" != "$n" ]; then
-    "$shared/peers/gen.sh" "$n" >&2
-  fi
-  "$shared/peers/scenarios/a_limit.sh" >&2
+  peers_cluster "$n" "$dir/results.csv"
   MERGE_MODE=prefilter "$shared/peers/scenarios/b_handsql.sh" first >&2
   cp Benchmarks/postgres/job.yaml "$dir/job.yaml"
   (
@@ -244,16 +253,8 @@ bench_workers() {
   local dir="$root/bench-data/postgres-$n"
   local bin; bin=$(build_release)
   mkdir -p "$dir"
-  need psql postgresql-client
-  export BENCH_PG_PORT=${BENCH_PG_PORT:-55461} PGHOST=127.0.0.1 PGUSER=postgres
-  export PGPORT=$BENCH_PG_PORT RESULTS="$dir/results-workers.csv" LOGDIR="$dir/logs"
-  rm -f "$RESULTS"
-  "$shared/peers/pg.sh" start "$PGPORT" "$dir/pgdata" >&2
   trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
-  if [ "$(psql -X -At -d src -c 'select count(*) from events' 2>/dev/null || echo 0)" != "$n" ]; then
-    "$shared/peers/gen.sh" "$n" >&2
-  fi
-  "$shared/peers/scenarios/a_limit.sh" >&2
+  peers_cluster "$n" "$dir/results-workers.csv"
   local limit_s
   limit_s=$(python3 -c "import csv,sys; print([r for r in csv.DictReader(open('$RESULTS')) if r['scenario'] == 'a_copy_binary'][-1]['seconds'])")
   cp Benchmarks/postgres/workers.yaml "$dir/workers.yaml"

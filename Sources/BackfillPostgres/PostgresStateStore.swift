@@ -35,7 +35,11 @@ public struct PostgresStateStore: StateStore {
     /// - Throws: `BackfillError` `.invalidInput` when the server cannot be reached, or when the store
     ///   does not exist and `create` is false.
     public static func open(_ dsn: String, create: Bool, lease: Duration = .seconds(15)) async throws -> PostgresStateStore {
-        let database = try await PostgresDatabase.connect(dsn, maxConnections: 4, conflictRetries: 5)
+        // State statements are short: a tight statement timeout also bounds the client's deadline,
+        // which is what a pooled connection a server restart left dead costs before the pool is
+        // rebuilt (connect timeout + statement timeout + 5 s).
+        let database = try await PostgresDatabase.connect(
+            dsn, maxConnections: 4, timeouts: PostgresTimeouts(lock: 5, statement: 10), conflictRetries: 5)
         let store = PostgresStateStore(database: database, lease: lease)
         if create {
             try await store.migrate()
