@@ -10,9 +10,12 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log lines on standard error: text, or json (one object per line with run, chunk, batch and counters).")
+    var logFormat: LogFormat = .text
+
     /// Sets up swift-log once; only the executable does this.
     func bootstrapLogging() {
-        LogBootstrap.once(level: logLevel)
+        LogBootstrap.once(level: logLevel, format: logFormat)
     }
 }
 
@@ -47,14 +50,21 @@ struct LeaseOptions: ParsableArguments {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
+extension LogFormat: ExpressibleByArgument {}
+
 enum LogBootstrap {
     private static let done = Mutex(false)
 
-    static func once(level: Logger.Level) {
+    static func once(level: Logger.Level, format: LogFormat = .text) {
         done.withLock { done in
             guard !done else { return }
             done = true
             LoggingSystem.bootstrap { label in
+                if format == .json {
+                    var handler = JSONLogHandler(label: label)
+                    handler.logLevel = level
+                    return handler
+                }
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
                 return handler
