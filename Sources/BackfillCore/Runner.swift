@@ -264,7 +264,8 @@ struct WorkerContext: Sendable {
     let sourceBreaker: CircuitBreaker
     let targetBreaker: CircuitBreaker
     let slots: WorkerSlots
-    let stop = StopSignal()
+    var stop: StopSignal { configuration.stop ?? ownStop }
+    let ownStop = StopSignal()
     let budget: RowBudget
     let limiter: RateLimiter
 }

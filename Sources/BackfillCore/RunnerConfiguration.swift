@@ -33,6 +33,9 @@ public struct RunnerConfiguration: Sendable {
     public var now: @Sendable () -> Date = { Date() }
     /// How often a paused worker looks whether it was resumed.
     public var pollInterval: Duration = .milliseconds(200)
+    /// Set from outside (a signal) to stop the run's workers before their next batch; each hands
+    /// its chunk back, and the run stays resumable.
+    public var stop: StopSignal? = nil
     /// How often this process renews its chunk leases, in a state store that leases chunks
     /// (a third of the lease, so two heartbeats may fail before it expires).
     public var heartbeatInterval: Duration = .seconds(5)

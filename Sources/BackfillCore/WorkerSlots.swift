@@ -1,8 +1,11 @@
 /// Tells every worker of an execution to stop before its next batch (the error guard paused the
 /// run and this process is not waiting for `resume`).
-actor StopSignal {
-    private(set) var isSet = false
-    func set() { isSet = true }
+/// Tells a run's workers to stop before their next batch, handing their chunks back (the error
+/// guard sets it, and so does `backfill run`/`worker` on SIGTERM or SIGINT).
+public actor StopSignal {
+    public private(set) var isSet = false
+    public init() {}
+    public func set() { isSet = true }
 }
 
 /// How many workers a run may have (`workers`, or `backfill set RUN workers=N`) and how many it has.

@@ -40,6 +40,9 @@ struct RunCommand: AsyncParsableCommand {
             configuration.dryRun = dryRun
             configuration.waitWhenPausedByGuard = wait
             lease.apply(to: &configuration)
+            let stop = StopSignal()
+            configuration.stop = stop
+            ShutdownSignals.install(stop)
             let state: any StateStore = dryRun
                 ? InMemoryStateStore() : try await JobWiring.stateStore(for: prepared.spec, create: true, lease: lease.duration)
             let source = prepared.source

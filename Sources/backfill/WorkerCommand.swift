@@ -61,6 +61,9 @@ struct WorkerCommand: AsyncParsableCommand {
             var configuration = RunnerConfiguration(spec: prepared.spec)
             if let workers { configuration.workers = workers }
             lease.apply(to: &configuration)
+            let stop = StopSignal()
+            configuration.stop = stop
+            ShutdownSignals.install(stop)
             let logger = LogBootstrap.logger()
             if !common.json {
                 print("worker \(RunStarter.currentProcess) joined run \(joined.id) of \(joined.job) (\(Output.number(joined.counters.read)) rows read so far)")

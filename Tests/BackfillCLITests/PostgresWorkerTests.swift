@@ -67,6 +67,32 @@ struct PostgresWorkerTests {
         #expect(source == target)
     }
 
+    @Test("SIGTERM stops a worker after its batch: its chunks go back at once (exit 4), and another worker finishes the run")
+    func sigtermHandsChunksBack() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 30_000)
+        let server = workspace.server
+        let stateDatabase = try await server.createDatabase("state")
+        try workspace.writeSpec(extra: "limits: { rows-per-second: 3000 }\nstate: \"\(server.dsn(stateDatabase))\"")
+        // A long lease: a chunk not handed back would hold up the second worker for a minute.
+        let first = try Binary.launch(["worker", "--spec", "job.yaml", "--lease", "60s"], in: workspace.dir, log: "first.log")
+        var holding = "0"
+        while holding == "0" && first.isRunning {
+            holding = (try? await server.psql(
+                stateDatabase, "SELECT count(*) FROM backfill.chunks WHERE status = 'running' AND lease_owner LIKE '%:\(first.processIdentifier)'")) ?? "0"
+        }
+        kill(first.processIdentifier, SIGTERM)
+        await Binary.wait(first)
+        #expect(first.terminationStatus == 4, "\((try? String(contentsOfFile: workspace.dir + "/first.log", encoding: .utf8)) ?? "")")
+        #expect(try await server.psql(stateDatabase, "SELECT count(*) FROM backfill.chunks WHERE status = 'running'") == "0")
+        #expect(try await server.psql(stateDatabase, "SELECT status FROM backfill.runs") == "running")
+
+        let second = try await Binary.run(["worker", "--spec", "job.yaml", "--lease", "60s", "--json"], in: workspace.dir)
+        #expect(second.status == 0, "\(second.stderr)")
+        let (source, target) = try await workspace.fingerprints()
+        #expect(source == target)
+        #expect(try await server.psql(workspace.target, "SELECT count(*) || ',' || count(DISTINCT id) FROM writes") == "6000,6000")
+    }
+
     @Test("worker --run RUN --state DSN runs from the spec stored with the run")
     func workerFromTheStoredSpec() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 6_000)

@@ -1,0 +1,30 @@
+import BackfillCore
+import Foundation
+
+/// SIGTERM and SIGINT stop a run gracefully: each worker finishes its batch, hands its chunk back
+/// (another process can take it at once, without waiting for a lease to expire) and the process
+/// exits 4, the run resumable. A second signal ends the process at once.
+enum ShutdownSignals {
+    static func install(_ stop: StopSignal) {
+        let queue = DispatchQueue(label: "backfill.signals")
+        var installed: [any DispatchSourceSignal] = []
+        for signal in [SIGTERM, SIGINT] {
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)
+            source.setEventHandler { @Sendable in
+                FileHandle.standardError.write(Data("stopping after the current batch; signal again to stop at once\n".utf8))
+                Foundation.signal(SIGTERM, SIG_DFL)
+                Foundation.signal(SIGINT, SIG_DFL)
+                Task { await stop.set() }
+            }
+            source.resume()
+            installed.append(source)
+        }
+        Retained.sources = installed
+    }
+
+    /// Keeps the signal sources alive for the life of the process.
+    private enum Retained {
+        nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+    }
+}
