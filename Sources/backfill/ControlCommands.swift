@@ -3,29 +3,10 @@ import BackfillCore
 import Foundation
 
 /// Changes a run's status in the state store; the running process sees it before its next batch.
-enum RunControl {
+enum RunControlCommand {
     static func change(run id: Int64, statePath: String, to status: RunStatus, json: Bool) async throws {
-        let (state, run) = try await JobWiring.openRun(id, statePath: statePath)
-        guard run.status.isResumable else {
-            throw BackfillError(.runConflict, "run \(id) is \(run.status.rawValue); it cannot be changed any more")
-        }
-        var target = status
-        var reason: String? = nil
-        switch status {
-        case .paused:
-            reason = "paused by request"
-        case .cancelled:
-            reason = "cancelled by request"
-        default:
-            // Resume: a live process picks the run up again; otherwise `backfill run SPEC` continues it.
-            let live = run.owner.map(RunStarter.isAlive(owner:)) ?? false
-            target = live ? .running : .planned
-        }
-        guard try await state.transition(runID: id, from: [.planned, .running, .paused], to: target, reason: reason) else {
-            let now = try await state.run(id: id)?.status.rawValue ?? "gone"
-            throw BackfillError(.runConflict, "run \(id) became \(now) meanwhile; it cannot be changed any more")
-        }
-        try await state.recordEvent(runID: id, kind: status == .running ? "resumed" : target.rawValue, message: reason ?? "resumed by request")
+        let (state, _) = try await JobWiring.openRun(id, statePath: statePath)
+        let target = try await RunControl.change(state: state, run: id, to: status)
         if json {
             print(try Output.json(["run": "\(id)", "status": target.rawValue]))
         } else if target == .planned {
@@ -45,7 +26,7 @@ struct PauseCommand: AsyncParsableCommand {
 
     func run() async throws {
         common.bootstrapLogging()
-        try await withExitCodes { try await RunControl.change(run: run, statePath: stateOptions.state, to: .paused, json: common.json) }
+        try await withExitCodes { try await RunControlCommand.change(run: run, statePath: stateOptions.state, to: .paused, json: common.json) }
     }
 }
 
@@ -57,7 +38,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         common.bootstrapLogging()
-        try await withExitCodes { try await RunControl.change(run: run, statePath: stateOptions.state, to: .running, json: common.json) }
+        try await withExitCodes { try await RunControlCommand.change(run: run, statePath: stateOptions.state, to: .running, json: common.json) }
     }
 }
 
@@ -70,7 +51,7 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         common.bootstrapLogging()
-        try await withExitCodes { try await RunControl.change(run: run, statePath: stateOptions.state, to: .cancelled, json: common.json) }
+        try await withExitCodes { try await RunControlCommand.change(run: run, statePath: stateOptions.state, to: .cancelled, json: common.json) }
     }
 }
 

@@ -1,0 +1,87 @@
+import BackfillCore
+import Foundation
+import Hummingbird
+
+/// The routes of DESIGN's HTTP contract over a state store: the JSON API, `/metrics` and
+/// `/healthz` (the dashboard is not here yet).
+///
+/// Reads are open to whoever reaches the address (127.0.0.1 by default). Pause, resume and cancel
+/// need `Authorization: Bearer <token>`: with no token configured they are disabled (403); a
+/// missing or wrong token is refused (401) and changes nothing.
+public struct BackfillAPI: Sendable {
+    let state: any StateStore
+    let token: String?
+    let metrics: StateMetrics
+
+    /// - Parameter token: `BACKFILL_API_TOKEN`; `nil` or empty disables mutations.
+    public init(state: any StateStore, token: String?) {
+        self.state = state
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        self.metrics = StateMetrics(state: state)
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let (state, metrics) = (self.state, self.metrics)
+        router.get("healthz") { _, _ in try JSONResponse.ok(["status": "ok"]) }
+        router.get("metrics") { _, _ in
+            let text = try await metrics.render()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+        }
+        router.get("api/runs") { _, _ in try JSONResponse.ok(try await state.runs(limit: 200)) }
+        router.get("api/runs/:id") { _, context in try JSONResponse.ok(try await Self.run(context, state)) }
+        router.get("api/runs/:id/chunks") { _, context in
+            let run = try await Self.run(context, state)
+            return try JSONResponse.ok(try await state.chunks(runID: run.id))
+        }
+        router.get("api/runs/:id/quarantine") { request, context in
+            let run = try await Self.run(context, state)
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
+            return try JSONResponse.ok(try await state.quarantine(runID: run.id, limit: min(max(limit, 1), 10_000)))
+        }
+        for (action, status) in [("pause", RunStatus.paused), ("resume", .running), ("cancel", .cancelled)] {
+            router.post("api/runs/:id/\(action)") { request, context in
+                try authorize(request)
+                let run = try await Self.run(context, state)
+                do {
+                    let now = try await RunControl.change(state: state, run: run.id, to: status)
+                    return try JSONResponse.ok(["run": String(run.id), "status": now.rawValue])
+                } catch let error as BackfillError where error.code == .runConflict {
+                    throw HTTPError(.conflict, message: error.message)
+                }
+            }
+        }
+        return router
+    }
+
+    /// The run the path names; 404 when the state store has none.
+    private static func run(_ context: BasicRequestContext, _ state: any StateStore) async throws -> RunRecord {
+        guard let id = context.parameters.get("id", as: Int64.self) else { throw HTTPError(.badRequest, message: "a run id is a number") }
+        guard let run = try await state.run(id: id) else { throw HTTPError(.notFound, message: "no run \(id)") }
+        return run
+    }
+
+    private func authorize(_ request: Request) throws {
+        guard let token else {
+            throw HTTPError(.forbidden, message: "mutations are disabled: start the server with BACKFILL_API_TOKEN set")
+        }
+        let given = request.headers[.authorization] ?? ""
+        let expected = "Bearer \(token)"
+        // Constant time, whatever the first difference.
+        let same = given.utf8.count == expected.utf8.count && zip(given.utf8, expected.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        guard same else { throw HTTPError(.unauthorized, message: "a valid Authorization: Bearer token is required") }
+    }
+}
+
+/// JSON bodies in the CLI's `--json` shapes (ISO 8601 dates, sorted keys).
+enum JSONResponse {
+    static func ok(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
