@@ -7,13 +7,19 @@ import Testing
 /// (`scripts/chaos.sh` kills, stops and cuts them off; these tests cover the command itself.)
 @Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
 struct PostgresWorkerTests {
+    /// A damaged PostgreSQL workspace whose spec keeps its state in a database of its own (returned)
+    /// and reads at most `rowsPerSecond` rows per process.
+    static func sharedRun(rows: Int, rowsPerSecond: Int) async throws -> (PostgresWorkspace, String) {
+        let workspace = try await PostgresWorkspace.make(rows: rows)
+        let stateDatabase = try await workspace.server.createDatabase("state")
+        try workspace.writeSpec(extra: "limits: { rows-per-second: \(rowsPerSecond) }\nstate: \"\(workspace.server.dsn(stateDatabase))\"")
+        return (workspace, stateDatabase)
+    }
+
     @Test("a run and two workers share one run: each chunk done once, every damaged row written once, target = source")
     func workersShareARun() async throws {
-        let workspace = try await PostgresWorkspace.make(rows: 30_000)
+        let (workspace, stateDatabase) = try await Self.sharedRun(rows: 30_000, rowsPerSecond: 6000)
         let server = workspace.server
-        let stateDatabase = try await server.createDatabase("state")
-        let stateDSN = server.dsn(stateDatabase)
-        try workspace.writeSpec(extra: "limits: { rows-per-second: 6000 }\nstate: \"\(stateDSN)\"")
         let coordinator = try Binary.launch(["run", "job.yaml", "--lease", "3s"], in: workspace.dir, log: "run.log")
         let workers = try (0..<2).map { index in
             try Binary.launch(["worker", "--spec", "job.yaml", "--lease", "3s"], in: workspace.dir, log: "worker\(index).log")
@@ -42,10 +48,8 @@ struct PostgresWorkerTests {
     @Test("an idle worker gets half of another process's chunk: the holder splits it, and no row is read twice")
     func idleWorkerStealsHalfAChunk() async throws {
         // 10,000 rows plan as one chunk: without a split, the second process would have nothing to do.
-        let workspace = try await PostgresWorkspace.make(rows: 10_000)
+        let (workspace, stateDatabase) = try await Self.sharedRun(rows: 10_000, rowsPerSecond: 1500)
         let server = workspace.server
-        let stateDatabase = try await server.createDatabase("state")
-        try workspace.writeSpec(extra: "limits: { rows-per-second: 1500 }\nstate: \"\(server.dsn(stateDatabase))\"")
         let coordinator = try Binary.launch(["run", "job.yaml", "--lease", "5s"], in: workspace.dir, log: "run.log")
         var holding = "0"
         while holding == "0" && coordinator.isRunning {
@@ -69,10 +73,8 @@ struct PostgresWorkerTests {
 
     @Test("SIGTERM stops a worker after its batch: its chunks go back at once (exit 4), and another worker finishes the run")
     func sigtermHandsChunksBack() async throws {
-        let workspace = try await PostgresWorkspace.make(rows: 30_000)
+        let (workspace, stateDatabase) = try await Self.sharedRun(rows: 30_000, rowsPerSecond: 3000)
         let server = workspace.server
-        let stateDatabase = try await server.createDatabase("state")
-        try workspace.writeSpec(extra: "limits: { rows-per-second: 3000 }\nstate: \"\(server.dsn(stateDatabase))\"")
         // A long lease: a chunk not handed back would hold up the second worker for a minute.
         let first = try Binary.launch(["worker", "--spec", "job.yaml", "--lease", "60s"], in: workspace.dir, log: "first.log")
         var holding = "0"
