@@ -136,5 +136,8 @@ struct PostgresWorkerTests {
         #expect(!stored.contains("hunter2") && !stored.contains("hunter3"))
         #expect(stored.contains("postgres://app:***@db:5432/orders"))
         #expect(stored.contains("postgres://app:${TARGET_PASSWORD}@replica/orders?password=***"))
+        let webhook = SpecLoader.storable(#"target: { webhook: "https://h.example/x", secret: "whsec_live_123", timeout: 5s }"# + "\n  secret: ${HOOK_SECRET}")
+        #expect(!webhook.contains("whsec_live_123") && webhook.contains("secret: \"***\", timeout: 5s"), "\(webhook)")
+        #expect(webhook.contains("secret: ${HOOK_SECRET}"))
     }
 }

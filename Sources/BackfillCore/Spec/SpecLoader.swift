@@ -44,10 +44,21 @@ public enum SpecLoader {
     }
 
     /// The spec text a run keeps for `backfill worker --run`: as written, with any password
-    /// written into a connection string replaced by `***` (keep secrets in `${VAR}` references,
-    /// which are stored unexpanded).
+    /// written into a connection string, and any literal `secret:` value, replaced by `***` (keep
+    /// secrets in `${VAR}` references, which are stored unexpanded).
     public static func storable(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { Redaction.redact(String($0), keepingReferences: true) }.joined(separator: "\n")
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            var line = Redaction.redact(String(line), keepingReferences: true)
+            if let key = line.range(of: "secret:") {
+                let rest = line[key.upperBound...].drop { $0 == " " || $0 == "\"" || $0 == "'" }
+                // A `${VAR}` reference holds no secret; anything else up to the next `,`, `}` or comment does.
+                let value = line[key.upperBound...].prefix { $0 != "," && $0 != "}" && $0 != "#" }
+                if !rest.hasPrefix("${") && !value.trimmingCharacters(in: .whitespaces).isEmpty {
+                    line.replaceSubrange(key.upperBound..<value.endIndex, with: " \"***\"")
+                }
+            }
+            return line
+        }.joined(separator: "\n")
     }
 
     /// Parses spec text; `file` is only used in problems.
