@@ -103,7 +103,7 @@ struct ChunkWorker: Sendable {
                 await context.limiter.refund(wanted - batch.delta.read)
             }
             let delta = batch.delta
-            let seconds = RunTimeline.seconds(started.duration(to: .now))
+            let seconds = started.duration(to: .now).inSeconds
             let checkpoint: Checkpoint
             do {
                 if let committed = batch.committed {

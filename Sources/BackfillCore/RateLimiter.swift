@@ -37,7 +37,7 @@ public actor RateLimiter {
         let now = clock.now
         let elapsed = last.duration(to: now)
         last = now
-        let seconds = RunTimeline.seconds(elapsed)
+        let seconds = elapsed.inSeconds
         tokens = min(burst, tokens + seconds * rate)
         tokens -= Double(rows)
         guard tokens < 0 else { return .zero }

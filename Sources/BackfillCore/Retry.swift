@@ -27,14 +27,23 @@ struct Retry: Sendable {
                 guard attempt < attempts else { throw error }
                 attempt += 1
                 onRetry(error, attempt)
-                if !opened { try await Task.sleep(for: jitteredDelay(attempt: attempt)) }
+                if !opened { try await Task.sleep(for: Backoff.jittered(base: base, attempt: attempt)) }
             }
         }
     }
+}
 
-    private func jitteredDelay(attempt: Int) -> Duration {
+/// The delay before a retry: exponential backoff with full jitter, capped at 30 s — for the
+/// runner's retries and a webhook's per-event ones alike.
+public enum Backoff {
+    /// A random delay between 0 and `base × 2^attempt` (at most 30 s).
+    public static func jittered(base: Duration, attempt: Int) -> Duration {
         let cap = min(base * (1 << min(attempt, 16)), .seconds(30))
-        let ms = cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000
-        return .milliseconds(Int64.random(in: 0...max(1, ms)))
+        return .milliseconds(Int64.random(in: 0...max(1, Int64(cap.inSeconds * 1000))))
     }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

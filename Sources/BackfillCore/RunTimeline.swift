@@ -19,7 +19,7 @@ actor RunTimeline {
         if busy > 0 {
             working += elapsed
         } else if waiting > 0, let reason {
-            waited.add(Self.seconds(elapsed), for: reason)
+            waited.add(elapsed.inSeconds, for: reason)
         }
         last = now
     }
@@ -38,10 +38,7 @@ actor RunTimeline {
             working = .zero
             waited = WaitTimes()
         }
-        return (Self.seconds(working), waited)
+        return (working.inSeconds, waited)
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

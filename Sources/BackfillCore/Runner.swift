@@ -223,7 +223,7 @@ public struct Runner: Sendable {
         }
         let chunks = try await state.chunks(runID: runID)
         let elapsed = started.duration(to: .now)
-        let seconds = RunTimeline.seconds(elapsed)
+        let seconds = elapsed.inSeconds
         let readNow = run.counters.read - readBefore
         return RunSummary(
             runID: runID, job: run.job, status: run.status, reason: run.reason, dryRun: configuration.dryRun,

@@ -186,7 +186,7 @@ public struct WebhookSink: Sink {
             } catch {
                 last = "connection failed (\(type(of: error)))"
             }
-            if attempt + 1 < attempts { try await Task.sleep(for: wait ?? jitteredBackoff(attempt: attempt + 1)) }
+            if attempt + 1 < attempts { try await Task.sleep(for: wait ?? Backoff.jittered(base: backoff, attempt: attempt + 1)) }
         }
         throw BackfillError(
             .unavailable, kind: .transient, "event \(id) was not acknowledged after \(attempts) attempts (last: \(last))", location: location)
@@ -205,12 +205,6 @@ public struct WebhookSink: Sink {
         for (name, value) in options.headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
         return request
-    }
-
-    private func jitteredBackoff(attempt: Int) -> Duration {
-        let cap = min(backoff * (1 << min(attempt, 16)), .seconds(30))
-        let ms = cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000
-        return .milliseconds(Int64.random(in: 0...max(1, ms)))
     }
 
     static func idText(_ value: Value) -> String {

@@ -28,7 +28,7 @@ public struct PostgresStateStore: StateStore {
         self.lease = lease
     }
 
-    private var leaseSeconds: Double { Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18 }
+    private var leaseSeconds: Double { lease.inSeconds }
 
     /// Opens the store in the database `dsn` names, creating its tables when `create`.
     /// - Parameter lease: how long this process's claims last without a heartbeat.

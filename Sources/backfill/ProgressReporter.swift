@@ -66,7 +66,7 @@ final class ProgressReporter: RunObserver, Sendable {
 
     private func render(_ state: Progress) -> String {
         let elapsed = state.started.duration(to: .now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let rate = seconds > 0 ? Double(state.readThisInvocation) / seconds : 0
         let fraction = state.total > 0 ? min(1, Double(state.done) / Double(state.total)) : 1
         let width = 30

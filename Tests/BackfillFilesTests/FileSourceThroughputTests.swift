@@ -40,7 +40,7 @@ struct FileSourceThroughputTests {
             let clock = ContinuousClock()
             var result = ReadResult()
             let elapsed = try await clock.measure { result = try await readAll(source, batchSize: batchSize) }
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             let rowsPerSecond = Double(result.rows.count) / seconds
             print(
                 "\(ext): \(result.rows.count) rows in \(String(format: "%.3f", seconds)) s = \(Int(rowsPerSecond)) rows/s"

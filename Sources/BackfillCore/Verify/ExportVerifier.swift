@@ -54,7 +54,7 @@ public struct ExportVerifier: Sendable {
             guard page.count == batchSize, let last = page.last else { break }
             after = job.key(of: last)
         }
-        report.seconds = RunTimeline.seconds(started.duration(to: .now))
+        report.seconds = started.duration(to: .now).inSeconds
         return report
     }
 

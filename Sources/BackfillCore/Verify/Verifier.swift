@@ -36,7 +36,7 @@ public struct Verifier: Sendable {
             try await check(chunk.range, report: &report)
         }
         let elapsed = started.duration(to: .now)
-        report.seconds = RunTimeline.seconds(elapsed)
+        report.seconds = elapsed.inSeconds
         return report
     }
 
