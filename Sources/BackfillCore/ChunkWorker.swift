@@ -28,8 +28,10 @@ struct ChunkWorker: Sendable {
     func run() async throws -> Runner.WorkerExit {
         var errorGuard = ErrorGuard(maxRate: context.configuration.maxErrorRate)
         var sizer = context.configuration.batchSizer
+        var waiting = false
         while true {
             if let chunk = try await context.state.claimChunk(runID: context.runID) {
+                waiting = false
                 if let exit = try await process(chunk, errorGuard: &errorGuard, sizer: &sizer) { return exit }
                 continue
             }
@@ -41,7 +43,12 @@ struct ChunkWorker: Sendable {
             if await context.slots.shouldRetire() { return .retired }
             let chunks = try await context.state.chunks(runID: context.runID)
             if chunks.contains(where: { $0.status == .pending }) { continue }
-            guard chunks.contains(where: { $0.status == .running }) else { return .noMoreChunks }
+            let held = chunks.filter { $0.status == .running }.count
+            guard held > 0 else { return .noMoreChunks }
+            if !waiting {
+                context.logger.info("waiting for chunks other workers hold", metadata: [LogKey.chunk: .stringConvertible(held), LogKey.worker: .stringConvertible(number)])
+                waiting = true
+            }
             _ = try await context.state.requestSplit(runID: context.runID, minimumRows: minimumSplitRows)
             try await Task.sleep(for: context.configuration.idlePollInterval)
         }

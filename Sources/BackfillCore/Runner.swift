@@ -86,22 +86,12 @@ public struct Runner: Sendable {
         defer { heartbeat?.cancel() }
         do {
             var ended = try await runWorkers(context: context)
-            var waitingForOthers = false
             // A worker retired by `set workers=N` may have handed back its chunk after the others had
-            // found none left: start again until no chunk is pending. With leased chunks, other
-            // processes may still hold some: wait, and take over those whose lease expires.
-            while ended.allSatisfy({ if case .noMoreChunks = $0 { true } else { false } }) {
-                let chunks = try await state.chunks(runID: run.id)
-                if !chunks.contains(where: { $0.status == .pending }) {
-                    guard state.leasesChunks, chunks.contains(where: { $0.status == .running }) else { break }
-                    if !waitingForOthers {
-                        logger.info("waiting for chunks other processes hold", metadata: [
-                            LogKey.chunk: .stringConvertible(chunks.filter { $0.status == .running }.count)
-                        ])
-                        waitingForOthers = true
-                    }
-                    try await Task.sleep(for: configuration.idlePollInterval)
-                }
+            // found none left: start again until no chunk is pending. (With leased chunks a worker
+            // only ends once no chunk is pending or running: it waits for the ones others hold.)
+            while ended.allSatisfy({ if case .noMoreChunks = $0 { true } else { false } }),
+                try await state.chunks(runID: run.id).contains(where: { $0.status == .pending })
+            {
                 ended = try await runWorkers(context: context)
             }
             exits = ended
