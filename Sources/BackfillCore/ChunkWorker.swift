@@ -111,12 +111,9 @@ struct ChunkWorker: Sendable {
             }
             let delta = batch.delta
             let seconds = started.duration(to: .now).inSeconds
-            let checkpoint: Checkpoint
             do {
-                if let committed = batch.committed {
-                    checkpoint = committed
-                } else {
-                    checkpoint = await seal.checkpoint(batch.delta, quarantine: batch.quarantine, cursor: batch.cursor, isLast: batch.isLast, context: context)
+                if !batch.checkpointed {
+                    let checkpoint = await seal.checkpoint(batch.delta, quarantine: batch.quarantine, cursor: batch.cursor, isLast: batch.isLast, context: context)
                     try await retry.run({ try await context.state.checkpoint(checkpoint) })
                 }
                 await context.timeline.endBatch()
@@ -130,8 +127,8 @@ struct ChunkWorker: Sendable {
             }
             generation += 1
             if !compared { sizer.observe(rows: delta.read, seconds: seconds) }
-            report(delta, seconds: seconds, chunk: chunk, done: batch.isLast, cursor: checkpoint.cursor, logger: logger)
-            cursor = checkpoint.cursor
+            cursor = batch.cursor ?? cursor
+            report(delta, seconds: seconds, chunk: chunk, done: batch.isLast, cursor: cursor, logger: logger)
             if fenced, !batch.isLast, lastSplitCheck.duration(to: .now) >= context.configuration.idlePollInterval {
                 lastSplitCheck = .now
                 switch await answerSplitRequest(chunk, generation: generation, after: cursor, logger: logger) {
@@ -251,8 +248,8 @@ struct ChunkWorker: Sendable {
         var quarantine: [QuarantineRecord]
         var cursor: Cursor?
         var isLast: Bool
-        /// The checkpoint, when the sink committed it with the batch's rows.
-        var committed: Checkpoint? = nil
+        /// The sink committed the batch's checkpoint with its rows.
+        var checkpointed = false
     }
 
     /// One batch: through the same-engine transfer when there is one, otherwise read, shape and
@@ -410,15 +407,13 @@ struct ChunkWorker: Sendable {
                 },
                 onOpen: { await circuitOpened(context.targetBreaker, $0, logger: logger) })
             guard let committed else {
-                // An earlier attempt committed rows and checkpoint together; its reply was lost.
+                // An earlier attempt committed rows and checkpoint together; its reply was lost. Its
+                // counters stand; the time spent since goes with the next checkpoint.
                 logger.info("batch had already been committed by an earlier attempt", metadata: [LogKey.retries: .stringConvertible(retries)])
-                var checkpoint = await seal.checkpoint(
-                    Counters(read: 0, outcome: WriteOutcome(), quarantined: 0, batches: 0, retries: retries), quarantine: [],
-                    cursor: cursor, isLast: isLast, context: context)
-                checkpoint.fence = nil
-                return BatchResult(delta: checkpoint.delta, quarantine: [], cursor: cursor, isLast: isLast, committed: checkpoint)
+                let nothing = Counters(read: 0, outcome: WriteOutcome(), quarantined: 0, batches: 0, retries: retries)
+                return BatchResult(delta: nothing, quarantine: [], cursor: cursor, isLast: isLast, checkpointed: true)
             }
-            return BatchResult(delta: committed.delta, quarantine: quarantine, cursor: cursor, isLast: isLast, committed: committed)
+            return BatchResult(delta: committed.delta, quarantine: quarantine, cursor: cursor, isLast: isLast, checkpointed: true)
         } catch let error as BackfillError where error.kind == .data {
             logger.debug("batch refused by the target; isolating the rows", metadata: Runner.errorMetadata(error))
             return nil
