@@ -4,6 +4,7 @@ import BackfillHTTP
 import BackfillPostgres
 import BackfillSQLite
 import Foundation
+import Logging
 
 /// A spec wired to its real source and sink, checked against both.
 struct PreparedJob {
@@ -141,18 +142,21 @@ enum JobWiring {
         statePath.hasPrefix("postgres://") || statePath.hasPrefix("postgresql://")
     }
 
-    /// The sink a run writes through: an event target records deliveries in the state store's
-    /// ledger of the job (and skips what it holds); other sinks as they are.
-    static func recording(_ sink: any Sink, in state: any StateStore, job: String) -> any Sink {
-        guard let webhook = sink as? WebhookSink else { return sink }
-        return webhook.recording(into: state.ledger(job: job))
-    }
-
-    /// The target again, committing each batch's checkpoint with its rows, when the state store
-    /// lives in the target's PostgreSQL database (same host, port, database and user).
-    static func checkpointing(sink: any Sink, state: any StateStore) -> (any CheckpointingSink)? {
-        guard let sink = sink as? PostgresSink, let state = state as? PostgresStateStore else { return nil }
-        return PostgresCheckpointingSink(sink: sink, state: state)
+    /// The runner of `run` and `worker` over `state`: an event target records deliveries in the
+    /// state store's ledger of the job (and skips what it holds), and a PostgreSQL target whose
+    /// database holds the state store commits each batch's checkpoint with its rows.
+    static func runner(
+        _ prepared: PreparedJob, state: any StateStore, configuration: RunnerConfiguration, logger: Logger, observer: any RunObserver
+    ) -> Runner {
+        var sink = prepared.sink
+        if let webhook = sink as? WebhookSink { sink = webhook.recording(into: state.ledger(job: prepared.spec.name)) }
+        var checkpointing: (any CheckpointingSink)?
+        if let target = prepared.sink as? PostgresSink, let store = state as? PostgresStateStore {
+            checkpointing = PostgresCheckpointingSink(sink: target, state: store)
+        }
+        return Runner(
+            job: prepared.job, source: prepared.source, sink: sink, state: state, configuration: configuration, logger: logger,
+            observer: observer, transfer: prepared.transfer, comparer: prepared.comparer, checkpointing: checkpointing)
     }
 
     /// Opens the state store a spec names (created when `create`).

@@ -40,9 +40,7 @@ struct RunCommand: AsyncParsableCommand {
             configuration.dryRun = dryRun
             configuration.waitWhenPausedByGuard = wait
             lease.apply(to: &configuration)
-            let stop = StopSignal()
-            configuration.stop = stop
-            ShutdownSignals.install(stop)
+            configuration.stop = ShutdownSignals.install()
             let state: any StateStore = dryRun
                 ? InMemoryStateStore() : try await JobWiring.stateStore(for: prepared.spec, create: true, lease: lease.duration)
             let source = prepared.source
@@ -55,10 +53,7 @@ struct RunCommand: AsyncParsableCommand {
                 print("resuming run \(run.id) of \(run.job) (\(Output.number(run.counters.read)) rows already read)")
             }
             let observer = ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger)
-            let runner = Runner(
-                job: prepared.job, source: prepared.source, sink: JobWiring.recording(prepared.sink, in: state, job: prepared.spec.name), state: state,
-                configuration: configuration, logger: logger, observer: observer, transfer: prepared.transfer, comparer: prepared.comparer,
-                checkpointing: JobWiring.checkpointing(sink: prepared.sink, state: state))
+            let runner = JobWiring.runner(prepared, state: state, configuration: configuration, logger: logger, observer: observer)
             let summary = try await runner.execute(run: run)
             print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
             let code = ExitStatus.code(for: summary.status)

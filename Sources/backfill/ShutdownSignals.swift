@@ -5,7 +5,9 @@ import Foundation
 /// (another process can take it at once, without waiting for a lease to expire) and the process
 /// exits 4, the run resumable. A second signal ends the process at once.
 enum ShutdownSignals {
-    static func install(_ stop: StopSignal) {
+    /// Installs the handlers and returns the signal they set, for `RunnerConfiguration.stop`.
+    static func install() -> StopSignal {
+        let stop = StopSignal()
         let queue = DispatchQueue(label: "backfill.signals")
         var installed: [any DispatchSourceSignal] = []
         for signal in [SIGTERM, SIGINT] {
@@ -21,6 +23,7 @@ enum ShutdownSignals {
             installed.append(source)
         }
         Retained.sources = installed
+        return stop
     }
 
     /// Keeps the signal sources alive for the life of the process.

@@ -61,18 +61,14 @@ struct WorkerCommand: AsyncParsableCommand {
             var configuration = RunnerConfiguration(spec: prepared.spec)
             if let workers { configuration.workers = workers }
             lease.apply(to: &configuration)
-            let stop = StopSignal()
-            configuration.stop = stop
-            ShutdownSignals.install(stop)
+            configuration.stop = ShutdownSignals.install()
             let logger = LogBootstrap.logger()
             if !common.json {
                 print("worker \(RunStarter.currentProcess) joined run \(joined.id) of \(joined.job) (\(Output.number(joined.counters.read)) rows read so far)")
             }
-            let runner = Runner(
-                job: prepared.job, source: prepared.source, sink: prepared.sink, state: store, configuration: configuration,
-                logger: logger, observer: ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger),
-                transfer: prepared.transfer, comparer: prepared.comparer,
-                checkpointing: JobWiring.checkpointing(sink: prepared.sink, state: store))
+            let runner = JobWiring.runner(
+                prepared, state: store, configuration: configuration, logger: logger,
+                observer: ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger))
             let summary = try await runner.execute(run: joined)
             print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
             let code = ExitStatus.code(for: summary.status)
