@@ -215,15 +215,17 @@ struct RunLifecycleTests {
 
     @Test("set workers=N grows and shrinks the workers of a running run; every row still arrives once")
     func setWorkers() async throws {
-        let (dir, damaged) = try Self.workspace(kind: .composite, rows: 40_000, extra: "limits: { rows-per-second: 4000 }")
+        let (dir, damaged) = try Self.workspace(kind: .composite, rows: 40_000, extra: "limits: { rows-per-second: 2000 }")
         let process = try Binary.launch(["run", "job.yaml"], in: dir)
-        let grow = try await Self.waitUntil({ Self.rowsRead(dir) > 0 }, then: {
-            try Binary.runBlocking(["set", "1", "workers=4"], in: dir, environment: [:])
+        // Both changes from one Dispatch thread: a test task waiting for Swift concurrency's few
+        // threads between them could find the run finished (20 s) before it shrinks it.
+        let (grow, shrink) = try await Self.waitUntil({ Self.rowsRead(dir) > 0 }, then: { () throws -> (Binary.Result, Binary.Result) in
+            let grow = try Binary.runBlocking(["set", "1", "workers=4"], in: dir, environment: [:])
+            let deadline = Date().addingTimeInterval(60)
+            while Self.rowsRead(dir) <= 8_000 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            return (grow, try Binary.runBlocking(["set", "1", "workers=1", "rows-per-second=0"], in: dir, environment: [:]))
         })
         #expect(grow.status == 0, "\(grow.stderr)")
-        let shrink = try await Self.waitUntil({ Self.rowsRead(dir) > 8_000 }, then: {
-            try Binary.runBlocking(["set", "1", "workers=1", "rows-per-second=0"], in: dir, environment: [:])
-        })
         #expect(shrink.status == 0, "\(shrink.stderr)")
         await Binary.wait(process)
         #expect(process.terminationStatus == 0)
