@@ -86,7 +86,10 @@ struct ChunkWorker: Sendable {
                 return .limitReached
             }
             let wait = max(await context.limiter.reserve(wanted), await context.batchLimiter.reserve(1))
-            if wait > .zero { try await Task.sleep(for: wait) }
+            if wait > .zero {
+                try await Task.sleep(for: wait)
+                context.metrics.rateLimited(wait.inSeconds)
+            }
             let started = ContinuousClock.now
             await context.timeline.beginBatch()
             let seal = CheckpointSeal(chunk: chunk, from: cursor, wanted: wanted, generation: generation, fenced: fenced)
@@ -127,6 +130,7 @@ struct ChunkWorker: Sendable {
             }
             generation += 1
             if !compared { sizer.observe(rows: delta.read, seconds: seconds) }
+            context.metrics.batch(delta, seconds: seconds, size: wanted)
             cursor = batch.cursor ?? cursor
             report(delta, seconds: seconds, chunk: chunk, done: batch.isLast, cursor: cursor, logger: logger)
             if fenced, !batch.isLast, lastSplitCheck.duration(to: .now) >= context.configuration.idlePollInterval {

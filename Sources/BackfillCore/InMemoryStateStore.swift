@@ -6,6 +6,7 @@ public actor InMemoryStateStore: StateStore {
     private var chunkRecords: [Int64: ChunkRecord] = [:]
     private var quarantined: [QuarantineRecord] = []
     private var eventLog: [RunEvent] = []
+    private var sampleLog: [Int64: [RunSample]] = [:]
     private var nextID: Int64 = 1
 
     private var delivered: [String: Set<String>] = [:]
@@ -107,6 +108,13 @@ public actor InMemoryStateStore: StateStore {
         let sum = (runRecords[runID]?.waits ?? WaitTimes()) + waits
         runRecords[runID]?.waits = sum
     }
+
+    public func recordSample(runID: Int64) {
+        guard let run = runRecords[runID] else { return }
+        sampleLog[runID, default: []].append(RunSample(run))
+    }
+
+    public func samples(runID: Int64, limit: Int) -> [RunSample] { Array((sampleLog[runID] ?? []).suffix(limit)) }
 
     public func recordVerification(runID: Int64, _ summary: VerificationSummary) {
         runRecords[runID]?.lastVerification = summary

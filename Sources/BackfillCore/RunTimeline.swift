@@ -11,7 +11,13 @@ actor RunTimeline {
     /// Why the run waits now (the latest reason a worker saw).
     private var reason: WaitTimes.Reason?
 
-    init() { last = clock.now }
+    /// Where waiting time also goes as it passes (not only at the next checkpoint).
+    private let metrics: RunMetrics?
+
+    init(metrics: RunMetrics? = nil) {
+        last = clock.now
+        self.metrics = metrics
+    }
 
     private func advance() {
         let now = clock.now
@@ -20,6 +26,7 @@ actor RunTimeline {
             working += elapsed
         } else if waiting > 0, let reason {
             waited.add(elapsed.inSeconds, for: reason)
+            metrics?.waited(elapsed.inSeconds, for: reason)
         }
         last = now
     }

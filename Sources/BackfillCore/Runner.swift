@@ -64,9 +64,11 @@ public struct Runner: Sendable {
         var startMetadata: Logger.Metadata = [LogKey.status: .string(run.status.rawValue), LogKey.read: .stringConvertible(before)]
         if checkpointing != nil { startMetadata[LogKey.checkpoints] = "with-writes" }
         logger.info("run started", metadata: startMetadata)
+        let metrics = RunMetrics(job: job.spec.name, runID: run.id)
         let context = WorkerContext(
             runID: run.id, job: job, source: source, sink: sink, state: state, configuration: configuration,
             logger: logger, observer: observer, transfer: transfer, comparer: comparer, checkpointing: checkpointing,
+            metrics: metrics, timeline: RunTimeline(metrics: metrics),
             gates: RunGates(
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
@@ -84,6 +86,8 @@ public struct Runner: Sendable {
         let exits: [WorkerExit]
         let heartbeat = state.leasesChunks ? startHeartbeat(runID: run.id, logger: logger) : nil
         defer { heartbeat?.cancel() }
+        let sampler = startSampler(runID: run.id, logger: logger)
+        defer { sampler.cancel() }
         do {
             var ended = try await runWorkers(context: context)
             // A worker retired by `set workers=N` may have handed back its chunk after the others had
@@ -110,6 +114,8 @@ public struct Runner: Sendable {
             _ = try await state.transition(runID: run.id, from: [.running, .planned], to: status, reason: reason)
         }
         try await state.recordEvent(runID: run.id, kind: status.rawValue, message: reason ?? "run \(status.rawValue)")
+        sampler.cancel()
+        try? await state.recordSample(runID: run.id)
         let summary = try await summarize(runID: run.id, readBefore: before, started: started)
         logger.info("run finished", metadata: [
             LogKey.status: .string(summary.status.rawValue), LogKey.read: .stringConvertible(summary.counters.read),
@@ -124,6 +130,22 @@ public struct Runner: Sendable {
         ])
         observer.runFinished(summary)
         return summary
+    }
+
+    /// Records the run's totals now and every `sampleInterval` until cancelled; a failed sample
+    /// is logged and skipped (it only thins the charts).
+    private func startSampler(runID: Int64, logger: Logger) -> Task<Void, Never> {
+        let (state, interval) = (self.state, configuration.sampleInterval)
+        return Task {
+            while !Task.isCancelled {
+                do {
+                    try await state.recordSample(runID: runID)
+                } catch {
+                    logger.debug("recording a sample failed", metadata: Self.errorMetadata(error))
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
     }
 
     /// Renews this process's chunk leases every `heartbeatInterval` until cancelled; a failed
@@ -248,8 +270,9 @@ struct WorkerContext: Sendable {
     let transfer: (any BatchTransfer)?
     let comparer: (any RangeComparer)?
     let checkpointing: (any CheckpointingSink)?
+    let metrics: RunMetrics
+    let timeline: RunTimeline
     let gates: RunGates
-    let timeline = RunTimeline()
     let batchLimiter: RateLimiter
     let sourceBreaker: CircuitBreaker
     let targetBreaker: CircuitBreaker

@@ -39,6 +39,9 @@ public struct RunnerConfiguration: Sendable {
     /// How often this process renews its chunk leases, in a state store that leases chunks
     /// (a third of the lease, so two heartbeats may fail before it expires).
     public var heartbeatInterval: Duration = .seconds(5)
+    /// How often this process records the run's totals (`RunSample`), the points of its
+    /// throughput and failure-rate charts.
+    public var sampleInterval: Duration = .seconds(2)
     /// How often a process with nothing to claim looks again while chunks other processes hold
     /// are unfinished (it takes them over when their leases expire).
     public var idlePollInterval: Duration = .seconds(1)

@@ -61,6 +61,10 @@ public protocol StateStore: Sendable {
     func recordEvent(runID: Int64, kind: String, message: String) async throws
     /// Adds working and waiting seconds not yet carried by a checkpoint (at the end of an execution).
     func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) async throws
+    /// Records the run's totals as they are now (`RunSample`): the points of its time series.
+    func recordSample(runID: Int64) async throws
+    /// The run's samples, oldest first: the newest `limit` of them.
+    func samples(runID: Int64, limit: Int) async throws -> [RunSample]
     /// Records a verification on the run it checked.
     func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws
     /// Stores the knobs workers apply before their next batch.

@@ -47,6 +47,13 @@ enum PostgresStateRows {
         return run
     }
 
+    static func sample(_ object: [String: Any]) -> RunSample {
+        RunSample(
+            at: Date(timeIntervalSince1970: double(object["at"]) ?? 0), counters: counters(object),
+            activeSeconds: double(object["active_seconds"]) ?? 0, batchSize: int(object["batch_size"]),
+            chunksDone: int(object["chunks_done"]) ?? 0)
+    }
+
     static func chunk(_ object: [String: Any]) -> ChunkRecord {
         var chunk = ChunkRecord(
             id: int64(object["id"]) ?? 0, runID: int64(object["run_id"]) ?? 0, index: int(object["idx"]) ?? 0,

@@ -100,6 +100,12 @@ public struct PostgresStateStore: StateStore {
                   at double precision NOT NULL, kind text NOT NULL, message text NOT NULL)
                 """,
                 "CREATE INDEX IF NOT EXISTS events_by_run ON backfill.events (run_id, id)",
+                """
+                CREATE TABLE IF NOT EXISTS backfill.samples (
+                  run_id bigint NOT NULL REFERENCES backfill.runs (id), at double precision NOT NULL, \(counters),
+                  active_seconds double precision NOT NULL, batch_size integer, chunks_done integer NOT NULL)
+                """,
+                "CREATE INDEX IF NOT EXISTS samples_by_run ON backfill.samples (run_id, at)",
             ] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
@@ -420,6 +426,21 @@ public struct PostgresStateStore: StateStore {
             try await connection.query("UPDATE backfill.runs SET active_seconds = active_seconds + \(activeSeconds) WHERE id = \(runID)", logger: logger)
             try await Self.addWaits(waits, runID: runID, on: connection, logger: logger)
         }
+    }
+
+    public func recordSample(runID: Int64) async throws {
+        let columns = (Counters.columnNames + ["active_seconds", "batch_size", "chunks_done"]).joined(separator: ", ")
+        _ = try await database.textRows(
+            PostgresQuery(unsafeSQL: "INSERT INTO backfill.samples (run_id, at, \(columns)) SELECT id, $1, \(columns) FROM backfill.runs WHERE id = $2",
+                          binds: try Self.binds(now, runID)),
+            "recording a sample")
+    }
+
+    public func samples(runID: Int64, limit: Int) async throws -> [RunSample] {
+        try await objects(
+            "SELECT to_jsonb(s)::text FROM (SELECT * FROM backfill.samples WHERE run_id = \(runID) ORDER BY at DESC LIMIT \(limit)) s ORDER BY at",
+            "reading samples"
+        ).map(PostgresStateRows.sample)
     }
 
     public func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws {

@@ -212,6 +212,24 @@ public struct SQLiteStateStore: StateStore {
             sql: "UPDATE runs SET waits = ? WHERE id = ?", arguments: [try StateRows.json(sum), runID])
     }
 
+    public func recordSample(runID: Int64) async throws {
+        let columns = (StateSchema.counterColumns + ["active_seconds", "batch_size", "chunks_done"]).joined(separator: ", ")
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO samples (run_id, at, \(columns)) SELECT id, ?, \(columns) FROM runs WHERE id = ?",
+                arguments: [Date().timeIntervalSince1970, runID])
+        }
+    }
+
+    public func samples(runID: Int64, limit: Int) async throws -> [RunSample] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM (SELECT * FROM samples WHERE run_id = ? ORDER BY at DESC LIMIT ?) ORDER BY at",
+                arguments: [runID, limit]
+            ).map(StateRows.sample)
+        }
+    }
+
     public func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws {
         let json = try StateRows.json(summary)
         try await write { db in

@@ -37,6 +37,12 @@ enum StateRows {
         return run
     }
 
+    static func sample(_ row: Row) -> RunSample {
+        RunSample(
+            at: Date(timeIntervalSince1970: row["at"]), counters: counters(row), activeSeconds: row["active_seconds"],
+            batchSize: row["batch_size"], chunksDone: row["chunks_done"])
+    }
+
     static func chunk(_ row: Row) throws -> ChunkRecord {
         ChunkRecord(
             id: row["id"], runID: row["run_id"], index: row["idx"],

@@ -80,6 +80,15 @@ enum StateSchema {
         migrator.registerMigration("v7: delivery ledger") { db in
             try db.execute(sql: "CREATE TABLE ledger (job TEXT NOT NULL, event_id TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (job, event_id)) WITHOUT ROWID")
         }
+        migrator.registerMigration("v8: samples") { db in
+            let counters = counterColumns.map { "\($0) INTEGER NOT NULL" }.joined(separator: ", ")
+            try db.execute(sql: """
+                CREATE TABLE samples (
+                    run_id INTEGER NOT NULL REFERENCES runs (id), at REAL NOT NULL, \(counters),
+                    active_seconds REAL NOT NULL, batch_size INTEGER, chunks_done INTEGER NOT NULL);
+                CREATE INDEX samples_by_run ON samples (run_id, at);
+                """)
+        }
         return migrator
     }
 }

@@ -101,7 +101,7 @@ struct QuarantineCommand: AsyncParsableCommand {
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "A run's full report: counters, chunks, events, quarantine.")
+        commandName: "report", abstract: "A run's full report: counters, throughput and failure rate over time, chunks, events, quarantine.")
 
     @Argument(help: "The run id.")
     var run: Int64
@@ -109,37 +109,34 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var stateOptions: StateOptions
     @OptionGroup var common: CommonOptions
 
-    struct Report: Encodable {
-        var run: RunRecord
-        var balanced: Bool
-        var rowsPerSecond: Double
-        var failureRate: Double
-        var errorsByType: [String: Int]
-        var chunks: [ChunkRecord]
-        var events: [RunEvent]
-        var quarantineSample: [QuarantineRecord]
-    }
-
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            let (state, record) = try await JobWiring.openRun(run, statePath: stateOptions.state)
-            let report = Report(
-                run: record, balanced: record.counters.isBalanced,
-                rowsPerSecond: record.activeSeconds > 0 ? Double(record.counters.read) / record.activeSeconds : 0,
-                failureRate: record.counters.read > 0 ? Double(record.counters.quarantined) / Double(record.counters.read) : 0,
-                errorsByType: try await state.quarantineCounts(runID: run),
-                chunks: try await state.chunks(runID: run), events: try await state.events(runID: run),
-                quarantineSample: try await state.quarantine(runID: run, limit: 20))
+            let (state, _) = try await JobWiring.openRun(run, statePath: stateOptions.state)
+            guard let report = try await RunReport.load(runID: run, from: state) else {
+                throw BackfillError(.invalidInput, "no run \(run) in the state store")
+            }
             if common.json {
                 print(try Output.json(report))
                 return
             }
+            let record = report.run
             print(RunText.render(record))
-            print(String(format: "  failure rate %.2f%% · batches %@ · retries %@", report.failureRate * 100,
-                         Output.number(record.counters.batches), Output.number(record.counters.retries)))
+            print(String(format: "  failure rate %.2f%% · checkpoints %@ · retries %@", report.failureRate * 100,
+                         Output.number(report.checkpoints), Output.number(record.counters.retries)))
+            if let sizes = report.batchSizes {
+                print("  batch size \(Output.number(sizes.latest)) (from \(Output.number(sizes.smallest)) to \(Output.number(sizes.largest)))")
+            }
             if !report.errorsByType.isEmpty {
                 print("  errors by type: " + report.errorsByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: " · "))
+            }
+            let steps = RunSeries.points(try await state.samples(runID: run, limit: 20_000), maxPoints: 12)
+            if !steps.isEmpty {
+                print("  over time:")
+                for step in steps {
+                    print(String(format: "    +%7.1fs  read %@  %@ rows/s  failure rate %.2f%%", step.elapsedSeconds,
+                                 Output.number(step.read), Output.number(Int(step.rowsPerSecond)), step.failureRate * 100))
+                }
             }
             print("  chunks:")
             for chunk in report.chunks {

@@ -35,6 +35,12 @@ struct PostgresStateStoreTests {
         let status = try await Binary.run(["status", "--state", stateDSN], in: workspace.dir)
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("completed"))
+        // Both processes sampled the run's totals: the report's series ends at every row read.
+        let reported = try await Binary.run(["report", "1", "--json", "--state", stateDSN], in: workspace.dir)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(reported.stdout.utf8)) as? [String: Any], "\(reported.stderr)")
+        let series = try #require(document["series"] as? [[String: Any]])
+        #expect(series.count >= 2 && series.last?["read"] as? Int == 30_000, "\(series)")
+        #expect((document["checkpoints"] as? Int ?? 0) > 0 && document["batchSizes"] is [String: Any])
         let missing = try await Binary.run(["status", "--state", server.dsn("postgres")], in: workspace.dir)
         #expect(missing.status == 2 && missing.stderr.contains("no backfill state store"))
     }
