@@ -31,6 +31,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -99,6 +100,9 @@ let package = Package(
                 "BackfillServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(name: "backfill-receiver", dependencies: ["BackfillTesting"], path: "Benchmarks/receiver"),
@@ -111,7 +115,9 @@ let package = Package(
         .testTarget(name: "BackfillHTTPTests", dependencies: ["BackfillCore", "BackfillHTTP", "BackfillTesting"]),
         .testTarget(
             name: "BackfillCLITests",
-            dependencies: ["BackfillCore", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "BackfillCore", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .testTarget(
             name: "BackfillPostgresTests",

@@ -2,7 +2,9 @@
 # Runs the whole test suite: installs what is missing (SQLite headers, PostgreSQL), starts a
 # throwaway PostgreSQL cluster on 127.0.0.1 as a non-root user, builds, runs `swift test`, and
 # stops the cluster whatever happens; then the short form of the fault suite (scripts/chaos.sh,
-# on clusters of its own). Arguments go to `swift test` (and skip the fault suite).
+# on clusters of its own). Installs Chromium too (while the build runs) for the dashboard's
+# browser test, which then must run: BACKFILL_REQUIRE_BROWSER=1. Its screenshot is kept at
+# .build/artifacts/dashboard.png. Arguments go to `swift test` (and skip the fault suite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,22 @@ echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1
 export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$pg_port" POSTGRES_USER=postgres POSTGRES_DB=postgres
 export PATH="$pg_bin:$PATH"
 
+# Chromium downloads while the build compiles; the browser test fails if it did not install.
+browser_log=$(mktemp /tmp/backfill-chromium.XXXXXX)
+browser_install=
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && ! command -v google-chrome >/dev/null; then
+  apt_install_browser() { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+  apt_install_browser >"$browser_log" 2>&1 &
+  browser_install=$!
+fi
+
 swift build
+if [ -n "$browser_install" ] && ! wait "$browser_install"; then
+  echo "installing Chromium failed (the dashboard's browser test will fail):" >&2
+  tail -5 "$browser_log" >&2
+fi
+rm -f "$browser_log"
+export BACKFILL_REQUIRE_BROWSER=1
 swift test "$@"
+if [ -f .build/artifacts/dashboard.png ]; then echo "dashboard screenshot (browser test): $(pwd)/.build/artifacts/dashboard.png"; fi
 if [ $# -eq 0 ]; then scripts/chaos.sh --short; fi

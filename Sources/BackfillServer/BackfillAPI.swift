@@ -1,9 +1,10 @@
 import BackfillCore
 import Foundation
 import Hummingbird
+import Prometheus
 
-/// The routes of DESIGN's HTTP contract over a state store: the JSON API, `/metrics` and
-/// `/healthz` (the dashboard is not here yet).
+/// The routes of DESIGN's HTTP contract over a state store: the dashboard (`/`), the JSON API,
+/// `/metrics` and `/healthz`.
 ///
 /// Reads are open to whoever reaches the address (127.0.0.1 by default). Pause, resume and cancel
 /// need `Authorization: Bearer <token>`: with no token configured they are disabled (403); a
@@ -13,17 +14,31 @@ public struct BackfillAPI: Sendable {
     let token: String?
     let metrics: StateMetrics
 
-    /// - Parameter token: `BACKFILL_API_TOKEN`; `nil` or empty disables mutations.
-    public init(state: any StateStore, token: String?) {
+    /// - Parameters:
+    ///   - token: `BACKFILL_API_TOKEN`; `nil` or empty disables mutations.
+    ///   - registry: where `/metrics` comes from: the state store's totals are recorded into it at
+    ///     every scrape, beside whatever else the process records there (a running backfill's
+    ///     batch durations and waits, when `MetricsSystem` was bootstrapped with it).
+    public init(state: any StateStore, token: String?, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.state = state
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
-        self.metrics = StateMetrics(state: state)
+        self.metrics = StateMetrics(state: state, registry: registry)
     }
+
+    /// Whether pause, resume and cancel are enabled (a token is configured).
+    public var mutationsEnabled: Bool { token != nil }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         let (state, metrics) = (self.state, self.metrics)
+        router.get("/") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+        }
         router.get("healthz") { _, _ in try JSONResponse.ok(["status": "ok"]) }
+        let mutations = mutationsEnabled
+        router.get("api/server") { _, _ in try JSONResponse.ok(["mutations": mutations]) }
         router.get("metrics") { _, _ in
             let text = try await metrics.render()
             return Response(
@@ -32,6 +47,11 @@ public struct BackfillAPI: Sendable {
         }
         router.get("api/runs") { _, _ in try JSONResponse.ok(try await state.runs(limit: 200)) }
         router.get("api/runs/:id") { _, context in try JSONResponse.ok(try await Self.run(context, state)) }
+        router.get("api/runs/:id/report") { _, context in
+            let run = try await Self.run(context, state)
+            guard let report = try await RunReport.load(runID: run.id, from: state) else { throw HTTPError(.notFound, message: "no run \(run.id)") }
+            return try JSONResponse.ok(report)
+        }
         router.get("api/runs/:id/chunks") { _, context in
             let run = try await Self.run(context, state)
             return try JSONResponse.ok(try await state.chunks(runID: run.id))

@@ -15,13 +15,14 @@ import Synchronization
 /// time), `backfill_eta_seconds` and `backfill_waited_seconds`.
 final class StateMetrics: Sendable {
     private let state: any StateStore
-    private let registry = PrometheusCollectorRegistry()
+    private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     /// Runs shown: the newest ones.
     private let limit = 50
 
-    init(state: any StateStore) {
+    init(state: any StateStore, registry: PrometheusCollectorRegistry) {
         self.state = state
+        self.registry = registry
         self.factory = PrometheusMetricsFactory(registry: registry)
     }
 
