@@ -4,6 +4,11 @@
 #   scripts/bench.sh sqlite [N]   backfill run SQLite → damaged SQLite replica vs the limit: the sqlite3
 #                                 shell doing ATTACH + one INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS NOT …
 #   scripts/bench.sh verify [N]   backfill verify with ~1% scattered damage vs a hand check (sqlite3 EXCEPT)
+#   scripts/bench.sh verify-postgres [N]
+#                                 backfill verify on PostgreSQL tables (the events of ../shared/peers/gen.sh) vs
+#                                 reladiff 0.6.0 (hashdiff), the peers' hand-written bucket-md5 script and one
+#                                 dblink FULL JOIN, on the peers' damage (11%) and on ~1% scattered damage; every
+#                                 tool's differing ids checked against the ground truth
 #   scripts/bench.sh postgres [N] backfill run PostgreSQL → damaged PostgreSQL (the events table and damage of
 #                                 ../shared/peers/gen.sh) vs (a) the COPY limit and (a2) the best hand-written
 #                                 script (../shared/peers scenarios a_limit and b_handsql MERGE_MODE=prefilter),
@@ -189,6 +194,90 @@ print(f"| {n:,} | {injected:,} | {except_s:.2f} s ({except_rows:,} differing row
 PY
 }
 
+# backfill verify on the PostgreSQL events tables of ../shared/peers against reladiff (in a venv of
+# bench-data, installed from PyPI at the version the peers measured), the peers' bucket-md5 script
+# and a dblink FULL JOIN, twice: on the peers' damaged copy (10% gap, 1% stale, 0.1% deleted) and on
+# a copy of the source with ~1% scattered damage (missing, extra, changed value, value → NULL).
+# Each tool's differing ids are compared with the ground truth: found, missed, false.
+bench_verify_postgres() {
+  local n=${1:-1000000}
+  local shared=${BACKFILL_SHARED:-$root/../shared}
+  local dir="$root/bench-data/verify-postgres-$n"
+  local bin; bin=$(build_release)
+  mkdir -p "$dir"
+  local venv="$root/bench-data/venv-reladiff"
+  if [ ! -x "$venv/bin/reladiff" ]; then
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q "reladiff[postgresql]==0.6.0" >&2
+  fi
+  trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
+  peers_cluster "$n" "$dir/results.csv"
+  cp Benchmarks/postgres/job.yaml "$dir/job.yaml"
+  (
+    cd "$dir"
+    # shellcheck source=/dev/null
+    source "$shared/peers/common.sh"
+    export COLUMNS=100000
+    q dst_tpl "SELECT 1" >/dev/null
+    local url="postgresql://$PGUSER@$PGHOST:$PGPORT"
+    for damage in peers scattered; do
+      if [ "$damage" = peers ]; then
+        reset_dst damaged >/dev/null
+        q bench "DROP TABLE IF EXISTS truth; CREATE TABLE truth AS SELECT id FROM damage" >/dev/null
+      else
+        $PSQL -d postgres -c "DROP DATABASE IF EXISTS dst WITH (FORCE)" -c "CREATE DATABASE dst TEMPLATE src STRATEGY FILE_COPY" >/dev/null
+        q dst "DELETE FROM events WHERE id % 331 = 7;
+               UPDATE events SET amount = coalesce(amount, 0) + 1 WHERE id % 199 = 11;
+               UPDATE events SET payload = NULL WHERE id % 997 = 5 AND id % 199 != 11 AND id % 331 != 7 AND payload IS NOT NULL;
+               INSERT INTO events SELECT id + $n, account_id, kind, payload, amount, created_at, updated_at FROM events WHERE id % 1000 = 1;
+               VACUUM ANALYZE events; CHECKPOINT" >/dev/null
+        # Missing, changed amount, payload → NULL (where it was not NULL: g % 97 = 0), and extra rows.
+        q bench "DROP TABLE IF EXISTS truth; CREATE TABLE truth AS
+                 SELECT g AS id FROM generate_series(1, $n) g WHERE g % 331 = 7 OR g % 199 = 11 OR (g % 997 = 5 AND g % 97 != 0)
+                 UNION ALL SELECT g + $n FROM generate_series(1, $n) g WHERE g % 1000 = 1 AND g % 331 != 7" >/dev/null
+      fi
+      q bench "SELECT id FROM truth ORDER BY id" > "truth-$damage.ids"
+      rm -rf .backfill
+      NOTE="backfill verify ($damage damage)" measure "backfill_verify_$damage" first \
+        bash -c "'$bin' verify job.yaml --json --limit 100000000 > 'backfill-$damage.json' || [ \$? = 3 ]" >&2
+      NOTE="reladiff 0.6.0 hashdiff -j1 --skip-sort-results ($damage damage)" measure "reladiff_$damage" first \
+        bash -c "'$venv/bin/reladiff' $url/src events $url/dst events -k id -c '%' -a hashdiff --json --skip-sort-results > 'reladiff-$damage.jsonl'" >&2
+      NOTE="psql+awk bucket md5 ($damage damage)" measure "bucketdiff_$damage" first \
+        "$shared/peers/scenarios/g_sql_bucketdiff.sh" "$dir/bucketdiff-$damage.ids" >&2
+      q dst "CREATE EXTENSION IF NOT EXISTS dblink" >/dev/null
+      NOTE="dblink FULL JOIN ($damage damage)" measure "dblink_$damage" first bash -c "$PSQL -At -d dst -c \"
+        SELECT coalesce(s.id, d.id) FROM dblink('host=$PGHOST port=$PGPORT user=$PGUSER dbname=src',
+            'SELECT id, md5(e::text) FROM events e') AS s(id bigint, h text)
+        FULL JOIN (SELECT id, md5(e::text) AS h FROM events e) d ON d.id = s.id
+        WHERE s.h IS DISTINCT FROM d.h\" > 'dblink-$damage.ids'" >&2
+    done
+  )
+  python3 - "$dir" "$n" <<'PY'
+import csv, json, os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+rows = {r["scenario"]: r for r in csv.DictReader(open(os.path.join(d, "results.csv")))}
+def ids(tool, damage):
+    path = os.path.join(d, {"backfill": f"backfill-{damage}.json", "reladiff": f"reladiff-{damage}.jsonl",
+                            "bucketdiff": f"bucketdiff-{damage}.ids", "dblink": f"dblink-{damage}.ids"}[tool])
+    if not os.path.exists(path) or os.path.getsize(path) == 0: return set()
+    if tool == "backfill":
+        return {int(x["key"][0]["i"]) for x in json.load(open(path))["differences"]}
+    if tool == "reladiff":
+        return {int(json.loads(l)[1][0]) for l in open(path) if l.strip()}
+    return {int(l.split()[0]) for l in open(path) if l.strip()}
+print("| damage | tool | seconds | rows/s | vs reladiff | vs bucket script | differing ids found / injected | missed | false | client peak RSS |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for damage in ["peers", "scattered"]:
+    truth = {int(l) for l in open(os.path.join(d, f"truth-{damage}.ids")) if l.strip()}
+    s = lambda tool: float(rows[f"{tool}_{damage}"]["seconds"])
+    for tool in ["backfill", "reladiff", "bucketdiff", "dblink"]:
+        r = rows[f"{tool}_{damage}"]
+        found = ids(tool, damage)
+        name = {"backfill": "backfill verify", "reladiff": "reladiff 0.6.0", "bucketdiff": "hand-written bucket md5", "dblink": "dblink FULL JOIN"}[tool]
+        print(f"| {damage} | {name} | {s(tool):.2f} | {n / s(tool):,.0f} | {s('reladiff') / s(tool):.1f}× | {s('bucketdiff') / s(tool):.2f}× "
+              f"| {len(found & truth):,} / {len(truth):,} | {len(truth - found):,} | {len(found - truth):,} | {r['client_peak_rss_mb']} MB |")
+PY
+}
+
 # PostgreSQL → PostgreSQL against the peers' own scripts, in one throwaway cluster (../shared/peers/pg.sh:
 # fsync on, shared_buffers 1GB), each timed by the peers' `measure` (wall time, client peak RSS, rows
 # written from pg_stat_user_tables, WAL bytes, target = source check).
@@ -350,8 +439,9 @@ case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
   controls) shift; bench_controls "$@" ;;
   verify) shift; bench_verify "$@" ;;
+  verify-postgres) shift; bench_verify_postgres "$@" ;;
   postgres) shift; bench_postgres "$@" ;;
   workers) shift; bench_workers "$@" ;;
   events) shift; bench_events "$@" ;;
-  *) echo "usage: scripts/bench.sh sqlite [N] | controls | verify [N] | postgres [N] | workers [N] | events [N]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh sqlite [N] | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N]" >&2; exit 2 ;;
 esac

@@ -58,6 +58,23 @@ public struct PostgresColumnType: Sendable, Hashable {
         Self.portable.contains(name) || (name.hasPrefix("_") && Self.portable.contains(String(name.dropFirst())))
     }
 
+    /// How `verify` compares this type with another engine's values (see `CanonicalKind`).
+    public var canonicalKind: CanonicalKind {
+        switch name {
+        case "int2", "int4", "int8", "oid": .integer
+        case "float4", "float8": .real
+        case "numeric": .decimal
+        case "bool": .boolean
+        case "bytea": .bytes
+        case "json", "jsonb": .json
+        case "uuid": .uuid
+        case "date": .date
+        case "timestamptz": .timestamp
+        case "timestamp": .localTimestamp
+        default: .text
+        }
+    }
+
     /// The `Value` for a cell's text form (`nil` = NULL).
     func value(fromText text: String?) -> Value {
         guard let text else { return .null }

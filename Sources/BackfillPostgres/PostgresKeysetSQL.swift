@@ -10,10 +10,25 @@ struct PostgresKeysetSQL: Sendable {
     /// The declared type of each key column, for casting bound values (`uuid`, `timestamptz`, …).
     let keyTypes: [String]
     let whereClause: String?
+    /// Order and compare text keys by their bytes (`COLLATE "C"`) instead of the column's
+    /// collation: the order `verify` merges rows in, whatever the database's locale.
+    var byteOrder = false
 
     var quotedTable: String { Identifier.quoted(table) }
-    var keyTuple: String { "(" + key.map(Identifier.quoted).joined(separator: ", ") + ")" }
-    var orderBy: String { key.map(Identifier.quoted).joined(separator: ", ") }
+    var keyTuple: String { "(" + orderedKey.joined(separator: ", ") + ")" }
+    var orderBy: String { orderedKey.joined(separator: ", ") }
+
+    /// The key columns as compared and sorted: text ones `COLLATE "C"` in byte order.
+    private var orderedKey: [String] {
+        zip(key, keyTypes).map { column, type in
+            byteOrder && Self.isCollatable(type) ? "\(Identifier.quoted(column)) COLLATE \"C\"" : Identifier.quoted(column)
+        }
+    }
+
+    /// Types whose order a collation decides (`text`, `varchar(n)`, `char(n)`, `name`).
+    static func isCollatable(_ formattedType: String) -> Bool {
+        ["text", "character varying", "character", "name"].contains { formattedType == $0 || formattedType.hasPrefix($0 + "(") }
+    }
     /// Every column as text: values travel in PostgreSQL's text form.
     var selectList: String { Self.textList(columns) }
 

@@ -7,6 +7,11 @@ import PostgresNIO
 /// checksums differ, bisection reaches small ranges and the rows themselves are compared — slower,
 /// never wrong.
 extension PostgresSource: QueryableTable {
+    /// How each of the columns this source reads compares across engines.
+    public func canonicalKinds() async throws -> [CanonicalKind] {
+        try await tableInfo().types(of: columns).map(\.canonicalKind)
+    }
+
     public func digest(_ range: KeyRange) async throws -> TableDigest {
         let sql = try keysetSQL()
         let rowHash = try await tableInfo().rowHash(of: columns)

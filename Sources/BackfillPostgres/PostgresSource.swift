@@ -12,6 +12,8 @@ public struct PostgresSource: Source {
     public let columns: [String]
     public let range: RangeSpec
     private let info: PostgresTableInfo?
+    /// Whether text keys are ordered and compared by their bytes (`inKeyByteOrder()`).
+    public private(set) var keysInByteOrder = false
 
     public var valuesAreText: Bool { false }
     public var isKeyOrdered: Bool { true }
@@ -33,6 +35,16 @@ public struct PostgresSource: Source {
         self.columns = columns
         self.range = other.range
         self.info = info
+        self.keysInByteOrder = other.keysInByteOrder
+    }
+
+    /// The same source with text keys in byte order (`COLLATE "C"`), whatever the columns'
+    /// collation: `verify` merges both sides' rows in that order. (A collation other than `C`
+    /// then cannot use the key's index for the order; `run` keeps the database's order.)
+    public func inKeyByteOrder() -> PostgresSource {
+        var copy = self
+        copy.keysInByteOrder = true
+        return copy
     }
 
     /// The same source yielding `columns` (typed by the table's column types).
@@ -52,7 +64,9 @@ public struct PostgresSource: Source {
 
     func keysetSQL() throws -> PostgresKeysetSQL {
         guard let info else { throw BackfillError(.invalidSpec, "the source was not configured with columns", location: location) }
-        return PostgresKeysetSQL(table: table, columns: columns, key: key, keyTypes: info.castTypes(of: key), whereClause: range.whereClause)
+        return PostgresKeysetSQL(
+            table: table, columns: columns, key: key, keyTypes: info.castTypes(of: key), whereClause: range.whereClause,
+            byteOrder: keysInByteOrder)
     }
 
     private var columnTypes: [PostgresColumnType] {

@@ -36,10 +36,11 @@ struct VerifyCommand: AsyncParsableCommand {
             if spec.source.kind == .csv || spec.source.kind == .jsonl {
                 return try await verifyExport(prepared)
             }
-            guard spec.source.kind == spec.target.kind, spec.source.kind == .sqlite || spec.source.kind == .postgres,
+            let tables: Set<Endpoint.Kind> = [.sqlite, .postgres]
+            guard tables.contains(spec.source.kind), tables.contains(spec.target.kind),
                 let source = prepared.source as? any QueryableTable, spec.mode != .updateInPlace
             else {
-                throw BackfillError(.invalidInput, "verify compares two SQLite or two PostgreSQL tables, or an export with a SQLite table, in this version; \(spec.source.kind.rawValue) → \(spec.target.kind.rawValue) is not supported yet")
+                throw BackfillError(.invalidInput, "verify compares a SQLite or PostgreSQL table, or a CSV/JSONL export, with a SQLite or PostgreSQL table; \(spec.source.kind.rawValue) → \(spec.target.kind.rawValue) (mode \(spec.mode.rawValue)) is not supported")
             }
             let fullTarget = try await Self.targetTable(prepared, columns: prepared.job.columns)
             try await Self.checkKeyTypes(prepared, source: source)
@@ -49,7 +50,14 @@ struct VerifyCommand: AsyncParsableCommand {
             var verifier = Verifier(job: compared, source: comparedSource, target: target)
             verifier.reportLimit = limit
             verifier.collectKeys = repair
-            let chunks = try await source.plan(workers: spec.workers)
+            if spec.source.kind != spec.target.kind {
+                // Across engines the checksums cannot agree: both sides are read in key order and
+                // compared in canonical form, typed by the PostgreSQL side's column types.
+                verifier.checksumsInEngine = false
+                verifier.canonical = try await Self.canonicalKinds(comparedSource, target)
+            }
+            // Planned on the side read in byte order, so that chunk edges follow the order rows are merged in.
+            let chunks = try await comparedSource.plan(workers: spec.workers)
             var report = try await verifier.verify(chunks: chunks)
             if repair && !report.equal {
                 let repaired = try await VerifyRepair(prepared: prepared, source: source, deleteExtra: deleteExtra).run(report)
@@ -57,7 +65,8 @@ struct VerifyCommand: AsyncParsableCommand {
                 verifier.collectKeys = false
                 report = try await verifier.verify(chunks: chunks)
             }
-            try await checkExtras(&report, source: source, target: fullTarget, job: prepared.job)
+            let canonical = spec.source.kind != spec.target.kind ? try await Self.canonicalKinds(source, fullTarget) : nil
+            try await checkExtras(&report, source: source, target: fullTarget, job: prepared.job, canonical: canonical)
             report.conclude()
             try await record(report, spec: spec)
             print(common.json ? try Output.json(report) : VerifyText.render(report))
@@ -76,15 +85,18 @@ extension VerifyCommand {
         guard !repair else {
             throw BackfillError(.invalidInput, "--repair reads rows again by key, which an export cannot do; `backfill run` repairs from an export (it writes only what differs)")
         }
-        guard let targetTable = spec.target.table, spec.target.kind == .sqlite else {
-            throw BackfillError(.invalidInput, "verify compares an export with a SQLite table in this version; a \(spec.target.kind.rawValue) target is not supported yet")
+        guard spec.target.kind == .sqlite || spec.target.kind == .postgres else {
+            throw BackfillError(.invalidInput, "verify compares an export with a SQLite or PostgreSQL table; a \(spec.target.kind.rawValue) target is not supported")
         }
         let compared = Self.comparedJob(prepared)
-        let target = try SQLiteSource(path: spec.resolve(path: spec.target.location), table: targetTable, key: spec.key)
-            .selecting(compared.columns)
+        let target = try await Self.targetTable(prepared, columns: compared.columns)
         let source = try await JobWiring.openSource(spec, columns: compared.columns, connections: PostgresConnections(spec))
         var verifier = ExportVerifier(job: compared, source: source, target: target)
         verifier.reportLimit = limit
+        if let target = target as? PostgresSource {
+            // Export values are text: numeric scale, time zones and JSON spacing compare in canonical form.
+            verifier.canonical = try await target.canonicalKinds()
+        }
         var report = try await verifier.verify()
         report.conclude()
         try await record(report, spec: spec)
@@ -97,7 +109,7 @@ extension VerifyCommand {
         let spec = prepared.spec
         switch prepared.source {
         case let source as SQLiteSource: return source.selecting(columns)
-        case let source as PostgresSource: return try await source.selecting(columns)
+        case let source as PostgresSource: return try await source.selecting(columns).inKeyByteOrder()
         default: throw BackfillError(.invalidInput, "verify cannot read a \(spec.source.kind.rawValue) source as a table")
         }
     }
@@ -111,10 +123,18 @@ extension VerifyCommand {
             return try SQLiteSource(path: spec.resolve(path: spec.target.location), table: table, key: spec.key, range: spec.range)
                 .selecting(columns)
         case let sink as PostgresSink:
-            return try await PostgresSource(database: sink.database, table: table, key: spec.key, range: spec.range).selecting(columns)
+            return try await PostgresSource(database: sink.database, table: table, key: spec.key, range: spec.range)
+                .selecting(columns).inKeyByteOrder()
         default:
             throw BackfillError(.invalidInput, "verify cannot read a \(spec.target.kind.rawValue) target as a table")
         }
+    }
+
+    /// The canonical kinds of the compared columns across engines: the PostgreSQL side's types.
+    static func canonicalKinds(_ source: any VerifiableTable, _ target: any VerifiableTable) async throws -> [CanonicalKind]? {
+        if let target = target as? PostgresSource { return try await target.canonicalKinds() }
+        if let source = source as? PostgresSource { return try await source.canonicalKinds() }
+        return nil
     }
 
     /// The job `verify` compares: every copied column, or the key, the `newer-wins` column and the
@@ -147,10 +167,14 @@ extension VerifyCommand {
     }
 
     /// `verify.spot-check` and `verify.queries`.
-    func checkExtras(_ report: inout VerifyReport, source: any QueryableTable, target: any QueryableTable, job: ResolvedJob) async throws {
+    func checkExtras(
+        _ report: inout VerifyReport, source: any QueryableTable, target: any QueryableTable, job: ResolvedJob, canonical: [CanonicalKind]?
+    ) async throws {
         if let count = job.spec.verify.spotCheck {
             let keys = try await source.randomKeys(count)
-            try await Verifier(job: job, source: source, target: target).spotCheck(keys: keys, report: &report)
+            var verifier = Verifier(job: job, source: source, target: target)
+            verifier.canonical = canonical
+            try await verifier.spotCheck(keys: keys, report: &report)
         }
         for query in job.spec.verify.queries {
             report.queries.append(VerifyReport.QueryCheck(

@@ -10,6 +10,9 @@ public struct ExportVerifier: Sendable {
     let target: any VerifiableTable
     public var batchSize = 5000
     public var reportLimit = 1000
+    /// The kind of each compared column when the target is not SQLite (see `CanonicalKind`):
+    /// export values are text, which only a canonical form compares with PostgreSQL's types.
+    public var canonical: [CanonicalKind]?
 
     public init(job: ResolvedJob, source: any Source, target: any VerifiableTable) {
         self.job = job
@@ -23,7 +26,7 @@ public struct ExportVerifier: Sendable {
         let started = ContinuousClock.now
         var report = VerifyReport(job: job.spec.name)
         report.columns = job.columns
-        let comparer = RowComparer(job: job, reportLimit: reportLimit)
+        let comparer = RowComparer(job: job, reportLimit: reportLimit, canonical: canonical)
         let shaper = RowShaper(job: job, strict: source.valuesAreText)
         var seen = Set<UInt64>()
         var cursor: Cursor?

@@ -2,14 +2,23 @@
 struct RowComparer: Sendable {
     let job: ResolvedJob
     let reportLimit: Int
+    /// Across engines: the kind of each compared column; both sides are brought to its canonical
+    /// form before they are compared.
+    var canonical: [CanonicalKind]? = nil
 
     /// Merge-joins two key-ordered row lists and records every difference.
     func compare(_ rawSourceRows: [[Value]], _ targetRows: [[Value]], report: inout VerifyReport) {
         // Source values are typed for the target's columns, as a run would write them.
         let shaper = RowShaper(job: job, strict: false)
-        let sourceRows = rawSourceRows.map { row in
+        var sourceRows = rawSourceRows.map { row in
             if case .success(let typed) = shaper.shape(row) { return typed }
             return row
+        }
+        var targetRows = targetRows
+        if let canonical {
+            let form = { (row: [Value]) in zip(row, canonical).map { $1.canonical($0) } }
+            sourceRows = sourceRows.map(form)
+            targetRows = targetRows.map(form)
         }
         var i = 0, j = 0
         while i < sourceRows.count || j < targetRows.count {
