@@ -209,6 +209,8 @@ bench_verify_postgres() {
   if [ ! -x "$venv/bin/reladiff" ]; then
     python3 -m venv "$venv" && "$venv/bin/pip" install -q "reladiff[postgresql]==0.6.0" >&2
   fi
+  # A cluster an interrupted run left behind is stopped first.
+  "$shared/peers/pg.sh" stop "${BENCH_PG_PORT:-55461}" "$dir/pgdata" >/dev/null 2>&1 || true
   trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
   peers_cluster "$n" "$dir/results.csv"
   cp Benchmarks/postgres/job.yaml "$dir/job.yaml"
@@ -228,8 +230,9 @@ bench_verify_postgres() {
         q dst "DELETE FROM events WHERE id % 331 = 7;
                UPDATE events SET amount = coalesce(amount, 0) + 1 WHERE id % 199 = 11;
                UPDATE events SET payload = NULL WHERE id % 997 = 5 AND id % 199 != 11 AND id % 331 != 7 AND payload IS NOT NULL;
-               INSERT INTO events SELECT id + $n, account_id, kind, payload, amount, created_at, updated_at FROM events WHERE id % 1000 = 1;
-               VACUUM ANALYZE events; CHECKPOINT" >/dev/null
+               INSERT INTO events SELECT id + $n, account_id, kind, payload, amount, created_at, updated_at FROM events WHERE id % 1000 = 1" >/dev/null
+        q dst "VACUUM (ANALYZE, FREEZE) events" >/dev/null
+        q dst "CHECKPOINT" >/dev/null
         # Missing, changed amount, payload → NULL (where it was not NULL: g % 97 = 0), and extra rows.
         q bench "DROP TABLE IF EXISTS truth; CREATE TABLE truth AS
                  SELECT g AS id FROM generate_series(1, $n) g WHERE g % 331 = 7 OR g % 199 = 11 OR (g % 997 = 5 AND g % 97 != 0)
@@ -268,9 +271,10 @@ print("| damage | tool | seconds | rows/s | vs reladiff | vs bucket script | dif
 print("|---|---|---|---|---|---|---|---|---|---|")
 for damage in ["peers", "scattered"]:
     truth = {int(l) for l in open(os.path.join(d, f"truth-{damage}.ids")) if l.strip()}
-    s = lambda tool: float(rows[f"{tool}_{damage}"]["seconds"])
+    scenario = lambda tool: f"{'backfill_verify' if tool == 'backfill' else tool}_{damage}"
+    s = lambda tool: float(rows[scenario(tool)]["seconds"])
     for tool in ["backfill", "reladiff", "bucketdiff", "dblink"]:
-        r = rows[f"{tool}_{damage}"]
+        r = rows[scenario(tool)]
         found = ids(tool, damage)
         name = {"backfill": "backfill verify", "reladiff": "reladiff 0.6.0", "bucketdiff": "hand-written bucket md5", "dblink": "dblink FULL JOIN"}[tool]
         print(f"| {damage} | {name} | {s(tool):.2f} | {n / s(tool):,.0f} | {s('reladiff') / s(tool):.1f}× | {s('bucketdiff') / s(tool):.2f}× "

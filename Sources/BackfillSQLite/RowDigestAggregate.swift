@@ -18,3 +18,11 @@ struct RowDigestAggregate: DatabaseAggregate {
         Int64(bitPattern: sum)
     }
 }
+
+/// `backfill_row_hash(col, …)`: `RowDigest.hash` of one row, the term `backfill_digest` sums, so
+/// that a damaged range can be compared by keys and hashes without decoding its rows.
+enum RowHashFunction {
+    static let function = DatabaseFunction("backfill_row_hash", argumentCount: nil, pure: true) { values in
+        Int64(bitPattern: RowDigest.hash(values.map(BackfillCore.Value.init)))
+    }
+}

@@ -15,7 +15,10 @@ enum SQLiteDatabase {
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(5)
         configuration.label = readOnly ? "backfill.source" : "backfill.target"
-        configuration.prepareDatabase { db in db.add(function: RowDigestAggregate.function) }
+        configuration.prepareDatabase { db in
+            db.add(function: RowDigestAggregate.function)
+            db.add(function: RowHashFunction.function)
+        }
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }

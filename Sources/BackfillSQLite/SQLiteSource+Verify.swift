@@ -14,6 +14,24 @@ extension SQLiteSource: QueryableTable {
         return TableDigest(count: count, sum: UInt64(bitPattern: sum))
     }
 
+    public func keyHashes(in range: KeyRange, after key: [BackfillCore.Value]?, limit: Int) async throws -> [KeyHash]? {
+        let sql = keysetSQL
+        let keyList = self.key.map(Identifier.quoted).joined(separator: ", ")
+        let (conditions, arguments) = sql.conditions(range: range, after: key)
+        let keyCount = self.key.count
+        return try await readVerifying { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT \(keyList), backfill_row_hash(\(sql.selectList)) FROM \(sql.quotedTable)\(conditions)\(sql.orderBy) LIMIT ?")
+            let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(values: arguments + [.integer(Int64(limit))]))
+            var hashes: [KeyHash] = []
+            while let row = try cursor.next() {
+                let values = row.values
+                hashes.append(KeyHash(key: Array(values.prefix(keyCount)), hash: UInt64(bitPattern: row[keyCount] as Int64? ?? 0)))
+            }
+            return hashes
+        }
+    }
+
     public func key(at offset: Int, in range: KeyRange) async throws -> [BackfillCore.Value]? {
         let sql = keysetSQL
         let keyList = key.map(Identifier.quoted).joined(separator: ", ")

@@ -11,6 +11,25 @@ public protocol VerifiableTable: Sendable {
     func page(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [[Value]]
     /// The rows with `keys`, for spot checks (`nil` when the side cannot look rows up by key).
     func fetch(keys: [[Value]]) async throws -> [[Value]]?
+    /// Up to `limit` keys of `range` after `key`, in key order, each with its row's hash computed
+    /// inside the engine the way `digest` sums it (so both sides of one engine agree); `nil` when
+    /// the side cannot hash rows. Lets a damaged range be compared without shipping its rows.
+    func keyHashes(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [KeyHash]?
+}
+
+extension VerifiableTable {
+    public func keyHashes(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [KeyHash]? { nil }
+}
+
+/// A key and the hash of its row.
+public struct KeyHash: Sendable, Hashable {
+    public var key: [Value]
+    public var hash: UInt64
+
+    public init(key: [Value], hash: UInt64) {
+        self.key = key
+        self.hash = hash
+    }
 }
 
 /// A database table `verify` can also spot-check and query (`verify.spot-check`, `verify.queries`)

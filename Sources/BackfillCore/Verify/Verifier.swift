@@ -38,8 +38,18 @@ public struct Verifier: Sendable {
             report.repairKeys = []
             report.extraKeys = []
         }
+        // Damage spread over a chunk (both halves differ) is likely spread over the next one too:
+        // that one is then streamed at once, without checksums that would only confirm it. A
+        // streamed chunk without differences returns to checksums.
+        var spread = false
         for chunk in chunks {
-            try await check(chunk.range, report: &report)
+            if spread && checksumsInEngine {
+                let before = report.missing + report.extra + report.different + report.newerInTarget
+                try await stream(chunk.range, report: &report, counting: true)
+                spread = report.missing + report.extra + report.different + report.newerInTarget > before
+            } else {
+                spread = try await check(chunk.range, report: &report)
+            }
         }
         let elapsed = started.duration(to: .now)
         report.seconds = elapsed.inSeconds
@@ -50,35 +60,40 @@ public struct Verifier: Sendable {
 
     private func digests(_ range: KeyRange, report: inout VerifyReport) async throws -> Digests {
         report.rangesCompared += 1
-        return (try await source.digest(range), try await target.digest(range))
+        async let sourceDigest = source.digest(range)
+        let targetDigest = try await target.digest(range)
+        return (try await sourceDigest, targetDigest)
     }
 
-    private func check(_ range: KeyRange, report: inout VerifyReport) async throws {
+    /// Verifies one chunk; returns whether it found damage spread over it (and streamed it).
+    private func check(_ range: KeyRange, report: inout VerifyReport) async throws -> Bool {
         guard checksumsInEngine else {
             try await stream(range, report: &report, counting: true)
-            return
+            return false
         }
         let digests = try await digests(range, report: &report)
         report.sourceRows += digests.source.count
         report.targetRows += digests.target.count
-        try await settle(range, digests, report: &report, depth: 0)
+        return try await settle(range, digests, report: &report, depth: 0)
     }
 
     /// Settles a range whose digests are known: equal ranges are done; small ones are listed;
     /// large ones are split at the median key, and recursed into where they differ — unless both
     /// halves differ, a sign of damage spread over the range, which is then streamed once rather
     /// than checksummed again at every level.
-    private func settle(_ range: KeyRange, _ digests: Digests, report: inout VerifyReport, depth: Int) async throws {
-        guard digests.source != digests.target else { return }
+    /// - Returns: whether part of the range was streamed for spread damage.
+    @discardableResult
+    private func settle(_ range: KeyRange, _ digests: Digests, report: inout VerifyReport, depth: Int) async throws -> Bool {
+        guard digests.source != digests.target else { return false }
         let larger = max(digests.source.count, digests.target.count)
         guard larger > leafRows else {
             report.rangesListed += 1
             compare(try await source.rows(in: range), try await target.rows(in: range), report: &report)
-            return
+            return false
         }
         guard depth < 64, let middle = try await median(of: range, sourceCount: digests.source.count, targetCount: digests.target.count) else {
             try await stream(range, report: &report)
-            return
+            return true
         }
         let left = KeyRange(lower: range.lower, upper: middle)
         let right = KeyRange(lower: middle, upper: range.upper)
@@ -88,56 +103,76 @@ public struct Verifier: Sendable {
             TableDigest(count: digests.target.count - leftDigests.target.count, sum: digests.target.sum &- leftDigests.target.sum))
         if leftDigests.source != leftDigests.target && rightDigests.source != rightDigests.target {
             try await stream(range, report: &report)
-            return
+            return true
         }
-        try await settle(left, leftDigests, report: &report, depth: depth + 1)
-        try await settle(right, rightDigests, report: &report, depth: depth + 1)
+        let streamedLeft = try await settle(left, leftDigests, report: &report, depth: depth + 1)
+        let streamedRight = try await settle(right, rightDigests, report: &report, depth: depth + 1)
+        return streamedLeft || streamedRight
     }
 
-    /// Compares a range row by row, reading both sides a page of `leafRows` at a time.
+    /// Compares a range all the way through, reading both sides in key order a page of
+    /// `leafRows` at a time (both sides at once). Where both tables hash rows inside their engine,
+    /// only keys and row hashes are shipped, and the full rows of keys whose hashes differ are
+    /// fetched afterwards to name the columns; otherwise whole rows are compared.
     private func stream(_ range: KeyRange, report: inout VerifyReport, counting: Bool = false) async throws {
         report.rangesListed += 1
-        var sourcePage: [[Value]] = [], targetPage: [[Value]] = []
-        var sourceAt = 0, targetAt = 0
-        var sourceDone = false, targetDone = false
-        var sourceAfter: [Value]?, targetAfter: [Value]?
-        var pendingSource: [[Value]] = [], pendingTarget: [[Value]] = []
-        while true {
-            if sourceAt == sourcePage.count, !sourceDone {
-                sourcePage = try await source.page(in: range, after: sourceAfter, limit: leafRows)
-                if counting { report.sourceRows += sourcePage.count }
-                sourceAt = 0
-                sourceDone = sourcePage.count < leafRows
-                sourceAfter = sourcePage.last.map { job.key(of: $0) } ?? sourceAfter
+        if checksumsInEngine, try await streamHashes(range, report: &report, counting: counting) { return }
+        let (source, target, leafRows, job) = (self.source, self.target, self.leafRows, self.job)
+        try await KeyMerge<[Value]>(
+            key: job.key(of:),
+            source: { after in try await source.page(in: range, after: after, limit: leafRows) },
+            target: { after in try await target.page(in: range, after: after, limit: leafRows) },
+            pageSize: leafRows
+        ).run { sourceRows, targetRows, sourceRead, targetRead in
+            if counting {
+                report.sourceRows += sourceRead
+                report.targetRows += targetRead
             }
-            if targetAt == targetPage.count, !targetDone {
-                targetPage = try await target.page(in: range, after: targetAfter, limit: leafRows)
-                if counting { report.targetRows += targetPage.count }
-                targetAt = 0
-                targetDone = targetPage.count < leafRows
-                targetAfter = targetPage.last.map { job.key(of: $0) } ?? targetAfter
-            }
-            let sourceLeft = sourcePage.count - sourceAt, targetLeft = targetPage.count - targetAt
-            if sourceLeft == 0 && targetLeft == 0 { break }
-            // Merge while both pages have rows, or one side is exhausted for good.
-            pendingSource.removeAll(keepingCapacity: true)
-            pendingTarget.removeAll(keepingCapacity: true)
-            while sourceAt < sourcePage.count || targetAt < targetPage.count {
-                if sourceAt == sourcePage.count && !sourceDone { break }
-                if targetAt == targetPage.count && !targetDone { break }
-                let order: Int
-                if sourceAt == sourcePage.count {
-                    order = 1
-                } else if targetAt == targetPage.count {
-                    order = -1
-                } else {
-                    order = KeyOrder.compare(job.key(of: sourcePage[sourceAt]), job.key(of: targetPage[targetAt]))
-                }
-                if order <= 0 { pendingSource.append(sourcePage[sourceAt]); sourceAt += 1 }
-                if order >= 0 { pendingTarget.append(targetPage[targetAt]); targetAt += 1 }
-            }
-            compare(pendingSource, pendingTarget, report: &report)
+            compare(sourceRows, targetRows, report: &report)
         }
+    }
+
+    /// `stream` over keys and row hashes; `false` when a side cannot hash rows.
+    private func streamHashes(_ range: KeyRange, report: inout VerifyReport, counting: Bool) async throws -> Bool {
+        let (source, target, leafRows) = (self.source, self.target, self.leafRows)
+        guard try await source.keyHashes(in: range, after: nil, limit: 1) != nil,
+            try await target.keyHashes(in: range, after: nil, limit: 1) != nil
+        else { return false }
+        var differing: [[Value]] = []
+        let comparer = RowComparer(job: job, reportLimit: reportLimit, canonical: canonical)
+        try await KeyMerge<KeyHash>(
+            key: \.key,
+            source: { after in try await source.keyHashes(in: range, after: after, limit: leafRows) ?? [] },
+            target: { after in try await target.keyHashes(in: range, after: after, limit: leafRows) ?? [] },
+            pageSize: leafRows
+        ).run { sourceHashes, targetHashes, sourceRead, targetRead in
+            if counting {
+                report.sourceRows += sourceRead
+                report.targetRows += targetRead
+            }
+            var i = 0, j = 0
+            while i < sourceHashes.count || j < targetHashes.count {
+                let order = i == sourceHashes.count ? 1 : j == targetHashes.count ? -1 : KeyOrder.compare(sourceHashes[i].key, targetHashes[j].key)
+                if order < 0 {
+                    comparer.record(.missing, key: sourceHashes[i].key, columns: [], report: &report)
+                } else if order > 0 {
+                    comparer.record(.extra, key: targetHashes[j].key, columns: [], report: &report)
+                } else if sourceHashes[i].hash != targetHashes[j].hash {
+                    differing.append(sourceHashes[i].key)
+                }
+                if order <= 0 { i += 1 }
+                if order >= 0 { j += 1 }
+            }
+        }
+        // The rows whose hashes differ, both sides, to name the columns (and spot `newer-wins`).
+        let sorted = { (rows: [[Value]]) in rows.sorted { KeyOrder.compare(self.job.key(of: $0), self.job.key(of: $1)) < 0 } }
+        for start in stride(from: 0, to: differing.count, by: 2_000) {
+            let keys = Array(differing[start..<min(start + 2_000, differing.count)])
+            async let sourceRows = source.fetch(keys: keys)
+            let targetRows = try await target.fetch(keys: keys) ?? []
+            comparer.compare(sorted(try await sourceRows ?? []), sorted(targetRows), report: &report)
+        }
+        return true
     }
 
     /// A key that splits `range` into two non-empty halves, from the side with more rows.
