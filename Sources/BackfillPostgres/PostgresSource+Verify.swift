@@ -68,6 +68,60 @@ extension PostgresSource: QueryableTable {
         }
     }
 
+    /// Whether the key is one integer column (the key `bucketDigests` can bucket).
+    private func integerKey(_ info: PostgresTableInfo) -> Bool {
+        key.count == 1 && info.type(of: key[0])?.representation == .integer
+    }
+
+    public func bucketDigests(in range: KeyRange, width: Int64) async throws -> [BucketDigest]? {
+        let info = try await tableInfo()
+        guard integerKey(info) else { return nil }
+        let sql = try keysetSQL()
+        var binds = PostgresBindings()
+        let filter = sql.conditions(range: range, after: nil, binds: &binds)
+        let bucket = "(\(Identifier.quoted(key[0]))::int8 / \(width))"
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT \(bucket), count(*), ((sum(\(info.rowHash(of: columns))) % 18446744073709551616 + 18446744073709551616)
+                  % 18446744073709551616)::text
+                FROM \(sql.quotedTable)\(filter) GROUP BY 1 ORDER BY 1
+                """, binds: binds)
+        let logger = database.logger
+        return try await database.withConnection("verifying") { connection in
+            var buckets: [BucketDigest] = []
+            for try await row in try await connection.query(query, logger: logger) {
+                let (bucket, count, sum) = try row.decode((Int64, Int64, String).self)
+                buckets.append(BucketDigest(bucket: bucket, digest: TableDigest(count: Int(count), sum: UInt64(sum) ?? 0)))
+            }
+            return buckets
+        }
+    }
+
+    public func keyHashes(in range: KeyRange, buckets: [Int64], width: Int64) async throws -> [KeyHash]? {
+        let info = try await tableInfo()
+        guard integerKey(info) else { return nil }
+        let sql = try keysetSQL()
+        var binds = PostgresBindings()
+        let filter = sql.conditions(range: range, after: nil, binds: &binds)
+        binds.append(buckets)
+        let first = Identifier.quoted(key[0])
+        let inBuckets = "(\(first)::int8 / \(width)) = ANY($\(binds.count))"
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT \(first)::int8, \(info.rowHash(of: columns)) FROM \(sql.quotedTable)
+                \(filter.isEmpty ? " WHERE " : filter + " AND ")\(inBuckets) ORDER BY \(sql.orderBy)
+                """, binds: binds)
+        let logger = database.logger
+        return try await database.withConnection("verifying") { connection in
+            var hashes: [KeyHash] = []
+            for try await row in try await connection.query(query, logger: logger) {
+                let (id, hash) = try row.decode((Int64, Int64).self)
+                hashes.append(KeyHash(key: [.integer(id)], hash: UInt64(bitPattern: hash)))
+            }
+            return hashes
+        }
+    }
+
     public func key(at offset: Int, in range: KeyRange) async throws -> [BackfillCore.Value]? {
         let sql = try keysetSQL()
         var binds = PostgresBindings()

@@ -15,10 +15,29 @@ public protocol VerifiableTable: Sendable {
     /// inside the engine the way `digest` sums it (so both sides of one engine agree); `nil` when
     /// the side cannot hash rows. Lets a damaged range be compared without shipping its rows.
     func keyHashes(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [KeyHash]?
+    /// For a single integer key: per bucket of `width` consecutive key values (`key / width`,
+    /// truncated), the count and checksum of its rows in `range`, in bucket order; `nil` when the
+    /// side cannot.
+    func bucketDigests(in range: KeyRange, width: Int64) async throws -> [BucketDigest]?
+    /// The key hashes of the rows of `buckets` in `range`, in key order.
+    func keyHashes(in range: KeyRange, buckets: [Int64], width: Int64) async throws -> [KeyHash]?
 }
 
 extension VerifiableTable {
     public func keyHashes(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [KeyHash]? { nil }
+    public func bucketDigests(in range: KeyRange, width: Int64) async throws -> [BucketDigest]? { nil }
+    public func keyHashes(in range: KeyRange, buckets: [Int64], width: Int64) async throws -> [KeyHash]? { nil }
+}
+
+/// The count and checksum of the rows in one bucket of integer keys.
+public struct BucketDigest: Sendable, Hashable {
+    public var bucket: Int64
+    public var digest: TableDigest
+
+    public init(bucket: Int64, digest: TableDigest) {
+        self.bucket = bucket
+        self.digest = digest
+    }
 }
 
 /// A key and the hash of its row.

@@ -21,6 +21,10 @@ public struct Verifier: Sendable {
     public var checksumsInEngine = true
     /// Across engines: the kind of each compared column (see `CanonicalKind`).
     public var canonical: [CanonicalKind]?
+    /// Consecutive integer key values summed into one bucket when a damaged range is streamed:
+    /// with 1% of rows damaged, about a quarter of 32-value buckets differ, so three quarters of
+    /// the rows never leave their database one by one.
+    public var bucketWidth: Int64 = 32
 
     public init(job: ResolvedJob, source: any VerifiableTable, target: any VerifiableTable) {
         self.job = job
@@ -132,14 +136,29 @@ public struct Verifier: Sendable {
         }
     }
 
-    /// `stream` over keys and row hashes; `false` when a side cannot hash rows.
+    /// `stream` over keys and row hashes; `false` when a side cannot hash rows. With a single
+    /// integer key, buckets of `bucketWidth` consecutive key values are counted and summed inside
+    /// each engine first, and only the rows of differing buckets are hashed one by one.
     private func streamHashes(_ range: KeyRange, report: inout VerifyReport, counting: Bool) async throws -> Bool {
-        let (source, target, leafRows) = (self.source, self.target, self.leafRows)
+        let (source, target, leafRows, width) = (self.source, self.target, self.leafRows, self.bucketWidth)
+        async let sourceBuckets = source.bucketDigests(in: range, width: width)
+        if let targetBuckets = try await target.bucketDigests(in: range, width: width), let sourceBuckets = try await sourceBuckets {
+            if counting {
+                report.sourceRows += sourceBuckets.reduce(0) { $0 + $1.digest.count }
+                report.targetRows += targetBuckets.reduce(0) { $0 + $1.digest.count }
+            }
+            let differing = Self.differingBuckets(sourceBuckets, targetBuckets)
+            for start in stride(from: 0, to: differing.count, by: 1_000) {
+                let buckets = Array(differing[start..<min(start + 1_000, differing.count)])
+                async let sourceHashes = source.keyHashes(in: range, buckets: buckets, width: width)
+                let targetHashes = try await target.keyHashes(in: range, buckets: buckets, width: width) ?? []
+                try await classify(try await sourceHashes ?? [], targetHashes, report: &report)
+            }
+            return true
+        }
         guard try await source.keyHashes(in: range, after: nil, limit: 1) != nil,
             try await target.keyHashes(in: range, after: nil, limit: 1) != nil
         else { return false }
-        var differing: [[Value]] = []
-        let comparer = RowComparer(job: job, reportLimit: reportLimit, canonical: canonical)
         try await KeyMerge<KeyHash>(
             key: \.key,
             source: { after in try await source.keyHashes(in: range, after: after, limit: leafRows) ?? [] },
@@ -150,21 +169,49 @@ public struct Verifier: Sendable {
                 report.sourceRows += sourceRead
                 report.targetRows += targetRead
             }
-            var i = 0, j = 0
-            while i < sourceHashes.count || j < targetHashes.count {
-                let order = i == sourceHashes.count ? 1 : j == targetHashes.count ? -1 : KeyOrder.compare(sourceHashes[i].key, targetHashes[j].key)
-                if order < 0 {
-                    comparer.record(.missing, key: sourceHashes[i].key, columns: [], report: &report)
-                } else if order > 0 {
-                    comparer.record(.extra, key: targetHashes[j].key, columns: [], report: &report)
-                } else if sourceHashes[i].hash != targetHashes[j].hash {
-                    differing.append(sourceHashes[i].key)
-                }
-                if order <= 0 { i += 1 }
-                if order >= 0 { j += 1 }
+            try await classify(sourceHashes, targetHashes, report: &report)
+        }
+        return true
+    }
+
+    /// Buckets whose count or checksum differ, or that one side lacks.
+    static func differingBuckets(_ source: [BucketDigest], _ target: [BucketDigest]) -> [Int64] {
+        var differing: [Int64] = []
+        var i = 0, j = 0
+        while i < source.count || j < target.count {
+            if j == target.count || (i < source.count && source[i].bucket < target[j].bucket) {
+                differing.append(source[i].bucket)
+                i += 1
+            } else if i == source.count || target[j].bucket < source[i].bucket {
+                differing.append(target[j].bucket)
+                j += 1
+            } else {
+                if source[i].digest != target[j].digest { differing.append(source[i].bucket) }
+                i += 1
+                j += 1
             }
         }
-        // The rows whose hashes differ, both sides, to name the columns (and spot `newer-wins`).
+        return differing
+    }
+
+    /// Merges key-ordered hashes of both sides: records missing and extra keys, and compares the
+    /// rows of keys whose hashes differ (fetched from both sides) to name the columns.
+    private func classify(_ sourceHashes: [KeyHash], _ targetHashes: [KeyHash], report: inout VerifyReport) async throws {
+        let comparer = RowComparer(job: job, reportLimit: reportLimit, canonical: canonical)
+        var differing: [[Value]] = []
+        var i = 0, j = 0
+        while i < sourceHashes.count || j < targetHashes.count {
+            let order = i == sourceHashes.count ? 1 : j == targetHashes.count ? -1 : KeyOrder.compare(sourceHashes[i].key, targetHashes[j].key)
+            if order < 0 {
+                comparer.record(.missing, key: sourceHashes[i].key, columns: [], report: &report)
+            } else if order > 0 {
+                comparer.record(.extra, key: targetHashes[j].key, columns: [], report: &report)
+            } else if sourceHashes[i].hash != targetHashes[j].hash {
+                differing.append(sourceHashes[i].key)
+            }
+            if order <= 0 { i += 1 }
+            if order >= 0 { j += 1 }
+        }
         let sorted = { (rows: [[Value]]) in rows.sorted { KeyOrder.compare(self.job.key(of: $0), self.job.key(of: $1)) < 0 } }
         for start in stride(from: 0, to: differing.count, by: 2_000) {
             let keys = Array(differing[start..<min(start + 2_000, differing.count)])
@@ -172,7 +219,6 @@ public struct Verifier: Sendable {
             let targetRows = try await target.fetch(keys: keys) ?? []
             comparer.compare(sorted(try await sourceRows ?? []), sorted(targetRows), report: &report)
         }
-        return true
     }
 
     /// A key that splits `range` into two non-empty halves, from the side with more rows.
