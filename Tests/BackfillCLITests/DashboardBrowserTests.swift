@@ -22,9 +22,10 @@ struct DashboardBrowserTests {
         .enabled(if: HeadlessChromium.executable() != nil || required, "needs Chromium (scripts/test.sh installs it)"))
     func pauseFromTheDashboard() async throws {
         let chromium = try #require(HeadlessChromium.executable(), "Chromium is not installed (apt-get install chromium)")
-        // 20,000 rows at 300 rows/s, with some rows refused by the target: the run cannot end (66 s)
-        // before the test pauses it, however loaded the machine; then the limit is lifted.
-        let (dir, _) = try RunLifecycleTests.workspace(kind: .integer, rows: 20_000, extra: "limits: { rows-per-second: 300 }")
+        // 60,000 rows at 300 rows/s, with some rows refused by the target: the run cannot end (200 s,
+        // beyond the suite's time limit) before the test pauses it, however long a loaded machine
+        // keeps the test waiting (a CI run once starved it for over a minute); then the limit is lifted.
+        let (dir, _) = try RunLifecycleTests.workspace(kind: .integer, rows: 60_000, extra: "limits: { rows-per-second: 300 }")
         try Fixtures.execute(path: dir + "/target.db", """
             DELETE FROM items WHERE id % 4 = 0;
             CREATE TRIGGER refuse BEFORE INSERT ON items WHEN NEW.id % 200 = 0 BEGIN SELECT RAISE(ABORT, 'target refuses this row'); END;
@@ -95,6 +96,6 @@ struct DashboardBrowserTests {
         #expect(run.terminationStatus == 0, "exit \(run.terminationStatus)")
         let counters = try Fixtures.text(
             path: dir + "/.backfill/state.db", "SELECT read || ' ' || (inserted + updated + unchanged + skipped + quarantined) || ' ' || status FROM runs WHERE id = 1")
-        #expect(counters == "20000 20000 completed")
+        #expect(counters == "60000 60000 completed")
     }
 }

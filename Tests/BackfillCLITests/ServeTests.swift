@@ -119,8 +119,9 @@ struct ServeTests {
 
     @Test("`run --serve` serves the running process's own metrics (batch durations, rate-limit waits, batch size) and a cancel through the API stops the run")
     func runServe() async throws {
-        // 200 rows/s: the run cannot end (30 s) before the test cancels it, however loaded the machine.
-        let (dir, _) = try RunLifecycleTests.workspace(kind: .integer, rows: 6_000, extra: "limits: { rows-per-second: 200 }")
+        // 200 rows/s: the run cannot end (100 s, near the suite's time limit) before the test cancels
+        // it, however long a loaded machine keeps the test waiting.
+        let (dir, _) = try RunLifecycleTests.workspace(kind: .integer, rows: 20_000, extra: "limits: { rows-per-second: 200 }")
         let (run, base) = try await Self.start(
             ["run", "job.yaml", "--serve", "--port", "0"], in: dir, token: "t0ken", announcing: "dashboard: serving on ")
         defer { if run.isRunning { run.terminate() } }
