@@ -1,9 +1,6 @@
 import ArgumentParser
 import BackfillCore
 import Foundation
-import BackfillServer
-import Metrics
-import Prometheus
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let observer = ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger)
             let runner = JobWiring.runner(prepared, state: state, configuration: configuration, logger: logger, observer: observer)
-            let summary = try await serving(state) { try await runner.execute(run: run) }
+            let summary = try await server.serving(serve, state, logLevel: common.logLevel) { try await runner.execute(run: run) }
             print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
             let code = ExitStatus.code(for: summary.status)
             if code != 0 { throw ExitCode(code) }
@@ -71,34 +68,6 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 extension RunCommand {
-    /// Runs `body`, with the dashboard, API and `/metrics` served beside it when `--serve` is
-    /// given (stopped when `body` returns). The process's own metrics (batch durations, waits) go
-    /// to the same Prometheus registry as the state store's totals.
-    func serving<T: Sendable>(_ state: any StateStore, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        guard serve else { return try await body() }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let api = BackfillAPI(state: state, token: ServerOptions.token, registry: registry)
-        let app = server.application(api, logLevel: common.logLevel) { address in
-            FileHandle.standardError.write(Data("dashboard: \(address)\n".utf8))
-        }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            group.addTask { try await body() }
-            // The server only ends early when it cannot listen: that error ends the run too.
-            while let result = try await group.next() {
-                if let result {
-                    group.cancelAll()
-                    return result
-                }
-            }
-            throw BackfillError(.invalidInput, "the dashboard server stopped")
-        }
-    }
-
     func retry(_ prepared: PreparedJob) async throws {
         let state = try await JobWiring.stateStore(for: prepared.spec, create: false)
         guard let run = try await state.runs(limit: 1000).first(where: { $0.job == prepared.spec.name }) else {

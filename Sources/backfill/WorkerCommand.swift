@@ -26,6 +26,11 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Concurrent workers in this process (default: the spec's workers).")
     var workers: Int?
 
+    @Flag(help: "Serve the dashboard, the JSON API and /metrics (with this worker's own batch durations and waits) while it works.")
+    var serve = false
+
+    @OptionGroup var server: ServerOptions
+
     @OptionGroup var lease: LeaseOptions
 
     @OptionGroup var common: CommonOptions
@@ -69,7 +74,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let runner = JobWiring.runner(
                 prepared, state: store, configuration: configuration, logger: logger,
                 observer: ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger))
-            let summary = try await runner.execute(run: joined)
+            let summary = try await server.serving(serve, store, logLevel: common.logLevel) { try await runner.execute(run: joined) }
             print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
             let code = ExitStatus.code(for: summary.status)
             if code != 0 { throw ExitCode(code) }

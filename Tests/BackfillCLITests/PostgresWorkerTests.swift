@@ -71,6 +71,30 @@ struct PostgresWorkerTests {
         #expect(source == target)
     }
 
+    @Test("worker --serve: the dashboard, the API over the PostgreSQL state store and this worker's own metrics; SIGTERM stops server and worker gracefully")
+    func workerServes() async throws {
+        // 200 rows/s: the run cannot end (150 s) before the test stops the worker.
+        let (workspace, stateDatabase) = try await Self.sharedRun(rows: 30_000, rowsPerSecond: 200)
+        let (worker, base) = try await ServeTests.start(
+            ["worker", "--spec", "job.yaml", "--serve", "--port", "0"], in: workspace.dir, token: nil, announcing: "dashboard: serving on ")
+        defer { if worker.isRunning { worker.terminate() } }
+        var read = 0
+        while read < 1_000 && worker.isRunning {
+            read = Int((try? await workspace.server.psql(stateDatabase, "SELECT coalesce(sum(read), 0) FROM backfill.chunks")) ?? "0") ?? 0
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let (pageStatus, page) = try await ServeTests.request("GET", base + "/")
+        #expect(pageStatus == 200 && String(decoding: page, as: UTF8.self).contains("<title>backfill</title>"))
+        let (runsStatus, runs) = try await ServeTests.request("GET", base + "/api/runs")
+        #expect(runsStatus == 200 && (ServeTests.json(runs) as? [[String: Any]])?.first?["status"] as? String == "running")
+        let metrics = String(decoding: try await ServeTests.request("GET", base + "/metrics").1, as: UTF8.self)
+        #expect(metrics.contains("backfill_batch_duration_seconds_count{") && metrics.contains("reason=\"rate_limit\""), "\(metrics.prefix(800))")
+        kill(worker.processIdentifier, SIGTERM)
+        await Binary.wait(worker)
+        #expect(worker.terminationStatus == 4, "stopped before the end: exit 4")
+        #expect(try await workspace.server.psql(stateDatabase, "SELECT count(*) FROM backfill.chunks WHERE status = 'running'") == "0")
+    }
+
     @Test("SIGTERM stops a worker after its batch: its chunks go back at once (exit 4), and another worker finishes the run")
     func sigtermHandsChunksBack() async throws {
         let (workspace, stateDatabase) = try await Self.sharedRun(rows: 30_000, rowsPerSecond: 3000)
