@@ -40,10 +40,15 @@ struct Binary {
         return process
     }
 
-    /// Waits for a launched process off the cooperative thread pool.
-    static func wait(_ process: Process) async {
+    /// Waits for a launched process off the cooperative thread pool; after `timeout` seconds it
+    /// is killed (a test that waits for a process that never ends would otherwise hang the whole
+    /// test run, which a time limit cannot interrupt).
+    static func wait(_ process: Process, timeout: Double = 150) async {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
+                let deadline = Date().addingTimeInterval(timeout)
+                while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
                 process.waitUntilExit()
                 continuation.resume()
             }

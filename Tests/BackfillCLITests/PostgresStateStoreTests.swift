@@ -7,11 +7,11 @@ import Testing
 struct PostgresStateStoreTests {
     @Test("kill -9 mid-run with the state in PostgreSQL: the rerun resumes the same run and the target equals the source")
     func resumesFromAPostgresStateStore() async throws {
-        let workspace = try await PostgresWorkspace.make(rows: 30_000, extra: "limits: { rows-per-second: 8000 }")
+        let workspace = try await PostgresWorkspace.make(rows: 30_000, extra: "limits: { rows-per-second: 2000 }")
         let server = workspace.server
         let stateDatabase = try await server.createDatabase("state")
         let stateDSN = server.dsn(stateDatabase)
-        try workspace.writeSpec(extra: "limits: { rows-per-second: 8000 }\nstate: \"\(stateDSN)\"")
+        try workspace.writeSpec(extra: "limits: { rows-per-second: 2000 }\nstate: \"\(stateDSN)\"")
         let process = try Binary.launch(["run", "job.yaml"], in: workspace.dir)
         for _ in 0..<600 {
             let read = try? await server.psql(stateDatabase, "SELECT coalesce(sum(read), 0) FROM backfill.chunks")
@@ -50,7 +50,9 @@ struct PostgresStateStoreTests {
         let workspace = try await PostgresWorkspace.make(rows: 30_000)
         let server = workspace.server
         let stateDSN = server.dsn(workspace.target)
-        try workspace.writeSpec(extra: "limits: { rows-per-second: 3000 }\nstate: \"\(stateDSN)\"")
+        // 1,000 rows/s: the run lasts 30 s or more, so a test task that a loaded machine keeps
+        // waiting still finds it running (at 3,000 rows/s a fresh-clone CI run once missed it).
+        try workspace.writeSpec(extra: "limits: { rows-per-second: 1000 }\nstate: \"\(stateDSN)\"")
         let process = try Binary.launch(["run", "job.yaml"], in: workspace.dir, log: "run.log")
         // Once the run has created its state tables, make every checkpoint take a while, so the
         // kill lands inside one: with a separate checkpoint the batch's rows would stay written
