@@ -31,6 +31,9 @@ public struct Counters: Sendable, Hashable, Codable {
     /// Whether every row read is accounted for exactly once.
     public var isBalanced: Bool { read == accounted }
 
+    /// Quarantined rows as a share of rows read (0 before any row).
+    public var failureRate: Double { read > 0 ? Double(quarantined) / Double(read) : 0 }
+
     public static func + (lhs: Counters, rhs: Counters) -> Counters {
         var sum = Counters()
         sum.read = lhs.read + rhs.read

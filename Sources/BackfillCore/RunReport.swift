@@ -41,8 +41,7 @@ public struct RunReport: Sendable, Codable {
         let counters = run.counters
         return RunReport(
             run: run, startedAt: run.createdAt, finishedAt: run.finishedAt, balanced: counters.isBalanced,
-            rowsPerSecond: run.activeSeconds > 0 ? Double(counters.read) / run.activeSeconds : 0,
-            failureRate: counters.read > 0 ? Double(counters.quarantined) / Double(counters.read) : 0,
+            rowsPerSecond: run.rowsPerWorkingSecond, failureRate: counters.failureRate,
             errorsByType: try await state.quarantineCounts(runID: runID), checkpoints: counters.batches,
             batchSizes: sizes.last.map { BatchSizes(smallest: sizes.min() ?? $0, largest: sizes.max() ?? $0, latest: $0) },
             series: RunSeries.points(samples, maxPoints: seriesPoints), chunks: try await state.chunks(runID: runID),

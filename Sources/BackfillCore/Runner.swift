@@ -241,7 +241,7 @@ public struct Runner: Sendable {
             runID: runID, job: run.job, status: run.status, reason: run.reason, dryRun: configuration.dryRun,
             counters: run.counters, readThisInvocation: readNow, seconds: seconds,
             rowsPerSecond: seconds > 0 ? Double(readNow) / seconds : 0,
-            failureRate: run.counters.read > 0 ? Double(run.counters.quarantined) / Double(run.counters.read) : 0,
+            failureRate: run.counters.failureRate,
             chunks: chunks, balanced: run.counters.isBalanced, peakResidentBytes: peakResidentBytes(),
             errorsByType: try await state.quarantineCounts(runID: runID))
     }

@@ -21,6 +21,9 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var counters: Counters
     public var chunksTotal: Int
     public var chunksDone: Int
+
+    /// Rows read per working second (waits not counted; 0 before any work).
+    public var rowsPerWorkingSecond: Double { activeSeconds > 0 ? Double(counters.read) / activeSeconds : 0 }
     public var estimatedRows: Int
     /// The process executing the run (`host:pid`), while it runs.
     public var owner: String?

@@ -48,7 +48,7 @@ final class StateMetrics: Sendable {
             for status in RunStatus.allCases {
                 gauge("backfill_status", labels + [("status", status.rawValue)], run.status == status ? 1 : 0)
             }
-            let rate = run.activeSeconds > 0 ? Double(counters.read) / run.activeSeconds : 0
+            let rate = run.rowsPerWorkingSecond
             gauge("backfill_rows_per_second", labels, rate)
             let left = max(0, run.estimatedRows - counters.read)
             gauge("backfill_eta_seconds", labels, run.status.isResumable && rate > 0 ? Double(left) / rate : 0)

@@ -42,7 +42,7 @@ enum RunText {
 
     static func render(_ run: RunRecord) -> String {
         let percent = run.estimatedRows > 0 ? min(100, Double(run.counters.read) * 100 / Double(run.estimatedRows)) : 100
-        let rate = run.activeSeconds > 0 ? Int(Double(run.counters.read) / run.activeSeconds) : 0
+        let rate = Int(run.rowsPerWorkingSecond)
         var lines = [
             "run \(run.id)  \(run.job)  \(run.status.rawValue)" + (run.reason.map { " — \($0)" } ?? ""),
             String(format: "  progress    %.0f%% ", percent)
@@ -113,7 +113,8 @@ struct ReportCommand: AsyncParsableCommand {
         common.bootstrapLogging()
         try await withExitCodes {
             let (state, _) = try await JobWiring.openRun(run, statePath: stateOptions.state)
-            guard let report = try await RunReport.load(runID: run, from: state) else {
+            // The text form prints a dozen steps over time; JSON carries the full series.
+            guard let report = try await RunReport.load(runID: run, from: state, seriesPoints: common.json ? 240 : 12) else {
                 throw BackfillError(.invalidInput, "no run \(run) in the state store")
             }
             if common.json {
@@ -130,10 +131,9 @@ struct ReportCommand: AsyncParsableCommand {
             if !report.errorsByType.isEmpty {
                 print("  errors by type: " + report.errorsByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: " · "))
             }
-            let steps = RunSeries.points(try await state.samples(runID: run, limit: 20_000), maxPoints: 12)
-            if !steps.isEmpty {
+            if !report.series.isEmpty {
                 print("  over time:")
-                for step in steps {
+                for step in report.series {
                     print(String(format: "    +%7.1fs  read %@  %@ rows/s  failure rate %.2f%%", step.elapsedSeconds,
                                  Output.number(step.read), Output.number(Int(step.rowsPerSecond)), step.failureRate * 100))
                 }
