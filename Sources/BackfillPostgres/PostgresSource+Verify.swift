@@ -17,42 +17,40 @@ extension PostgresSource: QueryableTable {
         let rowHash = try await tableInfo().rowHash(of: columns)
         var binds = PostgresBindings()
         let filter = sql.conditions(range: range, after: nil, binds: &binds)
-        // The sum of 64-bit hashes folded into 0..<2^64, to fit `TableDigest`.
         let query = PostgresQuery(
-            unsafeSQL: """
-                SELECT count(*)::text,
-                  ((coalesce(sum(\(rowHash)), 0) % 18446744073709551616 + 18446744073709551616)
-                    % 18446744073709551616)::text
-                FROM \(sql.quotedTable)\(filter)
-                """, binds: binds)
+            unsafeSQL: "SELECT count(*)::text, \(Self.foldedSum(rowHash)) FROM \(sql.quotedTable)\(filter)", binds: binds)
         let result = try await database.textRows(query, "verifying").first ?? []
         let count = result.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
         let sum = (result.count > 1 ? result[1] : nil).flatMap { UInt64($0) } ?? 0
         return TableDigest(count: count, sum: sum)
     }
 
+    /// `SELECT`able: the sum of 64-bit `hash`es folded into 0..<2^64 (to fit `TableDigest`), as text.
+    static func foldedSum(_ hash: String) -> String {
+        "((coalesce(sum(\(hash)), 0) % 18446744073709551616 + 18446744073709551616) % 18446744073709551616)::text"
+    }
+
+    public var hashesRows: Bool { true }
+
     public func keyHashes(in range: KeyRange, after key: [BackfillCore.Value]?, limit: Int) async throws -> [KeyHash]? {
         let sql = try keysetSQL()
         let info = try await tableInfo()
         var binds = PostgresBindings()
         let filter = sql.conditions(range: range, after: key, binds: &binds)
-        // Hashes (and a single integer key) travel binary: a million rows are parsed in a fraction
-        // of what their text would cost.
-        let integerKey = self.key.count == 1 && info.type(of: self.key[0])?.representation == .integer
-        let keyList = integerKey ? "\(Identifier.quoted(self.key[0]))::int8" : PostgresKeysetSQL.textList(self.key)
+        let orderAndLimit = " ORDER BY \(sql.orderBy) LIMIT \(max(1, limit))"
+        if integerKey(info) {
+            return try await integerKeyHashes(
+                "SELECT \(Identifier.quoted(self.key[0]))::int8, \(info.rowHash(of: columns)) FROM \(sql.quotedTable)\(filter)" + orderAndLimit,
+                binds: binds)
+        }
         let query = PostgresQuery(
-            unsafeSQL: "SELECT \(keyList), \(info.rowHash(of: columns)) FROM \(sql.quotedTable)\(filter) ORDER BY \(sql.orderBy) LIMIT \(max(1, limit))",
+            unsafeSQL: "SELECT \(PostgresKeysetSQL.textList(self.key)), \(info.rowHash(of: columns)) FROM \(sql.quotedTable)\(filter)" + orderAndLimit,
             binds: binds)
         let (keyColumns, logger) = (self.key, database.logger)
         return try await database.withConnection("verifying") { connection in
             var hashes: [KeyHash] = []
             hashes.reserveCapacity(limit)
             for try await row in try await connection.query(query, logger: logger) {
-                if integerKey {
-                    let (id, hash) = try row.decode((Int64, Int64).self)
-                    hashes.append(KeyHash(key: [.integer(id)], hash: UInt64(bitPattern: hash)))
-                    continue
-                }
                 var texts: [String?] = []
                 var hash: Int64 = 0
                 for (index, cell) in row.enumerated() {
@@ -63,6 +61,20 @@ extension PostgresSource: QueryableTable {
                     }
                 }
                 hashes.append(KeyHash(key: info.values(fromText: texts, of: keyColumns), hash: UInt64(bitPattern: hash)))
+            }
+            return hashes
+        }
+    }
+
+    /// Rows of `(int8 key, int8 hash)`: both travel binary, so a million rows are parsed in a
+    /// fraction of what their text would cost.
+    private func integerKeyHashes(_ sql: String, binds: PostgresBindings) async throws -> [KeyHash] {
+        let (query, logger) = (PostgresQuery(unsafeSQL: sql, binds: binds), database.logger)
+        return try await database.withConnection("verifying") { connection in
+            var hashes: [KeyHash] = []
+            for try await row in try await connection.query(query, logger: logger) {
+                let (id, hash) = try row.decode((Int64, Int64).self)
+                hashes.append(KeyHash(key: [.integer(id)], hash: UInt64(bitPattern: hash)))
             }
             return hashes
         }
@@ -82,8 +94,7 @@ extension PostgresSource: QueryableTable {
         let bucket = "(\(Identifier.quoted(key[0]))::int8 / \(width))"
         let query = PostgresQuery(
             unsafeSQL: """
-                SELECT \(bucket), count(*), ((sum(\(info.rowHash(of: columns))) % 18446744073709551616 + 18446744073709551616)
-                  % 18446744073709551616)::text
+                SELECT \(bucket), count(*), \(Self.foldedSum(info.rowHash(of: columns)))
                 FROM \(sql.quotedTable)\(filter) GROUP BY 1 ORDER BY 1
                 """, binds: binds)
         let logger = database.logger
@@ -106,20 +117,11 @@ extension PostgresSource: QueryableTable {
         binds.append(buckets)
         let first = Identifier.quoted(key[0])
         let inBuckets = "(\(first)::int8 / \(width)) = ANY($\(binds.count))"
-        let query = PostgresQuery(
-            unsafeSQL: """
-                SELECT \(first)::int8, \(info.rowHash(of: columns)) FROM \(sql.quotedTable)
-                \(filter.isEmpty ? " WHERE " : filter + " AND ")\(inBuckets) ORDER BY \(sql.orderBy)
-                """, binds: binds)
-        let logger = database.logger
-        return try await database.withConnection("verifying") { connection in
-            var hashes: [KeyHash] = []
-            for try await row in try await connection.query(query, logger: logger) {
-                let (id, hash) = try row.decode((Int64, Int64).self)
-                hashes.append(KeyHash(key: [.integer(id)], hash: UInt64(bitPattern: hash)))
-            }
-            return hashes
-        }
+        return try await integerKeyHashes(
+            """
+            SELECT \(first)::int8, \(info.rowHash(of: columns)) FROM \(sql.quotedTable)
+            \(filter.isEmpty ? " WHERE " : filter + " AND ")\(inBuckets) ORDER BY \(sql.orderBy)
+            """, binds: binds)
     }
 
     public func key(at offset: Int, in range: KeyRange) async throws -> [BackfillCore.Value]? {

@@ -14,6 +14,8 @@ extension SQLiteSource: QueryableTable {
         return TableDigest(count: count, sum: UInt64(bitPattern: sum))
     }
 
+    public var hashesRows: Bool { true }
+
     public func keyHashes(in range: KeyRange, after key: [BackfillCore.Value]?, limit: Int) async throws -> [KeyHash]? {
         let sql = keysetSQL
         let keyList = self.key.map(Identifier.quoted).joined(separator: ", ")

@@ -15,6 +15,8 @@ public protocol VerifiableTable: Sendable {
     /// inside the engine the way `digest` sums it (so both sides of one engine agree); `nil` when
     /// the side cannot hash rows. Lets a damaged range be compared without shipping its rows.
     func keyHashes(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [KeyHash]?
+    /// Whether `keyHashes(in:after:limit:)` answers (the engine hashes rows the way `digest` sums).
+    var hashesRows: Bool { get }
     /// For a single integer key: per bucket of `width` consecutive key values (`key / width`,
     /// truncated), the count and checksum of its rows in `range`, in bucket order; `nil` when the
     /// side cannot.
@@ -24,6 +26,7 @@ public protocol VerifiableTable: Sendable {
 }
 
 extension VerifiableTable {
+    public var hashesRows: Bool { false }
     public func keyHashes(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [KeyHash]? { nil }
     public func bucketDigests(in range: KeyRange, width: Int64) async throws -> [BucketDigest]? { nil }
     public func keyHashes(in range: KeyRange, buckets: [Int64], width: Int64) async throws -> [KeyHash]? { nil }

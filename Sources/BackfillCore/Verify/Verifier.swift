@@ -156,9 +156,7 @@ public struct Verifier: Sendable {
             }
             return true
         }
-        guard try await source.keyHashes(in: range, after: nil, limit: 1) != nil,
-            try await target.keyHashes(in: range, after: nil, limit: 1) != nil
-        else { return false }
+        guard source.hashesRows, target.hashesRows else { return false }
         try await KeyMerge<KeyHash>(
             key: \.key,
             source: { after in try await source.keyHashes(in: range, after: after, limit: leafRows) ?? [] },
