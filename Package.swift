@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         .target(
@@ -54,6 +55,7 @@ let package = Package(
             dependencies: [
                 "BackfillCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -106,7 +108,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "backfill-receiver", dependencies: ["BackfillTesting"], path: "Benchmarks/receiver"),
-        .testTarget(name: "BackfillCoreTests", dependencies: ["BackfillCore"]),
+        .testTarget(
+            name: "BackfillCoreTests",
+            dependencies: ["BackfillCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(
             name: "BackfillSQLiteTests",
             dependencies: ["BackfillCore", "BackfillSQLite", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift")]

@@ -26,13 +26,12 @@ struct ChunkWorker: Sendable {
     }
 
     func run() async throws -> Runner.WorkerExit {
-        var errorGuard = ErrorGuard(maxRate: context.configuration.maxErrorRate)
         var sizer = context.configuration.batchSizer
         var waiting = false
         while true {
             if let chunk = try await context.state.claimChunk(runID: context.runID) {
                 waiting = false
-                if let exit = try await process(chunk, errorGuard: &errorGuard, sizer: &sizer) { return exit }
+                if let exit = try await process(chunk, sizer: &sizer) { return exit }
                 continue
             }
             guard context.state.leasesChunks else { return .noMoreChunks }
@@ -58,7 +57,7 @@ struct ChunkWorker: Sendable {
     private var minimumSplitRows: Int { max(4 * context.configuration.batchSize, 1_000) }
 
     /// Runs the batch loop on one chunk; `nil` when the chunk is done.
-    private func process(_ claimed: ChunkRecord, errorGuard: inout ErrorGuard, sizer: inout BatchSizer) async throws -> Runner.WorkerExit? {
+    private func process(_ claimed: ChunkRecord, sizer: inout BatchSizer) async throws -> Runner.WorkerExit? {
         var chunk = claimed
         var lastSplitCheck = ContinuousClock.now
         var logger = context.logger
@@ -143,14 +142,14 @@ struct ChunkWorker: Sendable {
                 case .lost: return nil
                 }
             }
-            if let rate = errorGuard.observe(read: delta.read, failed: delta.quarantined) {
+            if let rate = context.errorGuard.observe(delta) {
                 let reason = ErrorGuard.reason(rate: rate, limit: context.configuration.maxErrorRate ?? 0, runID: context.runID)
                 // Compare-and-set: a cancel that arrived during the batch stands.
                 if try await context.state.transition(runID: context.runID, from: [.running, .planned], to: .paused, reason: reason) {
                     try await context.state.recordEvent(runID: context.runID, kind: "paused", message: reason)
                     logger.warning("run paused by the error guard", metadata: [LogKey.reason: .string(reason)])
                 }
-                errorGuard.reset()
+                context.errorGuard.reset()
                 if context.configuration.waitWhenPausedByGuard {
                     // The pause is honoured before the next batch, of this chunk or the next one.
                     if batch.isLast { return nil }
@@ -263,14 +262,19 @@ struct ChunkWorker: Sendable {
         chunk: ChunkRecord, after cursor: Cursor?, limit: Int, shaper: RowShaper, duplicates: inout DuplicateKeyFilter?,
         seal: CheckpointSeal, logger: Logger
     ) async throws -> BatchResult {
+        var retries = 0
+        let countRetry = { (error: BackfillError, attempt: Int) in
+            retries += 1
+            logger.warning("batch failed; retrying", metadata: Runner.errorMetadata(error).merging([LogKey.attempt: .stringConvertible(attempt)]) { $1 })
+        }
         if let transfer = context.transfer {
             do {
                 let range = chunk.range
                 let moved = try await retry(through: context.targetBreaker).run(
-                    { try await transfer.transfer(chunk: range, after: cursor, limit: limit) },
+                    { try await transfer.transfer(chunk: range, after: cursor, limit: limit) }, onRetry: countRetry,
                     onOpen: { await circuitOpened(context.targetBreaker, $0, logger: logger) })
                 return BatchResult(
-                    delta: Counters(read: moved.read, outcome: moved.outcome, quarantined: 0), quarantine: [],
+                    delta: Counters(read: moved.read, outcome: moved.outcome, quarantined: 0, retries: retries), quarantine: [],
                     cursor: moved.cursor, isLast: moved.isLast)
             } catch let error as BackfillError where error.kind == .data {
                 logger.warning("batch refused by the target; retrying row by row", metadata: Runner.errorMetadata(error))
@@ -278,16 +282,16 @@ struct ChunkWorker: Sendable {
         }
         let range = chunk.range
         let batch = try await retry(through: context.sourceBreaker).run(
-            { try await context.source.read(chunk: range, after: cursor, limit: limit) },
+            { try await context.source.read(chunk: range, after: cursor, limit: limit) }, onRetry: countRetry,
             onOpen: { await circuitOpened(context.sourceBreaker, $0, logger: logger) })
         let shaped = shape(batch, shaper: shaper, duplicates: &duplicates, chunk: chunk)
-        if let sealed = try await writeSealed(shaped, batch: batch, seal: seal, logger: logger) { return sealed }
+        if let sealed = try await writeSealed(shaped, batch: batch, seal: seal, retriedBefore: retries, logger: logger) { return sealed }
         let written = try await writeSplitting(shaped.rows, logger: logger)
         let quarantine = shaped.quarantine + written.quarantined.map { row, reason in
             quarantineRecord(chunk: chunk, key: context.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
         }
         let delta = Counters(
-            read: batch.recordCount, outcome: written.outcome, quarantined: quarantine.count, retries: written.retries)
+            read: batch.recordCount, outcome: written.outcome, quarantined: quarantine.count, retries: written.retries + retries)
         return BatchResult(delta: delta, quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
     }
 
@@ -392,16 +396,20 @@ struct ChunkWorker: Sendable {
     /// Writes the batch and its checkpoint in one transaction when the sink can; `nil` when it
     /// cannot, or when the target refused a row (the batch is then split on the usual path, and
     /// checkpointed after it).
-    private func writeSealed(_ shaped: Shaped, batch: SourceBatch, seal: CheckpointSeal, logger: Logger) async throws -> BatchResult? {
+    private func writeSealed(
+        _ shaped: Shaped, batch: SourceBatch, seal: CheckpointSeal, retriedBefore: Int, logger: Logger
+    ) async throws -> BatchResult? {
         guard let sink = context.checkpointing, !shaped.rows.isEmpty else { return nil }
         let (rows, quarantine, read) = (shaped.rows, shaped.quarantine, batch.recordCount)
         let (cursor, isLast, keyOrdered) = (batch.cursor, batch.isLast, context.source.isKeyOrdered)
-        var retries = 0
+        var retries = retriedBefore
         do {
             let committed = try await retry(through: context.targetBreaker).run(
-                { [context, retries] in
-                    try await sink.write(rows, keyOrdered: keyOrdered) { outcome in
-                        let delta = Counters(read: read, outcome: outcome, quarantined: quarantine.count, retries: retries)
+                { [context] in
+                    // The retries so far travel with the checkpoint committed by this attempt.
+                    let retriesSoFar = retries
+                    return try await sink.write(rows, keyOrdered: keyOrdered) { outcome in
+                        let delta = Counters(read: read, outcome: outcome, quarantined: quarantine.count, retries: retriesSoFar)
                         return await seal.checkpoint(delta, quarantine: quarantine, cursor: cursor, isLast: isLast, context: context)
                     }
                 },

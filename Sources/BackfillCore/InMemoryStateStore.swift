@@ -54,12 +54,15 @@ public actor InMemoryStateStore: StateStore {
         chunkRecords.values.filter { $0.runID == runID }.sorted { $0.index < $1.index }
     }
 
-    public func takeOver(runID: Int64, owner: String) {
+    public func takeOver(runID: Int64, owner: String, replacing previous: String?) -> Bool {
+        guard let run = runRecords[runID], run.owner == previous, run.status == .planned || run.status == .running else { return false }
         runRecords[runID]?.status = .running
+        runRecords[runID]?.reason = nil
         runRecords[runID]?.owner = owner
         for (id, chunk) in chunkRecords where chunk.runID == runID && chunk.status == .running {
             chunkRecords[id]?.status = .pending
         }
+        return true
     }
 
     public func claimChunk(runID: Int64) -> ChunkRecord? {

@@ -4,23 +4,31 @@ public enum Planner {
     /// 10,000 rows so per-chunk overhead stays negligible, none larger than 250,000 so a crash
     /// or a pause never strands much work.
     public static func rowsPerChunk(totalRows: Int, workers: Int) -> Int {
-        let even = totalRows / max(1, workers * 4)
+        let even = totalRows / Swift.max(1, Swift.min(workers, 1 << 20) * 4)
         return min(250_000, max(10_000, even))
     }
 
     /// Splits an integer key space `[min, max]` into chunks of about `rowsPerChunk` rows, assuming
     /// keys are spread evenly. The first chunk is open below and the last open above, so no row
-    /// inside `bounds` can fall between chunks.
+    /// inside `bounds` can fall between chunks. Works on the whole `Int64` range: the span of
+    /// `[Int64.min, Int64.max]` is 2^64, so edges are computed in 128-bit integers.
     public static func splitIntegers(min: Int64, max: Int64, totalRows: Int, workers: Int, bounds: KeyRange) -> [ChunkPlan] {
         let perChunk = rowsPerChunk(totalRows: totalRows, workers: workers)
-        let count = Swift.max(1, Int((Double(totalRows) / Double(perChunk)).rounded(.up)))
-        let span = Double(max) - Double(min) + 1
+        let count = Swift.max(1, totalRows / perChunk + (totalRows % perChunk == 0 ? 0 : 1))
+        let low = Int128(Swift.min(min, max)), span = Int128(Swift.max(min, max)) - low + 1
         var edges: [Int64] = []
-        for i in 1..<count {
-            let edge = Int64(Double(min) + span * Double(i) / Double(count))
+        for i in 1..<Swift.max(1, count) {
+            let edge = Int64(low + span * Int128(i) / Int128(count))
             if edge > (edges.last ?? min) { edges.append(edge) }
         }
         return chunks(between: edges.map { [.integer($0)] }, totalRows: totalRows, bounds: bounds)
+    }
+
+    /// How many keys `[min, max]` holds, clamped to `Int.max` (the span of the whole `Int64` range
+    /// is 2^64, which no `Int` holds).
+    public static func keySpan(min: Int64, max: Int64) -> Int {
+        guard max >= min else { return 0 }
+        return Int(clamping: Int128(max) - Int128(min) + 1)
     }
 
     /// Builds chunks whose boundaries are `edges` (sorted keys), within `bounds`.

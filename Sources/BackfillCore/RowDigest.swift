@@ -17,7 +17,7 @@ public enum RowDigest {
                     h = hashInteger(exact, seed: h)
                 } else {
                     h = Fingerprint.hash(CollectionOfOne(2), seed: h)
-                    h = hashWord(v.bitPattern, seed: h)
+                    h = hashWord((v.isNaN ? Double.nan : v).bitPattern, seed: h)  // every NaN is one value
                 }
             case .text(let v):
                 h = Fingerprint.hash(CollectionOfOne(3), seed: h)

@@ -23,6 +23,9 @@ public struct RowShaper: Sendable {
                 return .failure(RowRejection(
                     reason: "column '\(column.name)': value is not a valid \(column.declaredType.isEmpty ? "value" : column.declaredType)"))
             }
+            if let reason = job.targetColumns[index].fit?.rejection(of: converted) {
+                return .failure(RowRejection(reason: "column '\(job.columns[index])': \(reason)"))
+            }
             if converted.isNull, job.targetColumns[index].notNull {
                 return .failure(RowRejection(reason: "column '\(job.columns[index])' is NULL but the target column is NOT NULL"))
             }

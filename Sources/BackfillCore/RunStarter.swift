@@ -26,7 +26,12 @@ public struct RunStarter: Sendable {
     ) async throws -> (run: RunRecord, resumed: Bool) {
         if let existing = try await state.latestResumableRun(job: spec.name) {
             try checkResumable(existing, spec: spec)
-            try await state.takeOver(runID: existing.id, owner: owner)
+            guard try await state.takeOver(runID: existing.id, owner: owner, replacing: existing.owner) else {
+                let holder = try await state.run(id: existing.id)?.owner
+                throw BackfillError(
+                    .runConflict,
+                    "run \(existing.id) was just taken over by process \(holder ?? "another process"); pause or cancel it there first")
+            }
             try await state.recordEvent(runID: existing.id, kind: "resumed", message: "resumed by \(owner)")
             guard let run = try await state.run(id: existing.id) else {
                 throw BackfillError(.stateStore, "run \(existing.id) disappeared from the state store")

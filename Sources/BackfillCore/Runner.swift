@@ -79,6 +79,7 @@ public struct Runner: Sendable {
             targetBreaker: CircuitBreaker(
                 dependency: "target", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown),
             slots: WorkerSlots(allowed: configuration.workers),
+            errorGuard: ErrorGuard(maxRate: configuration.maxErrorRate),
             budget: RowBudget(limit: configuration.limitRows),
             limiter: RateLimiter(
                 rowsPerSecond: configuration.rowsPerSecond ?? 0,
@@ -277,6 +278,7 @@ struct WorkerContext: Sendable {
     let sourceBreaker: CircuitBreaker
     let targetBreaker: CircuitBreaker
     let slots: WorkerSlots
+    let errorGuard: ErrorGuard
     var stop: StopSignal { configuration.stop ?? ownStop }
     let ownStop = StopSignal()
     let budget: RowBudget

@@ -13,8 +13,10 @@ public protocol StateStore: Sendable {
     func chunks(runID: Int64) async throws -> [ChunkRecord]
 
     /// Marks the run `running` for `owner` and returns every chunk left `running` by a crashed
-    /// process to `pending`, keeping its cursor.
-    func takeOver(runID: Int64, owner: String) async throws
+    /// process to `pending`, keeping its cursor — only if the run's owner is still `previous` and
+    /// the run is `planned` or `running` (compare-and-set: of two processes taking over one run,
+    /// one wins). Returns whether this process took it over.
+    func takeOver(runID: Int64, owner: String, replacing previous: String?) async throws -> Bool
     /// Atomically claims the next pending chunk of the run, or returns `nil` when none is left.
     func claimChunk(runID: Int64) async throws -> ChunkRecord?
     /// Returns a claimed chunk to `pending` (on pause or shutdown) without changing its cursor.

@@ -94,12 +94,15 @@ public struct ColumnDescription: Sendable, Hashable, Codable {
     public var notNull: Bool
     /// How the engine types incoming values, when its rules are not SQLite's (PostgreSQL).
     public var engineAffinity: ColumnAffinity?
+    /// Values the column's affinity accepts but the column cannot hold exactly (`nil`: none).
+    public var fit: ValueFit?
 
-    public init(name: String, declaredType: String, notNull: Bool = false, affinity: ColumnAffinity? = nil) {
+    public init(name: String, declaredType: String, notNull: Bool = false, affinity: ColumnAffinity? = nil, fit: ValueFit? = nil) {
         self.name = name
         self.declaredType = declaredType
         self.notNull = notNull
         self.engineAffinity = affinity
+        self.fit = fit
     }
 
     /// The engine's own affinity, else SQLite's rules applied to the declared type.

@@ -26,6 +26,10 @@ public enum Value: Sendable, Hashable {
             // Byte for byte, as the database stores it: Swift's `==` would call canonically
             // equivalent Unicode forms equal, and a row in the other form would never be repaired.
             return a.utf8.elementsEqual(b.utf8)
+        case (.real(let a), .real(let b)):
+            // NaN is one value to the engines (PostgreSQL orders it above every number and calls it
+            // equal to itself), so it is to change detection and verify.
+            return a == b || (a.isNaN && b.isNaN)
         default:
             return self == other
         }
@@ -50,8 +54,10 @@ public enum Value: Sendable, Hashable {
         }
     }
 
+    /// NaN sorts above every number and equals itself, as in PostgreSQL.
     private static func compareDoubles(_ a: Double, _ b: Double) -> Int {
-        a < b ? -1 : (a == b ? 0 : 1)
+        if a.isNaN || b.isNaN { return a.isNaN == b.isNaN ? 0 : (a.isNaN ? 1 : -1) }
+        return a < b ? -1 : (a == b ? 0 : 1)
     }
 
     private static func compareBytes(_ a: [UInt8], _ b: [UInt8]) -> Int {

@@ -54,6 +54,11 @@ public final class PostgresDatabase: Sendable {
         _ text: String, maxConnections: Int = 8, timeouts: PostgresTimeouts = PostgresTimeouts(), conflictRetries: Int = 0
     ) async throws -> PostgresDatabase {
         let dsn = try PostgresDSN(text)
+        if await ServerReachability.refuses(host: dsn.host, port: dsn.port) {
+            throw BackfillError(
+                .invalidInput, "cannot connect: connection refused (no server listens on \(dsn.host):\(dsn.port); is PostgreSQL running there?)",
+                location: dsn.description)
+        }
         let database = try PostgresDatabase(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts, conflictRetries: conflictRetries)
         do {
             // A refused or unreachable server makes the pool retry quietly: give up after the

@@ -9,8 +9,11 @@ struct PostgresInPlaceSQL: PostgresBatchSQL {
     let key: [String]
     let set: [ColumnExpression]
     let stage: String
+    /// Lower-cased names of set columns whose type has no equality: compared by their text.
+    let textCompared: Set<String>
 
-    init(table: String, key: [String], set: [ColumnExpression]) {
+    init(table: String, key: [String], set: [ColumnExpression], textCompared: Set<String> = []) {
+        self.textCompared = textCompared
         self.table = table
         self.key = key
         self.set = set
@@ -34,9 +37,11 @@ struct PostgresInPlaceSQL: PostgresBatchSQL {
     }
 
     private var changes: String {
-        let current = "(" + set.map { "t.\(Identifier.quoted($0.column))" }.joined(separator: ", ") + ")"
-        let computed = "(" + set.map { "(\($0.expression))" }.joined(separator: ", ") + ")"
-        return set.count == 1 ? "t.\(Identifier.quoted(set[0].column)) IS DISTINCT FROM (\(set[0].expression))" : "\(current) IS DISTINCT FROM ROW\(computed)"
+        let byText = { (column: String) in self.textCompared.contains(column.lowercased()) ? "::text" : "" }
+        let current = "(" + set.map { "t.\(Identifier.quoted($0.column))\(byText($0.column))" }.joined(separator: ", ") + ")"
+        let computed = "(" + set.map { "(\($0.expression))\(byText($0.column))" }.joined(separator: ", ") + ")"
+        guard set.count == 1 else { return "\(current) IS DISTINCT FROM ROW\(computed)" }
+        return "t.\(Identifier.quoted(set[0].column))\(byText(set[0].column)) IS DISTINCT FROM (\(set[0].expression))\(byText(set[0].column))"
     }
 
     var merge: String {

@@ -24,8 +24,12 @@ struct PostgresMergeSQL: PostgresBatchSQL {
     let key: [String]
     let mode: WriteMode
     let version: String?
+    /// Lower-cased names of the columns whose type has no equality (`json`, `point`, `xml`, …):
+    /// compared by their text form, which is also how `verify` hashes them.
+    let textCompared: Set<String>
 
-    init(table: String, job: ResolvedJob) {
+    init(table: String, job: ResolvedJob, textCompared: Set<String> = []) {
+        self.textCompared = textCompared
         self.table = table
         self.columns = job.columns
         self.key = job.keyIndices.map { job.columns[$0] }
@@ -43,6 +47,14 @@ struct PostgresMergeSQL: PostgresBatchSQL {
 
     private func tuple(_ alias: String, _ names: [String]) -> String {
         "(" + names.map { "\(alias).\(Identifier.quoted($0))" }.joined(separator: ", ") + ")"
+    }
+
+    /// `tuple` for comparing values: columns without an equality operator by their text.
+    private func compared(_ alias: String, _ names: [String]) -> String {
+        "(" + names.map { name in
+            let column = "\(alias).\(Identifier.quoted(name))"
+            return textCompared.contains(name.lowercased()) ? column + "::text" : column
+        }.joined(separator: ", ") + ")"
     }
 
     private var list: String { columns.map(Identifier.quoted).joined(separator: ", ") }
@@ -68,7 +80,7 @@ struct PostgresMergeSQL: PostgresBatchSQL {
         let sKey = tuple("s", key), tKey = tuple("t", key)
         let firstKey = "\(tKey) >= (SELECT \(ascending) FROM \(quotedStage) ORDER BY \(ascending) LIMIT 1)"
         let lastKey = "\(tKey) <= (SELECT \(ascending) FROM \(quotedStage) ORDER BY \(descending) LIMIT 1)"
-        let changed = valueColumns.isEmpty ? "false" : "\(tuple("t", valueColumns)) IS DISTINCT FROM \(tuple("s", valueColumns))"
+        let changed = valueColumns.isEmpty ? "false" : "\(compared("t", valueColumns)) IS DISTINCT FROM \(compared("s", valueColumns))"
         let present = "t.\(keys[0]) IS NOT NULL"
         return """
             SELECT s.*, \(present) AS backfill_present, \(versionAllows(target: "t", source: "s")) AS backfill_wins
@@ -90,7 +102,7 @@ struct PostgresMergeSQL: PostgresBatchSQL {
                 let assignments = valueColumns.map { "\(Identifier.quoted($0)) = EXCLUDED.\(Identifier.quoted($0))" }.joined(separator: ", ")
                 conflict = """
                     DO UPDATE SET \(assignments)
-                    WHERE \(tuple("t", valueColumns)) IS DISTINCT FROM \(tuple("EXCLUDED", valueColumns)) AND \(versionAllows(target: "t", source: "EXCLUDED"))
+                    WHERE \(compared("t", valueColumns)) IS DISTINCT FROM \(compared("EXCLUDED", valueColumns)) AND \(versionAllows(target: "t", source: "EXCLUDED"))
                     """
             }
             let keys = key.map(Identifier.quoted).joined(separator: ", ")
@@ -101,7 +113,7 @@ struct PostgresMergeSQL: PostgresBatchSQL {
                 """
         case .updateExisting, .updateInPlace:  // update-in-place batches use PostgresInPlaceSQL
             let assignments = valueColumns.map { "\(Identifier.quoted($0)) = d.\(Identifier.quoted($0))" }.joined(separator: ", ")
-            let changed = "\(tuple("t", valueColumns)) IS DISTINCT FROM \(tuple("d", valueColumns))"
+            let changed = "\(compared("t", valueColumns)) IS DISTINCT FROM \(compared("d", valueColumns))"
             write = valueColumns.isEmpty ? "SELECT false AS inserted WHERE false" : """
                 UPDATE \(target) AS t SET \(assignments) FROM backfill_diff d
                 WHERE \(tuple("t", key)) = \(tuple("d", key)) AND \(changed) AND \(versionAllows(target: "t", source: "d"))

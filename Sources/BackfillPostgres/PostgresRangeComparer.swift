@@ -64,16 +64,3 @@ public struct PostgresRangeComparer: RangeComparer {
         return (row.first.flatMap { $0.flatMap(Int.init) } ?? -1, (row.count > 1 ? row[1] : nil) ?? "")
     }
 }
-
-extension PostgresColumnType {
-    private static let hashable: Set<String> = [
-        "int2", "int4", "int8", "numeric", "float4", "float8", "text", "varchar", "bpchar", "bool", "bytea",
-        "jsonb", "timestamptz", "timestamp", "date", "time", "uuid", "interval", "inet", "oid",
-    ]
-
-    /// Whether the type has a hash function `hash_record_extended` can use (arrays of such types
-    /// too); others (json, xml, geometric types) are hashed by their text.
-    var hashesNatively: Bool {
-        Self.hashable.contains(name) || (name.hasPrefix("_") && Self.hashable.contains(String(name.dropFirst())))
-    }
-}

@@ -38,9 +38,10 @@ public struct PostgresSink: DeletingSink {
         let info = try await tableInfo()
         let key = job.keyIndices.map { job.columns[$0] }
         let keyTypes = info.castTypes(of: key)
+        let textCompared = Set(info.types.filter { !$0.value.hashesNatively }.keys)
         let statements: any PostgresBatchSQL = job.spec.mode == .updateInPlace
-            ? PostgresInPlaceSQL(table: table, key: key, set: job.spec.set)
-            : PostgresMergeSQL(table: table, job: job)
+            ? PostgresInPlaceSQL(table: table, key: key, set: job.spec.set, textCompared: textCompared)
+            : PostgresMergeSQL(table: table, job: job, textCompared: textCompared)
         return PostgresSink(copying: self, merge: statements, key: key, keyTypes: keyTypes)
     }
 

@@ -123,7 +123,7 @@ public struct PostgresSource: Source {
             guard let low = rows.first?[0].flatMap(Int64.init), let high = rows.first?[1].flatMap(Int64.init) else {
                 return Planner.chunks(between: [], totalRows: 0, bounds: bounds)
             }
-            let total = min(estimate, Int(clamping: high - low + 1))
+            let total = min(estimate, Planner.keySpan(min: low, max: high))
             return Planner.splitIntegers(min: low, max: high, totalRows: total, workers: workers, bounds: bounds)
         }
         let perChunk = Planner.rowsPerChunk(totalRows: estimate, workers: workers)

@@ -197,20 +197,26 @@ public struct PostgresStateStore: StateStore {
     /// ones whose owner was a process on this host that no longer runs (a `kill -9` before this
     /// rerun), so they need not wait for their lease to expire. Chunks of live processes, here or
     /// elsewhere, stay theirs until their leases expire.
-    public func takeOver(runID: Int64, owner: String) async throws {
+    public func takeOver(runID: Int64, owner: String, replacing previous: String?) async throws -> Bool {
         let now = self.now
         let logger = database.logger
         let owners = try await database.textRows(
             "SELECT DISTINCT lease_owner FROM backfill.chunks WHERE run_id = \(runID) AND status = 'running'", "reading leases")
         let gone = owners.compactMap { $0.first ?? nil }.filter { !RunStarter.isAlive(owner: $0) }
-        try await database.transaction("taking over a run") { connection in
-            try await connection.query(
-                "UPDATE backfill.runs SET status = 'running', reason = NULL, owner = \(owner), updated_at = \(now) WHERE id = \(runID)", logger: logger)
+        return try await database.transaction("taking over a run") { connection in
+            let taken = try await PostgresDatabase.textRows(
+                """
+                UPDATE backfill.runs SET status = 'running', reason = NULL, owner = \(owner), updated_at = \(now)
+                WHERE id = \(runID) AND owner IS NOT DISTINCT FROM \(previous) AND status IN ('planned', 'running')
+                RETURNING id::text
+                """, on: connection, logger: logger)
+            guard !taken.isEmpty else { return false }
             try await connection.query(
                 """
                 UPDATE backfill.chunks SET status = 'pending', generation = generation + 1, lease_owner = NULL, lease_until = NULL
                 WHERE run_id = \(runID) AND status = 'running' AND (lease_owner IS NULL OR lease_owner = ANY(\(gone)))
                 """, logger: logger)
+            return true
         }
     }
 

@@ -37,7 +37,7 @@ enum SQLiteDatabase {
             throw BackfillError(.invalidInput, "no table '\(table)' in the database (\(hint))", location: path)
         }
         let columns = try db.columns(in: table).map {
-            ColumnDescription(name: $0.name, declaredType: $0.type, notNull: $0.isNotNull)
+            ColumnDescription(name: $0.name, declaredType: $0.type, notNull: $0.isNotNull, fit: .sqlite)
         }
         var unique: [[String]] = []
         let primaryKey = try db.primaryKey(table)

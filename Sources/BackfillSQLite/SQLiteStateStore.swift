@@ -30,10 +30,35 @@ public struct SQLiteStateStore: StateStore {
             // A checkpoint lost to a power cut only makes the next run redo that batch, which
             // idempotent writes make harmless; the target keeps SQLite's full durability.
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try StateSchema.migrator.migrate(pool)
+            pool = try Self.open(path, configuration: configuration)
+        } catch let error as DatabaseError where exists && [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
+            // Someone else's file, or a damaged one: it is left exactly as it is.
+            throw BackfillError(
+                .invalidInput,
+                "not a usable backfill state store (SQLite: \(error.message ?? "\(error.resultCode)")); it was not changed: move it away, or pass --state another path",
+                location: path, underlying: error)
+        } catch let error as DatabaseError {
+            throw BackfillError(
+                .stateStore, "cannot open the state store (SQLite: \(error.message ?? "\(error.resultCode)"))", location: path, underlying: error)
         } catch {
-            throw BackfillError(.stateStore, "cannot open the state store", location: path, underlying: error)
+            throw BackfillError(.stateStore, "cannot open the state store (\(error.localizedDescription))", location: path, underlying: error)
+        }
+    }
+
+    /// Opens and migrates the store. Two processes creating the same new store at once can collide
+    /// (one sets up WAL or applies the schema while the other does): the loser tries again, and
+    /// then finds the store set up.
+    private static func open(_ path: String, configuration: Configuration) throws -> DatabasePool {
+        var attempt = 0
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try StateSchema.migrator.migrate(pool)
+                return pool
+            } catch let error as DatabaseError where attempt < 5 && ![.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            }
         }
     }
 
@@ -62,23 +87,40 @@ public struct SQLiteStateStore: StateStore {
 
     public func createRun(_ new: NewRun) async throws -> RunRecord {
         let chunks = try new.chunks.map { ($0, try StateRows.json($0.range)) }
-        let estimated = new.chunks.reduce(0) { $0 + $1.estimatedRows }
+        return try await write { db in try Self.insert(new, chunks: chunks, db: db) }
+    }
+
+    /// Looks for the run and creates it in one (IMMEDIATE) transaction: two processes starting the
+    /// same job at once create one run between them, and the second finds it.
+    public func createRun(_ new: NewRun, unlessFound lookup: ExistingRun) async throws -> (run: RunRecord, created: Bool) {
+        let chunks = try new.chunks.map { ($0, try StateRows.json($0.range)) }
+        let statuses = lookup == .resumable ? "AND status IN ('planned', 'running', 'paused')" : ""
         return try await write { db in
-            let now = Date().timeIntervalSince1970
-            try db.execute(
-                sql: """
-                    INSERT INTO runs (job, fingerprint, status, created_at, updated_at, chunks_total, estimated_rows, owner)
-                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?)
-                    """,
-                arguments: [new.job, new.specFingerprint, now, now, chunks.count, estimated, new.owner])
-            let runID = db.lastInsertedRowID
-            for (plan, range) in chunks {
-                try db.execute(
-                    sql: "INSERT INTO chunks (run_id, idx, range, estimated_rows, status) VALUES (?, ?, ?, ?, 'pending')",
-                    arguments: [runID, plan.index, range, plan.estimatedRows])
+            if let existing = try Row.fetchOne(
+                db, sql: "SELECT * FROM runs WHERE job = ? \(statuses) ORDER BY id DESC LIMIT 1", arguments: [new.job])
+            {
+                return (StateRows.run(existing), false)
             }
-            return StateRows.run(try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID])!)
+            return (try Self.insert(new, chunks: chunks, db: db), true)
         }
+    }
+
+    private static func insert(_ new: NewRun, chunks: [(ChunkPlan, String)], db: Database) throws -> RunRecord {
+        let estimated = new.chunks.reduce(0) { $0 + $1.estimatedRows }
+        let now = Date().timeIntervalSince1970
+        try db.execute(
+            sql: """
+                INSERT INTO runs (job, fingerprint, status, created_at, updated_at, chunks_total, estimated_rows, owner)
+                VALUES (?, ?, 'running', ?, ?, ?, ?, ?)
+                """,
+            arguments: [new.job, new.specFingerprint, now, now, chunks.count, estimated, new.owner])
+        let runID = db.lastInsertedRowID
+        for (plan, range) in chunks {
+            try db.execute(
+                sql: "INSERT INTO chunks (run_id, idx, range, estimated_rows, status) VALUES (?, ?, ?, ?, 'pending')",
+                arguments: [runID, plan.index, range, plan.estimatedRows])
+        }
+        return StateRows.run(try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID])!)
     }
 
     public func latestResumableRun(job: String) async throws -> RunRecord? {
@@ -106,12 +148,17 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
-    public func takeOver(runID: Int64, owner: String) async throws {
+    public func takeOver(runID: Int64, owner: String, replacing previous: String?) async throws -> Bool {
         try await write { db in
             try db.execute(
-                sql: "UPDATE runs SET status = 'running', reason = NULL, owner = ?, updated_at = ? WHERE id = ?",
-                arguments: [owner, Date().timeIntervalSince1970, runID])
+                sql: """
+                    UPDATE runs SET status = 'running', reason = NULL, owner = ?, updated_at = ?
+                    WHERE id = ? AND owner IS ? AND status IN ('planned', 'running')
+                    """,
+                arguments: [owner, Date().timeIntervalSince1970, runID, previous])
+            guard db.changesCount == 1 else { return false }
             try db.execute(sql: "UPDATE chunks SET status = 'pending' WHERE run_id = ? AND status = 'running'", arguments: [runID])
+            return true
         }
     }
 

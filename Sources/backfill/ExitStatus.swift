@@ -8,6 +8,16 @@ enum ExitStatus {
     static let invalidInput: Int32 = 2
     static let differences: Int32 = 3
     static let stopped: Int32 = 4
+    static let quarantineRemains: Int32 = 5
+
+    /// The exit code of a finished run: a completed run that left rows in quarantine exits 5
+    /// unless its spec says `limits.accept-quarantined: true` (a dry run writes nothing, so 0).
+    static func code(for summary: RunSummary, spec: JobSpec) -> Int32 {
+        if summary.status == .completed, !summary.dryRun, summary.counters.quarantined > 0, !spec.limits.acceptQuarantined {
+            return quarantineRemains
+        }
+        return code(for: summary.status)
+    }
 
     static func code(for status: RunStatus) -> Int32 {
         switch status {

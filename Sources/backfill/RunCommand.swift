@@ -13,7 +13,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Read, transform and compare; report per chunk what would be written; write nothing.")
     var dryRun = false
 
-    @Option(help: "Only the first N rows (a trial on a subset); the run stays resumable.")
+    @Option(parsing: .unconditional, help: "Only the first N rows (a trial on a subset); the run stays resumable.")
     var limit: Int?
 
     @Flag(help: "When the error guard pauses the run, wait for `backfill resume` instead of exiting 4.")
@@ -46,6 +46,9 @@ struct RunCommand: AsyncParsableCommand {
             configuration.waitWhenPausedByGuard = wait
             lease.apply(to: &configuration)
             configuration.stop = ShutdownSignals.install()
+            if dryRun, !JobWiring.isPostgres(prepared.spec.statePath), FileManager.default.fileExists(atPath: prepared.spec.statePath) {
+                _ = try await JobWiring.stateStore(for: prepared.spec, create: false)  // a dry run also refuses a corrupt state file
+            }
             let state: any StateStore = dryRun
                 ? InMemoryStateStore() : try await JobWiring.stateStore(for: prepared.spec, create: true, lease: lease.duration)
             let source = prepared.source
@@ -61,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
             let runner = JobWiring.runner(prepared, state: state, configuration: configuration, logger: logger, observer: observer)
             let summary = try await server.serving(serve, state, logLevel: common.logLevel) { try await runner.execute(run: run) }
             print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
-            let code = ExitStatus.code(for: summary.status)
+            let code = ExitStatus.code(for: summary, spec: prepared.spec)
             if code != 0 { throw ExitCode(code) }
         }
     }
@@ -120,7 +123,7 @@ enum RunSummaryText {
             lines.append("  errors by type: " + types.joined(separator: " · ") + " · retries \(Output.number(summary.counters.retries))")
         }
         if summary.counters.quarantined > 0, !summary.dryRun {
-            lines.append("  quarantined rows: backfill quarantine \(summary.runID)")
+            lines.append("  \(Output.number(summary.counters.quarantined)) rows in quarantine (exit 5 unless limits.accept-quarantined): backfill quarantine \(summary.runID)")
         }
         return lines.joined(separator: "\n")
     }

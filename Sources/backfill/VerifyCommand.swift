@@ -13,7 +13,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: "The job spec (YAML).")
     var spec: String
 
-    @Option(help: "At most this many differences listed (all are counted).")
+    @Option(help: "At most this many differences listed (all are counted; the text says how many more there are).")
     var limit = 100
 
     @Flag(help: "Backfill exactly the missing and different keys through the normal runner, then verify again.")
@@ -260,6 +260,10 @@ enum VerifyText {
         for difference in report.differences + report.spotMismatches {
             let columns = difference.columns.isEmpty ? "" : " (" + difference.columns.joined(separator: ", ") + ")"
             lines.append("  \(difference.kind.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) key \(Output.key(difference.key))\(columns)")
+        }
+        let unlisted = report.missing + report.extra + report.different + report.newerInTarget - report.differences.count
+        if unlisted > 0 {
+            lines.append("  … and \(Output.number(unlisted)) more not listed (the first \(Output.number(report.differences.count)) are; --limit N lists more)")
         }
         return lines.joined(separator: "\n")
     }

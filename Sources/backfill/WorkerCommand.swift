@@ -76,7 +76,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 observer: ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger))
             let summary = try await server.serving(serve, store, logLevel: common.logLevel) { try await runner.execute(run: joined) }
             print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
-            let code = ExitStatus.code(for: summary.status)
+            let code = ExitStatus.code(for: summary, spec: prepared.spec)
             if code != 0 { throw ExitCode(code) }
         }
     }

@@ -32,6 +32,14 @@ struct BadInputTests {
         Case(name: "missing source file", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: nowhere.db"), expected: ["job.yaml:2", "nowhere.db", "cannot open SQLite database"]),
         Case(name: "missing target table", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: missing }"), expected: ["no table 'missing'"]),
         Case(name: "hostile table name", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"items; DROP TABLE items\" }"), expected: ["job.yaml:3", "invalid table name"]),
+        Case(
+            name: "target is the source",
+            spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: ./source.db, table: items }"),
+            expected: ["job.yaml:3", "the target is the source itself"]),
+        Case(
+            name: "PostgreSQL on a closed port",
+            spec: good.replacingOccurrences(of: "source: { sqlite: source.db, table: items }", with: "source: { postgres: \"postgres://backfill:s3cret-pw@127.0.0.1:1/app\", table: items }"),
+            expected: ["connection refused", "127.0.0.1:1"]),
         Case(name: "hostile column name", spec: good + "columns: [id, 'name\" FROM items; --']\n", expected: ["invalid column name"]),
         Case(name: "unset environment variable", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: \"${BACKFILL_TEST_UNSET_SECRET}\""), expected: ["environment variable 'BACKFILL_TEST_UNSET_SECRET' is not set"]),
         Case(name: "events for a table target", spec: good + "events: { id: id }\n", expected: ["events are replayed to a webhook or a JSONL file target"]),
@@ -73,6 +81,7 @@ struct BadInputTests {
         for command in ["validate", "run"] {
             let result = try await Binary.run([command, "job.yaml"], in: dir)
             #expect(result.status == 2, "\(command): exit \(result.status)\n\(result.stderr)")
+            #expect(!result.stderr.contains("s3cret"), "a password reached the message: \(result.stderr)")
             for phrase in testCase.expected {
                 #expect(result.stderr.contains(phrase), "\(command): missing '\(phrase)' in:\n\(result.stderr)")
             }
@@ -96,7 +105,30 @@ struct BadInputTests {
     func invalidArguments() async throws {
         let dir = try Fixtures.temporaryDirectory("bad-input")
         #expect(try await Binary.run(["run", "job.yaml", "--limit", "0"], in: dir).status == 2)
+        let negative = try await Binary.run(["run", "job.yaml", "--limit", "-5"], in: dir)
+        #expect(negative.status == 2)
+        #expect(negative.stderr.contains("--limit must be at least 1"), "\(negative.stderr)")
         #expect(try await Binary.run(["frobnicate"], in: dir).status == 2)
         #expect(try await Binary.run(["run"], in: dir).status == 2)
+    }
+
+    @Test("a corrupt state file exits 2 naming it and SQLite's reason, and is never changed")
+    func corruptStateFile() async throws {
+        let dir = try Fixtures.temporaryDirectory("bad-input")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 200)
+        try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        try Self.good.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/.backfill", withIntermediateDirectories: true)
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        try garbage.write(to: URL(fileURLWithPath: dir + "/.backfill/state.db"))
+        let target = try Data(contentsOf: URL(fileURLWithPath: dir + "/target.db"))
+        for arguments in [["run", "job.yaml"], ["run", "job.yaml", "--dry-run"], ["status"], ["verify", "job.yaml", "--repair"]] {
+            let result = try await Binary.run(arguments, in: dir)
+            #expect(result.status == 2, "\(arguments): exit \(result.status)\n\(result.stderr)")
+            #expect(result.stderr.contains(".backfill/state.db"), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("not a usable backfill state store (SQLite: file is not a database)"), "\(arguments): \(result.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/.backfill/state.db")) == garbage)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/target.db")) == target)
     }
 }

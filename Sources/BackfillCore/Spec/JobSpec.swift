@@ -55,9 +55,12 @@ public struct JobSpec: Sendable, Codable, Hashable {
     }
 
     /// Resolves a path from the spec against the spec's folder.
-    public func resolve(path: String) -> String {
+    public func resolve(path: String) -> String { Self.resolve(path: path, against: baseDirectory) }
+
+    /// `path`, resolved against `directory` unless it is absolute.
+    static func resolve(path: String, against directory: String) -> String {
         if path.hasPrefix("/") { return path }
-        return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+        return URL(fileURLWithPath: directory).appendingPathComponent(path).standardizedFileURL.path
     }
 
     /// Seconds in a duration such as `200ms`, `2s`, `1.5m` or `1h`; `nil` when malformed.
@@ -179,8 +182,12 @@ public struct LimitsSpec: Sendable, Codable, Hashable {
     public var rowsPerSecond: Double?
     /// Attempts for a transient failure before the run fails.
     public var retries = 8
-    /// Share of rows quarantined in the recent window above which the run pauses itself.
+    /// Share of failed rows in the recent window above which the run pauses itself: rows
+    /// quarantined ÷ rows that needed a write plus bad source rows, over the last batches of all
+    /// workers (see `ErrorGuard`).
     public var maxErrorRate: Double?
+    /// `accept-quarantined: true`: a run that completes with rows in quarantine exits 0 instead of 5.
+    public var acceptQuarantined = false
     /// A file whose existence pauses the run (like gh-ost's flag file), resolved against the spec's folder.
     public var pauseFile: String? = nil
     /// Batches per second across all workers; `nil` = unlimited.

@@ -17,6 +17,11 @@ enum SpecBuilder {
         let target = inPlace && top["target"] == nil
             ? source
             : endpoint(top["target"], field: "target", kinds: [.sqlite, .postgres, .jsonl, .webhook], reader: &reader)
+        if !inPlace, let source, let target, source.isSameTable(as: target, resolving: { JobSpec.resolve(path: $0, against: baseDirectory) }) {
+            reader.problem(
+                "target", top["target"],
+                "the target is the source itself (the same \(source.kind.rawValue) database and table '\(source.table ?? "")'); name another table or database as the target")
+        }
         let events = eventsSpec(top["events"], reader: &reader)
         let key = events != nil && top["key"] == nil ? events?.readKey : keyColumns(top["key"], reader: &reader)
         let columns = columnList(top["columns"], reader: &reader)
@@ -361,7 +366,7 @@ enum SpecBuilder {
         guard let node else { return LimitsSpec() }
         let allowed = [
             "rows-per-second", "retries", "max-error-rate", "batches-per-second", "backoff", "pause-file", "circuit",
-            "lock-timeout", "statement-timeout",
+            "lock-timeout", "statement-timeout", "accept-quarantined",
         ]
         guard let map = reader.mapping(node, field: "limits", allowed: allowed) else { return nil }
         var limits = LimitsSpec()
@@ -377,6 +382,7 @@ enum SpecBuilder {
         if let v = reader.integer(map["retries"], field: "limits.retries", range: 0...100) { limits.retries = v }
         limits.maxErrorRate = reader.number(map["max-error-rate"], field: "limits.max-error-rate", range: 0...1)
         limits.pauseFile = reader.string(map["pause-file"], field: "limits.pause-file")
+        if let v = reader.boolean(map["accept-quarantined"], field: "limits.accept-quarantined") { limits.acceptQuarantined = v }
         return limits
     }
 }

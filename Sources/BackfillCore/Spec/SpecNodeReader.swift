@@ -92,6 +92,16 @@ struct SpecNodeReader {
         return value
     }
 
+    /// `true` or `false` (YAML 1.2's spellings only: `yes`/`no` are refused as ambiguous).
+    mutating func boolean(_ node: Node?, field: String) -> Bool? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, ["true", "false"].contains(scalar.string.lowercased()) else {
+            problem(field, node, "expected true or false")
+            return nil
+        }
+        return scalar.string.lowercased() == "true"
+    }
+
     mutating func number(_ node: Node?, field: String, range: ClosedRange<Double>) -> Double? {
         guard let node else { return nil }
         guard case .scalar(let scalar) = node, let value = Double(scalar.string) else {

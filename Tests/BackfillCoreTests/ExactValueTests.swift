@@ -1,0 +1,58 @@
+import BackfillCore
+import PropertyBased
+import Testing
+
+/// One definition of "equal" for reals: NaN equals NaN (as in PostgreSQL), −0 equals 0; values a
+/// target cannot hold are refused with a reason instead of being written as another value.
+@Suite struct ExactValueTests {
+    @Test func nanIsOneValue() {
+        #expect(Value.real(.nan).isSameStoredValue(as: .real(.nan)))
+        #expect(Value.real(-.nan).isSameStoredValue(as: .real(.nan)))
+        #expect(!Value.real(.nan).isSameStoredValue(as: .real(1)))
+        #expect(!Value.real(.nan).isSameStoredValue(as: .null))
+        #expect(Value.compare(.real(.nan), .real(.nan)) == 0)
+        #expect(Value.compare(.real(.nan), .real(.infinity)) > 0, "NaN sorts above every number, as in PostgreSQL")
+        #expect(RowDigest.hash([.real(.nan)]) == RowDigest.hash([.real(-.nan)]))
+        #expect(Value.real(-0.0).isSameStoredValue(as: .real(0)))
+    }
+
+    @Test func sqliteRefusesNaN() {
+        #expect(ValueFit.sqlite.rejection(of: .real(.nan))?.contains("NaN") == true)
+        #expect(ValueFit.sqlite.rejection(of: .real(.infinity)) == nil)
+        #expect(ValueFit.sqlite.rejection(of: .text("NaN")) == nil)
+    }
+
+    @Test func float4TakesOnlyExactFloat4Values() {
+        let third = Double(Float(1) / 3)
+        #expect(ValueFit.float4.rejection(of: .real(third)) == nil)
+        #expect(ValueFit.float4.rejection(of: .real(1.0 / 3))?.contains("float4") == true)
+        #expect(ValueFit.float4.rejection(of: .real(.nan)) == nil)
+        #expect(ValueFit.float4.rejection(of: .real(-.infinity)) == nil)
+        #expect(ValueFit.float4.rejection(of: .integer(7)) == nil)
+    }
+
+    @Test func everyDoubleEqualsItselfAndDiffersFromItsNeighbour() async {
+        await propertyCheck(count: 500, input: Gen.double(in: -1e300...1e300)) { value in
+            #expect(Value.real(value).isSameStoredValue(as: .real(value)))
+            #expect(!Value.real(value).isSameStoredValue(as: .real(value.nextUp)), "one ULP is a difference")
+            #expect(RowDigest.hash([.real(value)]) == RowDigest.hash([.real(value)]))
+        }
+    }
+
+    @Test func shaperQuarantinesWhatTheColumnCannotHold() throws {
+        let spec = JobSpec(
+            name: "t", source: Endpoint(kind: .postgres, location: "postgres://h/db", table: "s"),
+            target: Endpoint(kind: .sqlite, location: "t.db", table: "t"), key: ["id"])
+        let job = ResolvedJob(
+            spec: spec, columns: ["id", "x"],
+            targetColumns: [ColumnDescription(name: "id", declaredType: "INTEGER", fit: .sqlite), ColumnDescription(name: "x", declaredType: "REAL", fit: .sqlite)])
+        let shaper = RowShaper(job: job, strict: false)
+        guard case .failure(let rejection) = shaper.shape([.integer(1), .real(.nan)]) else {
+            Issue.record("a NaN into SQLite was accepted")
+            return
+        }
+        #expect(rejection.reason.contains("column 'x'"))
+        #expect(rejection.reason.contains("NULL"))
+        if case .failure = shaper.shape([.integer(2), .real(2.5)]) { Issue.record("a plain real was refused") }
+    }
+}
