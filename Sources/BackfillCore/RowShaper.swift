@@ -23,7 +23,7 @@ public struct RowShaper: Sendable {
                 return .failure(RowRejection(
                     reason: "column '\(column.name)': value is not a valid \(column.declaredType.isEmpty ? "value" : column.declaredType)"))
             }
-            if let reason = job.targetColumns[index].fit?.rejection(of: converted) {
+            if let reason = job.targetColumns[index].fit?.rejection(of: converted, convertedFrom: value) {
                 return .failure(RowRejection(reason: "column '\(job.columns[index])': \(reason)"))
             }
             if converted.isNull, job.targetColumns[index].notNull {

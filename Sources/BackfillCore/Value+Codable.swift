@@ -5,6 +5,8 @@ import Foundation
 extension Value: Codable {
     private enum CodingKeys: String, CodingKey {
         case integer = "i", real = "r", text = "t", blob = "b"
+        /// A real JSON has no number for: `NaN`, `Infinity` or `-Infinity`, as text.
+        case nonFiniteReal = "rx"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -17,6 +19,13 @@ extension Value: Codable {
             self = .integer(v)
         } else if let v = try container.decodeIfPresent(Double.self, forKey: .real) {
             self = .real(v)
+        } else if let v = try container.decodeIfPresent(String.self, forKey: .nonFiniteReal) {
+            switch v {
+            case "NaN": self = .real(.nan)
+            case "Infinity": self = .real(.infinity)
+            case "-Infinity": self = .real(-.infinity)
+            default: throw DecodingError.dataCorruptedError(forKey: .nonFiniteReal, in: container, debugDescription: "not NaN or ±Infinity")
+            }
         } else if let v = try container.decodeIfPresent(String.self, forKey: .text) {
             self = .text(v)
         } else if let v = try container.decodeIfPresent(String.self, forKey: .blob) {
@@ -34,6 +43,9 @@ extension Value: Codable {
         case .integer(let v):
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(v, forKey: .integer)
+        case .real(let v) where !v.isFinite:
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(v.isNaN ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"), forKey: .nonFiniteReal)
         case .real(let v):
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(v, forKey: .real)

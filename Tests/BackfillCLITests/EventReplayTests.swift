@@ -115,7 +115,7 @@ struct EventReplayTests {
         defer { Task { await receiver.stop() } }
         let dir = try Self.workspace(events: 100, accounts: 5, receiver: receiver)
         let result = try await Binary.run(["run", "job.yaml", "--json"], in: dir, environment: Self.environment)
-        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        #expect(result.status == 5, "refused events stay in quarantine: exit 5\n\(result.stderr.suffix(2000))")
         #expect(Set(receiver.tally.processed) == Set((1...100).map(String.init)).subtracting(["17", "42"]))
         let quarantine = try await Binary.run(["quarantine", "1", "--json"], in: dir)
         #expect(quarantine.stdout.components(separatedBy: "HTTP 422").count - 1 == 2, "\(quarantine.stdout)")

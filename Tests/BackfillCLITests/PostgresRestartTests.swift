@@ -88,8 +88,10 @@ struct PrivateCluster {
 
 @Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
 struct PostgresRestartTests {
-    @Test("pg_ctl restart of the target mid-run: the batch in flight is retried and the run completes with the target equal to the source")
-    func targetRestartMidRun() async throws {
+    @Test(
+        "pg_ctl restart of the target mid-run: the batch in flight is retried, counted in the run's retries, and the run completes with the target equal to the source",
+        arguments: [false, true])
+    func targetRestartMidRun(stateInTarget: Bool) async throws {
         let main = try #require(PostgresFixture.server)
         let cluster = try await PrivateCluster.start()
         let target = cluster.server
@@ -108,6 +110,7 @@ struct PostgresRestartTests {
                 key: [id]
                 batch: { size: 1000 }
                 limits: { backoff: 200ms, lock-timeout: 15s, statement-timeout: 20s }
+                \(stateInTarget ? "state: \"\(target.dsn(dst))&connect_timeout=2\"" : "")
                 """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
             // A session of the application holds a row of the first batch (id 7 is stale), so the
             // backfill's first write waits on it — in flight — until the restart cuts both. (The
@@ -136,7 +139,11 @@ struct PostgresRestartTests {
             try await cluster.restart()
             await Binary.wait(process)
             #expect(process.terminationStatus == 0)
-            let retries = try Fixtures.integer(path: state, "SELECT retries FROM runs")
+            // With the state in the target's database, every batch commits with its checkpoint
+            // (exactly once): its retries must be counted there too.
+            let retries = stateInTarget
+                ? Int(try await target.psql(dst, "SELECT retries FROM backfill.runs")) ?? -1
+                : try Fixtures.integer(path: state, "SELECT retries FROM runs")
             // A connection cut while a statement ran is logged with a STATEMENT line after the FATAL one;
             // idle pool connections are cut too, but only the ones in a statement must cause a retry.
             let cuts = cluster.interruptedStatements(of: "backfill")

@@ -56,3 +56,36 @@ import Testing
         if case .failure = shaper.shape([.integer(2), .real(2.5)]) { Issue.record("a plain real was refused") }
     }
 }
+
+/// Values survive the state store's JSON (cursors, quarantined rows) exactly, NaN and ±Infinity too.
+@Suite struct ValueJSONTests {
+    @Test(arguments: [Value.real(.nan), .real(.infinity), .real(-.infinity), .real(-0.0), .real(Double.leastNonzeroMagnitude), .real(-Double.greatestFiniteMagnitude), .integer(.min), .text(""), .null])
+    func roundTrips(_ value: Value) throws {
+        let text = try StateJSON.encode([value])
+        let back = try #require(try StateJSON.decode([Value].self, text))
+        #expect(back.count == 1 && back[0].isSameStoredValue(as: value), "\(text)")
+        if case .real(let v) = value, case .real(let w) = back[0] { #expect(v.sign == w.sign) }
+    }
+
+    @Test func anyDoubleRoundTrips() async {
+        await propertyCheck(count: 500, input: Gen.double(in: -1e300...1e300)) { double in
+            let back = try? StateJSON.decode([Value].self, try StateJSON.encode([Value.real(double)]))
+            #expect(back == [.real(double)])
+        }
+    }
+}
+
+/// Numeric text SQLite would turn into a REAL with fewer digits is refused, not rounded.
+@Suite struct SQLiteNumericTextTests {
+    @Test func lossyNumericTextIsRefused() {
+        let affinity = ColumnAffinity(declaredType: "NUMERIC")
+        for text in ["1234567890123456789012345678901234567890.123", "3.14159265358979323846", "12345678901234567890"] {
+            let converted = affinity.convert(.text(text), strict: false) ?? .null
+            #expect(ValueFit.sqlite.rejection(of: converted, convertedFrom: .text(text))?.contains("more digits than a SQLite REAL holds") == true, "\(text)")
+        }
+        for text in ["1.25", "-9999999999.99", "0.00", "1e3", "0.1"] {
+            let converted = affinity.convert(.text(text), strict: false) ?? .null
+            #expect(ValueFit.sqlite.rejection(of: converted, convertedFrom: .text(text)) == nil, "\(text) → \(converted)")
+        }
+    }
+}

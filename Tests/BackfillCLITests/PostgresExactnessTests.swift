@@ -1,0 +1,112 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// Exact or refused, against the real PostgreSQL: types without an equality operator copy and
+/// compare by their text; a value the target cannot hold exactly is quarantined with the reason
+/// (the run exits 5), never written as another value.
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+struct PostgresExactnessTests {
+    static func write(_ spec: String, in dir: String) throws {
+        try spec.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+    }
+
+    @Test("PG → PG with json, point, xml and json[] columns (no = operator): copied exactly, a rerun writes nothing, white space in json is a difference")
+    func typesWithoutEquality() async throws {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("pg-no-equality")
+        let ddl = "CREATE TABLE shapes(id bigint PRIMARY KEY, doc json, at point, x xml, docs json[], box box, note text);"
+        let source = try await server.createDatabase("src"), target = try await server.createDatabase("dst")
+        try await server.psql(source, ddl + """
+            INSERT INTO shapes SELECT g, ('{"b": ' || g || ',  "a": [1, 2.50]}')::json, point(g, -g / 3.0),
+              ('<r n="' || g || '"> x </r>')::xml, ARRAY['{"k": 1}'::json, NULL], box(point(0, 0), point(g, g)), 'n' || g
+            FROM generate_series(1, 300) g;
+            """)
+        try await server.psql(target, ddl)
+        try Self.write("""
+            name: shapes
+            source: { postgres: "\(server.dsn(source))", table: shapes }
+            target: { postgres: "\(server.dsn(target))", table: shapes }
+            key: [id]
+            batch: { size: 50, min: 1 }
+            """, in: dir)
+        let validate = try await Binary.run(["validate", "job.yaml"], in: dir)
+        #expect(validate.status == 0, "\(validate.stderr)")
+        let (first, load) = try await RunReport.run(in: dir)
+        #expect(first.status == 0 && load?["inserted"] == 300, "\(first.stderr.suffix(1500))")
+        let fingerprint = { (db: String) in try await server.fingerprint(db, table: "shapes") }
+        #expect(try await fingerprint(source) == fingerprint(target))
+
+        try await server.psql(target, """
+            UPDATE shapes SET doc = '{"b":7,"a":[1,2.50]}' WHERE id = 7;
+            UPDATE shapes SET at = point(11, -3.6666) WHERE id = 11;
+            UPDATE shapes SET x = '<r n="13">x</r>' WHERE id = 13;
+            """)
+        let (status, report) = try await PostgresCrossEngineVerifyTests.verify(in: dir)
+        #expect(status == 3)
+        #expect(PostgresCrossEngineVerifyTests.differences(report) == ["different 11 (at)", "different 13 (x)", "different 7 (doc)"])
+        let (_, repair) = try await RunReport.run(in: dir)
+        #expect(repair?["updated"] == 3 && repair?["unchanged"] == 297, "\(String(describing: repair?.counters))")
+        let (_, rerun) = try await RunReport.run(in: dir)
+        #expect(rerun?["updated"] == 0 && rerun?["inserted"] == 0 && rerun?["unchanged"] == 300)
+        #expect(try await fingerprint(source) == fingerprint(target))
+        #expect(try await PostgresCrossEngineVerifyTests.verify(in: dir).0 == 0)
+    }
+
+    @Test("PG float8 NaN into SQLite REAL and a 40-digit numeric into SQLite NUMERIC: quarantined with the reason (SQLite would store NULL, or round), exit 5; a rerun quarantines them again and writes nothing")
+    func nanIntoSQLite() async throws {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("pg-nan-sqlite")
+        let source = try await server.createDatabase("src")
+        try await server.psql(source, """
+            CREATE TABLE readings(id bigint PRIMARY KEY, value double precision, amount numeric);
+            INSERT INTO readings VALUES (1, 1.5, 1.25), (2, 'NaN', 2), (3, 'Infinity', 'NaN'), (4, '-0', -0.5),
+              (5, 5, 1234567890123456789012345678901234567890.123);
+            """)
+        try Fixtures.execute(path: dir + "/target.db", "CREATE TABLE readings(id INTEGER PRIMARY KEY, value REAL, amount NUMERIC);")
+        try Self.write("""
+            name: readings
+            source: { postgres: "\(server.dsn(source))", table: readings }
+            target: { sqlite: target.db, table: readings }
+            key: [id]
+            """, in: dir)
+        for attempt in 0..<2 {
+            let (result, report) = try await RunReport.run(in: dir)
+            #expect(result.status == 5, "attempt \(attempt): \(result.stderr)")
+            #expect(report?["quarantined"] == 2 && report?["inserted"] == (attempt == 0 ? 3 : 0) && report?["updated"] == 0)
+        }
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM readings") == 3)
+        #expect(try Fixtures.integer(path: dir + "/target.db", "SELECT count(*) FROM readings WHERE value IS NULL") == 0)
+        let quarantine = try await Binary.run(["quarantine", "1"], in: dir)
+        #expect(quarantine.stdout.contains("NaN cannot be stored in SQLite"), "\(quarantine.stdout)")
+        #expect(quarantine.stdout.contains("has more digits than a SQLite REAL holds"), "\(quarantine.stdout)")
+    }
+
+    @Test("SQLite REAL into PostgreSQL real: an exact float4 is copied and verifies equal; a double float4 cannot hold is quarantined, not rounded")
+    func float4AcrossEngines() async throws {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("sqlite-float4")
+        try Fixtures.execute(path: dir + "/source.db", """
+            CREATE TABLE ratios(id INTEGER PRIMARY KEY, r REAL);
+            INSERT INTO ratios VALUES (1, 0.3333333432674408), (2, 0.3333333333333333), (3, 0.5), (4, 1.401298464324817e-45);
+            """)
+        let target = try await server.createDatabase("dst")
+        try await server.psql(target, "CREATE TABLE ratios(id bigint PRIMARY KEY, r real);")
+        try Self.write("""
+            name: ratios
+            source: { sqlite: source.db, table: ratios }
+            target: { postgres: "\(server.dsn(target))", table: ratios }
+            key: [id]
+            """, in: dir)
+        let (result, report) = try await RunReport.run(in: dir)
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(report?["inserted"] == 3 && report?["quarantined"] == 1)
+        let quarantine = try await Binary.run(["quarantine", "1"], in: dir)
+        #expect(quarantine.stdout.contains("no exact float4 (real) form"), "\(quarantine.stdout)")
+        let (_, rerun) = try await RunReport.run(in: dir)
+        #expect(rerun?["unchanged"] == 3 && rerun?["updated"] == 0 && rerun?["inserted"] == 0)
+        try Fixtures.execute(path: dir + "/source.db", "DELETE FROM ratios WHERE id = 2")
+        let (status, verify) = try await PostgresCrossEngineVerifyTests.verify(in: dir)
+        #expect(status == 0, "run and verify disagree on float4: \(PostgresCrossEngineVerifyTests.differences(verify))")
+    }
+}
