@@ -1,4 +1,5 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -130,3 +131,13 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer harness exists only for `scripts/fuzz.sh` (BACKFILL_FUZZ=1, its own scratch path,
+// every module built with -sanitize=fuzzer): its entry point is libFuzzer's `main`.
+if ProcessInfo.processInfo.environment["BACKFILL_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "backfill-fuzz", dependencies: ["BackfillCore", "BackfillFiles", "BackfillPostgres"], path: "Fuzz", exclude: ["seeds"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}
+

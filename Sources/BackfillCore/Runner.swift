@@ -119,7 +119,7 @@ public struct Runner: Sendable {
         try? await state.recordSample(runID: run.id)
         let summary = try await summarize(runID: run.id, readBefore: before, started: started)
         logger.info("run finished", metadata: [
-            LogKey.status: .string(summary.status.rawValue), LogKey.read: .stringConvertible(summary.counters.read),
+            LogKey.status: .string(configuration.dryRun ? "dry-run" : summary.status.rawValue), LogKey.read: .stringConvertible(summary.counters.read),
             LogKey.inserted: .stringConvertible(summary.counters.inserted),
             LogKey.updated: .stringConvertible(summary.counters.updated),
             LogKey.unchanged: .stringConvertible(summary.counters.unchanged),

@@ -37,8 +37,8 @@ struct LeaseOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard let seconds = JobSpec.durationSeconds(lease), seconds >= 0.3 else {
-            throw ValidationError("--lease must be a duration of at least 300ms, like 15s or 1m")
+        guard let seconds = JobSpec.durationSeconds(lease), seconds >= 0.3, seconds <= 86_400 else {
+            throw ValidationError("--lease must be a duration from 300ms to 24h, like 15s or 1m")
         }
     }
 

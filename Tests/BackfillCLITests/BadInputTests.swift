@@ -31,7 +31,10 @@ struct BadInputTests {
         Case(name: "unknown column", spec: good + "columns: [id, name, nope]\n", expected: ["job.yaml:9", "column 'nope' is not in source table 'items'"]),
         Case(name: "missing source file", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: nowhere.db"), expected: ["job.yaml:2", "nowhere.db", "cannot open SQLite database"]),
         Case(name: "missing target table", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: missing }"), expected: ["no table 'missing'"]),
-        Case(name: "hostile table name", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"items; DROP TABLE items\" }"), expected: ["job.yaml:3", "invalid table name"]),
+        // A hostile name is only a name: quoted, it names no table, and nothing is dropped.
+        Case(name: "hostile table name", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"items; DROP TABLE items\" }"), expected: ["no table 'items; DROP TABLE items'"]),
+        Case(name: "table name with a control character", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"it\\tems\" }"), expected: ["job.yaml:3", "invalid table name"]),
+        Case(name: "SQLite table with a schema", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: other.items }"), expected: ["job.yaml:3", "a SQLite table has no schema but main"]),
         Case(
             name: "target is the source",
             spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: ./source.db, table: items }"),
@@ -40,7 +43,8 @@ struct BadInputTests {
             name: "PostgreSQL on a closed port",
             spec: good.replacingOccurrences(of: "source: { sqlite: source.db, table: items }", with: "source: { postgres: \"postgres://backfill:s3cret-pw@127.0.0.1:1/app\", table: items }"),
             expected: ["connection refused", "127.0.0.1:1"]),
-        Case(name: "hostile column name", spec: good + "columns: [id, 'name\" FROM items; --']\n", expected: ["invalid column name"]),
+        Case(name: "hostile column name", spec: good + "columns: [id, 'name\" FROM items; --']\n", expected: ["column 'name\" FROM items; --' is not in source table 'items'"]),
+        Case(name: "column name with a dot", spec: good + "columns: [id, items.name]\n", expected: ["job.yaml:9", "invalid column name 'items.name'"]),
         Case(name: "unset environment variable", spec: good.replacingOccurrences(of: "sqlite: source.db", with: "sqlite: \"${BACKFILL_TEST_UNSET_SECRET}\""), expected: ["environment variable 'BACKFILL_TEST_UNSET_SECRET' is not set"]),
         Case(name: "events for a table target", spec: good + "events: { id: id }\n", expected: ["events are replayed to a webhook or a JSONL file target"]),
         Case(name: "unknown verify key field", spec: good + "verify: { key-fields: [nope] }\n", expected: ["job.yaml:9", "key field 'nope' is not among the copied columns"]),

@@ -109,4 +109,40 @@ struct PostgresExactnessTests {
         let (status, verify) = try await PostgresCrossEngineVerifyTests.verify(in: dir)
         #expect(status == 0, "run and verify disagree on float4: \(PostgresCrossEngineVerifyTests.differences(verify))")
     }
+
+    @Test("identifiers PostgreSQL and SQLite accept: a table with '-' and a space in a schema, mixed-case columns with spaces; PG → PG, SQLite → PG and verify")
+    func quotedIdentifiers() async throws {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("pg-identifiers")
+        let ddl = """
+            CREATE SCHEMA "Sales Data"; CREATE TABLE "Sales Data"."Order-Lines 2"("Line No" bigint PRIMARY KEY, "Qty-Ordered" integer, "MixedCase" text);
+            """
+        let source = try await server.createDatabase("src"), target = try await server.createDatabase("dst")
+        try await server.psql(source, ddl + """
+            INSERT INTO "Sales Data"."Order-Lines 2" SELECT g, g * 2, 'v ' || g FROM generate_series(1, 250) g;
+            """)
+        try await server.psql(target, ddl)
+        try Fixtures.execute(path: dir + "/source.db", """
+            CREATE TABLE "Order Lines"("Line No" INTEGER PRIMARY KEY, "Qty-Ordered" INTEGER, "MixedCase" TEXT);
+            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 250) INSERT INTO "Order Lines" SELECT n, n * 2, 'v ' || n FROM g;
+            """)
+        let table = "\"Sales Data.Order-Lines 2\""
+        for (name, sourceEndpoint) in [
+            ("pg", "{ postgres: \"\(server.dsn(source))\", table: \(table) }"), ("sqlite", "{ sqlite: source.db, table: \"main.Order Lines\" }"),
+        ] {
+            try Self.write("""
+                name: lines-\(name)
+                source: \(sourceEndpoint)
+                target: { postgres: "\(server.dsn(target))", table: \(table) }
+                key: ["Line No"]
+                columns: ["Line No", "Qty-Ordered", "MixedCase"]
+                batch: { size: 40, min: 1 }
+                """, in: dir)
+            let (result, report) = try await RunReport.run(in: dir)
+            #expect(result.status == 0, "\(name): \(result.stderr.suffix(1500))")
+            #expect(report?["read"] == 250 && report?["unchanged"] == (name == "pg" ? 0 : 250), "\(name): \(String(describing: report?.counters))")
+            let (status, verify) = try await PostgresCrossEngineVerifyTests.verify(in: dir)
+            #expect(status == 0, "\(name): \(PostgresCrossEngineVerifyTests.differences(verify))")
+        }
+    }
 }

@@ -70,9 +70,20 @@ import Testing
         #expect(throws: SpecProblems.self) { try parse(yaml) }
     }
 
-    @Test(arguments: ["orders; drop table x", "1abc", "a\"b", "", "schema.table"])
-    func rejectsHostileTableNames(name: String) {
+    /// Names no engine can take: empty, control characters, over 63 bytes, a schema where none may be.
+    @Test(arguments: ["", "a\u{0}b", "line\nbreak", "tab\tname", String(repeating: "x", count: 64), "schema.table", "a..b", ".x"])
+    func refusesNamesNoEngineTakes(name: String) {
         #expect(!Identifier.isValid(name))
+    }
+
+    /// Any other name is accepted (`Order-Lines 2`, `1abc`, quotes, semicolons) and quoted so that
+    /// even a hostile one is only a name (invariant 7).
+    @Test(arguments: ["orders; drop table x", "1abc", "a\"b", "Order-Lines 2", "MixedCase", "ünïcödé", String(repeating: "x", count: 63)])
+    func acceptsAndQuotesAnyOtherName(name: String) {
+        #expect(Identifier.isValid(name))
+        let quoted = Identifier.quoted(name)
+        #expect(quoted.hasPrefix("\"") && quoted.hasSuffix("\""))
+        #expect(quoted.dropFirst().dropLast().replacingOccurrences(of: "\"\"", with: "").contains("\"") == false, "\(quoted)")
     }
 
     @Test func quotesIdentifiers() {

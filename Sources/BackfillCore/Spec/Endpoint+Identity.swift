@@ -6,7 +6,8 @@ extension Endpoint {
     ///
     /// SQLite files are the same when their resolved paths (symbolic links followed) are; PostgreSQL
     /// DSNs when host, port and database are (user, password and options do not change the server).
-    /// A table name without a schema is the same as the same name in `public` (SQLite: `main`).
+    /// A PostgreSQL table name without a schema is the same as the same name in `public` (a SQLite
+    /// table's `main.` prefix is dropped when the spec is read).
     func isSameTable(as other: Endpoint, resolving resolve: (String) -> String) -> Bool {
         guard kind == other.kind, let table, let otherTable = other.table,
             Self.unqualified(table, kind: kind) == Self.unqualified(otherTable, kind: kind)
@@ -23,10 +24,9 @@ extension Endpoint {
         }
     }
 
-    /// `public.orders` → `orders` (PostgreSQL), `main.orders` → `orders` (SQLite).
+    /// `public.orders` → `orders` (PostgreSQL).
     private static func unqualified(_ table: String, kind: Kind) -> String {
-        let defaultSchema = kind == .postgres ? "public." : "main."
-        return table.hasPrefix(defaultSchema) ? String(table.dropFirst(defaultSchema.count)) : table
+        kind == .postgres && table.hasPrefix("public.") ? String(table.dropFirst("public.".count)) : table
     }
 
     /// Host, port and database of a `postgres://` DSN.

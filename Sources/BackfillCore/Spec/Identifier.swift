@@ -1,17 +1,20 @@
 /// Validates and quotes SQL identifiers taken from specs (invariant 7).
 public enum Identifier {
-    /// Letters, digits and `_`, not starting with a digit, at most 63 characters; an optional
-    /// `schema.` prefix for tables.
+    /// Any name the engines accept once quoted: not empty, no control characters (NUL, line breaks,
+    /// tabs), at most 63 bytes (PostgreSQL's limit); spaces, `-`, quotes, mixed case and any letters
+    /// are fine — every name is quoted with its quotes doubled, so even a hostile one is only a name.
+    /// A table may carry a `schema.` prefix; a column name has no `.`.
     public static func isValid(_ name: String, allowSchema: Bool = false) -> Bool {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 1 || (allowSchema && parts.count == 2) else { return false }
         return parts.allSatisfy(isValidPart)
     }
 
+    /// What `isValid` asks of a name, for messages.
+    public static let rule = "a name must not be empty or hold control characters, at most 63 bytes (a column name without '.')"
+
     private static func isValidPart(_ part: Substring) -> Bool {
-        guard let first = part.unicodeScalars.first, part.utf8.count <= 63 else { return false }
-        guard first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
-        return part.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+        !part.isEmpty && part.utf8.count <= 63 && !part.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// `"name"` (or `"schema"."name"`), with embedded quotes doubled.

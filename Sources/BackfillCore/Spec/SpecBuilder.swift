@@ -181,16 +181,18 @@ enum SpecBuilder {
                 reader.problem("\(field).webhook", map[kind.rawValue], "expected an http:// or https:// URL")
             }
         }
-        let table = reader.string(map["table"], field: "\(field).table")
         let needsTable = kind == .sqlite || kind == .postgres
-        if needsTable, table == nil {
+        if needsTable, map["table"] == nil {
             reader.problem("\(field).table", node, "missing required key 'table' for a \(kind.rawValue) \(field)")
         }
         if !needsTable, map["table"] != nil {
             reader.problem("\(field).table", map["table"], "'table' does not apply to a \(kind.rawValue) \(field)")
         }
+        var table = reader.string(map["table"], field: "\(field).table")
+        if kind == .sqlite, let name = table, name.hasPrefix("main.") { table = String(name.dropFirst(5)) }  // a file's only schema
         if let table, !Identifier.isValid(table, allowSchema: kind == .postgres) {
-            reader.problem("\(field).table", map["table"], "invalid table name '\(table)': use letters, digits and '_'")
+            let rule = kind == .postgres ? Identifier.rule : Identifier.rule + "; a SQLite table has no schema but main"
+            reader.problem("\(field).table", map["table"], "invalid table name '\(table)': \(rule)")
         }
         var endpoint = Endpoint(kind: kind, location: location, table: table)
         endpoint.webhook = webhook
@@ -236,7 +238,7 @@ enum SpecBuilder {
             orderBy: reader.string(map["order-by"], field: "events.order-by"))
         for (field, name) in [("events.id", events.id), ("events.order-key", events.orderKey), ("events.order-by", events.orderBy)] {
             if let name, !Identifier.isValid(name) {
-                reader.problem(field, map[String(field.dropFirst("events.".count))], "invalid column name '\(name)': use letters, digits and '_'")
+                reader.problem(field, map[String(field.dropFirst("events.".count))], "invalid column name '\(name)': \(Identifier.rule)")
             }
         }
         return events
@@ -272,7 +274,7 @@ enum SpecBuilder {
         let items: [Node] = if case .sequence(let seq) = node { Array(seq) } else { [node] }
         for (index, name) in names.enumerated() where !Identifier.isValid(name) {
             let itemNode = index < items.count ? items[index] : node
-            reader.problem("\(field)[\(index)]", itemNode, "invalid column name '\(name)': use letters, digits and '_'")
+            reader.problem("\(field)[\(index)]", itemNode, "invalid column name '\(name)': \(Identifier.rule)")
         }
     }
 
@@ -285,7 +287,7 @@ enum SpecBuilder {
         var expressions: [ColumnExpression] = []
         for (keyNode, valueNode) in map {
             guard let column = keyNode.string, Identifier.isValid(column) else {
-                reader.problem("set", keyNode, "'\(keyNode.string ?? "")' is not a column name (letters, digits and _)")
+                reader.problem("set", keyNode, "'\(keyNode.string ?? "")' is not a column name: \(Identifier.rule)")
                 continue
             }
             guard let expression = reader.string(valueNode, field: "set.\(column)"), !expression.isEmpty else { continue }

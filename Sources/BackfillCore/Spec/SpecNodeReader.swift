@@ -122,8 +122,15 @@ struct SpecNodeReader {
             problem(field, node, "expected a duration like 200ms, 2s, 1m or 1h")
             return nil
         }
+        guard seconds <= Self.longestDuration else {
+            problem(field, node, "must be at most 7 days, got \(text)")
+            return nil
+        }
         return seconds
     }
+
+    /// The longest duration a spec may give (a week): durations become millisecond counts.
+    static let longestDuration: Double = 7 * 24 * 3600
 
     /// Seconds in `200ms`, `2s`, `1.5m`, `1h` or a bare number; `nil` when malformed.
     public static func parseDuration(_ text: String) -> Double? {
