@@ -4,7 +4,8 @@
 # stops the cluster whatever happens; then the short form of the fault suite (scripts/chaos.sh,
 # on clusters of its own). Installs Chromium too (while the build runs) for the dashboard's
 # browser test, which then must run: BACKFILL_REQUIRE_BROWSER=1. Its screenshot is kept at
-# .build/artifacts/dashboard.png. Arguments go to `swift test` (and skip the fault suite);
+# .build/artifacts/dashboard.png. Then the API check against docs/openapi.yaml (schemathesis), a short
+# fuzzing run of every parser, and the short fault suite. Arguments go to `swift test` (and skip those);
 # without them the suites run in three phases (in-process, binary, server and browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,4 +58,8 @@ else
   swift test --skip-build --filter '^BackfillCLITests\.(ServeTests|DashboardBrowserTests)'
 fi
 if [ -f .build/artifacts/dashboard.png ]; then echo "dashboard screenshot (browser test): $(pwd)/.build/artifacts/dashboard.png"; fi
-if [ $# -eq 0 ]; then scripts/chaos.sh --short; fi
+if [ $# -eq 0 ]; then
+  scripts/api-check.sh                 # schemathesis against a live `backfill serve` and docs/openapi.yaml
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}" # each parser fuzzed briefly (scripts/fuzz.sh 600 for the long run)
+  scripts/chaos.sh --short
+fi

@@ -58,8 +58,7 @@ public struct BackfillAPI: Sendable {
         }
         router.get("api/runs/:id/quarantine") { request, context in
             let run = try await Self.run(context, state)
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
-            return try JSONResponse.ok(try await state.quarantine(runID: run.id, limit: min(max(limit, 1), 10_000)))
+            return try JSONResponse.ok(try await state.quarantine(runID: run.id, limit: try Self.limit(request)))
         }
         for (action, status) in [("pause", RunStatus.paused), ("resume", .running), ("cancel", .cancelled)] {
             router.post("api/runs/:id/\(action)") { request, context in
@@ -73,7 +72,26 @@ public struct BackfillAPI: Sendable {
                 }
             }
         }
+        router.middlewares.add(MethodNotAllowed(routes: Self.routes))
         return router
+    }
+
+    /// The routes and the methods each answers: any other method gets 405 with `Allow`
+    /// (`MethodNotAllowed`).
+    static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
+        ("/", [.get]), ("healthz", [.get]), ("api/server", [.get]), ("metrics", [.get]), ("api/runs", [.get]),
+        ("api/runs/:id", [.get]), ("api/runs/:id/report", [.get]), ("api/runs/:id/chunks", [.get]),
+        ("api/runs/:id/quarantine", [.get]), ("api/runs/:id/pause", [.post]), ("api/runs/:id/resume", [.post]),
+        ("api/runs/:id/cancel", [.post]),
+    ]
+
+    /// `?limit=` of the quarantine: 1…10000 (default 100); anything else is refused with 400.
+    private static func limit(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters["limit"].map(String.init) else { return 100 }
+        guard let limit = Int(text), (1...10_000).contains(limit) else {
+            throw HTTPError(.badRequest, message: "limit must be a whole number from 1 to 10000")
+        }
+        return limit
     }
 
     /// The run the path names; 404 when the state store has none.
