@@ -13,6 +13,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(csv jsonl spec dsn retry-after)
 
 export BACKFILL_FUZZ=1
+export SWIFT_BACKTRACE=enable=no   # libFuzzer reports crashes itself; Swift's backtracer would hang it
 swift build --scratch-path .build-fuzz --product backfill-fuzz -Xswiftc -sanitize=fuzzer,address >/dev/null
 binary=.build-fuzz/debug/backfill-fuzz
 

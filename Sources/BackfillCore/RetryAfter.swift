@@ -7,6 +7,8 @@ public enum RetryAfter {
     public static func delay(_ value: String?, now: Date = Date(), cap: Duration = .seconds(300)) -> Duration? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         if let seconds = Double(value), seconds >= 0 { return capped(seconds, cap) }
+        // An HTTP-date is ASCII; Foundation's DateFormatter traps on some other bytes (found by fuzzing).
+        guard value.unicodeScalars.allSatisfy(\.isASCII) else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

@@ -1,4 +1,5 @@
 import BackfillCore
+import Foundation
 import PropertyBased
 import Testing
 
@@ -87,5 +88,24 @@ import Testing
             let converted = affinity.convert(.text(text), strict: false) ?? .null
             #expect(ValueFit.sqlite.rejection(of: converted, convertedFrom: .text(text)) == nil, "\(text) → \(converted)")
         }
+    }
+}
+
+/// `Retry-After` parsing never traps, whatever the server sends (cases found by fuzzing).
+@Suite struct RetryAfterTests {
+    /// The input libFuzzer found: an HTTP-date with bytes that are not ASCII made DateFormatter trap.
+    static let fuzzed = String(decoding: [0x57, 0x65, 0x64, 0x2c, 0x20, 0x32, 0x31, 0xde, 0xb0, 0x9c, 0x8b, 0x20, 0x32, 0x30, 0x31, 0x35, 0x20, 0x30, 0x37, 0x3a, 0x32, 0x38, 0x3a, 0x30, 0x30, 0x20, 0x47, 0x4d, 0x54] as [UInt8], as: UTF8.self)
+
+    @Test(arguments: ["1e300", "inf", "Infinity", "nan", "-1", fuzzed, "\u{0}", String(repeating: "9", count: 400)])
+    func hostileValuesAreCappedOrIgnored(_ value: String) {
+        let cap = Duration.seconds(300)
+        if let delay = RetryAfter.delay(value, cap: cap) { #expect(delay >= .zero && delay <= cap) }
+    }
+
+    @Test func readsSecondsAndDates() {
+        #expect(RetryAfter.delay("120") == .seconds(120))
+        #expect(RetryAfter.delay("1e300") == .seconds(300))
+        let now = Date(timeIntervalSince1970: 1_445_412_460)  // 07:27:40 GMT
+        #expect(RetryAfter.delay("Wed, 21 Oct 2015 07:28:00 GMT", now: now) == .seconds(20))
     }
 }
