@@ -117,7 +117,10 @@ let package = Package(
             name: "BackfillSQLiteTests",
             dependencies: ["BackfillCore", "BackfillSQLite", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "BackfillFilesTests", dependencies: ["BackfillCore", "BackfillFiles"]),
+        .testTarget(
+            name: "BackfillFilesTests",
+            dependencies: ["BackfillCore", "BackfillFiles", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "BackfillHTTPTests", dependencies: ["BackfillCore", "BackfillHTTP", "BackfillTesting"]),
         .testTarget(
             name: "BackfillCLITests",

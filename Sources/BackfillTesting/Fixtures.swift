@@ -177,7 +177,7 @@ extension Fixtures {
         case .null: return ""
         case .int64(let v): return String(v)
         case .double(let v): return String(v)
-        case .string(let v): return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        case .string(let v): return "\"" + String(String.UnicodeScalarView(v.unicodeScalars.flatMap { $0 == "\"" ? ["\"", "\""] : [$0] })) + "\""
         case .blob(let v): return v.base64EncodedString()
         }
     }

@@ -33,6 +33,10 @@ struct BadInputTests {
         Case(name: "missing target table", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: missing }"), expected: ["no table 'missing'"]),
         // A hostile name is only a name: quoted, it names no table, and nothing is dropped.
         Case(name: "hostile table name", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"items; DROP TABLE items\" }"), expected: ["no table 'items; DROP TABLE items'"]),
+        Case(
+            name: "hostile table name with a quote and a combining mark",
+            spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"items\\\"\u{301}; DROP TABLE items; --\" }"),
+            expected: ["no table 'items\"\u{301}; DROP TABLE items; --'"]),
         Case(name: "table name with a control character", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: \"it\\tems\" }"), expected: ["job.yaml:3", "invalid table name"]),
         Case(name: "SQLite table with a schema", spec: good.replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: { sqlite: target.db, table: other.items }"), expected: ["job.yaml:3", "a SQLite table has no schema but main"]),
         Case(
