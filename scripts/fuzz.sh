@@ -26,12 +26,12 @@ for target in "${targets[@]}"; do
   status=0
   BACKFILL_FUZZ_TARGET=$target "$binary" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=4096 -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1 || status=$?
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  runs=$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
   crashes=$(ls "$findings" | wc -l)
   echo "fuzz $target: ${seconds}s, $runs executions, $crashes crashes (corpus $(ls "$corpus" | wc -l) inputs)"
   if [ "$status" -ne 0 ] || [ "$crashes" -ne 0 ]; then
     failed=1
-    grep -m 20 -E 'ERROR|Fatal error|SUMMARY|panic|==[0-9]+==' "$log" >&2 || tail -20 "$log" >&2
+    grep -a -m 20 -E 'ERROR|Fatal error|SUMMARY|panic|==[0-9]+==' "$log" >&2 || tail -20 "$log" >&2
   fi
 done
 exit $failed
