@@ -85,4 +85,19 @@ struct RunStartRaceTests {
         #expect(try Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT count(*) FROM runs") == 1)
         #expect(try Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT read FROM runs") == Self.rows)
     }
+
+    @Test(
+        "with a PostgreSQL state store: two runs started together create one run; the other exits 2 naming the holder",
+        .enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"))
+    func startTogetherWithPostgresState() async throws {
+        let server = try #require(PostgresFixture.server)
+        let database = try await server.createDatabase("race_state")
+        let (dir, _) = try RunLifecycleTests.workspace(
+            kind: .integer, rows: Self.rows, extra: "limits: { pause-file: hold }\nstate: \"\(server.dsn(database))\"")
+        _ = FileManager.default.createFile(atPath: dir + "/hold", contents: nil)
+        let launched = try Self.launchTogether(2, in: dir, round: 20)
+        try await Self.expectOneWinner(launched, dir: dir, loserSays: "is being executed by process")
+        #expect(try await server.psql(database, "SELECT count(*) || ',' || max(read) FROM backfill.runs") == "1,\(Self.rows)")
+    }
 }
+
