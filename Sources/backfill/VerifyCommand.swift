@@ -52,7 +52,7 @@ struct VerifyCommand: AsyncParsableCommand {
             verifier.collectKeys = repair
             if spec.source.kind != spec.target.kind {
                 // Across engines the checksums cannot agree: both sides are read in key order and
-                // compared in canonical form, typed by the PostgreSQL side's column types.
+                // compared as the run compares them (into PostgreSQL: in canonical form).
                 verifier.checksumsInEngine = false
                 verifier.canonical = try await Self.canonicalKinds(comparedSource, target)
             }
@@ -130,11 +130,14 @@ extension VerifyCommand {
         }
     }
 
-    /// The canonical kinds of the compared columns across engines: the PostgreSQL side's types.
+    /// The canonical kinds of the compared columns when the target is PostgreSQL and the source is
+    /// not: PostgreSQL parsed the source's values into its own types (and prints them its own way),
+    /// so both sides are compared in the canonical form of the PostgreSQL column's type. Into SQLite
+    /// nothing is re-printed: the source's values, typed as a run types them, are compared with the
+    /// stored ones exactly as the run's change detection compares them (`nil`).
     static func canonicalKinds(_ source: any VerifiableTable, _ target: any VerifiableTable) async throws -> [CanonicalKind]? {
-        if let target = target as? PostgresSource { return try await target.canonicalKinds() }
-        if let source = source as? PostgresSource { return try await source.canonicalKinds() }
-        return nil
+        guard let target = target as? PostgresSource, !(source is PostgresSource) else { return nil }
+        return try await target.canonicalKinds()
     }
 
     /// The job `verify` compares: every copied column, or the key, the `newer-wins` column and the
