@@ -61,7 +61,7 @@ enum PostgresCatalog {
             let type = PostgresColumnType(name: typeName, formatted: formatted)
             types[name.lowercased()] = type
             described.append(ColumnDescription(
-                name: name, declaredType: formatted, notNull: row[2] == "true", affinity: type.affinity, fit: typeName == "float4" ? .float4 : nil))
+                name: name, declaredType: formatted, notNull: row[2] == "true", affinity: type.affinity, fit: type.fit))
         }
         let unique = keys.compactMap { $0[0]?.split(separator: "\u{1F}").map(String.init) }
         return PostgresTableInfo(description: TableDescription(columns: described, uniqueKeys: unique), types: types)

@@ -141,3 +141,25 @@ extension PostgresColumnType {
         Self.hashable.contains(name) || (name.hasPrefix("_") && Self.hashable.contains(String(name.dropFirst())))
     }
 }
+
+extension PostgresColumnType {
+    /// What the column cannot hold exactly: a double that is not a float4 (`real`), more decimal
+    /// places than `numeric(p, s)` keeps, finer fractions of a second than `timestamp(n)` keeps.
+    var fit: ValueFit? {
+        switch name {
+        case "float4": return .float4
+        case "numeric": return modifier(at: 1).map(ValueFit.decimalPlaces)
+        case "timestamp", "timestamptz", "time", "timetz": return modifier(at: 0).map(ValueFit.secondFractionDigits)
+        default: return nil
+        }
+    }
+
+    /// The `index`th number of the type's modifier in `formatted` (`numeric(12,2)` → 12, 2;
+    /// `timestamp(3) with time zone` → 3).
+    private func modifier(at index: Int) -> Int? {
+        guard let open = formatted.firstIndex(of: "("), let close = formatted[open...].firstIndex(of: ")") else { return nil }
+        let numbers = formatted[formatted.index(after: open)..<close].split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return index < numbers.count ? numbers[index] : nil
+    }
+}
+

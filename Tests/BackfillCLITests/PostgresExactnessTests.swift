@@ -145,4 +145,40 @@ struct PostgresExactnessTests {
             #expect(status == 0, "\(name): \(PostgresCrossEngineVerifyTests.differences(verify))")
         }
     }
+
+    @Test("SQLite → PostgreSQL numeric(12,2), timestamp(3) and timestamptz(0): a value the column would round is quarantined; what fits is copied and verifies equal")
+    func valuesTheColumnWouldRound() async throws {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("sqlite-rounding")
+        try Fixtures.execute(path: dir + "/source.db", """
+            CREATE TABLE prices(id INTEGER PRIMARY KEY, amount NUMERIC, at TEXT, zoned TEXT);
+            INSERT INTO prices VALUES
+              (1, 1.25, '2024-01-01 00:00:00.123', '2024-01-01 00:00:00+00'),
+              (2, '1.005', '2024-01-01 00:00:00', '2024-01-01 00:00:00Z'),
+              (3, 7, '2024-01-01 00:00:00.123456', '2024-01-01 00:00:00+00'),
+              (4, 2.5, '2024-01-01 00:00:01.120', '2024-01-01 00:00:00.5+00'),
+              (5, '12.340', '2024-02-29 23:59:59.999', '2024-06-01 12:00:00+05:30');
+            """)
+        let target = try await server.createDatabase("dst")
+        try await server.psql(target, "CREATE TABLE prices(id bigint PRIMARY KEY, amount numeric(12,2), at timestamp(3), zoned timestamptz(0));")
+        try Self.write("""
+            name: prices
+            source: { sqlite: source.db, table: prices }
+            target: { postgres: "\(server.dsn(target))", table: prices }
+            key: [id]
+            """, in: dir)
+        let (result, report) = try await RunReport.run(in: dir)
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(report?["inserted"] == 2 && report?["quarantined"] == 3, "\(String(describing: report?.counters))")
+        let quarantine = try await Binary.run(["quarantine", "1"], in: dir)
+        #expect(quarantine.stdout.contains("1.005 has more than 2 decimal places"), "\(quarantine.stdout)")
+        #expect(quarantine.stdout.contains("finer than 3 digits"), "\(quarantine.stdout)")
+        #expect(quarantine.stdout.contains("finer than 0 digits"), "\(quarantine.stdout)")
+        let (_, rerun) = try await RunReport.run(in: dir)
+        #expect(rerun?["unchanged"] == 2 && rerun?["inserted"] == 0 && rerun?["updated"] == 0)
+        try Fixtures.execute(path: dir + "/source.db", "DELETE FROM prices WHERE id IN (2, 3, 4)")
+        let (status, verify) = try await PostgresCrossEngineVerifyTests.verify(in: dir)
+        #expect(status == 0, "\(PostgresCrossEngineVerifyTests.differences(verify))")
+    }
 }
+

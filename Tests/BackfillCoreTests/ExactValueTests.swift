@@ -109,3 +109,27 @@ import Testing
         #expect(RetryAfter.delay("Wed, 21 Oct 2015 07:28:00 GMT", now: now) == .seconds(20))
     }
 }
+
+/// A PostgreSQL column with a scale or a precision takes only values it need not round.
+@Suite struct PrecisionFitTests {
+    @Test func decimalPlaces() {
+        let fit = ValueFit.decimalPlaces(2)
+        for fits in [Value.text("1.25"), .text("12.340"), .text("-9999999999.99"), .text("0.00"), .text("1e3"), .integer(7), .real(2.5), .text("NaN"), .null] {
+            #expect(fit.rejection(of: fits) == nil, "\(fits)")
+        }
+        for rounds in [Value.text("1.005"), .text("0.001"), .real(0.125), .text("1.2345e1")] {
+            #expect(fit.rejection(of: rounds)?.contains("more than 2 decimal places") == true, "\(rounds)")
+        }
+    }
+
+    @Test func secondFractionDigits() {
+        let fit = ValueFit.secondFractionDigits(3)
+        for fits in ["2024-01-01 00:00:00", "2024-01-01 00:00:00.123", "2024-01-01 00:00:00.120000+05:30", "12:00:00.5", "2024-01-01T00:00:00Z"] {
+            #expect(fit.rejection(of: .text(fits)) == nil, "\(fits)")
+        }
+        for rounds in ["2024-01-01 00:00:00.1234", "2024-01-01 00:00:00.123456+00", "23:59:59.9999"] {
+            #expect(fit.rejection(of: .text(rounds))?.contains("finer than 3 digits") == true, "\(rounds)")
+        }
+        #expect(ValueFit.secondFractionDigits(0).rejection(of: .text("2024-01-01 00:00:00.5")) != nil)
+    }
+}
