@@ -11,6 +11,23 @@ struct PostgresExactnessTests {
         try spec.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
     }
 
+    /// A SQLite source built by `sourceSQL`, an empty PostgreSQL target table made by `targetDDL`, and
+    /// `job.yaml` copying `table` from one to the other.
+    static func sqliteToPostgres(_ table: String, sourceSQL: String, targetDDL: String) async throws -> String {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("sqlite-\(table)")
+        try Fixtures.execute(path: dir + "/source.db", sourceSQL)
+        let target = try await server.createDatabase("dst")
+        try await server.psql(target, targetDDL)
+        try write("""
+            name: \(table)
+            source: { sqlite: source.db, table: \(table) }
+            target: { postgres: "\(server.dsn(target))", table: \(table) }
+            key: [id]
+            """, in: dir)
+        return dir
+    }
+
     @Test("PG → PG with json, point, xml and json[] columns (no = operator): copied exactly, a rerun writes nothing, white space in json is a difference")
     func typesWithoutEquality() async throws {
         let server = try #require(PostgresFixture.server)
@@ -84,20 +101,13 @@ struct PostgresExactnessTests {
 
     @Test("SQLite REAL into PostgreSQL real: an exact float4 is copied and verifies equal; a double float4 cannot hold is quarantined, not rounded")
     func float4AcrossEngines() async throws {
-        let server = try #require(PostgresFixture.server)
-        let dir = try Fixtures.temporaryDirectory("sqlite-float4")
-        try Fixtures.execute(path: dir + "/source.db", """
-            CREATE TABLE ratios(id INTEGER PRIMARY KEY, r REAL);
-            INSERT INTO ratios VALUES (1, 0.3333333432674408), (2, 0.3333333333333333), (3, 0.5), (4, 1.401298464324817e-45);
-            """)
-        let target = try await server.createDatabase("dst")
-        try await server.psql(target, "CREATE TABLE ratios(id bigint PRIMARY KEY, r real);")
-        try Self.write("""
-            name: ratios
-            source: { sqlite: source.db, table: ratios }
-            target: { postgres: "\(server.dsn(target))", table: ratios }
-            key: [id]
-            """, in: dir)
+        let dir = try await Self.sqliteToPostgres(
+            "ratios",
+            sourceSQL: """
+                CREATE TABLE ratios(id INTEGER PRIMARY KEY, r REAL);
+                INSERT INTO ratios VALUES (1, 0.3333333432674408), (2, 0.3333333333333333), (3, 0.5), (4, 1.401298464324817e-45);
+                """,
+            targetDDL: "CREATE TABLE ratios(id bigint PRIMARY KEY, r real);")
         let (result, report) = try await RunReport.run(in: dir)
         #expect(result.status == 5, "\(result.stderr)")
         #expect(report?["inserted"] == 3 && report?["quarantined"] == 1)
@@ -148,25 +158,18 @@ struct PostgresExactnessTests {
 
     @Test("SQLite → PostgreSQL numeric(12,2), timestamp(3) and timestamptz(0): a value the column would round is quarantined; what fits is copied and verifies equal")
     func valuesTheColumnWouldRound() async throws {
-        let server = try #require(PostgresFixture.server)
-        let dir = try Fixtures.temporaryDirectory("sqlite-rounding")
-        try Fixtures.execute(path: dir + "/source.db", """
-            CREATE TABLE prices(id INTEGER PRIMARY KEY, amount NUMERIC, at TEXT, zoned TEXT);
-            INSERT INTO prices VALUES
-              (1, 1.25, '2024-01-01 00:00:00.123', '2024-01-01 00:00:00+00'),
-              (2, '1.005', '2024-01-01 00:00:00', '2024-01-01 00:00:00Z'),
-              (3, 7, '2024-01-01 00:00:00.123456', '2024-01-01 00:00:00+00'),
-              (4, 2.5, '2024-01-01 00:00:01.120', '2024-01-01 00:00:00.5+00'),
-              (5, '12.340', '2024-02-29 23:59:59.999', '2024-06-01 12:00:00+05:30');
-            """)
-        let target = try await server.createDatabase("dst")
-        try await server.psql(target, "CREATE TABLE prices(id bigint PRIMARY KEY, amount numeric(12,2), at timestamp(3), zoned timestamptz(0));")
-        try Self.write("""
-            name: prices
-            source: { sqlite: source.db, table: prices }
-            target: { postgres: "\(server.dsn(target))", table: prices }
-            key: [id]
-            """, in: dir)
+        let dir = try await Self.sqliteToPostgres(
+            "prices",
+            sourceSQL: """
+                CREATE TABLE prices(id INTEGER PRIMARY KEY, amount NUMERIC, at TEXT, zoned TEXT);
+                INSERT INTO prices VALUES
+                  (1, 1.25, '2024-01-01 00:00:00.123', '2024-01-01 00:00:00+00'),
+                  (2, '1.005', '2024-01-01 00:00:00', '2024-01-01 00:00:00Z'),
+                  (3, 7, '2024-01-01 00:00:00.123456', '2024-01-01 00:00:00+00'),
+                  (4, 2.5, '2024-01-01 00:00:01.120', '2024-01-01 00:00:00.5+00'),
+                  (5, '12.340', '2024-02-29 23:59:59.999', '2024-06-01 12:00:00+05:30');
+                """,
+            targetDDL: "CREATE TABLE prices(id bigint PRIMARY KEY, amount numeric(12,2), at timestamp(3), zoned timestamptz(0));")
         let (result, report) = try await RunReport.run(in: dir)
         #expect(result.status == 5, "\(result.stderr)")
         #expect(report?["inserted"] == 2 && report?["quarantined"] == 3, "\(String(describing: report?.counters))")
