@@ -37,6 +37,11 @@ public struct ValueFit: Sendable, Hashable, Codable {
             return nil
         case (.float4, .real(let double)):
             guard !double.isNaN, Double(Float(double)) != double else { return nil }
+            // Text that is a float4's own shortest form (`0.33333334`, as PostgreSQL prints a real)
+            // names that float4 exactly, although as a double it is another number.
+            if case .text(let text) = original, let single = Float(text), CanonicalText.decimal("\(single)") == CanonicalText.decimal(text) {
+                return nil
+            }
             return "\(double) has no exact float4 (real) form; the column would store \(Float(double))"
         case (.decimalPlaces(let places), _):
             guard let text = Self.decimalText(value), let decimal = CanonicalText.decimal(text),

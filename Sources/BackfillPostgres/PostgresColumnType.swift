@@ -62,7 +62,8 @@ public struct PostgresColumnType: Sendable, Hashable {
     public var canonicalKind: CanonicalKind {
         switch name {
         case "int2", "int4", "int8", "oid": .integer
-        case "float4", "float8": .real
+        case "float4": .float4
+        case "float8": .real
         case "numeric": .decimal
         case "bool": .boolean
         case "bytea": .bytes

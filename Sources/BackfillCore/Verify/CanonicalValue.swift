@@ -12,11 +12,15 @@ import Foundation
 ///   `localTimestamp` is the same without a zone (an offset in the text is dropped, not applied).
 /// - `json`: parsed and written again with sorted keys and no spaces.
 /// - `uuid`: lower case. `boolean`: 0 or 1 (`t`/`true`/`f`/`false` accepted).
+/// - `float4`: the nearest float4, widened exactly.
 /// - `text`: byte for byte (no Unicode normalisation: a backfill copies bytes, and a differently
 ///   normalised string is a real difference).
 /// Values that do not parse as their kind are compared as they are (and so reported as different).
 public enum CanonicalKind: Sendable, Hashable {
     case integer, real, decimal, boolean, text, json, uuid, bytes, date, timestamp, localTimestamp
+    /// A float4: a real rounded to the nearest float4, as the column stores it (`0.33333334` and
+    /// `0.3333333432674408` are one float4).
+    case float4
 
     /// The canonical form of `value`.
     public func canonical(_ value: Value) -> Value {
@@ -26,6 +30,9 @@ public enum CanonicalKind: Sendable, Hashable {
         case (.integer, .text(let t)): return Int64(t.trimmingCharacters(in: .whitespaces)).map(Value.integer) ?? value
         case (.real, .integer(let v)): return .real(Double(v))
         case (.real, .text(let t)): return Double(t).map(Value.real) ?? value
+        case (.float4, .integer(let v)): return .real(Double(Float(v)))
+        case (.float4, .real(let v)): return .real(Double(Float(v)))
+        case (.float4, .text(let t)): return Float(t).map { Value.real(Double($0)) } ?? value
         case (.decimal, .integer(let v)): return .text(String(v))
         case (.decimal, .real(let v)): return v.isFinite ? (CanonicalText.decimal("\(v)").map(Value.text) ?? value) : value
         case (.decimal, .text(let t)): return CanonicalText.decimal(t).map(Value.text) ?? value
