@@ -4,7 +4,7 @@ import Testing
 
 /// SQLite → PostgreSQL, PostgreSQL → SQLite and CSV → PostgreSQL with type mapping, and the
 /// clear errors for what cannot be mapped or reached.
-@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresCrossEngineTests {
     static let sqliteDDL = """
         CREATE TABLE events(id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, kind TEXT NOT NULL, payload TEXT,

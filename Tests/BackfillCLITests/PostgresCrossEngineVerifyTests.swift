@@ -4,7 +4,7 @@ import Testing
 
 /// `verify` across engines (SQLite ↔ PostgreSQL, a CSV export against PostgreSQL) in canonical
 /// form, and PostgreSQL text keys under a collation whose order is not the bytes'.
-@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresCrossEngineVerifyTests {
     /// `backfill verify` as JSON: the exit status and the report.
     static func verify(in dir: String, _ extra: [String] = []) async throws -> (Int32, [String: Any]) {

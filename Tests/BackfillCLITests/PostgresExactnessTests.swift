@@ -5,7 +5,7 @@ import Testing
 /// Exact or refused, against the real PostgreSQL: types without an equality operator copy and
 /// compare by their text; a value the target cannot hold exactly is quarantined with the reason
 /// (the run exits 5), never written as another value.
-@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresExactnessTests {
     static func write(_ spec: String, in dir: String) throws {
         try spec.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `mode: update-in-place`: backfilling a new column of a PostgreSQL table from an expression.
-@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresInPlaceTests {
     static func workspace(rows: Int, extra: String = "") async throws -> (PostgresFixture, String, String) {
         let server = try #require(PostgresFixture.server)

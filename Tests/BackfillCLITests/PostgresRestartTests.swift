@@ -86,7 +86,7 @@ struct PrivateCluster {
     }
 }
 
-@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresRestartTests {
     @Test(
         "pg_ctl restart of the target mid-run: the batch in flight is retried, counted in the run's retries, and the run completes with the target equal to the source",

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The real binary against the real PostgreSQL server of `scripts/test.sh`.
-@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresRunTests {
     @Test("PostgreSQL → PostgreSQL: every missing and stale row written once, counts add up, the rerun writes nothing")
     func repairsAndRerunsIdempotently() async throws {

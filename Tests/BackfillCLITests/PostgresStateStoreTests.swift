@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `state: postgres://…`: the runs, chunks and counters live in PostgreSQL.
-@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresStateStoreTests {
     @Test("kill -9 mid-run with the state in PostgreSQL: the rerun resumes the same run and the target equals the source")
     func resumesFromAPostgresStateStore() async throws {

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `backfill verify` between two PostgreSQL tables.
-@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresVerifyTests {
     /// The parts of `verify --json` the test reads.
     struct Report: Decodable {

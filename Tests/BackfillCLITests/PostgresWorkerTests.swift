@@ -5,7 +5,7 @@ import Testing
 
 /// `backfill worker`: more processes on one run whose state is in PostgreSQL.
 /// (`scripts/chaos.sh` kills, stops and cuts them off; these tests cover the command itself.)
-@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresWorkerTests {
     /// A damaged PostgreSQL workspace whose spec keeps its state in a database of its own (returned)
     /// and reads at most `rowsPerSecond` rows per process.
