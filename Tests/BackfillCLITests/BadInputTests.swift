@@ -4,7 +4,7 @@ import Testing
 
 /// The bad-input corpus: every case exits 2 with a message that names the problem, and leaves the
 /// target and the state store untouched.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct BadInputTests {
     struct Case: CustomStringConvertible, Sendable {
         var name: String

@@ -6,7 +6,7 @@ import Testing
 ///
 /// `scripts/test.sh` installs Chromium and sets `BACKFILL_REQUIRE_BROWSER=1`, so there a missing
 /// browser fails the test; a bare `swift test` without Chromium skips it.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct DashboardBrowserTests {
     static let required = ProcessInfo.processInfo.environment["BACKFILL_REQUIRE_BROWSER"] == "1"
 

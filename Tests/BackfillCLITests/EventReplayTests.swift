@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Event replay to a real HTTP receiver on 127.0.0.1 (`WebhookReceiver`), by the real binary.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct EventReplayTests {
     static let secret = "whsec-test-7f3a91"
 

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// CSV and JSONL exports as the source of truth, through the real binary.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct FileSourceTests {
     static func workspace(kind: KeyKind) throws -> String {
         let dir = try Fixtures.temporaryDirectory("files-\(kind)")

@@ -2,7 +2,7 @@ import BackfillTesting
 import Foundation
 import Testing
 
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(6)))
 struct JSONLogTests {
     @Test("--log-format json: every line on standard error is one JSON object; batches carry run, chunk and counters as numbers")
     func jsonLines() async throws {

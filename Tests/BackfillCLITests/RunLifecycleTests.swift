@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The real binary on real SQLite files: crash and resume, pause/resume/cancel, dry run, limit.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct RunLifecycleTests {
     /// A folder with a source, a damaged target (with a write counter) and a spec.
     static func workspace(kind: KeyKind, rows: Int, extra: String = "") throws -> (dir: String, damaged: Int) {

@@ -7,7 +7,7 @@ import Testing
 ///
 /// A pause file holds the winner at its first batch, so the loser always meets a live run — the
 /// test waits for the loser's exit, not for a time.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(6)))
 struct RunStartRaceTests {
     static let rows = 3_000
 

@@ -6,7 +6,7 @@ import FoundationNetworking
 import Testing
 
 /// `backfill serve`: the real server on a free port of 127.0.0.1, over a real state store.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(6)))
 struct ServeTests {
     /// Starts `backfill serve` in `dir` and returns it with its base URL.
     static func serve(in dir: String, token: String?) async throws -> (Process, String) {

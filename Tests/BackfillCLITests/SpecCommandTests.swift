@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `init`, `validate`, `plan`, `status` and `report` through the real binary.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(6)))
 struct SpecCommandTests {
     @Test("init writes a commented spec that parses, and refuses to overwrite it")
     func initWritesExample() async throws {

@@ -6,7 +6,7 @@ import Testing
 /// empty target, verify equal; damage (last microsecond, last decimal digit, one float ULP, json
 /// white space, a value set to NULL) repaired by a run; a rerun writes nothing; fresh damage is
 /// reported by verify (exit 3) naming exactly the damaged keys and columns.
-@Suite(.serialized, .enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(4)))
+@Suite(.serialized, .enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct TypeMatrixTests {
     typealias Direction = TypeMatrix.Direction
     typealias KeyKind = TypeMatrix.KeyKind

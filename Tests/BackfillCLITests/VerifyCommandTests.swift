@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `backfill verify` through the real binary: exit 3 with every difference, exit 0 once repaired.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(6)))
 struct VerifyCommandTests {
     @Test("verify exits 3 listing the differences of a damaged target, and 0 after the backfill")
     func verifyBeforeAndAfter() async throws {
