@@ -25,7 +25,8 @@ stop_cluster() {
 }
 trap stop_cluster EXIT
 
-pg_start "$pg_dir" "$pg_port"
+# The binary suites run many processes at once, each with its own connection pool.
+pg_start "$pg_dir" "$pg_port" -c max_connections=400
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port"
 
 export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$pg_port" POSTGRES_USER=postgres POSTGRES_DB=postgres
