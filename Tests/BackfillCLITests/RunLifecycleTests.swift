@@ -33,7 +33,7 @@ struct RunLifecycleTests {
     /// Polls `condition` on a Dispatch thread and runs `action` there the moment it holds, so that
     /// other tests blocking Swift concurrency's few threads cannot delay it past that moment.
     static func waitUntil<T: Sendable>(
-        _ condition: @escaping @Sendable () -> Bool, timeout seconds: Double = 30, then action: @escaping @Sendable () throws -> T
+        _ condition: @escaping @Sendable () -> Bool, timeout seconds: Double = 120, then action: @escaping @Sendable () throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
