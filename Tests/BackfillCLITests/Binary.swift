@@ -43,7 +43,7 @@ struct Binary {
     /// Waits for a launched process off the cooperative thread pool; after `timeout` seconds it
     /// is killed (a test that waits for a process that never ends would otherwise hang the whole
     /// test run, which a time limit cannot interrupt).
-    static func wait(_ process: Process, timeout: Double = 150) async {
+    static func wait(_ process: Process, timeout: Double = 300) async {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 let deadline = Date().addingTimeInterval(timeout)
@@ -82,9 +82,9 @@ struct Binary {
 
     static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String]) throws -> Result {
         let (process, out, err) = try start(arguments, in: directory, environment: environment)
-        // No test may hang CI: a command still running after two minutes is killed (and fails its test).
+        // No test may hang CI: a command still running after five minutes is killed (and fails its test).
         let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
