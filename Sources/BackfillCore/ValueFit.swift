@@ -31,7 +31,9 @@ public struct ValueFit: Sendable, Hashable, Codable {
         switch (kind, value) {
         case (.sqlite, .real(let double)):
             if double.isNaN { return "NaN cannot be stored in SQLite (it would be stored as NULL)" }
-            if case .text(let text) = original, let exact = CanonicalText.decimal(text), exact != CanonicalText.decimal("\(double)") {
+            if case .text(let text) = original, Self.significantDigitsMayExceed15(text), let exact = CanonicalText.decimal(text),
+                exact != CanonicalText.decimal("\(double)")
+            {
                 return "\(text) has more digits than a SQLite REAL holds (it would be stored as \(double)); use a TEXT column"
             }
             return nil
@@ -44,7 +46,7 @@ public struct ValueFit: Sendable, Hashable, Codable {
             }
             return "\(double) has no exact float4 (real) form; the column would store \(Float(double))"
         case (.decimalPlaces(let places), _):
-            guard let text = Self.decimalText(value), let decimal = CanonicalText.decimal(text),
+            guard let text = Self.decimalText(value), Self.fractionDigitsMayExceed(places, text), let decimal = CanonicalText.decimal(text),
                 let point = decimal.firstIndex(of: "."), decimal.distance(from: point, to: decimal.endIndex) - 1 > places
             else { return nil }
             return "\(text) has more than \(places) decimal places (the column would store it rounded)"
@@ -54,6 +56,27 @@ public struct ValueFit: Sendable, Hashable, Codable {
         default:
             return nil
         }
+    }
+
+    /// Cheap pre-checks on the hot path (every value of such a column): text with at most 15 digits
+    /// before any exponent round-trips through a double (and SQLite keeps 15), and text with at most
+    /// `places` digits after its point and no exponent fits the scale — only other text is parsed.
+    private static func significantDigitsMayExceed15(_ text: String) -> Bool {
+        var digits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") { digits += 1 }
+        }
+        return digits > 15
+    }
+
+    private static func fractionDigitsMayExceed(_ places: Int, _ text: String) -> Bool {
+        var fraction = -1
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { return true }
+            if byte == UInt8(ascii: ".") { fraction = 0 } else if fraction >= 0, byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") { fraction += 1 }
+        }
+        return fraction > places
     }
 
     private static func decimalText(_ value: Value) -> String? {
