@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(name: "backfill-receiver", dependencies: ["BackfillTesting"], path: "Benchmarks/receiver"),
         .testTarget(
             name: "BackfillCoreTests",
-            dependencies: ["BackfillCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["BackfillCore", "BackfillTesting", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "BackfillSQLiteTests",

@@ -2,7 +2,9 @@
 # Benchmarks, each against a baseline measured in the same run on the same data.
 #
 #   scripts/bench.sh sqlite [N]   backfill run SQLite → damaged SQLite replica vs the limit: the sqlite3
-#                                 shell doing ATTACH + one INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS NOT …
+#                                 shell doing ATTACH + one INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS NOT …;
+#                                 then the cost per batch: batch sizes 500, 1000, 20,000 on 200,000 rows vs the
+#                                 same upsert in transactions of the same size (scripts/bench.sh sqlite-batches)
 #   scripts/bench.sh verify [N]   backfill verify with ~1% scattered damage vs a hand check (sqlite3 EXCEPT)
 #   scripts/bench.sh verify-postgres [N]
 #                                 backfill verify on PostgreSQL tables (the events of ../shared/peers/gen.sh) vs
@@ -105,6 +107,59 @@ print(f"| {n:,} | {rate(limit_s)} | {rate(batched_s)} | {rate(run_s)} | {limit_s
       f"| {rate(rerun_s)} | {run_rss:.0f} / {rerun_rss:.0f} MB "
       f"| {c['inserted'] + c['updated']:,} / {r['inserted'] + r['updated']:,} | {sys.argv[10]} |")
 PY
+  bench_sqlite_batches "$bin"
+}
+
+# The cost per batch: backfill run (the job of `sqlite`, 2 workers) at batch sizes 500, 1000 and
+# 20,000 on 200,000 rows against the sqlite3 shell running the a2 upsert in transactions of the same
+# size, on the same damaged copy, in the same run; the median of 3 alternating runs each.
+bench_sqlite_batches() {
+  local n=200000 bin=$1
+  local dir="$root/bench-data/sqlite-$n"
+  if [ ! -f "$dir/primary.db" ] || [ ! -f "$dir/damaged.db" ]; then
+    Benchmarks/sqlite/make-data.sh "$n" "$dir" >&2
+  fi
+  local cols="account_id kind payload amount created_at updated_at"
+  local set_list="" lhs="" rhs=""
+  for c in $cols; do set_list+="$c = excluded.$c, "; lhs+="events.$c, "; rhs+="excluded.$c, "; done
+  set_list=${set_list%, }; lhs=${lhs%, }; rhs=${rhs%, }
+  echo
+  echo "| batch | (s) sqlite3: same upsert, same-size transactions | (b) backfill run, 2 workers | b/s | our work per batch |"
+  echo "|---|---|---|---|---|"
+  local size round t0 t1
+  for size in 500 1000 20000; do
+    local lo=0
+    echo "ATTACH '$dir/primary.db' AS src;" > "$dir/sweep.sql"
+    while [ "$lo" -lt "$n" ]; do
+      echo "BEGIN IMMEDIATE; INSERT INTO main.events SELECT * FROM src.events WHERE id > $lo AND id <= $((lo + size)) ORDER BY id
+        ON CONFLICT (id) DO UPDATE SET $set_list WHERE ($lhs) IS NOT ($rhs); COMMIT;" >> "$dir/sweep.sql"
+      lo=$((lo + size))
+    done
+    sed "s/^name: .*/name: sweep-$size/; s/^batch: .*/batch: { size: $size, max: $size }/" Benchmarks/sqlite/job.yaml > "$dir/sweep.yaml"
+    local shell_times="" run_times=""
+    for round in 1 2 3; do
+      cp "$dir/damaged.db" "$dir/sweep.db"; rm -f "$dir/sweep.db-wal" "$dir/sweep.db-shm"
+      t0=$(now); sqlite3 "$dir/sweep.db" < "$dir/sweep.sql"; t1=$(now)
+      shell_times+="$(seconds "$t0" "$t1") "
+      cp "$dir/damaged.db" "$dir/target.db"; rm -rf "$dir/.backfill" "$dir/target.db-wal" "$dir/target.db-shm"
+      t0=$(now); (cd "$dir" && "$bin" run sweep.yaml --json > sweep.json); t1=$(now)
+      run_times+="$(seconds "$t0" "$t1") "
+    done
+    local diff
+    diff=$(sqlite3 "$dir/target.db" "ATTACH '$dir/primary.db' AS src;
+      SELECT (SELECT count(*) FROM (SELECT * FROM src.events EXCEPT SELECT * FROM main.events))
+           + (SELECT count(*) FROM (SELECT * FROM main.events EXCEPT SELECT * FROM src.events));")
+    python3 - "$n" "$size" "$shell_times" "$run_times" "$diff" <<'PY'
+import statistics, sys
+n, size = int(sys.argv[1]), int(sys.argv[2])
+shell = statistics.median(float(x) for x in sys.argv[3].split())
+run = statistics.median(float(x) for x in sys.argv[4].split())
+batches = -(-n // size)
+ok = "" if sys.argv[5] == "0" else f" (FAIL: {sys.argv[5]} rows differ)"
+print(f"| {size:,} | {shell:.2f} s | {run:.2f} s{ok} | {run / shell:.2f}× | {(run - shell) / batches * 1000:.2f} ms |")
+PY
+  done
+  rm -f "$dir/sweep.db" "$dir/sweep.db-wal" "$dir/sweep.db-shm"
 }
 
 # The control stack's cost and precision on the SQLite data of `bench sqlite 1000000`:
@@ -441,11 +496,12 @@ PY
 
 case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
+  sqlite-batches) shift; bench_sqlite_batches "$(build_release)" ;;
   controls) shift; bench_controls "$@" ;;
   verify) shift; bench_verify "$@" ;;
   verify-postgres) shift; bench_verify_postgres "$@" ;;
   postgres) shift; bench_postgres "$@" ;;
   workers) shift; bench_workers "$@" ;;
   events) shift; bench_events "$@" ;;
-  *) echo "usage: scripts/bench.sh sqlite [N] | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh sqlite [N] | sqlite-batches | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N]" >&2; exit 2 ;;
 esac

@@ -55,10 +55,11 @@ public struct CircuitBreakerState: Sendable {
 public actor CircuitBreaker {
     public let dependency: String
     private var state: CircuitBreakerState
-    private let clock = ContinuousClock()
+    private let clock: any RunClock
 
-    public init(dependency: String, threshold: Int, coolDown: Duration) {
+    public init(dependency: String, threshold: Int, coolDown: Duration, clock: any RunClock = SystemClock()) {
         self.dependency = dependency
+        self.clock = clock
         self.state = CircuitBreakerState(threshold: threshold, coolDown: coolDown)
     }
 

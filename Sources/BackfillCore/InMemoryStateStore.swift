@@ -11,7 +11,13 @@ public actor InMemoryStateStore: StateStore {
 
     private var delivered: [String: Set<String>] = [:]
 
-    public init() {}
+    /// Runs before every checkpoint commits, and may fail it: where tests inject a fault between
+    /// a batch's write and its checkpoint.
+    private let beforeCheckpoint: (@Sendable (Checkpoint) async throws -> Void)?
+
+    public init(beforeCheckpoint: (@Sendable (Checkpoint) async throws -> Void)? = nil) {
+        self.beforeCheckpoint = beforeCheckpoint
+    }
 
     public nonisolated func ledger(job: String) -> any DeliveryLedger { MemoryLedger(store: self, job: job) }
 
@@ -75,7 +81,8 @@ public actor InMemoryStateStore: StateStore {
         if chunkRecords[id]?.status == .running { chunkRecords[id]?.status = .pending }
     }
 
-    public func checkpoint(_ checkpoint: Checkpoint) {
+    public func checkpoint(_ checkpoint: Checkpoint) async throws {
+        try await beforeCheckpoint?(checkpoint)
         guard var chunk = chunkRecords[checkpoint.chunkID] else { return }
         chunk.cursor = checkpoint.cursor
         chunk.counters += checkpoint.delta

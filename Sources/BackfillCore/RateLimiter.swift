@@ -4,12 +4,14 @@ public actor RateLimiter {
     private var burst: Double
     private var tokens: Double
     private var last: ContinuousClock.Instant
-    private let clock = ContinuousClock()
+    private let clock: any RunClock
 
     /// - Parameters:
     ///   - rowsPerSecond: the sustained rate.
     ///   - burst: the largest amount taken at once without waiting (at least one batch).
-    public init(rowsPerSecond: Double, burst: Double) {
+    ///   - clock: what time passing is read from.
+    public init(rowsPerSecond: Double, burst: Double, clock: any RunClock = SystemClock()) {
+        self.clock = clock
         self.rate = rowsPerSecond
         self.burst = max(burst, 1)
         self.tokens = 0

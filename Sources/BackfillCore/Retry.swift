@@ -4,6 +4,7 @@ struct Retry: Sendable {
     var attempts: Int
     var base: Duration
     var breaker: CircuitBreaker? = nil
+    var clock: any RunClock = SystemClock()
 
     /// Runs `operation`, retrying `BackfillError`s of kind `.transient`; `onRetry` hears each retry,
     /// `onOpen` each time the circuit opens.
@@ -15,7 +16,7 @@ struct Retry: Sendable {
         while true {
             if let breaker {
                 let wait = await breaker.delayBeforeCall()
-                if wait > .zero { try await Task.sleep(for: wait) }
+                if wait > .zero { try await clock.sleep(for: wait) }
             }
             do {
                 let result = try await operation()
@@ -27,7 +28,7 @@ struct Retry: Sendable {
                 guard attempt < attempts else { throw error }
                 attempt += 1
                 onRetry(error, attempt)
-                if !opened { try await Task.sleep(for: Backoff.jittered(base: base, attempt: attempt)) }
+                if !opened { try await clock.sleep(for: Backoff.jittered(base: base, attempt: attempt)) }
             }
         }
     }

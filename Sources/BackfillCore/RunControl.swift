@@ -9,23 +9,16 @@ public enum RunControl {
         guard run.status.isResumable else {
             throw BackfillError(.runConflict, "run \(id) is \(run.status.rawValue); it cannot be changed any more")
         }
-        var target = status
-        var reason: String? = nil
-        switch status {
-        case .paused:
-            reason = "paused by request"
-        case .cancelled:
-            reason = "cancelled by request"
-        default:
-            // Resume: a live process picks the run up again; otherwise `backfill run SPEC` continues it.
-            let live = run.owner.map(RunStarter.isAlive(owner:)) ?? false
-            target = live ? .running : .planned
+        let request: RunStateMachine.Request = status == .paused ? .pause : status == .cancelled ? .cancel : .resume
+        let live = request == .resume && (run.owner.map(RunStarter.isAlive(owner:)) ?? false)
+        var machine = RunStateMachine(status: run.status)
+        for case .persist(let change) in machine.handle(.requested(request, ownerAlive: live)) {
+            let message = change.reason ?? "resumed by request"
+            guard try await state.apply(change, runID: id, message: message) else {
+                let now = try await state.run(id: id)?.status.rawValue ?? "gone"
+                throw BackfillError(.runConflict, "run \(id) became \(now) meanwhile; it cannot be changed any more")
+            }
         }
-        guard try await state.transition(runID: id, from: [.planned, .running, .paused], to: target, reason: reason) else {
-            let now = try await state.run(id: id)?.status.rawValue ?? "gone"
-            throw BackfillError(.runConflict, "run \(id) became \(now) meanwhile; it cannot be changed any more")
-        }
-        try await state.recordEvent(runID: id, kind: status == .running ? "resumed" : target.rawValue, message: reason ?? "resumed by request")
-        return target
+        return machine.status
     }
 }

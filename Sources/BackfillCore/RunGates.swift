@@ -10,21 +10,34 @@ struct RunGates: Sendable {
     let throttle: ThrottleSpec?
     let probe: (@Sendable (String) async throws -> Double)?
     let pollInterval: Duration
-    /// The clock the window is judged by (injected by tests).
-    let now: @Sendable () -> Date
+    /// The clock the window is judged by and the probe's age is read from (injected by tests).
+    let clock: any RunClock
     /// The latest probe value, reused for `throttle.every` so the source is asked at most that often.
-    let lastProbe = ProbeCache()
+    let lastProbe: ProbeCache
+
+    init(
+        pauseFile: String?, window: WindowSpec?, throttle: ThrottleSpec?, probe: (@Sendable (String) async throws -> Double)?,
+        pollInterval: Duration, clock: any RunClock
+    ) {
+        self.pauseFile = pauseFile
+        self.window = window
+        self.throttle = throttle
+        self.probe = probe
+        self.pollInterval = pollInterval
+        self.clock = clock
+        self.lastProbe = ProbeCache(clock: clock)
+    }
 
     /// Why the run may not go on right now, or `nil`.
-    func reasonToWait() async throws -> (String, WaitTimes.Reason)? {
+    func reasonToWait() async throws -> WaitReason? {
         if let pauseFile, FileManager.default.fileExists(atPath: pauseFile) {
-            return ("paused by the pause file \(pauseFile); remove it to continue", .pauseFile)
+            return WaitReason(.pauseFile, "paused by the pause file \(pauseFile); remove it to continue")
         }
         if let window {
-            let date = now()
+            let date = clock.date
             if !window.contains(date) {
                 let opening = window.nextOpening(after: date).map { "; it opens at \($0.formatted(.iso8601))" } ?? ""
-                return ("outside the window\(opening)", .window)
+                return WaitReason(.window, "outside the window\(opening)")
             }
         }
         if let throttle, let probe {
@@ -32,15 +45,15 @@ struct RunGates: Sendable {
                 try await probe(throttle.query)
             }
             if value > throttle.max {
-                return ("throttled: the throttle query returned \(value), above \(throttle.max)", .throttled)
+                return WaitReason(.throttled, "throttled: the throttle query returned \(value), above \(throttle.max)")
             }
         }
         return nil
     }
 
     /// How long to wait before asking again, given why the run waits.
-    func retryDelay(for reason: String) -> Duration {
-        if reason.hasPrefix("throttled"), let throttle {
+    func retryDelay(for reason: WaitReason) -> Duration {
+        if reason.kind == .throttled, let throttle {
             return .milliseconds(Int64(throttle.every * 1000))
         }
         return pollInterval
@@ -50,12 +63,15 @@ struct RunGates: Sendable {
 /// The last throttle probe value and when it was read.
 actor ProbeCache {
     private var last: (value: Double, at: ContinuousClock.Instant)?
+    private let clock: any RunClock
+
+    init(clock: any RunClock) { self.clock = clock }
 
     /// The cached value if younger than `maxAge`, otherwise a fresh one from `read`.
     func value(maxAge: Duration, read: @Sendable () async throws -> Double) async throws -> Double {
-        if let last, last.at.duration(to: .now) < maxAge { return last.value }
+        if let last, last.at.duration(to: clock.now) < maxAge { return last.value }
         let value = try await read()
-        last = (value, .now)
+        last = (value, clock.now)
         return value
     }
 }

@@ -39,6 +39,9 @@ public struct RunSummary: Sendable, Codable {
     public var peakResidentBytes: Int
     /// Quarantined rows by error type (`data`: the source row is bad; `write`: the target refused it).
     public var errorsByType: [String: Int]
+    /// Why the execution ended: every chunk done, `--limit` reached, the error guard, a signal, or
+    /// someone else paused, cancelled or ended the run.
+    public var stop: StopReason?
 }
 
 /// The peak resident set size of this process, in bytes.

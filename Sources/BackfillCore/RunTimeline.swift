@@ -2,7 +2,7 @@
 /// flight counts as working, time when no worker works but one waits (pause, window, throttle)
 /// counts as waiting. Summing per-worker batch times instead would count two busy workers twice.
 actor RunTimeline {
-    private let clock = ContinuousClock()
+    private let clock: any RunClock
     private var busy = 0
     private var waiting = 0
     private var last: ContinuousClock.Instant
@@ -14,7 +14,8 @@ actor RunTimeline {
     /// Where waiting time also goes as it passes (not only at the next checkpoint).
     private let metrics: RunMetrics?
 
-    init(metrics: RunMetrics? = nil) {
+    init(metrics: RunMetrics? = nil, clock: any RunClock = SystemClock()) {
+        self.clock = clock
         last = clock.now
         self.metrics = metrics
     }

@@ -43,83 +43,109 @@ public struct Runner: Sendable {
         self.observer = observer
     }
 
-    /// Why a worker stopped.
-    enum WorkerExit: Sendable {
-        case noMoreChunks, limitReached, cancelled, errorRateExceeded(Double)
-        /// Fewer workers were asked for (`backfill set RUN workers=N`); the chunk went back to pending.
-        case retired
-        /// Not a worker: the supervisor asks for more workers.
-        case scaleUp
-    }
-
     /// Runs until every chunk is done, the run is cancelled, the `--limit` is reached or the
     /// error guard pauses it; returns the run's summary.
     /// - Throws: the first permanent error; the run is then marked `failed` with its message.
     public func execute(run: RunRecord) async throws -> RunSummary {
-        let started = ContinuousClock.now
+        let started = configuration.clock.now
         var logger = self.logger
         logger[metadataKey: LogKey.run] = .stringConvertible(run.id)
-        let before = run.counters.read
-        observer.runStarted(run, estimatedRows: run.estimatedRows, alreadyRead: before)
-        var startMetadata: Logger.Metadata = [LogKey.status: .string(run.status.rawValue), LogKey.read: .stringConvertible(before)]
+        observer.runStarted(run, estimatedRows: run.estimatedRows, alreadyRead: run.counters.read)
+        var startMetadata: Logger.Metadata = [LogKey.status: .string(run.status.rawValue), LogKey.read: .stringConvertible(run.counters.read)]
         if checkpointing != nil { startMetadata[LogKey.checkpoints] = "with-writes" }
         logger.info("run started", metadata: startMetadata)
-        let metrics = RunMetrics(job: job.spec.name, runID: run.id)
-        let context = WorkerContext(
-            runID: run.id, job: job, source: source, sink: sink, state: state, configuration: configuration,
-            logger: logger, observer: observer, transfer: transfer, comparer: comparer, checkpointing: checkpointing,
-            metrics: metrics, timeline: RunTimeline(metrics: metrics),
-            gates: RunGates(
-                pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
-                probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
-                now: configuration.now),
-            batchLimiter: RateLimiter(rowsPerSecond: configuration.batchesPerSecond ?? 0, burst: 1),
-            sourceBreaker: CircuitBreaker(
-                dependency: "source", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown),
-            targetBreaker: CircuitBreaker(
-                dependency: "target", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown),
-            slots: WorkerSlots(allowed: configuration.workers),
-            errorGuard: ErrorGuard(maxRate: configuration.maxErrorRate),
-            budget: RowBudget(limit: configuration.limitRows),
-            limiter: RateLimiter(
-                rowsPerSecond: configuration.rowsPerSecond ?? 0,
-                burst: max((configuration.rowsPerSecond ?? 0) / 10, Double(configuration.batchSize))))
-        let exits: [WorkerExit]
+        let context = makeContext(runID: run.id, logger: logger)
         let heartbeat = state.leasesChunks ? startHeartbeat(runID: run.id, logger: logger) : nil
         defer { heartbeat?.cancel() }
         let sampler = startSampler(runID: run.id, logger: logger)
         defer { sampler.cancel() }
+        var machine = RunStateMachine(status: run.status)
+        let stops: [StopReason]
         do {
-            var ended = try await runWorkers(context: context)
-            // A worker retired by `set workers=N` may have handed back its chunk after the others had
-            // found none left: start again until no chunk is pending. (With leased chunks a worker
-            // only ends once no chunk is pending or running: it waits for the ones others hold.)
-            while ended.allSatisfy({ if case .noMoreChunks = $0 { true } else { false } }),
-                try await state.chunks(runID: run.id).contains(where: { $0.status == .pending })
-            {
-                ended = try await runWorkers(context: context)
-            }
-            exits = ended
+            stops = try await runUntilNoChunkIsPending(context: context)
+        } catch is CancellationError {
+            // The task running the run was cancelled (the process shuts down): like a crash, the
+            // run stays as it is, and the next `backfill run` resumes it after the last checkpoint.
+            logger.warning("run interrupted: its task was cancelled")
+            throw CancellationError()
         } catch {
             let message = (error as? BackfillError)?.description ?? "\(error)"
-            _ = try? await state.transition(runID: run.id, from: [.running, .planned, .paused], to: .failed, reason: message)
-            try? await state.recordEvent(runID: run.id, kind: "failed", message: message)
+            for case .persist(let change) in machine.handle(.failed(message: message)) {
+                _ = try? await state.apply(change, runID: run.id)
+            }
             logger.error("run failed", metadata: Self.errorMetadata(error))
             throw error
         }
         let rest = await context.timeline.take()
         try await state.addTime(runID: run.id, activeSeconds: rest.working, waits: rest.waited)
-        let (status, reason) = try await finalStatus(run: run, exits: exits)
-        if status != .paused && status != .cancelled {
-            // A pause or cancel that arrived after the last batch stands.
-            _ = try await state.transition(runID: run.id, from: [.running, .planned], to: status, reason: reason)
-        }
-        try await state.recordEvent(runID: run.id, kind: status.rawValue, message: reason ?? "run \(status.rawValue)")
+        let stop = try await finish(run.id, machine: &machine, stops: stops)
         sampler.cancel()
         try? await state.recordSample(runID: run.id)
-        let summary = try await summarize(runID: run.id, readBefore: before, started: started)
+        let summary = try await summarize(runID: run.id, readBefore: run.counters.read, started: started, stop: stop)
+        logFinished(summary, logger: logger)
+        observer.runFinished(summary)
+        return summary
+    }
+
+    /// What every worker of this execution shares.
+    private func makeContext(runID: Int64, logger: Logger) -> WorkerContext {
+        let clock = configuration.clock
+        let metrics = RunMetrics(job: job.spec.name, runID: runID)
+        return WorkerContext(
+            runID: runID, job: job, source: source, sink: sink, state: state, configuration: configuration,
+            logger: logger, observer: observer, transfer: transfer, comparer: comparer, checkpointing: checkpointing,
+            metrics: metrics, timeline: RunTimeline(metrics: metrics, clock: clock),
+            gates: RunGates(
+                pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
+                probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
+                clock: clock),
+            batchLimiter: RateLimiter(rowsPerSecond: configuration.batchesPerSecond ?? 0, burst: 1, clock: clock),
+            sourceBreaker: CircuitBreaker(
+                dependency: "source", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown, clock: clock),
+            targetBreaker: CircuitBreaker(
+                dependency: "target", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown, clock: clock),
+            slots: WorkerSlots(allowed: configuration.workers),
+            errorGuard: ErrorGuard(maxRate: configuration.maxErrorRate),
+            budget: RowBudget(limit: configuration.limitRows),
+            limiter: RateLimiter(
+                rowsPerSecond: configuration.rowsPerSecond ?? 0,
+                burst: max((configuration.rowsPerSecond ?? 0) / 10, Double(configuration.batchSize)), clock: clock))
+    }
+
+    /// Runs the workers; a worker retired by `set workers=N` may have handed back its chunk after
+    /// the others had found none left, so they start again until no chunk is pending. (With leased
+    /// chunks a worker only ends once no chunk is pending or running: it waits for the ones others
+    /// hold.) Returns why the workers stopped, if any did before the chunks ran out.
+    private func runUntilNoChunkIsPending(context: WorkerContext) async throws -> [StopReason] {
+        let pipeline = BatchPipeline(context: context)
+        while true {
+            let stops = try await WorkerPool(context: context, pipeline: pipeline).run()
+            guard stops.isEmpty, try await state.chunks(runID: context.runID).contains(where: { $0.status == .pending }) else {
+                return stops
+            }
+        }
+    }
+
+    /// Lets the run's state machine settle the status the workers left, and stores it.
+    private func finish(_ runID: Int64, machine: inout RunStateMachine, stops: [StopReason]) async throws -> StopReason {
+        if let current = try await state.run(id: runID) { _ = machine.handle(.statusObserved(current.status)) }
+        let allDone = try await state.chunks(runID: runID).allSatisfy { $0.status == .done }
+        let actions = machine.handle(.workersEnded(stops: stops, allChunksDone: allDone, limit: configuration.limitRows))
+        var stop = StopReason.ended(machine.status)
+        for action in actions {
+            switch action {
+            case .persist(let change): try await state.apply(change, runID: runID)
+            case .stop(let reason): stop = reason
+            default: break
+            }
+        }
+        return stop
+    }
+
+    private func logFinished(_ summary: RunSummary, logger: Logger) {
         logger.info("run finished", metadata: [
-            LogKey.status: .string(configuration.dryRun ? "dry-run" : summary.status.rawValue), LogKey.read: .stringConvertible(summary.counters.read),
+            LogKey.status: .string(configuration.dryRun ? "dry-run" : summary.status.rawValue),
+            LogKey.read: .stringConvertible(summary.counters.read),
             LogKey.inserted: .stringConvertible(summary.counters.inserted),
             LogKey.updated: .stringConvertible(summary.counters.updated),
             LogKey.unchanged: .stringConvertible(summary.counters.unchanged),
@@ -129,14 +155,12 @@ public struct Runner: Sendable {
             LogKey.errorsByType: .dictionary(summary.errorsByType.mapValues { .stringConvertible($0) }),
             LogKey.retries: .stringConvertible(summary.counters.retries),
         ])
-        observer.runFinished(summary)
-        return summary
     }
 
     /// Records the run's totals now and every `sampleInterval` until cancelled; a failed sample
     /// is logged and skipped (it only thins the charts).
     private func startSampler(runID: Int64, logger: Logger) -> Task<Void, Never> {
-        let (state, interval) = (self.state, configuration.sampleInterval)
+        let (state, interval, clock) = (self.state, configuration.sampleInterval, configuration.clock)
         return Task {
             while !Task.isCancelled {
                 do {
@@ -144,7 +168,7 @@ public struct Runner: Sendable {
                 } catch {
                     logger.debug("recording a sample failed", metadata: Self.errorMetadata(error))
                 }
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
             }
         }
     }
@@ -152,10 +176,10 @@ public struct Runner: Sendable {
     /// Renews this process's chunk leases every `heartbeatInterval` until cancelled; a failed
     /// renewal is logged and tried again (the lease outlives two missed beats).
     private func startHeartbeat(runID: Int64, logger: Logger) -> Task<Void, Never> {
-        let (state, interval) = (self.state, configuration.heartbeatInterval)
+        let (state, interval, clock) = (self.state, configuration.heartbeatInterval, configuration.clock)
         return Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
                 if Task.isCancelled { break }
                 do {
                     try await state.heartbeat(runID: runID)
@@ -166,76 +190,12 @@ public struct Runner: Sendable {
         }
     }
 
-    /// Runs workers in a task group, with a supervisor that starts more of them when the run's
-    /// `workers` knob grows; ends when every worker has ended.
-    private func runWorkers(context: WorkerContext) async throws -> [WorkerExit] {
-        try await withThrowingTaskGroup(of: WorkerExit.self) { group in
-            var workers = 0
-            func start() async {
-                for number in await context.slots.workersToStart() {
-                    workers += 1
-                    group.addTask { try await ChunkWorker(context: context, number: number).run() }
-                }
-            }
-            await start()
-            group.addTask { await Self.supervise(context) }
-            var exits: [WorkerExit] = []
-            while let exit = try await group.next() {
-                if case .scaleUp = exit {
-                    await start()
-                    if workers > 0 { group.addTask { await Self.supervise(context) } }
-                    continue
-                }
-                workers -= 1
-                if case .retired = exit {} else {
-                    exits.append(exit)
-                    await context.slots.ended()
-                }
-                if workers == 0 {
-                    group.cancelAll()
-                    break
-                }
-            }
-            return exits.isEmpty ? [.noMoreChunks] : exits
-        }
-    }
-
-    /// Waits until the run's `workers` knob asks for more workers than are active; returns
-    /// `.scaleUp` then, or when cancelled (the run ended).
-    private static func supervise(_ context: WorkerContext) async -> WorkerExit {
-        while !Task.isCancelled {
-            if let run = try? await context.state.run(id: context.runID), let wanted = run.knobs.workers,
-                wanted > (await context.slots.allowed)
-            {
-                await context.slots.allow(wanted)
-                return .scaleUp
-            }
-            try? await Task.sleep(for: context.configuration.pollInterval)
-        }
-        return .scaleUp
-    }
-
-    private func finalStatus(run: RunRecord, exits: [WorkerExit]) async throws -> (RunStatus, String?) {
-        for exit in exits {
-            if case .errorRateExceeded(let rate) = exit {
-                return (.paused, ErrorGuard.reason(rate: rate, limit: configuration.maxErrorRate ?? 0, runID: run.id))
-            }
-        }
-        if exits.contains(where: { if case .cancelled = $0 { true } else { false } }) {
-            let current = try await state.run(id: run.id)
-            return (current?.status ?? .cancelled, current?.reason)
-        }
-        let chunks = try await state.chunks(runID: run.id)
-        if chunks.allSatisfy({ $0.status == .done }) { return (.completed, nil) }
-        return (.planned, "stopped after --limit \(configuration.limitRows ?? 0) rows; run the spec again to continue")
-    }
-
-    private func summarize(runID: Int64, readBefore: Int, started: ContinuousClock.Instant) async throws -> RunSummary {
+    private func summarize(runID: Int64, readBefore: Int, started: ContinuousClock.Instant, stop: StopReason) async throws -> RunSummary {
         guard let run = try await state.run(id: runID) else {
             throw BackfillError(.stateStore, "run \(runID) disappeared from the state store")
         }
         let chunks = try await state.chunks(runID: runID)
-        let elapsed = started.duration(to: .now)
+        let elapsed = started.duration(to: configuration.clock.now)
         let seconds = elapsed.inSeconds
         let readNow = run.counters.read - readBefore
         return RunSummary(
@@ -244,7 +204,7 @@ public struct Runner: Sendable {
             rowsPerSecond: seconds > 0 ? Double(readNow) / seconds : 0,
             failureRate: run.counters.failureRate,
             chunks: chunks, balanced: run.counters.isBalanced, peakResidentBytes: peakResidentBytes(),
-            errorsByType: try await state.quarantineCounts(runID: runID))
+            errorsByType: try await state.quarantineCounts(runID: runID), stop: stop)
     }
 
     static func errorMetadata(_ error: any Error) -> Logger.Metadata {
@@ -279,6 +239,7 @@ struct WorkerContext: Sendable {
     let targetBreaker: CircuitBreaker
     let slots: WorkerSlots
     let errorGuard: ErrorGuard
+    var clock: any RunClock { configuration.clock }
     var stop: StopSignal { configuration.stop ?? ownStop }
     let ownStop = StopSignal()
     let budget: RowBudget

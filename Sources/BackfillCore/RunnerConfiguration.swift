@@ -29,8 +29,8 @@ public struct RunnerConfiguration: Sendable {
     public var window: WindowSpec? = nil
     /// The health probe on the source.
     public var throttle: ThrottleSpec? = nil
-    /// The clock windows are judged by.
-    public var now: @Sendable () -> Date = { Date() }
+    /// Where the run reads the time and waits (windows, rates, retries, polls, heartbeats).
+    public var clock: any RunClock = SystemClock()
     /// How often a paused worker looks whether it was resumed.
     public var pollInterval: Duration = .milliseconds(200)
     /// Set from outside (a signal) to stop the run's workers before their next batch; each hands

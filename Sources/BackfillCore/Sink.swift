@@ -50,12 +50,10 @@ public protocol DeletingSink: Sink {
 /// the transaction that writes the batch's rows (exactly once): a crash can never leave rows
 /// written but not counted, and a retried commit can never count them twice.
 public protocol CheckpointingSink: Sendable {
-    /// Writes `rows` like `Sink.write` and, before committing, the checkpoint `checkpoint` builds
-    /// from the outcome (which must carry a `CheckpointFence`).
+    /// Writes `rows` like `Sink.write` and, before committing, `checkpoint.with(outcome)` — the
+    /// checkpoint with the write's outcome in its counters (it carries a `CheckpointFence`).
     /// - Returns: the checkpoint committed; `nil` when an earlier attempt of the same checkpoint
     ///   had already committed (its rows and counters stand, and this attempt rolled back).
     /// - Throws: `BackfillError` as `Sink.write` does; `.stateStore` when the fence refuses the checkpoint.
-    func write(
-        _ rows: [[Value]], keyOrdered: Bool, checkpoint: @escaping @Sendable (WriteOutcome) async -> Checkpoint
-    ) async throws -> Checkpoint?
+    func write(_ rows: [[Value]], keyOrdered: Bool, checkpoint: Checkpoint) async throws -> Checkpoint?
 }

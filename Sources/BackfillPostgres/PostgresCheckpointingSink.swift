@@ -23,14 +23,12 @@ public struct PostgresCheckpointingSink: CheckpointingSink {
     /// Thrown inside the transaction to roll it back when the checkpoint had already committed.
     private struct AlreadyCommitted: Error {}
 
-    public func write(
-        _ rows: [[Value]], keyOrdered: Bool, checkpoint: @escaping @Sendable (WriteOutcome) async -> Checkpoint
-    ) async throws -> Checkpoint? {
+    public func write(_ rows: [[Value]], keyOrdered: Bool, checkpoint: Checkpoint) async throws -> Checkpoint? {
         let (sink, state) = (self.sink, self.state)
         do {
             return try await sink.database.transaction("writing a batch with its checkpoint") { connection in
                 let outcome = try await sink.merge(rows, preview: false, on: connection)
-                let sealed = await checkpoint(outcome)
+                let sealed = checkpoint.with(outcome)
                 guard try await state.apply(sealed, on: connection) else { throw AlreadyCommitted() }
                 return sealed
             }

@@ -96,9 +96,12 @@ enum RunSummaryText {
     static func render(_ summary: RunSummary) -> String {
         var lines: [String] = []
         let what = summary.dryRun ? "dry run of \(summary.job)" : "run \(summary.runID) of \(summary.job)"
-        let status = summary.dryRun
-            ? "compared (nothing written)"
-            : summary.status == .planned ? "stopped at --limit (status planned; the next run continues)" : summary.status.rawValue
+        let status: String
+        switch summary.stop {
+        case _ where summary.dryRun: status = "compared (nothing written)"
+        case .limitReached?: status = "stopped at --limit (status planned; the next run continues)"
+        default: status = summary.status.rawValue
+        }
         lines.append("\(what): \(status) in \(Output.seconds(summary.seconds))")
         if let reason = summary.reason { lines.append("  \(reason)") }
         if summary.dryRun {

@@ -214,7 +214,8 @@ struct VerifyRepair {
         let state = try await JobWiring.stateStore(for: spec, create: true)
         // A repair is planned from this verification: an older unfinished one holds other keys.
         while let stale = try await state.latestResumableRun(job: spec.name) {
-            try await state.setStatus(runID: stale.id, .cancelled, reason: "superseded by a newer verify --repair")
+            var machine = RunStateMachine(status: stale.status)
+            for case .persist(let change) in machine.handle(.superseded) { try await state.apply(change, runID: stale.id) }
         }
         let keySource = KeyListSource(base: source, keys: keys, keyIndices: job.keyIndices)
         let run = try await state.createRun(NewRun(

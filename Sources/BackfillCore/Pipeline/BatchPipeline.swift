@@ -1,0 +1,72 @@
+import Logging
+
+/// One batch of a chunk: up to `limit` rows after `cursor`.
+struct BatchRequest: Sendable {
+    var chunk: ChunkRecord
+    var cursor: Cursor?
+    var limit: Int
+    /// The chunk's generation when the batch began (its checkpoint's fence).
+    var generation: Int
+    /// The first batch since the chunk was claimed: a comparer may settle the whole rest of it.
+    var firstOfClaim: Bool
+    /// Keys already seen in this chunk, for sources not in key order (`nil`: in key order).
+    var seenKeys: SeenKeys?
+    var logger: Logger
+}
+
+/// What a batch did.
+struct BatchResult: Sendable {
+    var delta: Counters
+    var quarantine: [QuarantineRecord]
+    /// Where the chunk's reading stands after the batch (`nil`: where it stood).
+    var cursor: Cursor?
+    var isLast: Bool
+    /// The sink committed the batch's checkpoint with its rows.
+    var checkpointed = false
+    /// The rest of the chunk was found equal on both sides without reading it (no batch size to learn from).
+    var compared = false
+}
+
+/// One way of doing a batch: comparing the chunk on both sides, a same-engine transfer, or
+/// reading, shaping and writing rows.
+protocol BatchPath: Sendable {
+    /// Does the batch; `nil` when this path cannot do it (the next path then does).
+    func process(_ request: BatchRequest) async throws -> BatchResult?
+}
+
+/// read → shape → write → checkpoint, for every batch of every worker of a run.
+///
+/// The paths are chosen once, when the run is wired (`BatchPipeline.init(context:)`): the chunk
+/// comparison first (a same-engine `RangeComparer`, not with `--limit`), then a same-engine
+/// `BatchTransfer` (not for dry runs), then the row path, which always takes the batch — with a
+/// `CheckpointingSink` writing the checkpoint in the rows' transaction where there is one.
+struct BatchPipeline: Sendable {
+    let paths: [any BatchPath]
+    let sealer: CheckpointSealer
+
+    init(paths: [any BatchPath], sealer: CheckpointSealer) {
+        self.paths = paths
+        self.sealer = sealer
+    }
+
+    init(context: WorkerContext) {
+        let calls = DependencyCalls(context: context)
+        var paths: [any BatchPath] = []
+        if let comparer = context.comparer { paths.append(ChunkComparisonPath(comparer: comparer, calls: calls)) }
+        if let transfer = context.transfer { paths.append(TransferPath(transfer: transfer, calls: calls)) }
+        let sealer = CheckpointSealer(context: context)
+        paths.append(RowPath(context: context, calls: calls, sealer: sealer))
+        self.init(paths: paths, sealer: sealer)
+    }
+
+    /// Does the batch through the first path that takes it and commits its checkpoint, after
+    /// the rows (invariant 1) — unless the path committed both in one transaction.
+    func run(_ request: BatchRequest) async throws -> BatchResult {
+        for path in paths {
+            guard let result = try await path.process(request) else { continue }
+            if !result.checkpointed { try await sealer.commit(result, of: request) }
+            return result
+        }
+        throw BackfillError(.writeFailed, "no batch path took the batch of chunk \(request.chunk.index)")
+    }
+}

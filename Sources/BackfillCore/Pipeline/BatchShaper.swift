@@ -1,0 +1,59 @@
+import Foundation
+import Synchronization
+
+/// Keys already seen in a chunk of a source not in key order: a repeated key is quarantined as a
+/// duplicate instead of overwriting the earlier record. One per claimed chunk.
+final class SeenKeys: Sendable {
+    private let filter = Mutex(DuplicateKeyFilter())
+
+    /// `true` the first time `key` is seen.
+    func insert(_ key: [Value]) -> Bool { filter.withLock { $0.insert(key) } }
+}
+
+/// Turns a source batch into rows typed for the target, and quarantine records for the rest:
+/// records the source could not parse, rows the shaper rejects, duplicate keys.
+struct BatchShaper: Sendable {
+    let runID: Int64
+    let job: ResolvedJob
+    let shaper: RowShaper
+
+    struct Shaped: Sendable {
+        var rows: [[Value]] = []
+        var quarantine: [QuarantineRecord] = []
+    }
+
+    func shape(_ batch: SourceBatch, chunk: ChunkRecord, seenKeys: SeenKeys?) -> Shaped {
+        var shaped = Shaped()
+        shaped.rows.reserveCapacity(batch.rows.count)
+        for rejected in batch.rejected {
+            shaped.quarantine.append(record(
+                chunk: chunk, key: rejected.key, line: rejected.line, type: "data", reason: rejected.reason, row: nil, raw: rejected.raw))
+        }
+        for (index, row) in batch.rows.enumerated() {
+            let line = batch.lines?[index]
+            switch shaper.shape(row) {
+            case .success(let typed):
+                if let seenKeys, !seenKeys.insert(job.key(of: typed)) {
+                    shaped.quarantine.append(record(
+                        chunk: chunk, key: job.key(of: typed), line: line, type: "duplicate",
+                        reason: "duplicate key: an earlier record has the same key", row: row, raw: nil))
+                } else {
+                    shaped.rows.append(typed)
+                }
+            case .failure(let rejection):
+                shaped.quarantine.append(record(
+                    chunk: chunk, key: job.key(of: row), line: line, type: "data", reason: rejection.reason, row: row, raw: nil))
+            }
+        }
+        return shaped
+    }
+
+    /// A quarantine record of this run.
+    func record(
+        chunk: ChunkRecord, key: [Value]?, line: Int?, type: String, reason: String, row: [Value]?, raw: String?
+    ) -> QuarantineRecord {
+        QuarantineRecord(
+            runID: runID, chunkIndex: chunk.index, key: key, line: line, errorType: type, reason: reason, row: row, raw: raw,
+            at: Date())
+    }
+}

@@ -1,0 +1,76 @@
+import Logging
+
+/// The path every batch can take: read rows from the source, shape them for the target, write
+/// them — splitting a refused batch to isolate its bad rows — and, with a `CheckpointingSink`,
+/// commit the checkpoint in the rows' transaction.
+struct RowPath: BatchPath {
+    let source: any Source
+    let shaper: BatchShaper
+    let splitter: BatchSplitter
+    let sealed: (any CheckpointingSink)?
+    let sealer: CheckpointSealer
+    let calls: DependencyCalls
+
+    init(context: WorkerContext, calls: DependencyCalls, sealer: CheckpointSealer) {
+        self.source = context.source
+        self.shaper = BatchShaper(
+            runID: context.runID, job: context.job, shaper: RowShaper(job: context.job, strict: context.source.valuesAreText))
+        self.splitter = BatchSplitter(
+            sink: context.sink, calls: calls, keyOrdered: context.source.isKeyOrdered, dryRun: context.configuration.dryRun)
+        self.sealed = context.checkpointing
+        self.sealer = sealer
+        self.calls = calls
+    }
+
+    func process(_ request: BatchRequest) async throws -> BatchResult? {
+        var retries = 0
+        let (range, cursor, limit, source) = (request.chunk.range, request.cursor, request.limit, self.source)
+        let batch = try await calls.call(.source, "batch", logger: request.logger, retries: &retries) { _ in
+            try await source.read(chunk: range, after: cursor, limit: limit)
+        }
+        let shaped = shaper.shape(batch, chunk: request.chunk, seenKeys: request.seenKeys)
+        if let sealed, !shaped.rows.isEmpty,
+            let result = try await writeSealed(shaped, batch: batch, through: sealed, request: request, retries: retries)
+        {
+            return result
+        }
+        let written = try await splitter.write(shaped.rows, logger: request.logger)
+        let quarantine = shaped.quarantine + written.refused.map { row, reason in
+            shaper.record(chunk: request.chunk, key: shaper.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
+        }
+        let delta = Counters(
+            read: batch.recordCount, outcome: written.outcome, quarantined: quarantine.count, retries: written.retries + retries)
+        return BatchResult(delta: delta, quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
+    }
+
+    /// Writes the rows and the checkpoint in one transaction; `nil` when the target refused a row
+    /// (the batch is then split and checkpointed after it, as without a checkpointing sink).
+    private func writeSealed(
+        _ shaped: BatchShaper.Shaped, batch: SourceBatch, through sink: any CheckpointingSink, request: BatchRequest, retries before: Int
+    ) async throws -> BatchResult? {
+        let (rows, quarantine, keyOrdered) = (shaped.rows, shaped.quarantine, source.isKeyOrdered)
+        var retries = before
+        let draft = await sealer.checkpoint(
+            of: request, delta: Counters(read: batch.recordCount, outcome: WriteOutcome(), quarantined: quarantine.count),
+            quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
+        do {
+            let committed = try await calls.call(.target, "write", logger: request.logger, retries: &retries) { retriesSoFar in
+                // The retries so far travel with the checkpoint this attempt commits.
+                var attempt = draft
+                attempt.delta.retries = before + retriesSoFar
+                return try await sink.write(rows, keyOrdered: keyOrdered, checkpoint: attempt)
+            }
+            guard let committed else {
+                // An earlier attempt committed rows and checkpoint together; its reply was lost. Its
+                // counters stand; the time spent since goes with the next checkpoint.
+                request.logger.info("batch had already been committed by an earlier attempt", metadata: [LogKey.retries: .stringConvertible(retries)])
+                let nothing = Counters(read: 0, outcome: WriteOutcome(), quarantined: 0, batches: 0, retries: retries)
+                return BatchResult(delta: nothing, quarantine: [], cursor: batch.cursor, isLast: batch.isLast, checkpointed: true)
+            }
+            return BatchResult(delta: committed.delta, quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast, checkpointed: true)
+        } catch let error as BackfillError where error.kind == .data {
+            request.logger.debug("batch refused by the target; isolating the rows", metadata: Runner.errorMetadata(error))
+            return nil
+        }
+    }
+}

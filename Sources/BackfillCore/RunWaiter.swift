@@ -1,0 +1,76 @@
+import Logging
+
+/// Holds a worker before its next batch while the run is paused or a gate (pause file, window,
+/// throttle) holds it back, applying the knobs set meanwhile; the worker holds no transaction.
+struct RunWaiter: Sendable {
+    let context: WorkerContext
+    let steps: WorkerSteps
+
+    init(context: WorkerContext) {
+        self.context = context
+        self.steps = WorkerSteps(context: context)
+    }
+
+    /// Returns `nil` when the worker may go on, or why it must stop (it then released `chunk`).
+    func waitUntilClear(
+        _ machine: inout RunStateMachine, holding chunk: ChunkRecord?, sizer: inout BatchSizer, logger: Logger
+    ) async throws -> StopReason? {
+        await context.timeline.beginWait()
+        do {
+            let stop = try await loop(&machine, holding: chunk, sizer: &sizer, logger: logger)
+            await context.timeline.endWait()
+            return stop
+        } catch {
+            await context.timeline.endWait()
+            throw error
+        }
+    }
+
+    private func loop(
+        _ machine: inout RunStateMachine, holding chunk: ChunkRecord?, sizer: inout BatchSizer, logger: Logger
+    ) async throws -> StopReason? {
+        while true {
+            if await context.stop.isSet {
+                return try await stop(machine.handle(.signal), holding: chunk, sizer: &sizer, logger: logger)
+            }
+            guard let run = try await context.state.run(id: context.runID) else { return .ended(.cancelled) }
+            await apply(run.knobs, sizer: &sizer)
+            switch try await steps.perform(machine.handle(.statusObserved(run.status)), holding: chunk, sizer: &sizer, logger: logger) {
+            case .stop(let reason): return reason
+            case .wait(let reason):
+                await context.timeline.waiting(because: reason.kind)
+                try await context.clock.sleep(for: context.configuration.pollInterval)
+                continue
+            case .proceed, .leaveChunk: break
+            }
+            if let reason = try await context.gates.reasonToWait() {
+                await context.timeline.waiting(because: reason.kind)
+                _ = try await steps.perform(machine.handle(.gateClosed(reason)), holding: chunk, sizer: &sizer, logger: logger)
+                try await context.clock.sleep(for: context.gates.retryDelay(for: reason))
+                continue
+            }
+            await context.timeline.waiting(because: nil)
+            _ = try await steps.perform(machine.handle(.gateOpened), holding: chunk, sizer: &sizer, logger: logger)
+            return nil
+        }
+    }
+
+    private func stop(
+        _ actions: [RunStateMachine.Action], holding chunk: ChunkRecord?, sizer: inout BatchSizer, logger: Logger
+    ) async throws -> StopReason? {
+        if case .stop(let reason) = try await steps.perform(actions, holding: chunk, sizer: &sizer, logger: logger) { return reason }
+        return nil
+    }
+
+    /// Applies knobs set while running: a new rate for the shared limiter, a fixed batch size, a
+    /// number of workers.
+    private func apply(_ knobs: RunKnobs, sizer: inout BatchSizer) async {
+        if let rate = knobs.rowsPerSecond {
+            await context.limiter.setRate(rate, burst: max(rate / 10, Double(sizer.size)))
+        }
+        if let size = knobs.batchSize, size != sizer.size || sizer.target != nil {
+            sizer = BatchSizer(size: size, minimum: 1, maximum: size, target: nil)
+        }
+        if let workers = knobs.workers { await context.slots.allow(workers) }
+    }
+}

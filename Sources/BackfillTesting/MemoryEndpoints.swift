@@ -1,0 +1,131 @@
+import BackfillCore
+import Foundation
+import Synchronization
+
+/// What happened, in order, across a run's sink and state store: the evidence for invariant 1
+/// (a batch's checkpoint commits only after its rows).
+public final class OrderLog: Sendable {
+    public enum Entry: Sendable, Equatable {
+        /// The sink committed rows whose last key is `lastKey`.
+        case wrote(lastKey: Int64, rows: Int)
+        /// The state store committed a checkpoint whose cursor is `cursorKey`.
+        case checkpointed(cursorKey: Int64?)
+    }
+
+    private let entries = Mutex<[Entry]>([])
+
+    public init() {}
+
+    public func append(_ entry: Entry) { entries.withLock { $0.append(entry) } }
+
+    public var all: [Entry] { entries.withLock { $0 } }
+}
+
+/// A source held in memory: rows `(id INTEGER key, name TEXT, amount INTEGER)` in key order,
+/// planned into equal key ranges. No database, for runner tests in Core.
+public struct MemorySource: Source {
+    public let rows: [[Value]]
+    public let columns = ["id", "name", "amount"]
+    public var valuesAreText: Bool { false }
+    public var isKeyOrdered: Bool { true }
+
+    /// Rows with ids `1...count`.
+    public init(count: Int) {
+        rows = (1...max(count, 1)).prefix(count).map { [.integer(Int64($0)), .text("row \($0)"), .integer(Int64($0) * 10)] }
+    }
+
+    public static var table: TableDescription {
+        TableDescription(
+            columns: [
+                ColumnDescription(name: "id", declaredType: "INTEGER", notNull: true),
+                ColumnDescription(name: "name", declaredType: "TEXT"),
+                ColumnDescription(name: "amount", declaredType: "INTEGER"),
+            ], uniqueKeys: [["id"]])
+    }
+
+    public func describe() async throws -> TableDescription { Self.table }
+
+    public func checkKey() async throws {}
+
+    public func plan(workers: Int) async throws -> [ChunkPlan] {
+        let count = Int64(rows.count)
+        let parts = Int64(max(1, workers))
+        let step = max(1, (count + parts - 1) / parts)
+        return stride(from: Int64(1), through: max(count, 1), by: Int(step)).enumerated().map { index, low in
+            let upper: [Value]? = low + step > count ? nil : [.integer(low + step)]
+            return ChunkPlan(
+                index: index, range: KeyRange(lower: index == 0 ? nil : [.integer(low)], upper: upper),
+                estimatedRows: Int(min(step, count - low + 1)))
+        }
+    }
+
+    public func read(chunk: KeyRange, after cursor: Cursor?, limit: Int) async throws -> SourceBatch {
+        let after = cursor?.key.flatMap(Self.id)
+        let inChunk = rows.lazy.filter { row in
+            chunk.contains([row[0]]) && (after.map { Self.id([row[0]])! > $0 } ?? true)
+        }
+        let taken = Array(inChunk.prefix(limit + 1))
+        let batch = Array(taken.prefix(limit))
+        return SourceBatch(rows: batch, cursor: batch.last.map { Cursor(key: [$0[0]]) } ?? cursor, isLast: taken.count <= limit)
+    }
+
+    static func id(_ key: [Value]) -> Int64? {
+        if case .integer(let id) = key.first { return id }
+        return nil
+    }
+}
+
+/// A target held in memory, keyed by the first column: writes only rows that differ and counts
+/// them like a real sink; a row whose `name` is `refuse` is refused with a data error, and the
+/// first `transientFailures` writes fail with a transient one.
+public final class MemorySink: Sink, Sendable {
+    private struct State {
+        var rows: [Int64: [Value]] = [:]
+        var writes: [Int64: Int] = [:]
+        var transientLeft: Int
+    }
+
+    private let state: Mutex<State>
+    private let log: OrderLog?
+
+    public init(transientFailures: Int = 0, log: OrderLog? = nil) {
+        self.state = Mutex(State(transientLeft: transientFailures))
+        self.log = log
+    }
+
+    /// The rows held now, by id.
+    public var rows: [Int64: [Value]] { state.withLock { $0.rows } }
+
+    /// How many times each id was written (inserted or updated).
+    public var writes: [Int64: Int] { state.withLock { $0.writes } }
+
+    public func describe() async throws -> TableDescription { MemorySource.table }
+
+    public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
+        let outcome = try state.withLock { state -> WriteOutcome in
+            if state.transientLeft > 0 {
+                state.transientLeft -= 1
+                throw BackfillError(.unavailable, kind: .transient, "injected outage", location: "memory sink")
+            }
+            if let bad = rows.first(where: { $0[1] == .text("refuse") }) {
+                throw BackfillError(.writeFailed, kind: .data, "row \(bad[0]) refused", location: "memory sink")
+            }
+            var outcome = WriteOutcome()
+            for row in rows {
+                guard let id = MemorySource.id([row[0]]) else { continue }
+                switch state.rows[id] {
+                case nil: outcome.inserted += 1
+                case row?: outcome.unchanged += 1; continue
+                default: outcome.updated += 1
+                }
+                if !dryRun {
+                    state.rows[id] = row
+                    state.writes[id, default: 0] += 1
+                }
+            }
+            return outcome
+        }
+        if let last = rows.last.flatMap({ MemorySource.id([$0[0]]) }) { log?.append(.wrote(lastKey: last, rows: rows.count)) }
+        return outcome
+    }
+}
