@@ -186,11 +186,24 @@ case_stalled_worker() {
   done
   local taken=no
   if [ -n "$held" ]; then
-    for _ in $(seq 1 200); do
-      if [ "$(data_sql dst -c "SELECT coalesce(lease_owner, '') <> '$host:$a' FROM backfill.chunks WHERE id = $held")" = t ]; then taken=yes; break; fi
+    # The event this case tests: the other worker takes the chunk over once the lease expired —
+    # which it does when it looks for work, possibly only after its own pending chunks. Wait for
+    # that (or for it to end), not for a time.
+    local generation=""
+    while kill -0 "$b" 2>/dev/null; do
+      if [ "$(data_sql dst -c "SELECT coalesce(lease_owner, '') <> '$host:$a' FROM backfill.chunks WHERE id = $held")" = t ]; then
+        taken=yes
+        generation=$(data_sql dst -c "SELECT generation FROM backfill.chunks WHERE id = $held")
+        break
+      fi
       sleep 0.1
     done
-    sleep 1
+    # Then its first checkpoint there (or the chunk done, or the worker gone): the stopped worker's
+    # checkpoint is stale from then on.
+    while [ "$taken" = yes ] && kill -0 "$b" 2>/dev/null \
+      && [ "$(data_sql dst -c "SELECT status <> 'done' AND generation <= $generation FROM backfill.chunks WHERE id = $held")" = t ]; do
+      sleep 0.1
+    done
     kill -CONT "$a"
   fi
   wait_for_workers "$a" "$b"

@@ -35,6 +35,8 @@ public final class WebhookReceiver: Sendable {
         /// Requests with a missing or wrong signature (answered 401).
         public var badSignatures = 0
         public var requests = 0
+        /// Connections closed unanswered because the receiver was down.
+        public var refusedWhileDown = 0
         /// Per order key, the sequence numbers in the order they were processed.
         public var sequences: [String: [Int]] = [:]
     }
@@ -130,7 +132,7 @@ public final class WebhookReceiver: Sendable {
 
     private func opened(_ channel: any Channel) {
         let down = state.withLock { state in
-            if !state.down { state.connections[ObjectIdentifier(channel)] = channel }
+            if !state.down { state.connections[ObjectIdentifier(channel)] = channel } else { state.tally.refusedWhileDown += 1 }
             return state.down
         }
         if down {

@@ -96,7 +96,8 @@ struct EventReplayTests {
         let dir = try Self.workspace(events: 200, accounts: 10, receiver: receiver)
         await receiver.goDown()
         let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log", environment: Self.environment)
-        try await Task.sleep(for: .seconds(2))
+        // The event: the run has tried (and retried) deliveries the receiver refused.
+        _ = try await RunLifecycleTests.waitUntil({ receiver.tally.refusedWhileDown >= 3 || !process.isRunning }, then: { () })
         try await receiver.comeUp()
         await Binary.wait(process)
         #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: dir + "/run.log", encoding: .utf8)) ?? "")")

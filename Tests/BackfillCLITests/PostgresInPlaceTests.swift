@@ -45,7 +45,13 @@ struct PostgresInPlaceTests {
         // Totals are at most 4 * 106 = 424; one row's price makes its total break the constraint.
         try await server.psql(database, "UPDATE orders SET price_cents = 1000 WHERE id = 1234")
         async let holder: String = server.psql(database, "BEGIN; SELECT id FROM orders WHERE id = 10 FOR UPDATE; SELECT pg_sleep(2); COMMIT;")
-        try await Task.sleep(for: .milliseconds(300))
+        // The event: the holder's session sits in pg_sleep, so its row lock is taken.
+        // (psql sends the statements one by one: the session's current query is the pg_sleep.)
+        for _ in 0..<10_000 {
+            let sleeping = try await server.psql(
+                database, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(2)%' AND wait_event = 'PgSleep'")
+            if sleeping != "0" { break }
+        }
         let (result, decoded) = try await RunReport.run(in: dir)
         _ = try await holder
         let report = try #require(decoded, "\(result.stderr)")

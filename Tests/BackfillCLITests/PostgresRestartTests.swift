@@ -51,7 +51,6 @@ struct PrivateCluster {
     /// `pg_ctl stop -m fast`, then start: every connection is dropped, in-flight transactions roll back.
     func restart() async throws {
         try await ctl(["\(bin)/pg_ctl", "-D", dir + "/data", "-w", "-t", "20", "-m", "fast", "stop"])
-        try await Task.sleep(for: .milliseconds(500))
         try await ctl(["\(bin)/pg_ctl", "-D", dir + "/data", "-l", dir + "/log", "-w", "-o", options, "start"])
     }
 

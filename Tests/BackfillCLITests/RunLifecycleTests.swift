@@ -75,15 +75,19 @@ struct RunLifecycleTests {
     @Test("pause stops progress before the next batch, resume continues, the run completes")
     func pauseAndResume() async throws {
         let (dir, _) = try Self.workspace(kind: .integer, rows: 20_000, extra: "limits: { rows-per-second: 4000 }")
-        let process = try Binary.launch(["run", "job.yaml"], in: dir)
+        let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
         let pause = try await Self.waitUntil({ Self.rowsRead(dir) > 0 }, then: { try Binary.runBlocking(["pause", "1"], in: dir, environment: [:]) })
         #expect(pause.status == 0, "\(pause.stderr)")
-        try await Task.sleep(for: .milliseconds(600))
+        // The event: both workers saw the pause before their next batch (they say so once each).
+        let acknowledged = { @Sendable in
+            ((try? String(contentsOfFile: dir + "/run.log", encoding: .utf8)) ?? "").components(separatedBy: "run paused; waiting for resume").count - 1
+        }
+        _ = try await Self.waitUntil({ acknowledged() >= 2 || !process.isRunning }, then: { () })
+        #expect(process.isRunning)
         let first = Self.rowsRead(dir)
-        try await Task.sleep(for: .milliseconds(800))
-        #expect(Self.rowsRead(dir) == first, "rows were read while paused")
         let status = try await Binary.run(["status", "1", "--json"], in: dir)
         #expect(status.stdout.contains("\"status\" : \"paused\""))
+        #expect(Self.rowsRead(dir) == first, "rows were read while paused")
         #expect(try await Binary.run(["resume", "1"], in: dir).status == 0)
         await Binary.wait(process)
         #expect(process.terminationStatus == 0)

@@ -10,10 +10,10 @@ import Testing
 struct GateTests {
     /// Starts the harness's job in a task and waits until the run says it waits for `reason`.
     static func startWaiting(
-        _ harness: JobHarness, extra: String, now: (@Sendable () -> Date)? = nil, until reason: String
+        _ harness: JobHarness, extra: String, clock: (any RunClock)? = nil, until reason: String
     ) async throws -> (Task<RunSummary, any Error>, SQLiteStateStore) {
         let store = try SQLiteStateStore(path: harness.statePath, create: true)
-        let task = Task { try await harness.run(extra: extra, state: store, now: now) }
+        let task = Task { try await harness.run(extra: extra, state: store, clock: clock) }
         for _ in 0..<200 {
             if let run = try await store.runs(limit: 1).first, run.reason?.contains(reason) == true {
                 #expect(run.counters.read == 0)
@@ -30,18 +30,26 @@ struct GateTests {
     func pauseFile() async throws {
         let harness = try JobHarness(kind: .integer, rows: 2000)
         FileManager.default.createFile(atPath: harness.directory + "/PAUSE", contents: nil)
-        let (task, store) = try await Self.startWaiting(harness, extra: "limits: { pause-file: PAUSE }", until: "pause file")
-        try await Task.sleep(for: .milliseconds(400))
+        let clock = TestClock()
+        let (task, store) = try await Self.startWaiting(harness, extra: "limits: { pause-file: PAUSE }", clock: clock, until: "pause file")
+        // The sampler, the supervisor and every worker (one per chunk, at most two) sleep on the
+        // test clock: then 400 ms pass with the file there.
+        let run = try #require(try await store.runs(limit: 1).first)
+        let sleepers = 2 + min(2, try await store.chunks(runID: run.id).count)
+        await clock.waitForSleepers(sleepers)
+        clock.advance(by: .milliseconds(400))
+        await clock.waitForSleepers(sleepers)
         try FileManager.default.removeItem(atPath: harness.directory + "/PAUSE")
+        clock.advance(by: .milliseconds(200))
         let summary = try await task.value
         #expect(summary.status == .completed)
         #expect(summary.counters.read == 2000)
-        // The time held back is accounted as waiting, not as work.
-        let run = try #require(try await store.run(id: summary.runID))
-        #expect(run.waits.pauseFile >= 0.3)
-        #expect(run.waits.window == 0)
-        #expect(run.activeSeconds > 0)
-        #expect(run.activeSeconds < summary.seconds)
+        // The time held back is accounted as waiting, not as work: on the test clock no time
+        // passed while batches ran.
+        let finished = try #require(try await store.run(id: summary.runID))
+        #expect(finished.waits.pauseFile >= 0.4)
+        #expect(finished.waits.window == 0)
+        #expect(finished.activeSeconds == 0)
         #expect(try harness.targetRows() == harness.sourceRows())
     }
 
@@ -50,7 +58,8 @@ struct GateTests {
         let harness = try JobHarness(kind: .text, rows: 500)
         let night = ISO8601DateFormatter().date(from: "2026-11-25T12:00:00Z")!
         let (task, store) = try await Self.startWaiting(
-            harness, extra: "window: { hours: \"01:00-05:00\", timezone: UTC }", now: { night }, until: "outside the window")
+            harness, extra: "window: { hours: \"01:00-05:00\", timezone: UTC }", clock: FixedDateClock(date: { night }),
+            until: "outside the window")
         let run = try #require(try await store.runs(limit: 1).first)
         #expect(run.reason?.contains("it opens at 2026-11-26T01:00:00Z") == true)
         try await store.setStatus(runID: run.id, .cancelled, reason: "test")

@@ -45,7 +45,7 @@ struct JobHarness {
     /// Runs the job (or resumes it) and returns the summary.
     func run(
         mode: String = "upsert", extra: String = "", batch: String? = nil, dryRun: Bool = false, limit: Int? = nil,
-        state: (any StateStore)? = nil, now: (@Sendable () -> Date)? = nil,
+        state: (any StateStore)? = nil, clock: (any RunClock)? = nil,
         sink wrap: (any Sink) -> any Sink = { $0 }
     ) async throws -> RunSummary {
         let loaded = try loadSpec(mode: mode, extra: extra, batch: batch)
@@ -59,7 +59,7 @@ struct JobHarness {
         var configuration = RunnerConfiguration(spec: spec)
         configuration.dryRun = dryRun
         configuration.limitRows = limit
-        if let now { configuration.now = now }
+        if let clock { configuration.clock = clock }
         let (run, _) = try await RunStarter(state: store).startOrResume(spec: spec) {
             try await configured.plan(workers: spec.workers)
         }
