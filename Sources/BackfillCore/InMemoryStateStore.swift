@@ -50,6 +50,10 @@ public actor InMemoryStateStore: StateStore {
         runRecords.values.filter { $0.job == job && $0.status.isResumable }.max { $0.id < $1.id }
     }
 
+    public func newestRun(job: String) -> RunRecord? {
+        latestResumableRun(job: job) ?? runRecords.values.filter { $0.job == job }.max { $0.id < $1.id }
+    }
+
     public func run(id: Int64) -> RunRecord? { runRecords[id] }
 
     public func runs(limit: Int) -> [RunRecord] {

@@ -1,4 +1,4 @@
-extension StateStore {
+extension RunStore {
     /// Stores a `RunStateMachine`'s status change — only if the run is still in one of
     /// `change.from`, so a concurrent pause or cancel is never overwritten — and records its event.
     /// - Returns: whether the status changed.

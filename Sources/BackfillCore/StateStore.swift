@@ -1,22 +1,51 @@
-/// Where runs, chunks, cursors, counters, quarantine and events live.
+/// Where runs, chunks, cursors, counters, quarantine and events live: the composition of the
+/// focused stores below, each of which an adapter implements for its engine.
 ///
-/// Every method is one transaction. Implementations: SQLite (the default, embedded) and,
-/// later, PostgreSQL for runs shared between machines.
-public protocol StateStore: Sendable {
+/// Every method is one transaction. Implementations: SQLite (the default, embedded), PostgreSQL
+/// (runs shared between processes and machines, with leased chunks) and in memory (dry runs, tests).
+public protocol StateStore: RunStore, ChunkStore, QuarantineStore, TelemetryStore, LedgerStore {}
+
+/// Runs: their creation, status, knobs and events.
+public protocol RunStore: Sendable {
     /// Creates a run in status `running` with all its chunks pending.
     func createRun(_ new: NewRun) async throws -> RunRecord
+    /// Creates the run unless the job already has one `lookup` finds, which is returned instead;
+    /// atomically, so that processes starting together create one run between them.
+    func createRun(_ new: NewRun, unlessFound lookup: ExistingRun) async throws -> (run: RunRecord, created: Bool)
     /// The newest run of `job` whose status is resumable, if any.
     func latestResumableRun(job: String) async throws -> RunRecord?
+    /// The run of `job` a worker joins: its resumable run if it has one, else its newest run of any status.
+    func newestRun(job: String) async throws -> RunRecord?
     func run(id: Int64) async throws -> RunRecord?
     /// Runs, newest first.
     func runs(limit: Int) async throws -> [RunRecord]
-    func chunks(runID: Int64) async throws -> [ChunkRecord]
-
+    /// The spec text stored with a run (`NewRun.spec`), if the store keeps it.
+    func specText(runID: Int64) async throws -> String?
     /// Marks the run `running` for `owner` and returns every chunk left `running` by a crashed
     /// process to `pending`, keeping its cursor — only if the run's owner is still `previous` and
     /// the run is `planned` or `running` (compare-and-set: of two processes taking over one run,
     /// one wins). Returns whether this process took it over.
     func takeOver(runID: Int64, owner: String, replacing previous: String?) async throws -> Bool
+    /// Sets a run's status (and why); terminal statuses record the finish time.
+    func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws
+    /// Sets a run's status only if it is one of `from` (compare-and-set, so that a concurrent
+    /// `pause` or `cancel` is never overwritten); returns whether it changed it. Status changes
+    /// come from a `RunStateMachine` through `apply(_:runID:)`.
+    func transition(runID: Int64, from: Set<RunStatus>, to status: RunStatus, reason: String?) async throws -> Bool
+    /// Says why a running run waits (`nil`: it no longer waits); leaves any other status alone, so a
+    /// concurrent `pause` or `cancel` is never overwritten.
+    func setWaitingReason(runID: Int64, _ reason: String?) async throws
+    /// Stores the knobs workers apply before their next batch.
+    func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws
+    func recordEvent(runID: Int64, kind: String, message: String) async throws
+    func events(runID: Int64) async throws -> [RunEvent]
+    /// Records a verification on the run it checked.
+    func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws
+}
+
+/// Chunks: claims, checkpoints and — in stores several processes share — leases and work stealing.
+public protocol ChunkStore: Sendable {
+    func chunks(runID: Int64) async throws -> [ChunkRecord]
     /// Atomically claims the next pending chunk of the run, or returns `nil` when none is left.
     func claimChunk(runID: Int64) async throws -> ChunkRecord?
     /// Returns a claimed chunk to `pending` (on pause or shutdown) without changing its cursor.
@@ -30,16 +59,8 @@ public protocol StateStore: Sendable {
     /// pending chunks and ones whose lease expired, `heartbeat` keeps this process's leases, and
     /// `checkpoint` honours `Checkpoint.fence`.
     var leasesChunks: Bool { get }
-    /// The ledger of events delivered by runs of `job` (event replay).
-    func ledger(job: String) -> any DeliveryLedger
     /// Extends the leases this process holds on chunks of the run.
     func heartbeat(runID: Int64) async throws
-    /// Creates the run unless the job already has one `lookup` finds, which is returned instead;
-    /// atomically, so that processes starting together create one run between them.
-    func createRun(_ new: NewRun, unlessFound lookup: ExistingRun) async throws -> (run: RunRecord, created: Bool)
-    /// The spec text stored with a run (`NewRun.spec`), if the store keeps it.
-    func specText(runID: Int64) async throws -> String?
-
     /// Work stealing, in stores that lease chunks: asks the holder of the running chunk with the
     /// most rows left (at least `minimumRows`) to split it. Returns whether such a chunk exists.
     func requestSplit(runID: Int64, minimumRows: Int) async throws -> Bool
@@ -51,27 +72,10 @@ public protocol StateStore: Sendable {
     /// - Returns: the chunk as it is now (range, generation).
     /// - Throws: `.leaseLost` when the chunk moved to another process.
     func split(chunkID: Int64, generation: Int, at point: SplitPoint?) async throws -> ChunkRecord
+}
 
-    /// Sets a run's status (and why); terminal statuses record the finish time.
-    func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws
-    /// Sets a run's status only if it is one of `from` (compare-and-set, so that a concurrent
-    /// `pause` or `cancel` is never overwritten); returns whether it changed it.
-    func transition(runID: Int64, from: Set<RunStatus>, to status: RunStatus, reason: String?) async throws -> Bool
-    /// Says why a running run waits (`nil`: it no longer waits); leaves any other status alone, so a
-    /// concurrent `pause` or `cancel` is never overwritten.
-    func setWaitingReason(runID: Int64, _ reason: String?) async throws
-    func recordEvent(runID: Int64, kind: String, message: String) async throws
-    /// Adds working and waiting seconds not yet carried by a checkpoint (at the end of an execution).
-    func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) async throws
-    /// Records the run's totals as they are now (`RunSample`): the points of its time series.
-    func recordSample(runID: Int64) async throws
-    /// The run's samples, oldest first: the newest `limit` of them.
-    func samples(runID: Int64, limit: Int) async throws -> [RunSample]
-    /// Records a verification on the run it checked.
-    func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws
-    /// Stores the knobs workers apply before their next batch.
-    func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws
-    func events(runID: Int64) async throws -> [RunEvent]
+/// Rows a run could not write, with why.
+public protocol QuarantineStore: Sendable {
     func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord]
     /// Quarantined rows of a run not resolved yet, oldest first, after `afterID`.
     func unresolvedQuarantine(runID: Int64, afterID: Int64, limit: Int) async throws -> [QuarantineRecord]
@@ -81,12 +85,38 @@ public protocol StateStore: Sendable {
     func quarantineCounts(runID: Int64) async throws -> [String: Int]
 }
 
-extension StateStore {
+/// A run's time series and time accounting: what `report` and the dashboard chart.
+public protocol TelemetryStore: Sendable {
+    /// Adds working and waiting seconds not yet carried by a checkpoint (at the end of an execution).
+    func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) async throws
+    /// Records the run's totals as they are now (`RunSample`): the points of its time series.
+    func recordSample(runID: Int64) async throws
+    /// The run's samples, oldest first: the newest `limit` of them.
+    func samples(runID: Int64, limit: Int) async throws -> [RunSample]
+}
+
+/// Event replay's record of what was delivered.
+public protocol LedgerStore: Sendable {
+    /// The ledger of events delivered by runs of `job` (event replay).
+    func ledger(job: String) -> any DeliveryLedger
+}
+
+extension ChunkStore {
     /// One process owns a local store's run, and its commits are never in doubt: no leases.
     public var leasesChunks: Bool { false }
 
     public func heartbeat(runID: Int64) async throws {}
 
+    public func requestSplit(runID: Int64, minimumRows: Int) async throws -> Bool { false }
+
+    public func splitRequested(chunkID: Int64) async throws -> Bool { false }
+
+    public func split(chunkID: Int64, generation: Int, at point: SplitPoint?) async throws -> ChunkRecord {
+        throw BackfillError(.stateStore, "this state store does not split chunks")
+    }
+}
+
+extension RunStore {
     /// One process at a time uses a local store: no lock needed.
     public func createRun(_ new: NewRun, unlessFound lookup: ExistingRun) async throws -> (run: RunRecord, created: Bool) {
         if let existing = try await find(lookup, job: new.job) { return (existing, false) }
@@ -101,21 +131,7 @@ extension StateStore {
         }
     }
 
-    /// The newest run of `job`, whatever its status.
-    public func newestRun(job: String) async throws -> RunRecord? {
-        if let resumable = try await latestResumableRun(job: job) { return resumable }
-        return try await runs(limit: 10_000).first { $0.job == job }
-    }
-
     public func specText(runID: Int64) async throws -> String? { nil }
-
-    public func requestSplit(runID: Int64, minimumRows: Int) async throws -> Bool { false }
-
-    public func splitRequested(chunkID: Int64) async throws -> Bool { false }
-
-    public func split(chunkID: Int64, generation: Int, at point: SplitPoint?) async throws -> ChunkRecord {
-        throw BackfillError(.stateStore, "this state store does not split chunks")
-    }
 }
 
 /// Which existing run of a job stops `createRun(_:unlessFound:)` from creating one.

@@ -180,6 +180,13 @@ public struct PostgresStateStore: StateStore {
         ).first.map(PostgresStateRows.run)
     }
 
+    public func newestRun(job: String) async throws -> RunRecord? {
+        try await objects(
+            "SELECT to_jsonb(r)::text FROM backfill.runs r WHERE job = \(job) ORDER BY status IN ('planned', 'running', 'paused') DESC, id DESC LIMIT 1",
+            "reading runs"
+        ).first.map(PostgresStateRows.run)
+    }
+
     public func run(id: Int64) async throws -> RunRecord? {
         try await objects("SELECT to_jsonb(r)::text FROM backfill.runs r WHERE id = \(id)", "reading a run").first.map(PostgresStateRows.run)
     }

@@ -54,6 +54,11 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
             // 2 MiB), so memory follows invariant 5: workers × batch size, whatever the table size.
             try db.execute(sql: "PRAGMA main.cache_size = -\(cacheKiB)")
             try db.execute(sql: "PRAGMA \(Self.sourceSchema).cache_size = -\(cacheKiB)")
+            // The batch table is refilled every batch: in memory, its pages never reach a file.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // Pages are read from a mapping of both files instead of copied by a read call each.
+            try db.execute(sql: "PRAGMA main.mmap_size = 268435456")
+            try db.execute(sql: "PRAGMA \(Self.sourceSchema).mmap_size = 268435456")
             try db.execute(sql: statements.createBatch)
         }
         do {
@@ -130,10 +135,13 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
                     guard let (read, lastKey) = try Self.boundary(db, source: source, chunk: chunk, after: cursor, limit: limit) else {
                         return .commit
                     }
-                    let (conditions, arguments) = source.conditions(range: chunk, after: cursor?.key)
+                    // The batch's last key bounds it from above, and lies inside the chunk: the chunk's
+                    // upper bound is left out, since SQLite's range scan uses only one upper bound — given
+                    // two, it may walk on to the chunk's end, testing the other on every row.
+                    let (conditions, arguments) = source.conditions(range: KeyRange(lower: chunk.lower), after: cursor?.key)
                     let upTo = "\(source.keyTuple) <= \(source.placeholders)"
                     let whereSQL = conditions.isEmpty ? " WHERE \(upTo)" : conditions + " AND \(upTo)"
-                    try db.execute(sql: "DELETE FROM \(Self.batchTable)")
+                    try db.cachedStatement(sql: "DELETE FROM \(Self.batchTable)").execute()
                     try db.cachedStatement(sql: statements.collect.replacingOccurrences(of: "%WHERE%", with: whereSQL))
                         .execute(arguments: StatementArguments(values: arguments + lastKey))
                     let counts = try Row.fetchOne(

@@ -58,8 +58,11 @@ public struct SQLiteSource: Source {
         let keyList = key.map(Identifier.quoted).joined(separator: ", ")
         let nullTest = key.map { "\(Identifier.quoted($0)) IS NULL" }.joined(separator: " OR ")
         let filter = conditions.sql.isEmpty ? " WHERE (\(nullTest))" : conditions.sql + " AND (\(nullTest))"
-        let nulls = try await read("counting NULL keys") { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM \(sql.quotedTable)\(filter)", arguments: StatementArguments(values: conditions.arguments)) ?? 0
+        let (table, schema) = (self.table, sql.schema)
+        let nulls = try await read("counting NULL keys") { db -> Int in
+            // A key the schema keeps from being NULL needs no scan of the table.
+            if try Self.keyCannotBeNull(db, table: table, schema: schema, key: key) { return 0 }
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(sql.quotedTable)\(filter)", arguments: StatementArguments(values: conditions.arguments)) ?? 0
         }
         if nulls > 0 {
             throw BackfillError(
@@ -77,6 +80,21 @@ public struct SQLiteSource: Source {
                 .invalidInput,
                 "the key (\(key.joined(separator: ", "))) is not unique in the source: \(duplicated) key values appear more than once; list them with SELECT \(keyList), count(*) FROM \(sql.quotedTable) GROUP BY \(keyList) HAVING count(*) > 1",
                 location: "\(path) table \(table)")
+        }
+    }
+
+    /// Whether every key column is declared NOT NULL, or the key is the table's INTEGER PRIMARY
+    /// KEY (the rowid, never NULL).
+    static func keyCannotBeNull(_ db: Database, table: String, schema: String?, key: [String]) throws -> Bool {
+        let info = try Row.fetchAll(
+            db, sql: "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?, ?)", arguments: [table, schema ?? "main"])
+        let columns = Dictionary(info.map { (($0["name"] as String).lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        let primary = info.filter { ($0["pk"] as Int) > 0 }
+        return key.allSatisfy { name in
+            guard let column = columns[name.lowercased()] else { return false }
+            if (column["notnull"] as Int) == 1 { return true }
+            return key.count == 1 && primary.count == 1 && (column["pk"] as Int) == 1
+                && (column["type"] as String).uppercased() == "INTEGER"
         }
     }
 

@@ -132,8 +132,20 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
+    public func newestRun(job: String) async throws -> RunRecord? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM runs WHERE job = ? ORDER BY status IN ('planned', 'running', 'paused') DESC, id DESC LIMIT 1",
+                arguments: [job]
+            ).map(StateRows.run)
+        }
+    }
+
     public func run(id: Int64) async throws -> RunRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(StateRows.run) }
+        // Every worker reads its run before every batch: a cached statement, prepared once per connection.
+        try await read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE id = ?"), arguments: [id]).map(StateRows.run)
+        }
     }
 
     public func runs(limit: Int) async throws -> [RunRecord] {
@@ -190,13 +202,16 @@ public struct SQLiteStateStore: StateStore {
         let delta = checkpoint.delta
         let increments = StateSchema.counterColumns.map { "\($0) = \($0) + ?" }.joined(separator: ", ")
         let values = delta.columnValues
+        // One checkpoint per batch: cached statements, prepared once.
         try await write { db in
-            try db.execute(
-                sql: "UPDATE chunks SET cursor = ?, status = CASE WHEN ? THEN 'done' ELSE status END, \(increments) WHERE id = ?",
+            try db.cachedStatement(
+                sql: "UPDATE chunks SET cursor = ?, status = CASE WHEN ? THEN 'done' ELSE status END, \(increments) WHERE id = ?"
+            ).execute(
                 arguments: StatementArguments(
                     [cursor, checkpoint.chunkDone] as [(any DatabaseValueConvertible)?] + values.map { $0 } + [checkpoint.chunkID]))
-            try db.execute(
-                sql: "UPDATE runs SET chunks_done = chunks_done + ?, active_seconds = active_seconds + ?, batch_size = coalesce(?, batch_size), updated_at = ?, \(increments) WHERE id = ?",
+            try db.cachedStatement(
+                sql: "UPDATE runs SET chunks_done = chunks_done + ?, active_seconds = active_seconds + ?, batch_size = coalesce(?, batch_size), updated_at = ?, \(increments) WHERE id = ?"
+            ).execute(
                 arguments: StatementArguments(
                     [checkpoint.chunkDone ? 1 : 0, checkpoint.activeSeconds, checkpoint.batchSize, Date().timeIntervalSince1970] as [(any DatabaseValueConvertible)?]
                         + values.map { $0 } + [checkpoint.runID]))
@@ -253,10 +268,9 @@ public struct SQLiteStateStore: StateStore {
     /// Adds waiting time to a run, by reason (inside the caller's transaction).
     private static func addWaits(_ waits: WaitTimes, runID: Int64, db: Database) throws {
         guard waits.total > 0 else { return }
-        let stored = try String.fetchOne(db, sql: "SELECT waits FROM runs WHERE id = ?", arguments: [runID])
+        let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT waits FROM runs WHERE id = ?"), arguments: [runID])
         let sum = (try StateRows.decode(WaitTimes.self, stored) ?? WaitTimes()) + waits
-        try db.execute(
-            sql: "UPDATE runs SET waits = ? WHERE id = ?", arguments: [try StateRows.json(sum), runID])
+        try db.cachedStatement(sql: "UPDATE runs SET waits = ? WHERE id = ?").execute(arguments: [try StateRows.json(sum), runID])
     }
 
     public func recordSample(runID: Int64) async throws {
