@@ -56,9 +56,6 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
             try db.execute(sql: "PRAGMA \(Self.sourceSchema).cache_size = -\(cacheKiB)")
             // The batch table is refilled every batch: in memory, its pages never reach a file.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            // Pages are read from a mapping of both files instead of copied by a read call each.
-            try db.execute(sql: "PRAGMA main.mmap_size = 268435456")
-            try db.execute(sql: "PRAGMA \(Self.sourceSchema).mmap_size = 268435456")
             try db.execute(sql: statements.createBatch)
         }
         do {
