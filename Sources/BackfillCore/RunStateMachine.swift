@@ -89,7 +89,8 @@ public struct RunStateMachine: Sendable, Equatable {
                 waiting = .paused
                 return [.announceWaiting(.paused), .wait(.paused)]
             case .cancelled, .failed, .completed:
-                return finish(.ended(observed))
+                // The chunk goes back to pending: the run's chunks show where it stopped.
+                return [.releaseChunk] + finish(.ended(observed))
             }
         case .gateClosed(let reason):
             guard status == .running || status == .planned else { return [.ignore] }

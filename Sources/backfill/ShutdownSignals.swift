@@ -1,5 +1,6 @@
 import BackfillCore
 import Foundation
+import Synchronization
 
 /// SIGTERM and SIGINT stop a run gracefully: each worker finishes its batch, hands its chunk back
 /// (another process can take it at once, without waiting for a lease to expire) and the process
@@ -8,6 +9,11 @@ enum ShutdownSignals {
     /// Installs the handlers and returns the signal they set, for `RunnerConfiguration.stop`.
     static func install() -> StopSignal {
         let stop = StopSignal()
+        retained.withLock { sources in sources = makeSources(setting: stop) }
+        return stop
+    }
+
+    private static func makeSources(setting stop: StopSignal) -> [any DispatchSourceSignal] {
         let queue = DispatchQueue(label: "backfill.signals")
         var installed: [any DispatchSourceSignal] = []
         for signal in [SIGTERM, SIGINT] {
@@ -22,12 +28,9 @@ enum ShutdownSignals {
             source.resume()
             installed.append(source)
         }
-        Retained.sources = installed
-        return stop
+        return installed
     }
 
     /// Keeps the signal sources alive for the life of the process.
-    private enum Retained {
-        nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
-    }
+    private static let retained = Mutex<[any DispatchSourceSignal]>([])
 }

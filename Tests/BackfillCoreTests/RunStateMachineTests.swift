@@ -94,7 +94,7 @@ import Testing
     @Test func aCancelledOrFinishedRunStopsTheWorker() {
         for status in [RunStatus.cancelled, .failed, .completed] {
             var machine = RunStateMachine(status: .running)
-            #expect(machine.handle(.statusObserved(status)) == [.stop(.ended(status))])
+            #expect(machine.handle(.statusObserved(status)) == [.releaseChunk, .stop(.ended(status))])
             #expect(machine.stop == .ended(status))
         }
     }
