@@ -1,5 +1,6 @@
 import BackfillTesting
 import Foundation
+import Synchronization
 import Testing
 
 /// `mode: update-in-place`: backfilling a new column of a PostgreSQL table from an expression.
@@ -44,16 +45,21 @@ struct PostgresInPlaceTests {
         try await server.psql(database, "ALTER TABLE orders ADD CONSTRAINT small CHECK (total_cents < 500) NOT VALID")
         // Totals are at most 4 * 106 = 424; one row's price makes its total break the constraint.
         try await server.psql(database, "UPDATE orders SET price_cents = 1000 WHERE id = 1234")
-        async let holder: String = server.psql(database, "BEGIN; SELECT id FROM orders WHERE id = 10 FOR UPDATE; SELECT pg_sleep(2); COMMIT;")
-        // The event: the holder's session sits in pg_sleep, so its row lock is taken.
-        // (psql sends the statements one by one: the session's current query is the pg_sleep.)
-        for _ in 0..<10_000 {
-            let sleeping = try await server.psql(
-                database, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(2)%' AND wait_event = 'PgSleep'")
-            if sleeping != "0" { break }
+        let holderDone = Flag()
+        let holder = Task {
+            defer { holderDone.set() }
+            return try await server.psql(database, "BEGIN; SELECT id FROM orders WHERE id = 10 FOR UPDATE; SELECT pg_sleep(2); COMMIT;")
         }
+        // The event: the holder's session sits in pg_sleep, so its row lock is taken. (psql sends the
+        // statements one by one: the session's current query is the pg_sleep.) Bounded by the holder.
+        var sleeping = false
+        while !sleeping && !holderDone.isSet {
+            sleeping = try await server.psql(
+                database, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(2)%' AND wait_event = 'PgSleep'") != "0"
+        }
+        #expect(sleeping, "the lock holder finished before it was seen holding the lock (the machine was too slow to start the run in time)")
         let (result, decoded) = try await RunReport.run(in: dir)
-        _ = try await holder
+        _ = try await holder.value
         let report = try #require(decoded, "\(result.stderr)")
         #expect(report["quarantined"] == 1, "\(result.stderr)")
         #expect(report.balanced)
@@ -77,4 +83,11 @@ struct PostgresInPlaceTests {
             #expect(result.stderr.contains(expected), "\(result.stderr)")
         }
     }
+}
+
+/// A flag set once, read from any task.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
