@@ -48,14 +48,14 @@ struct PostgresInPlaceTests {
         let holderDone = Flag()
         let holder = Task {
             defer { holderDone.set() }
-            return try await server.psql(database, "BEGIN; SELECT id FROM orders WHERE id = 10 FOR UPDATE; SELECT pg_sleep(2); COMMIT;")
+            return try await server.psql(database, "BEGIN; SELECT id FROM orders WHERE id = 10 FOR UPDATE; SELECT pg_sleep(4); COMMIT;")
         }
         // The event: the holder's session sits in pg_sleep, so its row lock is taken. (psql sends the
         // statements one by one: the session's current query is the pg_sleep.) Bounded by the holder.
         var sleeping = false
         while !sleeping && !holderDone.isSet {
             sleeping = try await server.psql(
-                database, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(2)%' AND wait_event = 'PgSleep'") != "0"
+                database, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(4)%' AND wait_event = 'PgSleep'") != "0"
         }
         #expect(sleeping, "the lock holder finished before it was seen holding the lock (the machine was too slow to start the run in time)")
         let (result, decoded) = try await RunReport.run(in: dir)
