@@ -1,78 +1,167 @@
 import BackfillCore
 import Foundation
 
-/// Decoding of state-store rows (read as `to_jsonb(row)`) into Core records; text columns hold
-/// cursors, ranges, keys and knobs as JSON, the same encoding as the SQLite store.
+/// The state store's rows, read as `to_jsonb(row)::text` and decoded into typed rows (one per
+/// table, named by its columns), then into Core records. Text columns hold cursors, ranges, keys
+/// and knobs as JSON, the same encoding as the SQLite store. A row that does not decode (a store
+/// changed by hand, a status this version does not know) is an error naming the table, never a
+/// record with made-up values.
 enum PostgresStateRows {
-    static func object(_ text: String) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
-    }
-
     static func json(_ value: some Encodable) throws -> String { try StateJSON.encode(value) }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? { try StateJSON.decode(type, text) }
 
-    static func int64(_ value: Any?) -> Int64? { (value as? NSNumber)?.int64Value }
-    static func int(_ value: Any?) -> Int? { (value as? NSNumber)?.intValue }
-    static func double(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValue }
-    static func string(_ value: Any?) -> String? { value as? String }
-
-    static func counters(_ object: [String: Any]) -> Counters {
-        var counters = Counters()
-        counters.read = int(object["read"]) ?? 0
-        counters.inserted = int(object["inserted"]) ?? 0
-        counters.updated = int(object["updated"]) ?? 0
-        counters.unchanged = int(object["unchanged"]) ?? 0
-        counters.skipped = int(object["skipped"]) ?? 0
-        counters.quarantined = int(object["quarantined"]) ?? 0
-        counters.batches = int(object["batches"]) ?? 0
-        counters.retries = int(object["retries"]) ?? 0
-        return counters
+    /// One row of `table`, from its `to_jsonb` text.
+    /// - Throws: `BackfillError` `.invalidInput` naming the table and the column that does not decode.
+    static func row<Row: Decodable>(_ type: Row.Type, _ text: String, table: String) throws -> Row {
+        do {
+            return try JSONDecoder().decode(Row.self, from: Data(text.utf8))
+        } catch let error as DecodingError {
+            throw BackfillError(.invalidInput, "the state store's \(table) table holds a row this version cannot read (\(Self.describe(error)))")
+        }
     }
 
-    static func run(_ object: [String: Any]) -> RunRecord {
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): return "column \(key.stringValue) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "column \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// A text column holding JSON (a cursor, range, key, knobs); `nil` for NULL.
+    /// - Throws: `BackfillError` `.invalidInput` naming the table and column when it is not the JSON backfill writes.
+    static func column<T: Decodable>(_ type: T.Type, _ text: String?, table: String, column: String) throws -> T? {
+        do {
+            return try StateJSON.decode(type, text)
+        } catch {
+            throw BackfillError(.invalidInput, "the state store's \(table) table holds a \(column) this version cannot read (not the JSON backfill writes)")
+        }
+    }
+
+    static func counters(_ text: String, table: String) throws -> Counters { try row(Counters.self, text, table: table) }
+
+    static func status<Status: RawRepresentable<String>>(_ raw: String, _ type: Status.Type, table: String) throws -> Status {
+        guard let status = Status(rawValue: raw) else {
+            throw BackfillError(.invalidInput, "the state store's \(table) table holds status '\(raw)', which this version does not know")
+        }
+        return status
+    }
+}
+
+/// A row of `backfill.runs`.
+struct RunRow: Decodable {
+    var id: Int64
+    var job: String
+    var fingerprint: String
+    var status: String
+    var reason: String?
+    var created_at: Double
+    var updated_at: Double
+    var finished_at: Double?
+    var active_seconds: Double
+    var chunks_total: Int
+    var chunks_done: Int
+    var estimated_rows: Int
+    var owner: String?
+    var knobs: String?
+    var waits: String?
+    var batch_size: Int?
+    var last_verification: String?
+
+    /// The run `text` (its row's `to_jsonb`) describes.
+    static func record(_ text: String) throws -> RunRecord {
+        let row = try PostgresStateRows.row(RunRow.self, text, table: "runs")
         var run = RunRecord(
-            id: int64(object["id"]) ?? 0, job: string(object["job"]) ?? "", specFingerprint: string(object["fingerprint"]) ?? "",
-            status: RunStatus(rawValue: string(object["status"]) ?? "") ?? .failed, reason: string(object["reason"]),
-            createdAt: Date(timeIntervalSince1970: double(object["created_at"]) ?? 0),
-            updatedAt: Date(timeIntervalSince1970: double(object["updated_at"]) ?? 0),
-            finishedAt: double(object["finished_at"]).map(Date.init(timeIntervalSince1970:)),
-            activeSeconds: double(object["active_seconds"]) ?? 0, counters: counters(object),
-            chunksTotal: int(object["chunks_total"]) ?? 0, chunksDone: int(object["chunks_done"]) ?? 0,
-            estimatedRows: int(object["estimated_rows"]) ?? 0, owner: string(object["owner"]))
-        if let knobs = try? decode(RunKnobs.self, string(object["knobs"])) { run.knobs = knobs }
-        if let waits = try? decode(WaitTimes.self, string(object["waits"])) { run.waits = waits }
-        run.batchSize = int(object["batch_size"])
-        run.lastVerification = try? decode(VerificationSummary.self, string(object["last_verification"]))
+            id: row.id, job: row.job, specFingerprint: row.fingerprint,
+            status: try PostgresStateRows.status(row.status, RunStatus.self, table: "runs"), reason: row.reason,
+            createdAt: Date(timeIntervalSince1970: row.created_at), updatedAt: Date(timeIntervalSince1970: row.updated_at),
+            finishedAt: row.finished_at.map(Date.init(timeIntervalSince1970:)), activeSeconds: row.active_seconds,
+            counters: try PostgresStateRows.counters(text, table: "runs"), chunksTotal: row.chunks_total, chunksDone: row.chunks_done,
+            estimatedRows: row.estimated_rows, owner: row.owner)
+        // Knobs, waits and the last verification are advisory (as in the SQLite store): one an older
+        // version wrote differently is left out, not an error.
+        if let knobs = try? PostgresStateRows.decode(RunKnobs.self, row.knobs) { run.knobs = knobs }
+        if let waits = try? PostgresStateRows.decode(WaitTimes.self, row.waits) { run.waits = waits }
+        run.batchSize = row.batch_size
+        run.lastVerification = try? PostgresStateRows.decode(VerificationSummary.self, row.last_verification)
         return run
     }
+}
 
-    static func sample(_ object: [String: Any]) -> RunSample {
-        RunSample(
-            at: Date(timeIntervalSince1970: double(object["at"]) ?? 0), counters: counters(object),
-            activeSeconds: double(object["active_seconds"]) ?? 0, batchSize: int(object["batch_size"]),
-            chunksDone: int(object["chunks_done"]) ?? 0)
-    }
+/// A row of `backfill.chunks`.
+struct ChunkRow: Decodable {
+    var id: Int64
+    var run_id: Int64
+    var idx: Int
+    var range: String
+    var estimated_rows: Int
+    var status: String
+    var cursor: String?
+    var generation: Int
 
-    static func chunk(_ object: [String: Any]) -> ChunkRecord {
+    static func record(_ text: String) throws -> ChunkRecord {
+        let row = try PostgresStateRows.row(ChunkRow.self, text, table: "chunks")
         var chunk = ChunkRecord(
-            id: int64(object["id"]) ?? 0, runID: int64(object["run_id"]) ?? 0, index: int(object["idx"]) ?? 0,
-            range: (try? decode(KeyRange.self, string(object["range"]))) ?? .all, estimatedRows: int(object["estimated_rows"]) ?? 0,
-            status: ChunkStatus(rawValue: string(object["status"]) ?? "") ?? .pending,
-            cursor: try? decode(BackfillCore.Cursor.self, string(object["cursor"])), counters: counters(object))
-        chunk.generation = int(object["generation"]) ?? 0
+            id: row.id, runID: row.run_id, index: row.idx, range: try PostgresStateRows.column(KeyRange.self, row.range, table: "chunks", column: "range") ?? .all,
+            estimatedRows: row.estimated_rows, status: try PostgresStateRows.status(row.status, ChunkStatus.self, table: "chunks"),
+            cursor: try PostgresStateRows.column(BackfillCore.Cursor.self, row.cursor, table: "chunks", column: "cursor"), counters: try PostgresStateRows.counters(text, table: "chunks"))
+        chunk.generation = row.generation
         return chunk
     }
+}
 
-    static func quarantine(_ object: [String: Any]) -> QuarantineRecord {
+/// A row of `backfill.samples`.
+struct SampleRow: Decodable {
+    var at: Double
+    var active_seconds: Double
+    var batch_size: Int?
+    var chunks_done: Int
+
+    static func record(_ text: String) throws -> RunSample {
+        let row = try PostgresStateRows.row(SampleRow.self, text, table: "samples")
+        return RunSample(
+            at: Date(timeIntervalSince1970: row.at), counters: try PostgresStateRows.counters(text, table: "samples"),
+            activeSeconds: row.active_seconds, batchSize: row.batch_size, chunksDone: row.chunks_done)
+    }
+}
+
+/// A row of `backfill.quarantine`.
+struct QuarantineRow: Decodable {
+    var id: Int64
+    var run_id: Int64
+    var chunk_idx: Int
+    var key: String?
+    var line: Int?
+    var error_type: String
+    var reason: String
+    var row: String?
+    var raw: String?
+    var at: Double
+    var resolved_at: Double?
+
+    static func record(_ text: String) throws -> QuarantineRecord {
+        let row = try PostgresStateRows.row(QuarantineRow.self, text, table: "quarantine")
         var record = QuarantineRecord(
-            runID: int64(object["run_id"]) ?? 0, chunkIndex: int(object["chunk_idx"]) ?? 0,
-            key: try? decode([BackfillCore.Value].self, string(object["key"])), line: int(object["line"]),
-            errorType: string(object["error_type"]) ?? "", reason: string(object["reason"]) ?? "",
-            row: try? decode([BackfillCore.Value].self, string(object["row"])), raw: string(object["raw"]),
-            at: Date(timeIntervalSince1970: double(object["at"]) ?? 0))
-        record.id = int64(object["id"]) ?? 0
-        record.resolvedAt = double(object["resolved_at"]).map(Date.init(timeIntervalSince1970:))
+            runID: row.run_id, chunkIndex: row.chunk_idx, key: try PostgresStateRows.column([BackfillCore.Value].self, row.key, table: "quarantine", column: "key"),
+            line: row.line, errorType: row.error_type, reason: row.reason,
+            row: try PostgresStateRows.column([BackfillCore.Value].self, row.row, table: "quarantine", column: "row"), raw: row.raw, at: Date(timeIntervalSince1970: row.at))
+        record.id = row.id
+        record.resolvedAt = row.resolved_at.map(Date.init(timeIntervalSince1970:))
         return record
+    }
+}
+
+/// A row of `backfill.events`.
+struct EventRow: Decodable {
+    var run_id: Int64
+    var at: Double
+    var kind: String
+    var message: String
+
+    static func record(_ text: String) throws -> RunEvent {
+        let row = try PostgresStateRows.row(EventRow.self, text, table: "events")
+        return RunEvent(runID: row.run_id, at: Date(timeIntervalSince1970: row.at), kind: row.kind, message: row.message)
     }
 }

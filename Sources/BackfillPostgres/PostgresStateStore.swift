@@ -1,5 +1,6 @@
 import BackfillCore
 import Foundation
+import Logging
 import PostgresNIO
 
 /// The state store in PostgreSQL (`state: postgres://…`): the same runs, chunks, counters,
@@ -34,12 +35,15 @@ public struct PostgresStateStore: StateStore {
     /// - Parameter lease: how long this process's claims last without a heartbeat.
     /// - Throws: `BackfillError` `.invalidInput` when the server cannot be reached, or when the store
     ///   does not exist and `create` is false.
-    public static func open(_ dsn: String, create: Bool, lease: Duration = .seconds(15)) async throws -> PostgresStateStore {
+    /// - Parameter logger: postgres-nio's own log (see `PostgresDatabase.connect`).
+    public static func open(
+        _ dsn: String, create: Bool, lease: Duration = .seconds(15), logger: Logger = PostgresDatabase.quietLogger
+    ) async throws -> PostgresStateStore {
         // State statements are short: a tight statement timeout also bounds the client's deadline,
         // which is what a pooled connection a server restart left dead costs before the pool is
         // rebuilt (connect timeout + statement timeout + 5 s).
         let database = try await PostgresDatabase.connect(
-            dsn, maxConnections: 4, timeouts: PostgresTimeouts(lock: 5, statement: 10), conflictRetries: 5)
+            dsn, maxConnections: 4, timeouts: PostgresTimeouts(lock: 5, statement: 10), conflictRetries: 5, logger: logger)
         let store = PostgresStateStore(database: database, lease: lease)
         if create {
             try await store.migrate()
@@ -65,9 +69,9 @@ public struct PostgresStateStore: StateStore {
 
     private var now: Double { Date().timeIntervalSince1970 }
 
-    /// Rows of `query` as JSON objects (`SELECT to_jsonb(t)::text …`).
-    private func objects(_ query: PostgresQuery, _ what: String) async throws -> [[String: Any]] {
-        try await database.textRows(query, what).compactMap { $0.first.flatMap { $0 }.flatMap(PostgresStateRows.object) }
+    /// Rows of `query` as the JSON text of each (`SELECT to_jsonb(t)::text …`), for a typed row to decode.
+    private func objects(_ query: PostgresQuery, _ what: String) async throws -> [String] {
+        try await database.textRows(query, what).compactMap { $0.first ?? nil }
     }
 
     public func createRun(_ new: NewRun) async throws -> RunRecord {
@@ -92,10 +96,10 @@ public struct PostgresStateStore: StateStore {
             return try await PostgresDatabase.textRows("SELECT to_jsonb(r)::text FROM backfill.runs r WHERE id = \(id)", on: connection, logger: logger)
                 .first?[0] ?? nil
         }
-        guard let text, let object = PostgresStateRows.object(text) else {
+        guard let text else {
             throw BackfillError(.stateStore, "the new run could not be read back", location: database.dsn.description)
         }
-        return PostgresStateRows.run(object)
+        return try RunRow.record(text)
     }
 
     /// Under a session advisory lock per job, so that workers starting at once create one run.
@@ -128,27 +132,27 @@ public struct PostgresStateStore: StateStore {
         try await objects(
             "SELECT to_jsonb(r)::text FROM backfill.runs r WHERE job = \(job) AND status IN ('planned', 'running', 'paused') ORDER BY id DESC LIMIT 1",
             "reading runs"
-        ).first.map(PostgresStateRows.run)
+        ).first.map(RunRow.record)
     }
 
     public func newestRun(job: String) async throws -> RunRecord? {
         try await objects(
             "SELECT to_jsonb(r)::text FROM backfill.runs r WHERE job = \(job) ORDER BY status IN ('planned', 'running', 'paused') DESC, id DESC LIMIT 1",
             "reading runs"
-        ).first.map(PostgresStateRows.run)
+        ).first.map(RunRow.record)
     }
 
     public func run(id: Int64) async throws -> RunRecord? {
-        try await objects("SELECT to_jsonb(r)::text FROM backfill.runs r WHERE id = \(id)", "reading a run").first.map(PostgresStateRows.run)
+        try await objects("SELECT to_jsonb(r)::text FROM backfill.runs r WHERE id = \(id)", "reading a run").first.map(RunRow.record)
     }
 
     public func runs(limit: Int) async throws -> [RunRecord] {
-        try await objects("SELECT to_jsonb(r)::text FROM backfill.runs r ORDER BY id DESC LIMIT \(limit)", "reading runs").map(PostgresStateRows.run)
+        try await objects("SELECT to_jsonb(r)::text FROM backfill.runs r ORDER BY id DESC LIMIT \(limit)", "reading runs").map(RunRow.record)
     }
 
     public func chunks(runID: Int64) async throws -> [ChunkRecord] {
         try await objects("SELECT to_jsonb(c)::text FROM backfill.chunks c WHERE run_id = \(runID) ORDER BY idx", "reading chunks")
-            .map(PostgresStateRows.chunk)
+            .map(ChunkRow.record)
     }
 
     /// Marks the run `running` for `owner` and frees the chunks of processes that are gone: the
@@ -193,7 +197,7 @@ public struct PostgresStateStore: StateStore {
                 RETURNING to_jsonb(c)::text
                 """, binds: try Self.binds(owner, leaseSeconds, runID)),
             "claiming a chunk"
-        ).first.map(PostgresStateRows.chunk)
+        ).first.map(ChunkRow.record)
     }
 
     public func heartbeat(runID: Int64) async throws {
@@ -272,10 +276,10 @@ public struct PostgresStateStore: StateStore {
             return try await PostgresDatabase.textRows("SELECT to_jsonb(c)::text FROM backfill.chunks c WHERE id = \(chunkID)", on: connection, logger: logger)
                 .first?[0] ?? nil
         }
-        guard let text, let object = PostgresStateRows.object(text) else {
+        guard let text else {
             throw BackfillError(.stateStore, "chunk \(chunkID) could not be read back", location: location)
         }
-        return PostgresStateRows.chunk(object)
+        return try ChunkRow.record(text)
     }
 
     public func checkpoint(_ checkpoint: Checkpoint) async throws {
@@ -404,7 +408,7 @@ public struct PostgresStateStore: StateStore {
         try await objects(
             "SELECT to_jsonb(s)::text FROM (SELECT * FROM backfill.samples WHERE run_id = \(runID) ORDER BY at DESC LIMIT \(limit)) s ORDER BY at",
             "reading samples"
-        ).map(PostgresStateRows.sample)
+        ).map(SampleRow.record)
     }
 
     public func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws {
@@ -423,18 +427,14 @@ public struct PostgresStateStore: StateStore {
     }
 
     public func events(runID: Int64) async throws -> [RunEvent] {
-        try await objects("SELECT to_jsonb(e)::text FROM backfill.events e WHERE run_id = \(runID) ORDER BY id", "reading events").map { object in
-            RunEvent(
-                runID: PostgresStateRows.int64(object["run_id"]) ?? runID, at: Date(timeIntervalSince1970: PostgresStateRows.double(object["at"]) ?? 0),
-                kind: object["kind"] as? String ?? "", message: object["message"] as? String ?? "")
-        }
+        try await objects("SELECT to_jsonb(e)::text FROM backfill.events e WHERE run_id = \(runID) ORDER BY id", "reading events").map(EventRow.record)
     }
 
     public func unresolvedQuarantine(runID: Int64, afterID: Int64, limit: Int) async throws -> [QuarantineRecord] {
         try await objects(
             "SELECT to_jsonb(q)::text FROM backfill.quarantine q WHERE run_id = \(runID) AND resolved_at IS NULL AND id > \(afterID) ORDER BY id LIMIT \(limit)",
             "reading quarantine"
-        ).map(PostgresStateRows.quarantine)
+        ).map(QuarantineRow.record)
     }
 
     public func resolveQuarantine(ids: [Int64]) async throws {
@@ -454,7 +454,7 @@ public struct PostgresStateStore: StateStore {
 
     public func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord] {
         try await objects("SELECT to_jsonb(q)::text FROM backfill.quarantine q WHERE run_id = \(runID) ORDER BY id LIMIT \(limit)", "reading quarantine")
-            .map(PostgresStateRows.quarantine)
+            .map(QuarantineRow.record)
     }
 }
 
