@@ -25,16 +25,25 @@ public struct WebhookSink: Sink {
     let backoff: Duration
     let ledger: (any DeliveryLedger)?
     let refused = RefusedEvents()
+    let client: HTTPClient
     let logger: Logger
 
     /// A sink for `url`; `configured(for:)` names the event's columns.
-    public init(url: String, options: WebhookSpec, retries: Int = 8, backoff: Duration = .milliseconds(100)) {
-        self.init(url: url, options: options, columns: [], idIndex: 0, orderKeyIndex: nil, attempts: retries + 1, backoff: backoff, ledger: nil)
+    /// - Parameters:
+    ///   - client: sends the requests; its owner shuts it down (`WebhookSink.makeClient()` makes one
+    ///     configured for event replay). The sink bounds concurrency itself.
+    ///   - logger: where retries are logged (debug).
+    public init(
+        url: String, options: WebhookSpec, client: HTTPClient, logger: Logger, retries: Int = 8, backoff: Duration = .milliseconds(100)
+    ) {
+        self.init(
+            url: url, options: options, columns: [], idIndex: 0, orderKeyIndex: nil, attempts: retries + 1, backoff: backoff, ledger: nil,
+            client: client, logger: logger)
     }
 
     private init(
         url: String, options: WebhookSpec, columns: [String], idIndex: Int, orderKeyIndex: Int?, attempts: Int, backoff: Duration,
-        ledger: (any DeliveryLedger)?
+        ledger: (any DeliveryLedger)?, client: HTTPClient, logger: Logger
     ) {
         self.url = url
         self.options = options
@@ -44,7 +53,8 @@ public struct WebhookSink: Sink {
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self.ledger = ledger
-        self.logger = Logger(label: "backfill.webhook")
+        self.client = client
+        self.logger = logger
     }
 
     /// The same sink sending the job's columns, finding ids and order keys by the job's `events:`.
@@ -59,14 +69,15 @@ public struct WebhookSink: Sink {
         return WebhookSink(
             url: url, options: options, columns: job.columns, idIndex: try index(events.id, "events.id"),
             orderKeyIndex: try events.orderKey.map { try index($0, "events.order-key") },
-            attempts: job.spec.limits.retries + 1, backoff: .milliseconds(Int64(job.spec.limits.backoff * 1000)), ledger: ledger)
+            attempts: job.spec.limits.retries + 1, backoff: .milliseconds(Int64(job.spec.limits.backoff * 1000)), ledger: ledger,
+            client: client, logger: logger)
     }
 
     /// The same sink recording deliveries in `ledger` and skipping events it holds.
     public func recording(into ledger: any DeliveryLedger) -> WebhookSink {
         WebhookSink(
             url: url, options: options, columns: columns, idIndex: idIndex, orderKeyIndex: orderKeyIndex, attempts: attempts,
-            backoff: backoff, ledger: ledger)
+            backoff: backoff, ledger: ledger, client: client, logger: logger)
     }
 
     /// Where events go, without credentials.
@@ -165,7 +176,7 @@ public struct WebhookSink: Sink {
             if attempt > 0 { logger.debug("retrying an event", metadata: ["backfill.event": .string(id), "backfill.reason": .string(last)]) }
             var wait: Duration?
             do {
-                let response = try await HTTPClients.shared.execute(request(body: body, id: id), timeout: .milliseconds(Int64(options.timeout * 1000)))
+                let response = try await client.execute(request(body: body, id: id), timeout: .milliseconds(Int64(options.timeout * 1000)))
                 let status = Int(response.status.code)
                 let answer = try await response.body.collect(upTo: 64 * 1024)
                 switch status {
@@ -223,13 +234,13 @@ public struct WebhookSink: Sink {
     }
 }
 
-/// One HTTP client for the process, kept for its lifetime (AsyncHTTPClient requires a client to
-/// be shut down before it is released; a process-wide one never is). The sink bounds concurrency.
-enum HTTPClients {
-    static let shared: HTTPClient = {
+extension WebhookSink {
+    /// An HTTP client for event replay: many connections per host (the sink bounds concurrency),
+    /// no redirects followed. The caller shuts it down (`HTTPClient.shutdown()`) when done.
+    public static func makeClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
         configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    }
 }

@@ -21,9 +21,7 @@ public final class PostgresDatabase: Sendable {
     private let conflictRetries: Int
     private let pool: Mutex<(client: PostgresClient, running: Task<Void, Never>)>
 
-    private init(dsn: PostgresDSN, maxConnections: Int, timeouts: PostgresTimeouts, conflictRetries: Int) throws {
-        var logger = Logger(label: "backfill.postgres")
-        logger.logLevel = .critical
+    private init(dsn: PostgresDSN, maxConnections: Int, timeouts: PostgresTimeouts, conflictRetries: Int, logger: Logger) throws {
         self.dsn = dsn
         self.timeouts = timeouts
         self.logger = logger
@@ -41,6 +39,13 @@ public final class PostgresDatabase: Sendable {
         return (client, Task { await client.run() })
     }
 
+    /// A logger that passes on only critical messages.
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "backfill.postgres")
+        logger.logLevel = .critical
+        return logger
+    }
+
     deinit { pool.withLock { $0.running.cancel() } }
 
     /// Connects to the database a DSN names and checks it answers.
@@ -48,10 +53,13 @@ public final class PostgresDatabase: Sendable {
     ///   - maxConnections: pool size; one per worker plus room for probes.
     ///   - conflictRetries: runs an operation that lost a deadlock or serialization conflict again
     ///     up to this often (for the state store's short transactions; writers retry on their own).
+    ///   - logger: postgres-nio's own log (its connection pool and queries); by default only
+    ///     critical messages, since backfill reports every failure itself.
     /// - Throws: `BackfillError` `.invalidInput` naming the DSN (without its password) when the
     ///   server cannot be reached or refuses the login.
     public static func connect(
-        _ text: String, maxConnections: Int = 8, timeouts: PostgresTimeouts = PostgresTimeouts(), conflictRetries: Int = 0
+        _ text: String, maxConnections: Int = 8, timeouts: PostgresTimeouts = PostgresTimeouts(), conflictRetries: Int = 0,
+        logger: Logger = PostgresDatabase.quietLogger
     ) async throws -> PostgresDatabase {
         let dsn = try PostgresDSN(text)
         if await ServerReachability.refuses(host: dsn.host, port: dsn.port) {
@@ -59,7 +67,7 @@ public final class PostgresDatabase: Sendable {
                 .invalidInput, "cannot connect: connection refused (no server listens on \(dsn.host):\(dsn.port); is PostgreSQL running there?)",
                 location: dsn.description)
         }
-        let database = try PostgresDatabase(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts, conflictRetries: conflictRetries)
+        let database = try PostgresDatabase(dsn: dsn, maxConnections: maxConnections, timeouts: timeouts, conflictRetries: conflictRetries, logger: logger)
         do {
             // A refused or unreachable server makes the pool retry quietly: give up after the
             // connect timeout instead of a statement's deadline.

@@ -165,3 +165,13 @@ extension PostgresSource: QueryableTable {
             .map { row in row.map { $0 ?? "NULL" } }
     }
 }
+
+extension PostgresSource: VerifySide {
+    /// Text keys in byte order (`COLLATE "C"`), the order verify merges both sides in.
+    public func comparing(_ columns: [String]) async throws -> any VerifySide {
+        try await selecting(columns).inKeyByteOrder()
+    }
+
+    /// PostgreSQL parses values into its own types and prints them its own way.
+    public func canonicalKindsAcrossEngines() async throws -> [CanonicalKind]? { try await canonicalKinds() }
+}

@@ -81,3 +81,11 @@ extension SQLiteSource: QueryableTable {
         }
     }
 }
+
+extension SQLiteSource: VerifySide {
+    /// SQLite sorts keys by their bytes already (BINARY collation).
+    public func comparing(_ columns: [String]) async throws -> any VerifySide { selecting(columns) }
+
+    /// SQLite keeps the values it is given: compared as a run types them.
+    public func canonicalKindsAcrossEngines() async throws -> [CanonicalKind]? { nil }
+}

@@ -37,26 +37,29 @@ struct DemoCommand: AsyncParsableCommand {
             }
             try (postgres.map(PostgresDemo.spec) ?? Self.spec).write(toFile: specPath, atomically: true, encoding: .utf8)
             print("2. Wrote the spec \(specPath)")
-            let prepared = try await JobWiring.prepare(specPath: specPath, checkKey: true)
-            let before = try await reconcile(prepared, folder: folder)
-            print("   before: primary \(before.primary) · replica \(before.replica)")
-            print("3. Dry run (reads and compares, writes nothing):")
-            let dry = try await execute(prepared, state: InMemoryStateStore(), dryRun: true)
-            print(RunSummaryText.render(dry).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
-            print("4. Backfill:")
-            let state = try await JobWiring.stateStore(for: prepared.spec, create: true)
-            let summary = try await execute(prepared, state: state, dryRun: false)
-            print(RunSummaryText.render(summary).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
-            print("5. Reconciliation (count + checksum of every column, both sides):")
-            let after = try await reconcile(prepared, folder: folder)
-            print("   primary  \(after.primary)\n   replica  \(after.replica)")
-            guard after.primary == after.replica else {
-                print("   DIFFERENT: the replica does not equal the primary")
-                throw ExitCode(ExitStatus.differences)
-            }
-            print("   EQUAL: the replica now equals the primary.")
-            print("\nTry: cd \(folder) && backfill status && backfill run backfill.yaml   (a rerun writes nothing)")
+            try await JobWiring.withPrepared(specPath: specPath, checkKey: true) { prepared in try await demonstrate(prepared, folder: folder) }
         }
+    }
+
+    private func demonstrate(_ prepared: PreparedJob, folder: String) async throws {
+        let before = try await reconcile(prepared, folder: folder)
+        print("   before: primary \(before.primary) · replica \(before.replica)")
+        print("3. Dry run (reads and compares, writes nothing):")
+        let dry = try await execute(prepared, state: .memory(InMemoryStateStore()), dryRun: true)
+        print(RunSummaryText.render(dry).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+        print("4. Backfill:")
+        let state = try await JobWiring.stateStore(for: prepared.spec, create: true)
+        let summary = try await execute(prepared, state: state, dryRun: false)
+        print(RunSummaryText.render(summary).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+        print("5. Reconciliation (count + checksum of every column, both sides):")
+        let after = try await reconcile(prepared, folder: folder)
+        print("   primary  \(after.primary)\n   replica  \(after.replica)")
+        guard after.primary == after.replica else {
+            print("   DIFFERENT: the replica does not equal the primary")
+            throw ExitCode(ExitStatus.differences)
+        }
+        print("   EQUAL: the replica now equals the primary.")
+        print("\nTry: cd \(folder) && backfill status && backfill run backfill.yaml   (a rerun writes nothing)")
     }
 
     private func demoFolder() throws -> String {
@@ -65,20 +68,18 @@ struct DemoCommand: AsyncParsableCommand {
         return URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
-    private func execute(_ prepared: PreparedJob, state: any StateStore, dryRun: Bool) async throws -> RunSummary {
+    private func execute(_ prepared: PreparedJob, state: OpenedState, dryRun: Bool) async throws -> RunSummary {
         var configuration = RunnerConfiguration(spec: prepared.spec)
         configuration.dryRun = dryRun
         let source = prepared.source
         let workers = prepared.spec.workers
-        let (run, _) = try await RunStarter(state: state).startOrResume(spec: prepared.spec) {
+        let (run, _) = try await RunStarter(state: state.store).startOrResume(spec: prepared.spec) {
             try await source.plan(workers: workers)
         }
         let logger = LogBootstrap.logger()
         let observer = ProgressReporter(terminal: isatty(2) == 1, logger: logger)
-        return try await Runner(
-            job: prepared.job, source: prepared.source, sink: prepared.sink, state: state, configuration: configuration,
-            logger: logger, observer: observer, transfer: prepared.transfer, comparer: prepared.comparer
-        ).execute(run: run)
+        return try await JobWiring.runner(prepared, state: state, configuration: configuration, logger: logger, observer: observer)
+            .execute(run: run)
     }
 
     private func reconcile(_ prepared: PreparedJob, folder: String) async throws -> (primary: TableDigest, replica: TableDigest) {
@@ -87,7 +88,7 @@ struct DemoCommand: AsyncParsableCommand {
         let replica: any Source = postgres == nil
             ? try SQLiteSource(path: folder + "/replica.db", table: "orders", key: ["id"]).selecting(prepared.job.columns)
             : try await JobWiring.openSource(
-                PostgresDemo.targetAsSource(prepared.spec), columns: prepared.job.columns, connections: PostgresConnections(prepared.spec))
+                PostgresDemo.targetAsSource(prepared.spec), columns: prepared.job.columns, connections: prepared.connections).reader
         return (try await Reconciler.digest(of: primary), try await Reconciler.digest(of: replica))
     }
 

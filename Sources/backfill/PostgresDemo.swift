@@ -27,15 +27,15 @@ enum PostgresDemo {
             batch: { size: 10000 }
             state: .backfill/load.db
             """.write(toFile: specPath, atomically: true, encoding: .utf8)
-        let prepared = try await JobWiring.prepare(specPath: specPath, checkKey: false)
-        let state = try await JobWiring.stateStore(for: prepared.spec, create: true)
-        let (run, _) = try await RunStarter(state: state).startOrResume(spec: prepared.spec) {
-            try await prepared.source.plan(workers: prepared.spec.workers)
+        try await JobWiring.withPrepared(specPath: specPath, checkKey: false) { prepared in
+            let state = try await JobWiring.stateStore(for: prepared.spec, create: true)
+            let (run, _) = try await RunStarter(state: state.store).startOrResume(spec: prepared.spec) {
+                try await prepared.source.plan(workers: prepared.spec.workers)
+            }
+            _ = try await JobWiring.runner(
+                prepared, state: state, configuration: RunnerConfiguration(spec: prepared.spec), logger: LogBootstrap.logger()
+            ).execute(run: run)
         }
-        _ = try await Runner(
-            job: prepared.job, source: prepared.source, sink: prepared.sink, state: state,
-            configuration: RunnerConfiguration(spec: prepared.spec), logger: LogBootstrap.logger()
-        ).execute(run: run)
     }
 
     /// The demo spec with the PostgreSQL replica as its target.

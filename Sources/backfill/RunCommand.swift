@@ -38,42 +38,41 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            let prepared = try await JobWiring.prepare(specPath: spec, checkKey: true)
-            if retryQuarantined { return try await retry(prepared) }
-            var configuration = RunnerConfiguration(spec: prepared.spec)
-            configuration.limitRows = limit
-            configuration.dryRun = dryRun
-            configuration.waitWhenPausedByGuard = wait
-            lease.apply(to: &configuration)
-            configuration.stop = ShutdownSignals.install()
-            if dryRun, !JobWiring.isPostgres(prepared.spec.statePath), FileManager.default.fileExists(atPath: prepared.spec.statePath) {
-                _ = try await JobWiring.stateStore(for: prepared.spec, create: false)  // a dry run also refuses a corrupt state file
+            try await JobWiring.withPrepared(specPath: spec, checkKey: true) { prepared in
+                if retryQuarantined { return try await retry(prepared) }
+                try await execute(prepared)
             }
-            let state: any StateStore = dryRun
-                ? InMemoryStateStore() : try await JobWiring.stateStore(for: prepared.spec, create: true, lease: lease.duration)
-            let source = prepared.source
-            let workers = prepared.spec.workers
-            let (run, resumed) = try await RunStarter(state: state).startOrResume(spec: prepared.spec, specText: prepared.loaded.text) {
-                try await source.plan(workers: workers)
-            }
-            let logger = LogBootstrap.logger()
-            if resumed && !common.json {
-                print("resuming run \(run.id) of \(run.job) (\(Output.number(run.counters.read)) rows already read)")
-            }
-            let observer = ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger)
-            let runner = JobWiring.runner(prepared, state: state, configuration: configuration, logger: logger, observer: observer)
-            let summary = try await server.serving(serve, state, logLevel: common.logLevel) { try await runner.execute(run: run) }
-            print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
-            let code = ExitStatus.code(for: summary, spec: prepared.spec)
-            if code != 0 { throw ExitCode(code) }
         }
+    }
+
+    private func execute(_ prepared: PreparedJob) async throws {
+        var configuration = RunnerConfiguration(spec: prepared.spec)
+        configuration.limitRows = limit
+        configuration.dryRun = dryRun
+        configuration.waitWhenPausedByGuard = wait
+        lease.apply(to: &configuration)
+        if dryRun, !JobWiring.isPostgres(prepared.spec.statePath), FileManager.default.fileExists(atPath: prepared.spec.statePath) {
+            _ = try await JobWiring.stateStore(for: prepared.spec, create: false)  // a dry run also refuses a corrupt state file
+        }
+        let state: OpenedState = dryRun
+            ? .memory(InMemoryStateStore()) : try await JobWiring.stateStore(for: prepared.spec, create: true, lease: lease.duration)
+        let source = prepared.source
+        let workers = prepared.spec.workers
+        let (run, resumed) = try await RunStarter(state: state.store).startOrResume(spec: prepared.spec, specText: prepared.loaded.text) {
+            try await source.plan(workers: workers)
+        }
+        if resumed && !common.json {
+            print("resuming run \(run.id) of \(run.job) (\(Output.number(run.counters.read)) rows already read)")
+        }
+        try await RunExecution(prepared: prepared, state: state, configuration: configuration, common: common, server: serve ? server : nil)
+            .execute(run)
     }
 }
 
 extension RunCommand {
     func retry(_ prepared: PreparedJob) async throws {
-        let state = try await JobWiring.stateStore(for: prepared.spec, create: false)
-        guard let run = try await state.runs(limit: 1000).first(where: { $0.job == prepared.spec.name }) else {
+        let state = try await JobWiring.stateStore(for: prepared.spec, create: false).store
+        guard let run = try await state.newestRun(job: prepared.spec.name) else {
             throw BackfillError(.invalidInput, "job '\(prepared.spec.name)' has no run to retry", location: prepared.spec.statePath)
         }
         let outcome = try await QuarantineRetrier(

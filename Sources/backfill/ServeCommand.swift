@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 
 /// `backfill serve`: the dashboard, the JSON API, `/metrics` and `/healthz` over a state store.
 struct ServeCommand: AsyncParsableCommand {
@@ -73,33 +74,15 @@ struct ServerOptions: ParsableArguments {
             logger: logger)
     }
 
-    /// Runs `body` (a run or a worker), with the dashboard, API and `/metrics` served beside it
-    /// when `enabled` (`--serve`), stopped when `body` returns. The process's own metrics (batch
-    /// durations, waits) go to the same Prometheus registry as the state store's totals.
-    func serving<T: Sendable>(
-        _ enabled: Bool, _ state: any StateStore, logLevel: Logger.Level, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        guard enabled else { return try await body() }
+    /// The dashboard, API and `/metrics` served beside a run or a worker (`--serve`), as a service
+    /// of the run's group. The process's own metrics (batch durations, waits) go to the same
+    /// Prometheus registry as the state store's totals.
+    func dashboard(_ state: any StateStore, logLevel: Logger.Level) -> some Service {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let api = BackfillAPI(state: state, token: Self.token, registry: registry)
-        let app = application(api, logLevel: logLevel) { address in
+        return application(api, logLevel: logLevel) { address in
             FileHandle.standardError.write(Data("dashboard: \(address)\n".utf8))
-        }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            group.addTask { try await body() }
-            // The server only ends early when it cannot listen: that error ends the run too.
-            while let result = try await group.next() {
-                if let result {
-                    group.cancelAll()
-                    return result
-                }
-            }
-            throw BackfillError(.invalidInput, "the dashboard server stopped")
         }
     }
 }

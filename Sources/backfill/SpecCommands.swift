@@ -15,13 +15,13 @@ struct ValidateCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         do {
-            let prepared = try await JobWiring.prepare(specPath: spec, checkKey: true)
+            let (spec, job) = try await JobWiring.withPrepared(specPath: self.spec, checkKey: true) { ($0.spec, $0.job) }
             if common.json {
-                print(try Output.json(ValidationResult(valid: true, columns: prepared.job.columns, key: prepared.spec.key, problems: [])))
+                print(try Output.json(ValidationResult(valid: true, columns: job.columns, key: spec.key, problems: [])))
             } else {
-                print("\(spec): valid")
-                print("  \(prepared.spec.source.kind.rawValue) \(prepared.spec.source.table ?? prepared.spec.source.redactedLocation) → \(prepared.spec.target.kind.rawValue) \(prepared.spec.target.table ?? prepared.spec.target.redactedLocation)")
-                print("  key: \(prepared.spec.key.joined(separator: ", ")) · mode: \(prepared.spec.mode.rawValue) · columns: \(prepared.job.columns.joined(separator: ", "))")
+                print("\(self.spec): valid")
+                print("  \(spec.source.kind.rawValue) \(spec.source.table ?? spec.source.redactedLocation) → \(spec.target.kind.rawValue) \(spec.target.table ?? spec.target.redactedLocation)")
+                print("  key: \(spec.key.joined(separator: ", ")) · mode: \(spec.mode.rawValue) · columns: \(job.columns.joined(separator: ", "))")
             }
         } catch let problems as SpecProblems where common.json {
             print(try Output.json(ValidationResult(valid: false, columns: [], key: [], problems: problems.problems)))
@@ -51,14 +51,15 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            let prepared = try await JobWiring.prepare(specPath: spec, checkKey: false)
-            let chunks = try await prepared.source.plan(workers: prepared.spec.workers)
+            let (spec, chunks) = try await JobWiring.withPrepared(specPath: self.spec, checkKey: false) { prepared in
+                (prepared.spec, try await prepared.source.plan(workers: prepared.spec.workers))
+            }
             let rows = chunks.reduce(0) { $0 + $1.estimatedRows }
             if common.json {
-                print(try Output.json(Plan(job: prepared.spec.name, estimatedRows: rows, workers: prepared.spec.workers, chunks: chunks)))
+                print(try Output.json(Plan(job: spec.name, estimatedRows: rows, workers: spec.workers, chunks: chunks)))
                 return
             }
-            print("plan for \(prepared.spec.name): \(chunks.count) chunks, about \(Output.number(rows)) rows, \(prepared.spec.workers) workers, batches of \(prepared.spec.batch.size)")
+            print("plan for \(spec.name): \(chunks.count) chunks, about \(Output.number(rows)) rows, \(spec.workers) workers, batches of \(spec.batch.size)")
             for chunk in chunks {
                 print("  chunk \(chunk.index)  \(Output.range(chunk.range))  ~\(Output.number(chunk.estimatedRows)) rows")
             }

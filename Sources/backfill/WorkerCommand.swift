@@ -57,28 +57,24 @@ struct WorkerCommand: AsyncParsableCommand {
                     .invalidInput, "event replay runs in one process, to keep each order key's events in order; use backfill run (and target.concurrency)",
                     location: loaded.file)
             }
-            let prepared = try await JobWiring.prepare(loaded, checkKey: false)
-            let store = try await JobWiring.openState(statePath, create: true, lease: lease.duration)
-            let source = prepared.source
-            let joined = try await RunStarter(state: store).join(spec: prepared.spec, runID: run, specText: loaded.text) {
-                try await source.plan(workers: prepared.spec.workers)
-            }
-            var configuration = RunnerConfiguration(spec: prepared.spec)
-            if let workers { configuration.workers = workers }
-            lease.apply(to: &configuration)
-            configuration.stop = ShutdownSignals.install()
-            let logger = LogBootstrap.logger()
-            if !common.json {
-                print("worker \(RunStarter.currentProcess) joined run \(joined.id) of \(joined.job) (\(Output.number(joined.counters.read)) rows read so far)")
-            }
-            let runner = JobWiring.runner(
-                prepared, state: store, configuration: configuration, logger: logger,
-                observer: ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger))
-            let summary = try await server.serving(serve, store, logLevel: common.logLevel) { try await runner.execute(run: joined) }
-            print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
-            let code = ExitStatus.code(for: summary, spec: prepared.spec)
-            if code != 0 { throw ExitCode(code) }
+            try await JobWiring.withPrepared(loaded, checkKey: false) { prepared in try await execute(prepared, statePath: statePath) }
         }
+    }
+
+    private func execute(_ prepared: PreparedJob, statePath: String) async throws {
+        let state = try await JobWiring.openStateStore(statePath, create: true, lease: lease.duration)
+        let source = prepared.source
+        let joined = try await RunStarter(state: state.store).join(spec: prepared.spec, runID: run, specText: prepared.loaded.text) {
+            try await source.plan(workers: prepared.spec.workers)
+        }
+        var configuration = RunnerConfiguration(spec: prepared.spec)
+        if let workers { configuration.workers = workers }
+        lease.apply(to: &configuration)
+        if !common.json {
+            print("worker \(RunStarter.currentProcess) joined run \(joined.id) of \(joined.job) (\(Output.number(joined.counters.read)) rows read so far)")
+        }
+        try await RunExecution(prepared: prepared, state: state, configuration: configuration, common: common, server: serve ? server : nil)
+            .execute(joined)
     }
 
     /// The spec from --spec, or the one stored with --run.

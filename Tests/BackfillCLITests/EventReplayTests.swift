@@ -189,4 +189,26 @@ struct EventReplayTests {
             #expect(bad.stderr.contains(expected), "\(bad.stderr)")
         }
     }
+
+    @Test("SIGTERM while events are in flight waits for them; a second SIGTERM ends the process at once")
+    func secondSignalStopsAtOnce() async throws {
+        var faults = WebhookReceiver.Faults()
+        faults.slowEvery = 1
+        faults.slowDelay = .seconds(120)
+        let receiver = try await WebhookReceiver.start(secret: Self.secret, faults: faults, orderField: "account", sequenceField: "seq")
+        defer { Task { await receiver.stop() } }
+        let dir = try Self.workspace(events: 50, accounts: 5, receiver: receiver, timeout: "300s", concurrency: 2)
+        let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log", environment: Self.environment)
+        // The event: a batch is in flight (the receiver holds its requests for two minutes).
+        while receiver.tally.requests == 0 && process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        kill(process.processIdentifier, SIGTERM)
+        let log = dir + "/run.log"
+        while process.isRunning, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("signal again to stop at once") {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(process.isRunning, "the first signal waits for the events in flight")
+        kill(process.processIdentifier, SIGTERM)
+        await Binary.wait(process, timeout: 60)
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM, "\(process.terminationStatus)")
+    }
 }

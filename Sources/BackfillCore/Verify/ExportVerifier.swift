@@ -65,3 +65,17 @@ public struct ExportVerifier: Sendable {
         rows.sorted { KeyOrder.compare(job.key(of: $0), job.key(of: $1)) < 0 }
     }
 }
+
+extension ExportVerifier {
+    /// What an export cannot be verified with: the spec's spot check and queries (an export has no
+    /// database to ask) and `--repair` (which reads rows again by key).
+    /// - Throws: `BackfillError` naming what to drop.
+    public static func refuseUnsupported(_ spec: JobSpec, repair: Bool) throws {
+        guard spec.verify.spotCheck == nil, spec.verify.queries.isEmpty else {
+            throw BackfillError(.invalidSpec, "verify.spot-check and verify.queries need a database source; a \(spec.source.kind.rawValue) export has none")
+        }
+        guard !repair else {
+            throw BackfillError(.invalidInput, "--repair reads rows again by key, which an export cannot do; `backfill run` repairs from an export (it writes only what differs)")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import AsyncHTTPClient
+import BackfillCore
+import BackfillHTTP
+import BackfillPostgres
+import Logging
+
+/// The connections one command opens: a pool per PostgreSQL DSN (a job whose source and target
+/// share a database opens it once) and, for a webhook target, one HTTP client. `shutdown()`
+/// closes them all.
+actor Connections {
+    private let maxConnections: Int
+    private let timeouts: PostgresTimeouts
+    private var open: [String: PostgresDatabase] = [:]
+    private var http: HTTPClient?
+
+    /// Pools sized for the spec's workers, with its lock and statement timeouts.
+    init(_ spec: JobSpec) {
+        self.maxConnections = spec.workers + 2
+        self.timeouts = PostgresTimeouts(lock: spec.limits.lockTimeout, statement: spec.limits.statementTimeout)
+    }
+
+    func database(_ dsn: String) async throws -> PostgresDatabase {
+        if let database = open[dsn] { return database }
+        let database = try await PostgresDatabase.connect(
+            dsn, maxConnections: maxConnections, timeouts: timeouts, logger: Self.postgresLogger)
+        open[dsn] = database
+        return database
+    }
+
+    /// The command's HTTP client, made on first use.
+    func httpClient() -> HTTPClient {
+        if let http { return http }
+        let client = WebhookSink.makeClient()
+        http = client
+        return client
+    }
+
+    /// Closes the pools and shuts the HTTP client down.
+    func shutdown() async {
+        for database in open.values { database.close() }
+        open = [:]
+        if let http { try? await http.shutdown() }
+        http = nil
+    }
+
+    /// postgres-nio's own messages: only critical ones (backfill reports every failure itself).
+    static var postgresLogger: Logger {
+        var logger = LogBootstrap.logger("backfill.postgres")
+        logger.logLevel = .critical
+        return logger
+    }
+}

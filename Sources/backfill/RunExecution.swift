@@ -1,0 +1,41 @@
+import ArgumentParser
+import BackfillCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// What `run` and `worker` share once they hold a run: the runner over the prepared job as a
+/// service in a `ServiceGroup` (with the dashboard beside it under `--serve`), SIGTERM and SIGINT
+/// handled by the group, the summary printed and the exit code thrown.
+struct RunExecution {
+    let prepared: PreparedJob
+    let state: OpenedState
+    let configuration: RunnerConfiguration
+    let common: CommonOptions
+    /// Where the dashboard listens; `nil` serves none.
+    let server: ServerOptions?
+
+    /// Executes `run` to its end or a graceful stop.
+    /// - Throws: the runner's error, or `ExitCode` when the run did not succeed (`ExitStatus`).
+    func execute(_ run: RunRecord) async throws {
+        let logger = LogBootstrap.logger()
+        let stop = StopSignal()
+        var configuration = self.configuration
+        configuration.stop = stop
+        let observer = ProgressReporter(terminal: !common.json && isatty(2) == 1, logger: logger)
+        let runner = JobWiring.runner(prepared, state: state, configuration: configuration, logger: logger, observer: observer)
+        let service = RunnerService(runner: runner, run: run, stop: stop)
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: service, successTerminationBehavior: .gracefullyShutdownGroup)]
+        if let server {
+            // The server only ends early when it cannot listen: that error cancels the run too.
+            services.append(.init(service: server.dashboard(state.store, logLevel: common.logLevel), failureTerminationBehavior: .cancelGroup))
+        }
+        var group = ServiceGroupConfiguration(services: services, logger: logger)
+        group.gracefulShutdownSignals = [.sigterm, .sigint]
+        try await ServiceGroup(configuration: group).run()
+        let summary = try service.summary()
+        print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
+        let code = ExitStatus.code(for: summary, spec: prepared.spec)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
