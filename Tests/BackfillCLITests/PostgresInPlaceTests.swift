@@ -45,25 +45,33 @@ struct PostgresInPlaceTests {
         try await server.psql(database, "ALTER TABLE orders ADD CONSTRAINT small CHECK (total_cents < 500) NOT VALID")
         // Totals are at most 4 * 106 = 424; one row's price makes its total break the constraint.
         try await server.psql(database, "UPDATE orders SET price_cents = 1000 WHERE id = 1234")
+        // The application's session holds row 10 until the test ends it, once the run has retried.
         let holderDone = Flag()
         let holder = Task {
             defer { holderDone.set() }
-            return try await server.psql(database, "BEGIN; SELECT id FROM orders WHERE id = 10 FOR UPDATE; SELECT pg_sleep(4); COMMIT;")
+            _ = try? await server.psql(database, "BEGIN; SELECT id FROM orders WHERE id = 10 FOR UPDATE; SELECT pg_sleep(600); COMMIT;")
         }
         // The event: the holder's session sits in pg_sleep, so its row lock is taken. (psql sends the
-        // statements one by one: the session's current query is the pg_sleep.) Bounded by the holder.
-        var sleeping = false
-        while !sleeping && !holderDone.isSet {
-            sleeping = try await server.psql(
-                database, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(4)%' AND wait_event = 'PgSleep'") != "0"
+        // statements one by one: the session's current query is the pg_sleep.)
+        let holding = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(600)%' AND wait_event = 'PgSleep'"
+        while !holderDone.isSet, try await server.psql(database, holding) == "0" {}
+        #expect(!holderDone.isSet, "the lock holder's session ended before it held the lock")
+        let run = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
+        // The event: the batch holding row 10 hit lock-timeout and is being retried.
+        var log = ""
+        while run.isRunning && !log.contains("failed; retrying") {
+            try await Task.sleep(for: .milliseconds(20))
+            log = (try? String(contentsOfFile: dir + "/run.log", encoding: .utf8)) ?? ""
         }
-        #expect(sleeping, "the lock holder finished before it was seen holding the lock (the machine was too slow to start the run in time)")
-        let (result, decoded) = try await RunReport.run(in: dir)
-        _ = try await holder.value
-        let report = try #require(decoded, "\(result.stderr)")
-        #expect(report["quarantined"] == 1, "\(result.stderr)")
-        #expect(report.balanced)
-        #expect(try Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT retries FROM runs") > 0)
+        try await server.psql(database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(600)%'")
+        _ = await holder.value
+        await Binary.wait(run)
+        log = (try? String(contentsOfFile: dir + "/run.log", encoding: .utf8)) ?? ""
+        #expect(run.terminationStatus == 5, "one row quarantined: exit 5\n\(log.suffix(2000))")
+        let state = dir + "/.backfill/state.db"
+        #expect(try Fixtures.integer(path: state, "SELECT quarantined FROM runs") == 1, "\(log.suffix(2000))")
+        #expect(try Fixtures.integer(path: state, "SELECT read - inserted - updated - unchanged - skipped - quarantined FROM runs") == 0)
+        #expect(try Fixtures.integer(path: state, "SELECT retries FROM runs") > 0)
         #expect(try await server.psql(database, "SELECT count(*) FROM orders WHERE total_cents IS DISTINCT FROM qty * price_cents") == "1")
         #expect(try await server.psql(database, "SELECT total_cents FROM orders WHERE id = 10") == "0")
     }
