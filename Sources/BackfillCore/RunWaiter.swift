@@ -33,7 +33,7 @@ struct RunWaiter: Sendable {
             if await context.stop.isSet {
                 return try await stop(machine.handle(.signal), holding: chunk, sizer: &sizer, logger: logger)
             }
-            guard let run = try await context.state.run(id: context.runID) else { return .ended(.cancelled) }
+            guard let run = try await context.state.directives(runID: context.runID) else { return .ended(.cancelled) }
             await apply(run.knobs, sizer: &sizer)
             switch try await steps.perform(machine.handle(.statusObserved(run.status)), holding: chunk, sizer: &sizer, logger: logger) {
             case .stop(let reason): return reason

@@ -5,6 +5,23 @@
 /// (runs shared between processes and machines, with leased chunks) and in memory (dry runs, tests).
 public protocol StateStore: RunStore, ChunkStore, QuarantineStore, TelemetryStore, LedgerStore {}
 
+/// A run's status and knobs: what its workers obey before each batch.
+public struct RunDirectives: Sendable, Hashable {
+    public var status: RunStatus
+    public var knobs: RunKnobs
+
+    public init(status: RunStatus, knobs: RunKnobs) {
+        self.status = status
+        self.knobs = knobs
+    }
+}
+
+extension RunStore {
+    public func directives(runID: Int64) async throws -> RunDirectives? {
+        try await run(id: runID).map { RunDirectives(status: $0.status, knobs: $0.knobs) }
+    }
+}
+
 /// Runs: their creation, status, knobs and events.
 public protocol RunStore: Sendable {
     /// Creates a run in status `running` with all its chunks pending.
@@ -17,6 +34,9 @@ public protocol RunStore: Sendable {
     /// The run of `job` a worker joins: its resumable run if it has one, else its newest run of any status.
     func newestRun(job: String) async throws -> RunRecord?
     func run(id: Int64) async throws -> RunRecord?
+    /// What a worker reads before every batch: the run's status and knobs (`nil`: no such run).
+    /// Stores answer it with one small query; the default reads the whole run.
+    func directives(runID: Int64) async throws -> RunDirectives?
     /// Runs, newest first.
     func runs(limit: Int) async throws -> [RunRecord]
     /// The spec text stored with a run (`NewRun.spec`), if the store keeps it.

@@ -146,6 +146,16 @@ public struct PostgresStateStore: StateStore {
         try await objects("SELECT to_jsonb(r)::text FROM backfill.runs r WHERE id = \(id)", "reading a run").first.map(RunRow.record)
     }
 
+    /// Read by every worker before every batch: two columns.
+    public func directives(runID: Int64) async throws -> RunDirectives? {
+        guard let row = try await database.textRows("SELECT status, knobs FROM backfill.runs WHERE id = \(runID)", "reading a run").first,
+            let status = row[0]
+        else { return nil }
+        return RunDirectives(
+            status: try PostgresStateRows.status(status, RunStatus.self, table: "runs"),
+            knobs: (try? PostgresStateRows.decode(RunKnobs.self, row[1] ?? nil)) ?? RunKnobs())
+    }
+
     public func runs(limit: Int) async throws -> [RunRecord] {
         try await objects("SELECT to_jsonb(r)::text FROM backfill.runs r ORDER BY id DESC LIMIT \(limit)", "reading runs").map(RunRow.record)
     }

@@ -148,6 +148,20 @@ public struct SQLiteStateStore: StateStore {
         }
     }
 
+    /// Every worker reads these before every batch: two columns by a cached statement (knobs are
+    /// rarely set, so usually nothing is decoded).
+    public func directives(runID: Int64) async throws -> RunDirectives? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, knobs FROM runs WHERE id = ?"), arguments: [runID]) else {
+                return nil
+            }
+            let status: String = row[0]
+            let knobs: String? = row[1]
+            return RunDirectives(
+                status: RunStatus(rawValue: status) ?? .failed, knobs: knobs.flatMap { try? StateJSON.decode(RunKnobs.self, $0) } ?? RunKnobs())
+        }
+    }
+
     public func runs(limit: Int) async throws -> [RunRecord] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map(StateRows.run)
