@@ -16,19 +16,22 @@ public struct Runner: Sendable {
     let observer: any RunObserver
     let transfer: (any BatchTransfer)?
     let comparer: (any RangeComparer)?
+    let differ: (any RangeDiffer)?
     let checkpointing: (any CheckpointingSink)?
 
     /// - Parameters:
     ///   - transfer: a same-engine fast path used instead of read + write (not for dry runs).
     ///   - comparer: skips chunks whose rows already match on both sides (not with `--limit`).
+    ///   - differ: reads and writes only the rows of a batch whose hashes differ on the two sides.
     ///   - checkpointing: `sink` again, able to commit each batch's checkpoint with its rows
     ///     because `state` lives in the target database (not for dry runs).
     public init(
         job: ResolvedJob, source: any Source, sink: any Sink, state: any StateStore,
         configuration: RunnerConfiguration, logger: Logger, observer: any RunObserver = SilentObserver(),
-        transfer: (any BatchTransfer)? = nil, comparer: (any RangeComparer)? = nil,
+        transfer: (any BatchTransfer)? = nil, comparer: (any RangeComparer)? = nil, differ: (any RangeDiffer)? = nil,
         checkpointing: (any CheckpointingSink)? = nil
     ) {
+        self.differ = differ
         self.transfer = configuration.dryRun ? nil : transfer
         self.comparer = configuration.limitRows == nil ? comparer : nil
         self.checkpointing = configuration.dryRun ? nil : checkpointing
@@ -93,8 +96,8 @@ public struct Runner: Sendable {
         let metrics = RunMetrics(job: job.spec.name, runID: runID)
         return WorkerContext(
             runID: runID, job: job, source: source, sink: sink, state: state, configuration: configuration,
-            logger: logger, observer: observer, transfer: transfer, comparer: comparer, checkpointing: checkpointing,
-            metrics: metrics, timeline: RunTimeline(metrics: metrics, clock: clock),
+            logger: logger, observer: observer, transfer: transfer, comparer: comparer, differ: differ,
+            checkpointing: checkpointing, metrics: metrics, timeline: RunTimeline(metrics: metrics, clock: clock),
             gates: RunGates(
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
@@ -230,6 +233,7 @@ struct WorkerContext: Sendable {
     let observer: any RunObserver
     let transfer: (any BatchTransfer)?
     let comparer: (any RangeComparer)?
+    let differ: (any RangeDiffer)?
     let checkpointing: (any CheckpointingSink)?
     let metrics: RunMetrics
     let timeline: RunTimeline

@@ -22,9 +22,10 @@ public struct PostgresTableInfo: Sendable {
 
     /// `hash_record_extended(ROW(columns), 0)`, with the columns whose type has no hash function
     /// hashed by their text: the one checksum expression of runs and verify.
-    func rowHash(of columns: [String]) -> String {
+    /// - Parameter seed: another seed gives an independent hash (the diff buckets keys by one).
+    func rowHash(of columns: [String], seed: Int = 0) -> String {
         let parts = columns.map { Identifier.quoted($0) + ((type(of: $0)?.hashesNatively ?? false) ? "" : "::text") }
-        return "hash_record_extended(ROW(\(parts.joined(separator: ", "))), 0)"
+        return "hash_record_extended(ROW(\(parts.joined(separator: ", "))), \(seed))"
     }
 }
 

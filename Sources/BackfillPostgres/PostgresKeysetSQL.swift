@@ -17,6 +17,10 @@ struct PostgresKeysetSQL: Sendable {
     var quotedTable: String { Identifier.quoted(table) }
     var keyTuple: String { "(" + orderedKey.joined(separator: ", ") + ")" }
     var orderBy: String { orderedKey.joined(separator: ", ") }
+    var orderByDescending: String { orderedKey.map { $0 + " DESC" }.joined(separator: ", ") }
+    /// The key columns as text, for reading keys back (`keyValues` binds them again); renamed, as
+    /// in `textList`, so that `ORDER BY` sorts by the columns, not by their text.
+    var keyTextList: String { Self.textList(key) }
 
     /// The key columns as compared and sorted: text ones `COLLATE "C"` in byte order.
     private var orderedKey: [String] {

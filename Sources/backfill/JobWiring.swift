@@ -18,6 +18,8 @@ struct PreparedJob: Sendable {
     var transfer: (any BatchTransfer)?
     /// Skips chunks already equal on both sides, when source and target are both PostgreSQL.
     var comparer: (any RangeComparer)? = nil
+    /// Reads only the rows of a batch whose hashes differ, when source and target are both PostgreSQL.
+    var differ: (any RangeDiffer)? = nil
     /// The pools and clients the job opened.
     var connections: Connections
 
@@ -84,12 +86,14 @@ enum JobWiring {
         let configured = try await openSource(spec, columns: job.columns, connections: connections)
         if checkKey { try await configured.reader.checkKey() }
         var comparer: (any RangeComparer)?
+        var differ: (any RangeDiffer)?
         if case .postgres(let postgres) = configured, case .postgres(let target) = sink, spec.mode != .updateInPlace {
             comparer = try await PostgresRangeComparer.make(source: postgres, target: target, job: job)
+            differ = try await PostgresRangeDiffer.make(source: postgres, target: target, job: job)
         }
         return PreparedJob(
             loaded: loaded, job: job, opened: configured, target: try await sink.configured(for: job),
-            transfer: try openTransfer(spec, job: job), comparer: comparer, connections: connections)
+            transfer: try openTransfer(spec, job: job), comparer: comparer, differ: differ, connections: connections)
     }
 
     /// Opens the source a spec names; with `columns`, ready to read them.
@@ -185,7 +189,8 @@ enum JobWiring {
         }
         return Runner(
             job: prepared.job, source: prepared.source, sink: sink, state: state.store, configuration: configuration, logger: logger,
-            observer: observer, transfer: prepared.transfer, comparer: prepared.comparer, checkpointing: checkpointing)
+            observer: observer, transfer: prepared.transfer, comparer: prepared.comparer, differ: prepared.differ,
+            checkpointing: checkpointing)
     }
 
     /// Opens the state store a spec names (created when `create`).

@@ -37,8 +37,9 @@ protocol BatchPath: Sendable {
 /// read → shape → write → checkpoint, for every batch of every worker of a run.
 ///
 /// The paths are chosen once, when the run is wired (`BatchPipeline.init(context:)`): the chunk
-/// comparison first (a same-engine `RangeComparer`, not with `--limit`), then a same-engine
-/// `BatchTransfer` (not for dry runs), then the row path, which always takes the batch — with a
+/// comparison first (a same-engine `RangeComparer`, not with `--limit`), then the diff of each
+/// batch by hashes (a same-engine `RangeDiffer`), then a same-engine `BatchTransfer` (not for dry
+/// runs), then the row path, which always takes the batch — with a
 /// `CheckpointingSink` writing the checkpoint in the rows' transaction where there is one.
 struct BatchPipeline: Sendable {
     let paths: [any BatchPath]
@@ -53,9 +54,13 @@ struct BatchPipeline: Sendable {
         let calls = DependencyCalls(context: context)
         var paths: [any BatchPath] = []
         if let comparer = context.comparer { paths.append(ChunkComparisonPath(comparer: comparer, calls: calls)) }
-        if let transfer = context.transfer { paths.append(TransferPath(transfer: transfer, calls: calls)) }
         let sealer = CheckpointSealer(context: context)
-        paths.append(RowPath(context: context, calls: calls, sealer: sealer))
+        let rows = RowPath(context: context, calls: calls, sealer: sealer)
+        if let differ = context.differ {
+            paths.append(DiffPath(differ: differ, source: context.source, job: context.job, rows: rows, calls: calls))
+        }
+        if let transfer = context.transfer { paths.append(TransferPath(transfer: transfer, calls: calls)) }
+        paths.append(rows)
         self.init(paths: paths, sealer: sealer)
     }
 

@@ -41,14 +41,15 @@ struct CheckpointSealer: Sendable {
 }
 
 extension Checkpoint {
-    /// This checkpoint with `outcome` in its counters: a `CheckpointingSink` learns the outcome of
-    /// its write only inside the transaction that commits both.
+    /// This checkpoint with `outcome` added to its counters: a `CheckpointingSink` learns the
+    /// outcome of its write only inside the transaction that commits both. (The draft already
+    /// counts the rows settled without being written, such as rows found equal by hash.)
     public func with(_ outcome: WriteOutcome) -> Checkpoint {
         var sealed = self
-        sealed.delta.inserted = outcome.inserted
-        sealed.delta.updated = outcome.updated
-        sealed.delta.unchanged = outcome.unchanged
-        sealed.delta.skipped = outcome.skipped
+        sealed.delta.inserted += outcome.inserted
+        sealed.delta.updated += outcome.updated
+        sealed.delta.unchanged += outcome.unchanged
+        sealed.delta.skipped += outcome.skipped
         return sealed
     }
 }

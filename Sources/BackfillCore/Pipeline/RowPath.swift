@@ -28,9 +28,15 @@ struct RowPath: BatchPath {
         let batch = try await calls.call(.source, "batch", logger: request.logger, retries: &retries) { _ in
             try await source.read(chunk: range, after: cursor, limit: limit)
         }
+        return try await write(batch, read: batch.recordCount, settled: WriteOutcome(), request: request, retries: retries)
+    }
+
+    /// Shapes and writes `batch`, `read` rows of the source of which `settled` were accounted for
+    /// without being shipped (`DiffPath`), and returns the batch's result.
+    func write(_ batch: SourceBatch, read: Int, settled: WriteOutcome, request: BatchRequest, retries: Int) async throws -> BatchResult {
         let shaped = shaper.shape(batch, chunk: request.chunk, seenKeys: request.seenKeys)
         if let sealed, !shaped.rows.isEmpty,
-            let result = try await writeSealed(shaped, batch: batch, through: sealed, request: request, retries: retries)
+            let result = try await writeSealed(shaped, batch: batch, read: read, settled: settled, through: sealed, request: request, retries: retries)
         {
             return result
         }
@@ -38,20 +44,20 @@ struct RowPath: BatchPath {
         let quarantine = shaped.quarantine + written.refused.map { row, reason in
             shaper.record(chunk: request.chunk, key: shaper.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
         }
-        let delta = Counters(
-            read: batch.recordCount, outcome: written.outcome, quarantined: quarantine.count, retries: written.retries + retries)
+        let delta = Counters(read: read, outcome: written.outcome + settled, quarantined: quarantine.count, retries: written.retries + retries)
         return BatchResult(delta: delta, quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
     }
 
     /// Writes the rows and the checkpoint in one transaction; `nil` when the target refused a row
     /// (the batch is then split and checkpointed after it, as without a checkpointing sink).
     private func writeSealed(
-        _ shaped: BatchShaper.Shaped, batch: SourceBatch, through sink: any CheckpointingSink, request: BatchRequest, retries before: Int
+        _ shaped: BatchShaper.Shaped, batch: SourceBatch, read: Int, settled: WriteOutcome, through sink: any CheckpointingSink,
+        request: BatchRequest, retries before: Int
     ) async throws -> BatchResult? {
         let (rows, quarantine, keyOrdered) = (shaped.rows, shaped.quarantine, source.isKeyOrdered)
         var retries = before
         let draft = await sealer.checkpoint(
-            of: request, delta: Counters(read: batch.recordCount, outcome: WriteOutcome(), quarantined: quarantine.count),
+            of: request, delta: Counters(read: read, outcome: settled, quarantined: quarantine.count),
             quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
         do {
             let committed = try await calls.call(.target, "write", logger: request.logger, retries: &retries) { retriesSoFar in

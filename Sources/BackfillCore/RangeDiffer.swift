@@ -1,0 +1,35 @@
+/// Finds, inside both engines, which rows of a window of the source the target lacks or holds
+/// differently — shipping counts, sums and key hashes, never rows.
+///
+/// The runner asks for every batch of a chunk that is not equal as a whole (`RangeComparer`): the
+/// window is the batch (up to `limit` source rows after the cursor); buckets of its keys are
+/// counted and checksummed on both sides, the keys of differing buckets are hashed on both sides,
+/// and only the source rows whose hashes differ are then read and written through the normal
+/// write path. A window the target mostly lacks (a gap) is not descended: it is read directly.
+public protocol RangeDiffer: Sendable {
+    /// The difference of the window of up to `limit` source rows after `cursor` in `range`.
+    func diff(in range: KeyRange, after cursor: Cursor?, limit: Int) async throws -> WindowDiff
+}
+
+/// What a `RangeDiffer` found in one window.
+public struct WindowDiff: Sendable, Hashable {
+    /// Source rows in the window.
+    public var sourceRows: Int
+    /// Target rows in the window.
+    public var targetRows: Int
+    /// The window's last source key: the batch's cursor (`nil`: the window is empty).
+    public var lastKey: [Value]?
+    /// The window reaches the end of the range.
+    public var isLast: Bool
+    /// The keys of source rows the target lacks or holds differently, in key order; `nil` when the
+    /// window was not descended (the target lacks most of it): read it directly.
+    public var differingKeys: [[Value]]?
+
+    public init(sourceRows: Int, targetRows: Int, lastKey: [Value]?, isLast: Bool, differingKeys: [[Value]]?) {
+        self.sourceRows = sourceRows
+        self.targetRows = targetRows
+        self.lastKey = lastKey
+        self.isLast = isLast
+        self.differingKeys = differingKeys
+    }
+}
