@@ -25,6 +25,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Serve the dashboard, the JSON API and /metrics while the run goes on (see `backfill serve`).")
     var serve = false
 
+    @Flag(help: "End a completed run with proof: verify the job's range, repair what differs again through the runner, verify again (also verify.after-run: true). Exit 3 when the target is not proven equal.")
+    var verify = false
+
     @OptionGroup var server: ServerOptions
 
     @OptionGroup var lease: LeaseOptions
@@ -33,6 +36,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if verify && (dryRun || retryQuarantined) { throw ValidationError("--verify goes with a run that writes (not --dry-run or --retry-quarantined)") }
     }
 
     func run() async throws {
@@ -51,6 +55,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.dryRun = dryRun
         configuration.waitWhenPausedByGuard = wait
         lease.apply(to: &configuration)
+        if verify || prepared.spec.verify.afterRun { try AfterRunVerification.check(prepared) }
         if dryRun, !JobWiring.isPostgres(prepared.spec.statePath), FileManager.default.fileExists(atPath: prepared.spec.statePath) {
             _ = try await JobWiring.stateStore(for: prepared.spec, create: false)  // a dry run also refuses a corrupt state file
         }
@@ -64,8 +69,9 @@ struct RunCommand: AsyncParsableCommand {
         if resumed && !common.json {
             print("resuming run \(run.id) of \(run.job) (\(Output.number(run.counters.read)) rows already read)")
         }
-        try await RunExecution(prepared: prepared, state: state, configuration: configuration, common: common, server: serve ? server : nil)
-            .execute(run)
+        var execution = RunExecution(prepared: prepared, state: state, configuration: configuration, common: common, server: serve ? server : nil)
+        execution.verify = !dryRun && (verify || prepared.spec.verify.afterRun)
+        try await execution.execute(run)
     }
 }
 

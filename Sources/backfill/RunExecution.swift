@@ -6,7 +6,8 @@ import ServiceLifecycle
 
 /// What `run` and `worker` share once they hold a run: the runner over the prepared job as a
 /// service in a `ServiceGroup` (with the dashboard beside it under `--serve`), SIGTERM and SIGINT
-/// handled by the group, the summary printed and the exit code thrown.
+/// handled by the group, then — with `verify` — the proof, the summary printed and the exit code
+/// thrown.
 struct RunExecution {
     let prepared: PreparedJob
     let state: OpenedState
@@ -14,6 +15,8 @@ struct RunExecution {
     let common: CommonOptions
     /// Where the dashboard listens; `nil` serves none.
     let server: ServerOptions?
+    /// End a completed run with a verification (and a repair of what differs): `run --verify`.
+    var verify = false
 
     /// Executes `run` to its end or a graceful stop.
     /// - Throws: the runner's error, or `ExitCode` when the run did not succeed (`ExitStatus`).
@@ -34,8 +37,33 @@ struct RunExecution {
         group.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: group).run()
         let summary = try service.summary()
-        print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
         let code = ExitStatus.code(for: summary, spec: prepared.spec)
-        if code != 0 { throw ExitCode(code) }
+        guard verify, code == 0, summary.status == .completed, !summary.dryRun, !Self.stoppedAtLimit(summary) else {
+            print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
+            if code != 0 { throw ExitCode(code) }
+            return
+        }
+        let proof = try await AfterRunVerification(prepared: prepared, state: state.store).run()
+        if common.json {
+            print(try Output.json(RunWithProof(run: summary, verification: proof.report, repair: proof.repair?.summary)))
+        } else {
+            print(RunSummaryText.render(summary))
+            if let repair = proof.repair { print(VerifyText.render(repair.before) + "\n" + VerifyText.render(repair)) }
+            print(VerifyText.render(proof.report))
+        }
+        if let repair = proof.repair, repair.summary.status != .completed { throw ExitCode(ExitStatus.code(for: repair.summary.status)) }
+        if !proof.report.equal { throw ExitCode(ExitStatus.differences) }
     }
+
+    private static func stoppedAtLimit(_ summary: RunSummary) -> Bool {
+        if case .limitReached? = summary.stop { return true }
+        return false
+    }
+}
+
+/// `run --verify --json`: the run, its verification and the repair between them.
+struct RunWithProof: Encodable {
+    var run: RunSummary
+    var verification: VerifyReport
+    var repair: RunSummary?
 }

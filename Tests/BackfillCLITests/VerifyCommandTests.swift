@@ -87,4 +87,50 @@ struct VerifyCommandTests {
         #expect(status.stdout.contains("verified"))
         #expect(status.stdout.contains("EQUAL"))
     }
+
+    @Test("run --verify: a row the source changed behind the run's cursor is found, repaired through the runner and proven equal; --json holds run, verification and repair; verify.after-run does the same; an events target is refused")
+    func runEndsWithProof() async throws {
+        let dir = try Fixtures.temporaryDirectory("run-verify")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 4_000)
+        _ = try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        try Fixtures.spec(kind: .integer).write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let trial = try await Binary.run(["run", "job.yaml", "--limit", "1000"], in: dir)
+        #expect(trial.status == 0, "\(trial.stderr)")
+        // The application changes a row the run has already passed.
+        try Fixtures.execute(path: dir + "/source.db", "UPDATE items SET name = 'changed', updated_at = '2030-01-01T00:00:00Z' WHERE id = 10")
+        let proof = try await Binary.run(["run", "job.yaml", "--verify", "--json"], in: dir)
+        #expect(proof.status == 0, "\(proof.stderr.suffix(2000))")
+        struct Proof: Decodable {
+            struct Run: Decodable { var status: String; var counters: [String: Int] }
+            struct Verification: Decodable { var result: String; var sourceRows: Int; var targetRows: Int }
+            var run: Run
+            var verification: Verification
+            var repair: Run?
+        }
+        let decoded = try JSONDecoder().decode(Proof.self, from: Data(proof.stdout.utf8))
+        #expect(decoded.run.status == "completed" && decoded.verification.result == "equal" && decoded.verification.sourceRows == 4_000)
+        #expect(decoded.repair?.status == "completed" && decoded.repair?.counters["updated"] == 1, "\(proof.stdout)")
+        #expect(try Fixtures.text(path: dir + "/target.db", "SELECT name FROM items WHERE id = 10") == "changed")
+        let status = try await Binary.run(["status", "--json"], in: dir)
+        #expect(status.stdout.contains("\"equal\" : true") || status.stdout.contains("\"equal\":true"), "the verification is recorded on the run: \(status.stdout)")
+
+        // The same from the spec, on an equal target: nothing to repair, exit 0, text says EQUAL.
+        try Fixtures.spec(kind: .integer, name: "items-again", extra: "verify: { after-run: true }")
+            .write(toFile: dir + "/again.yaml", atomically: true, encoding: .utf8)
+        let again = try await Binary.run(["run", "again.yaml"], in: dir)
+        #expect(again.status == 0 && again.stdout.contains("EQUAL") && !again.stdout.contains("repair run"), "\(again.stdout)")
+
+        try """
+            name: events
+            source: { sqlite: source.db, table: items }
+            target: { jsonl: events.jsonl }
+            key: [id]
+            mode: insert-missing
+            events: { id: id }
+            """.write(toFile: dir + "/events.yaml", atomically: true, encoding: .utf8)
+        let refused = try await Binary.run(["run", "events.yaml", "--verify"], in: dir)
+        #expect(refused.status == 2 && refused.stderr.contains("--verify compares a SQLite or PostgreSQL table"), "\(refused.stderr)")
+        let written = (try? FileManager.default.attributesOfItem(atPath: dir + "/events.jsonl")[.size] as? Int) ?? 0
+        #expect(written == 0, "refused before any event was written")
+    }
 }

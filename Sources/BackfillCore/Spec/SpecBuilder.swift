@@ -72,7 +72,7 @@ enum SpecBuilder {
     }
 
     private static func verifySpec(_ node: Node?, reader: inout SpecNodeReader) -> VerifySpec {
-        guard let node, let map = reader.mapping(node, field: "verify", allowed: ["key-fields", "spot-check", "queries"]) else {
+        guard let node, let map = reader.mapping(node, field: "verify", allowed: ["key-fields", "spot-check", "queries", "after-run"]) else {
             return VerifySpec()
         }
         var verify = VerifySpec()
@@ -81,6 +81,7 @@ enum SpecBuilder {
             checkIdentifiers(verify.keyFields ?? [], field: "verify.key-fields", node: fieldsNode, reader: &reader)
         }
         verify.spotCheck = reader.integer(map["spot-check"], field: "verify.spot-check", range: 1...1_000_000)
+        verify.afterRun = reader.boolean(map["after-run"], field: "verify.after-run") ?? false
         if let queriesNode = map["queries"] {
             if case .mapping(let queries) = queriesNode {
                 for (nameNode, sqlNode) in queries {

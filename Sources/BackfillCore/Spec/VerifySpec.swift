@@ -6,11 +6,15 @@ public struct VerifySpec: Sendable, Codable, Hashable {
     public var spotCheck: Int?
     /// Named queries run on source and target whose results must match.
     public var queries: [NamedQuery]
+    /// `after-run: true`: every completed `backfill run` ends with a verification of the job's
+    /// range, repairs what differs once more through the runner, and verifies again (`run --verify`).
+    public var afterRun: Bool
 
-    public init(keyFields: [String]? = nil, spotCheck: Int? = nil, queries: [NamedQuery] = []) {
+    public init(keyFields: [String]? = nil, spotCheck: Int? = nil, queries: [NamedQuery] = [], afterRun: Bool = false) {
         self.keyFields = keyFields
         self.spotCheck = spotCheck
         self.queries = queries
+        self.afterRun = afterRun
     }
 
     public struct NamedQuery: Sendable, Codable, Hashable {
