@@ -85,14 +85,21 @@ enum JobWiring {
         try await checkPortableTypes(loaded, job: job, source: source, sink: sink)
         let configured = try await openSource(spec, columns: job.columns, connections: connections)
         if checkKey { try await configured.reader.checkKey() }
+        let target = try await sink.configured(for: job)
         var comparer: (any RangeComparer)?
         var differ: (any RangeDiffer)?
-        if case .postgres(let postgres) = configured, case .postgres(let target) = sink, spec.mode != .updateInPlace {
-            comparer = try await PostgresRangeComparer.make(source: postgres, target: target, job: job)
-            differ = try await PostgresRangeDiffer.make(source: postgres, target: target, job: job)
+        switch (configured, sink) {
+        case (.postgres(let postgres), .postgres(let targetSink)) where spec.mode != .updateInPlace:
+            comparer = try await PostgresRangeComparer.make(source: postgres, target: targetSink, job: job)
+            differ = try await PostgresRangeDiffer.make(source: postgres, target: targetSink, job: job)
+        case (.sqlite(let sqlite), .sqlite) where spec.mode != .updateInPlace && spec.range.whereClause == nil:
+            // Both files hash rows the same way inside SQLite: an equal chunk is not scanned again.
+            comparer = try await target.table(spec, columns: job.columns).flatMap { TableRangeComparer(source: sqlite, target: $0) }
+        default:
+            break
         }
         return PreparedJob(
-            loaded: loaded, job: job, opened: configured, target: try await sink.configured(for: job),
+            loaded: loaded, job: job, opened: configured, target: target,
             transfer: try openTransfer(spec, job: job), comparer: comparer, differ: differ, connections: connections)
     }
 
