@@ -11,6 +11,12 @@ public struct Counters: Sendable, Hashable, Codable {
     public var batches = 0
     /// Writes that failed and were retried or split.
     public var retries = 0
+    /// Rows the source sent to backfill in full: read by the row path, or fetched after a hash
+    /// comparison found them different. Rows settled inside the engines (a chunk found equal, an
+    /// equal row found by its hash, the SQLite attached transfer) are read but not shipped.
+    public var shippedRows = 0
+    /// The bytes of the shipped rows' values (text and blobs by length, numbers as 8).
+    public var shippedBytes = 0
 
     public init() {}
 
@@ -44,8 +50,51 @@ public struct Counters: Sendable, Hashable, Codable {
         sum.quarantined = lhs.quarantined + rhs.quarantined
         sum.batches = lhs.batches + rhs.batches
         sum.retries = lhs.retries + rhs.retries
+        sum.shippedRows = lhs.shippedRows + rhs.shippedRows
+        sum.shippedBytes = lhs.shippedBytes + rhs.shippedBytes
         return sum
     }
 
     public static func += (lhs: inout Counters, rhs: Counters) { lhs = lhs + rhs }
+}
+
+extension Counters {
+    private enum CodingKeys: String, CodingKey {
+        case read, inserted, updated, unchanged, skipped, quarantined, batches, retries, shippedRows, shippedBytes
+    }
+
+    /// Counters written before a counter existed read it as 0.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func value(_ key: CodingKeys) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        self.init()
+        read = try value(.read)
+        inserted = try value(.inserted)
+        updated = try value(.updated)
+        unchanged = try value(.unchanged)
+        skipped = try value(.skipped)
+        quarantined = try value(.quarantined)
+        batches = try value(.batches)
+        retries = try value(.retries)
+        shippedRows = try value(.shippedRows)
+        shippedBytes = try value(.shippedBytes)
+    }
+
+    /// What `rows` cost to ship: their count and the bytes of their values.
+    public mutating func ship(_ rows: [[Value]]) {
+        shippedRows += rows.count
+        shippedBytes += rows.reduce(0) { total, row in total + row.reduce(0) { $0 + $1.payloadBytes } }
+    }
+}
+
+extension Value {
+    /// The bytes this value takes as data: text and blobs by length, numbers as 8, NULL as 0.
+    public var payloadBytes: Int {
+        switch self {
+        case .null: 0
+        case .integer, .real: 8
+        case .text(let text): text.utf8.count
+        case .blob(let bytes): bytes.count
+        }
+    }
 }

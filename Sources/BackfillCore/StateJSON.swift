@@ -16,8 +16,11 @@ public enum StateJSON {
 
 extension Counters {
     /// The state stores' counter columns, in the order of `columnValues`.
-    public static let columnNames = ["read", "inserted", "updated", "unchanged", "skipped", "quarantined", "batches", "retries"]
+    public static let columnNames = firstColumnNames + ["shipped_rows", "shipped_bytes"]
+
+    /// The counter columns of the first state stores (later ones are added by migrations).
+    public static let firstColumnNames = ["read", "inserted", "updated", "unchanged", "skipped", "quarantined", "batches", "retries"]
 
     /// The counters in the order of `columnNames`.
-    public var columnValues: [Int] { [read, inserted, updated, unchanged, skipped, quarantined, batches, retries] }
+    public var columnValues: [Int] { [read, inserted, updated, unchanged, skipped, quarantined, batches, retries, shippedRows, shippedBytes] }
 }

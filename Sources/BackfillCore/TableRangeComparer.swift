@@ -3,19 +3,21 @@
 /// would otherwise scan every chunk of an equal table again.
 ///
 /// A chunk is compared only when it starts afresh (a resumed chunk is read on from its cursor).
-/// First the keys and row hashes of its first `probeRows` rows on both sides — damage spread
+/// First the keys and row hashes of its first `probeRows` rows (1,000) on both sides — damage spread
 /// through the table fails this cheap probe — then, only when those match, the count and checksum
 /// of the whole chunk.
 public struct TableRangeComparer: RangeComparer {
     let source: any VerifiableTable
     let target: any VerifiableTable
-    var probeRows = 5_000
+    let probeRows: Int
 
     /// `nil` unless both sides hash rows inside their engine.
-    public init?(source: any VerifiableTable, target: any VerifiableTable) {
+    /// - Parameter probeRows: rows whose key hashes are compared before a whole chunk is.
+    public init?(source: any VerifiableTable, target: any VerifiableTable, probeRows: Int = 1_000) {
         guard source.hashesRows, target.hashesRows else { return nil }
         self.source = source
         self.target = target
+        self.probeRows = probeRows
     }
 
     public func equalRows(in range: KeyRange, after cursor: Cursor?) async throws -> Int? {

@@ -40,7 +40,7 @@ enum PostgresStateRows {
         }
     }
 
-    static func counters(_ text: String, table: String) throws -> Counters { try row(Counters.self, text, table: table) }
+    static func counters(_ text: String, table: String) throws -> Counters { try row(CountersRow.self, text, table: table).counters }
 
     static func status<Status: RawRepresentable<String>>(_ raw: String, _ type: Status.Type, table: String) throws -> Status {
         guard let status = Status(rawValue: raw) else {
@@ -163,5 +163,34 @@ struct EventRow: Decodable {
     static func record(_ text: String) throws -> RunEvent {
         let row = try PostgresStateRows.row(EventRow.self, text, table: "events")
         return RunEvent(runID: row.run_id, at: Date(timeIntervalSince1970: row.at), kind: row.kind, message: row.message)
+    }
+}
+
+/// The counter columns of a row of `runs`, `chunks` or `samples`.
+struct CountersRow: Decodable {
+    var read: Int
+    var inserted: Int
+    var updated: Int
+    var unchanged: Int
+    var skipped: Int
+    var quarantined: Int
+    var batches: Int
+    var retries: Int
+    var shipped_rows: Int?
+    var shipped_bytes: Int?
+
+    var counters: Counters {
+        var counters = Counters()
+        counters.read = read
+        counters.inserted = inserted
+        counters.updated = updated
+        counters.unchanged = unchanged
+        counters.skipped = skipped
+        counters.quarantined = quarantined
+        counters.batches = batches
+        counters.retries = retries
+        counters.shippedRows = shipped_rows ?? 0
+        counters.shippedBytes = shipped_bytes ?? 0
+        return counters
     }
 }

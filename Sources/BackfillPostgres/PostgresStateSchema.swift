@@ -31,6 +31,15 @@ enum PostgresStateSchema {
               ADD COLUMN IF NOT EXISTS split_requested boolean NOT NULL DEFAULT false
             """,
             "ALTER TABLE backfill.runs ADD COLUMN IF NOT EXISTS spec text",
+            // Rows and bytes shipped from the source, added to stores created before them.
+            """
+            ALTER TABLE backfill.runs ADD COLUMN IF NOT EXISTS shipped_rows bigint NOT NULL DEFAULT 0,
+              ADD COLUMN IF NOT EXISTS shipped_bytes bigint NOT NULL DEFAULT 0
+            """,
+            """
+            ALTER TABLE backfill.chunks ADD COLUMN IF NOT EXISTS shipped_rows bigint NOT NULL DEFAULT 0,
+              ADD COLUMN IF NOT EXISTS shipped_bytes bigint NOT NULL DEFAULT 0
+            """,
             """
             CREATE TABLE IF NOT EXISTS backfill.ledger (
               job text NOT NULL, event_id text NOT NULL, at double precision NOT NULL, PRIMARY KEY (job, event_id))
@@ -54,6 +63,10 @@ enum PostgresStateSchema {
               active_seconds double precision NOT NULL, batch_size integer, chunks_done integer NOT NULL)
             """,
             "CREATE INDEX IF NOT EXISTS samples_by_run ON backfill.samples (run_id, at)",
+            """
+            ALTER TABLE backfill.samples ADD COLUMN IF NOT EXISTS shipped_rows bigint NOT NULL DEFAULT 0,
+              ADD COLUMN IF NOT EXISTS shipped_bytes bigint NOT NULL DEFAULT 0
+            """,
         ]
     }
 }

@@ -18,6 +18,8 @@ enum StateRows {
         counters.quarantined = row["quarantined"]
         counters.batches = row["batches"]
         counters.retries = row["retries"]
+        counters.shippedRows = row["shipped_rows"] ?? 0
+        counters.shippedBytes = row["shipped_bytes"] ?? 0
         return counters
     }
 

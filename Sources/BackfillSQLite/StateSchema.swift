@@ -8,7 +8,7 @@ enum StateSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            let counters = counterColumns.map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ",\n")
+            let counters = Counters.firstColumnNames.map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ",\n")
             try db.execute(sql: """
                 CREATE TABLE runs (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -81,13 +81,19 @@ enum StateSchema {
             try db.execute(sql: "CREATE TABLE ledger (job TEXT NOT NULL, event_id TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (job, event_id)) WITHOUT ROWID")
         }
         migrator.registerMigration("v8: samples") { db in
-            let counters = counterColumns.map { "\($0) INTEGER NOT NULL" }.joined(separator: ", ")
+            let counters = Counters.firstColumnNames.map { "\($0) INTEGER NOT NULL" }.joined(separator: ", ")
             try db.execute(sql: """
                 CREATE TABLE samples (
                     run_id INTEGER NOT NULL REFERENCES runs (id), at REAL NOT NULL, \(counters),
                     active_seconds REAL NOT NULL, batch_size INTEGER, chunks_done INTEGER NOT NULL);
                 CREATE INDEX samples_by_run ON samples (run_id, at);
                 """)
+        }
+        migrator.registerMigration("v9: shipped rows and bytes") { db in
+            for table in ["runs", "chunks", "samples"] {
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN shipped_rows INTEGER NOT NULL DEFAULT 0")
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN shipped_bytes INTEGER NOT NULL DEFAULT 0")
+            }
         }
         return migrator
     }

@@ -94,7 +94,7 @@ enum JobWiring {
             differ = try await PostgresRangeDiffer.make(source: postgres, target: targetSink, job: job)
         case (.sqlite(let sqlite), .sqlite) where spec.mode != .updateInPlace && spec.range.whereClause == nil:
             // Both files hash rows the same way inside SQLite: an equal chunk is not scanned again.
-            comparer = try await target.table(spec, columns: job.columns).flatMap { TableRangeComparer(source: sqlite, target: $0) }
+            comparer = try await target.table(spec, columns: job.columns).flatMap { TableRangeComparer(source: sqlite, target: $0, probeRows: 1_000) }
         default:
             break
         }

@@ -37,7 +37,21 @@ enum Output {
         }
         let check = counters.isBalanced ? "holds" : "DOES NOT HOLD"
         lines.append("\(indent)read = inserted + updated + unchanged + skipped + quarantined: \(check)")
+        if counters.read > 0 {
+            // What crossed the wire: rows settled inside the engines (equal chunks, equal rows by hash) did not.
+            let share = String(format: "%.1f%%", Double(counters.shippedRows) / Double(counters.read) * 100)
+            lines.append("\(indent)shipped from the source: \(number(counters.shippedRows)) rows (\(share) of those read), \(bytes(counters.shippedBytes))")
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// `1.2 MB`, `340 kB`, `12 B`.
+    static func bytes(_ count: Int) -> String {
+        switch count {
+        case 1_000_000...: String(format: "%.1f MB", Double(count) / 1_000_000)
+        case 1_000...: String(format: "%.0f kB", Double(count) / 1_000)
+        default: "\(count) B"
+        }
     }
 
     static func key(_ key: [Value]?) -> String {

@@ -58,9 +58,12 @@ struct PostgresDiffFirstTests {
         #expect(shipping.hashBatches > 20, "\(shipping)")
         #expect(shipping.byHash + shipping.direct <= 1_201 + 6 * 500, "\(shipping)")
         #expect(shipping.byHash + shipping.direct >= 1_201, "\(shipping)")
+        // The run counts what the source shipped: the same rows.
+        #expect(counts["shippedRows"] == shipping.byHash + shipping.direct, "\(shipping)")
+        #expect(counts["shippedBytes"] > 0)
 
         let (second, rerun) = try await workspace.run()
-        #expect(second.status == 0 && rerun?["unchanged"] == 20_000, "\(second.stderr)")
+        #expect(second.status == 0 && rerun?["unchanged"] == 20_000 && rerun?["shippedRows"] == 0, "\(second.stderr)")
         #expect(try await server.psql(workspace.target, "SELECT count(*) FROM writes") == "1201")
     }
 

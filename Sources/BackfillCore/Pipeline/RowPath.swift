@@ -44,7 +44,8 @@ struct RowPath: BatchPath {
         let quarantine = shaped.quarantine + written.refused.map { row, reason in
             shaper.record(chunk: request.chunk, key: shaper.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
         }
-        let delta = Counters(read: read, outcome: written.outcome + settled, quarantined: quarantine.count, retries: written.retries + retries)
+        var delta = Counters(read: read, outcome: written.outcome + settled, quarantined: quarantine.count, retries: written.retries + retries)
+        delta.ship(batch.rows)
         return BatchResult(delta: delta, quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
     }
 
@@ -56,8 +57,10 @@ struct RowPath: BatchPath {
     ) async throws -> BatchResult? {
         let (rows, quarantine, keyOrdered) = (shaped.rows, shaped.quarantine, source.isKeyOrdered)
         var retries = before
+        var delta = Counters(read: read, outcome: settled, quarantined: quarantine.count)
+        delta.ship(batch.rows)
         let draft = await sealer.checkpoint(
-            of: request, delta: Counters(read: read, outcome: settled, quarantined: quarantine.count),
+            of: request, delta: delta,
             quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
         do {
             let committed = try await calls.call(.target, "write", logger: request.logger, retries: &retries) { retriesSoFar in
