@@ -69,6 +69,11 @@ public struct MemorySource: Source {
         return SourceBatch(rows: batch, cursor: batch.last.map { Cursor(key: [$0[0]]) } ?? cursor, isLast: taken.count <= limit)
     }
 
+    public func fetch(keys: [[Value]]) async throws -> [[Value]]? {
+        let wanted = Set(keys.compactMap(Self.id))
+        return rows.filter { Self.id([$0[0]]).map(wanted.contains) ?? false }
+    }
+
     static func id(_ key: [Value]) -> Int64? {
         if case .integer(let id) = key.first { return id }
         return nil
@@ -99,6 +104,13 @@ public final class MemorySink: Sink, Sendable {
     /// How many times each id was written (inserted or updated).
     public var writes: [Int64: Int] { state.withLock { $0.writes } }
 
+    /// Puts `rows` in the target as they are, without counting them as writes (a damaged copy).
+    public func seed(_ rows: [[Value]]) {
+        state.withLock { state in
+            for row in rows { if let id = MemorySource.id([row[0]]) { state.rows[id] = row } }
+        }
+    }
+
     public func describe() async throws -> TableDescription { MemorySource.table }
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
@@ -127,5 +139,29 @@ public final class MemorySink: Sink, Sendable {
         }
         if let last = rows.last.flatMap({ MemorySource.id([$0[0]]) }) { log?.append(.wrote(lastKey: last, rows: rows.count)) }
         return outcome
+    }
+}
+
+/// The diff of a window between a `MemorySource` and a `MemorySink`, as a database pair computes
+/// it inside both engines (`RangeDiffer`): counts both sides and lists the source rows the sink
+/// lacks or holds differently; a window the sink holds less than half of is not descended.
+public struct MemoryRangeDiffer: RangeDiffer {
+    let source: MemorySource
+    let sink: MemorySink
+
+    public init(source: MemorySource, sink: MemorySink) {
+        self.source = source
+        self.sink = sink
+    }
+
+    public func diff(in range: KeyRange, after cursor: Cursor?, limit: Int) async throws -> WindowDiff {
+        let batch = try await source.read(chunk: range, after: cursor, limit: limit)
+        let held = sink.rows
+        let present = batch.rows.filter { MemorySource.id([$0[0]]).map { held[$0] != nil } ?? false }
+        var diff = WindowDiff(
+            sourceRows: batch.rows.count, targetRows: present.count, lastKey: batch.cursor?.key, isLast: batch.isLast, differingKeys: nil)
+        guard present.count * 2 >= batch.rows.count else { return diff }
+        diff.differingKeys = batch.rows.filter { row in MemorySource.id([row[0]]).map { held[$0] != row } ?? true }.map { [$0[0]] }
+        return diff
     }
 }
