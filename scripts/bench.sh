@@ -377,10 +377,15 @@ bench_postgres() {
     NOTE="backfill run" measure backfill first "$bin" run job.yaml --json >&2
     NOTE="backfill run again on the repaired target" measure backfill rerun "$bin" run job.yaml --json >&2
   )
-  python3 - "$RESULTS" "$n" <<'PY'
+  # Rows the source shipped to backfill in the first run and the rerun (the rest were settled by
+  # checksums and row hashes inside both servers).
+  local shipped
+  shipped=$(sqlite3 "$dir/.backfill/state.db" "SELECT group_concat(shipped_rows, ' ') FROM (SELECT shipped_rows FROM runs ORDER BY id)")
+  python3 - "$RESULTS" "$n" "$shipped" <<'PY'
 import csv, sys
 rows = {(r["scenario"], r["run"]): r for r in csv.DictReader(open(sys.argv[1]))}
 n = int(sys.argv[2])
+shipped = [int(x) for x in sys.argv[3].split()] + [0, 0]
 a, a2 = rows[("a_copy_binary", "first")], rows[("b_handsql_prefilter", "first")]
 b, c = rows[("backfill", "first")], rows[("backfill", "rerun")]
 s = lambda r: float(r["seconds"])
@@ -390,6 +395,8 @@ rate = lambda r: f"{s(r):.2f} s ({n / s(r):,.0f} rows/s)"
 print(f"| {n:,} | {rate(a)} | {rate(a2)} | {rate(b)} | {s(a) / s(b):.0%} | {s(a2) / s(b):.0%} | {rate(c)} | {s(c) / s(a):.0%} "
       f"| {int(b['rows_written']):,} / {int(c['rows_written']):,} | {b['wal_mb']} / {c['wal_mb']} "
       f"| {b['client_peak_rss_mb']} / {c['client_peak_rss_mb']} MB | {b['result']} / {c['result']} |")
+print(f"\nrows shipped from the source by backfill: first run {shipped[0]:,}, rerun {shipped[1]:,} "
+      f"(rows written by the first run: {int(b['rows_written']):,})")
 PY
 }
 
