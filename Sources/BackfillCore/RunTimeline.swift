@@ -49,4 +49,10 @@ actor RunTimeline {
         return (working.inSeconds, waited)
     }
 
+    /// Puts back time taken for a checkpoint that was never committed (a sealed write the target
+    /// refused, whose batch is then split and checkpointed after all), so the next checkpoint counts it.
+    func giveBack(working seconds: Double, waited times: WaitTimes) {
+        working += .milliseconds(Int64((seconds * 1000).rounded()))
+        waited = waited + times
+    }
 }

@@ -79,6 +79,8 @@ struct RowPath: BatchPath {
             return BatchResult(delta: committed.delta, quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast, checkpointed: true)
         } catch let error as BackfillError where error.kind == .data {
             request.logger.debug("batch refused by the target; isolating the rows", metadata: Runner.errorMetadata(error))
+            // The draft's time goes with the checkpoint the split batch commits instead.
+            await sealer.timeline.giveBack(working: draft.activeSeconds, waited: draft.waits)
             return nil
         }
     }
