@@ -18,19 +18,10 @@ public struct PostgresRangeComparer: RangeComparer {
     /// A comparer for `job` between the two tables, or `nil` when their rows cannot be compared
     /// by hash (different column types, a `range.where`).
     public static func make(source: PostgresSource, target: PostgresSink, job: ResolvedJob) async throws -> PostgresRangeComparer? {
-        guard job.spec.range.whereClause == nil else { return nil }
-        let sourceInfo = try await source.tableInfo()
-        let targetInfo = try await target.tableInfo()
-        for column in job.columns {
-            guard let type = sourceInfo.type(of: column), type == targetInfo.type(of: column) else { return nil }
-        }
-        let key = job.keyIndices.map { job.columns[$0] }
-        let keyTypes = sourceInfo.castTypes(of: key)
+        guard let pair = try await PostgresHashPair.make(source: source, target: target, job: job) else { return nil }
         return PostgresRangeComparer(
-            source: source.database, target: target.database,
-            sourceSQL: PostgresKeysetSQL(table: source.table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil),
-            targetSQL: PostgresKeysetSQL(table: target.table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil),
-            rowExpression: sourceInfo.rowHash(of: job.columns))
+            source: source.database, target: target.database, sourceSQL: pair.sourceSQL, targetSQL: pair.targetSQL,
+            rowExpression: pair.sourceInfo.rowHash(of: job.columns))
     }
 
     /// Rows hashed by the probe that runs before the whole range is.

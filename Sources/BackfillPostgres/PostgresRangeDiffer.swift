@@ -30,19 +30,12 @@ public struct PostgresRangeDiffer: RangeDiffer {
 
     /// A differ for `job` between the two tables, or `nil` where their rows cannot be compared by hash.
     public static func make(source: PostgresSource, target: PostgresSink, job: ResolvedJob) async throws -> PostgresRangeDiffer? {
-        guard job.spec.range.whereClause == nil, job.spec.mode != .updateInPlace else { return nil }
-        let sourceInfo = try await source.tableInfo()
-        let targetInfo = try await target.tableInfo()
-        for column in job.columns {
-            guard let type = sourceInfo.type(of: column), type == targetInfo.type(of: column) else { return nil }
+        guard job.spec.mode != .updateInPlace, let pair = try await PostgresHashPair.make(source: source, target: target, job: job) else {
+            return nil
         }
-        let key = job.keyIndices.map { job.columns[$0] }
-        let keyTypes = sourceInfo.castTypes(of: key)
         return PostgresRangeDiffer(
-            source: source.database, target: target.database,
-            sourceSQL: PostgresKeysetSQL(table: source.table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil),
-            targetSQL: PostgresKeysetSQL(table: target.table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil),
-            key: key, info: sourceInfo, rowHash: sourceInfo.rowHash(of: job.columns), keyHash: sourceInfo.rowHash(of: key, seed: 1))
+            source: source.database, target: target.database, sourceSQL: pair.sourceSQL, targetSQL: pair.targetSQL, key: pair.key,
+            info: pair.sourceInfo, rowHash: pair.sourceInfo.rowHash(of: job.columns), keyHash: pair.sourceInfo.rowHash(of: pair.key, seed: 1))
     }
 
     public func diff(in range: KeyRange, after cursor: Cursor?, limit: Int) async throws -> WindowDiff {
