@@ -51,15 +51,16 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            let (spec, chunks) = try await JobWiring.withPrepared(specPath: self.spec, checkKey: false) { prepared in
-                (prepared.spec, try await prepared.source.plan(workers: prepared.spec.workers))
+            let (spec, chunks, path) = try await JobWiring.withPrepared(specPath: self.spec, checkKey: false) { prepared in
+                (prepared.spec, try await prepared.source.plan(workers: prepared.spec.workers), BatchPathDescription(prepared))
             }
             let rows = chunks.reduce(0) { $0 + $1.estimatedRows }
             if common.json {
-                print(try Output.json(Plan(job: spec.name, estimatedRows: rows, workers: spec.workers, chunks: chunks)))
+                print(try Output.json(Plan(job: spec.name, estimatedRows: rows, workers: spec.workers, chunks: chunks, paths: path.paths)))
                 return
             }
             print("plan for \(spec.name): \(chunks.count) chunks, about \(Output.number(rows)) rows, \(spec.workers) workers, batches of \(spec.batch.size)")
+            print("  how rows move: \(path.text)")
             for chunk in chunks {
                 print("  chunk \(chunk.index)  \(Output.range(chunk.range))  ~\(Output.number(chunk.estimatedRows)) rows")
             }
@@ -71,6 +72,46 @@ struct PlanCommand: AsyncParsableCommand {
         var estimatedRows: Int
         var workers: Int
         var chunks: [ChunkPlan]
+        /// The batch paths the run takes, first to last (`chunk-comparison`, `hash-diff`, `transfer`, `rows`).
+        var paths: [String]
+    }
+}
+
+/// Which batch paths a prepared job's run takes, and why the row path where it is the only one.
+struct BatchPathDescription {
+    var paths: [String] = []
+    var text: String
+
+    init(_ prepared: PreparedJob) {
+        var parts: [String] = []
+        if prepared.comparer != nil {
+            paths.append("chunk-comparison")
+            parts.append("chunks already equal on both sides are skipped (count and checksum inside both engines)")
+        }
+        if prepared.differ != nil {
+            paths.append("hash-diff")
+            parts.append("per batch, only rows whose hashes differ are read and written")
+        }
+        if prepared.transfer != nil {
+            paths.append("transfer")
+            parts.append("batches merge inside SQLite (only differing rows are written)")
+        }
+        paths.append("rows")
+        if parts.isEmpty {
+            let spec = prepared.spec
+            switch (spec.source.kind, spec.target.kind) {
+            case (_, .webhook), (_, .jsonl):
+                text = "every event is read; the delivery ledger (or the events file) skips those already delivered"
+            case (.csv, _), (.jsonl, _):
+                text = "every record of the file is read; the target's write skips rows already equal"
+            case let (source, target) where source == target:
+                text = "every row is read; the target's write skips rows already equal (the tables differ in column types, or the spec has range.where or mode update-in-place)"
+            case let (source, target):
+                text = "every row is read; the target's write skips rows already equal (\(source.rawValue) → \(target.rawValue) has no row hash both engines compute alike yet)"
+            }
+        } else {
+            text = parts.joined(separator: "; ") + "; the rest read and written row by row"
+        }
     }
 }
 

@@ -44,6 +44,8 @@ struct PostgresDiffFirstTests {
             UPDATE events SET amount = amount + 0.01 WHERE id = 15555;
             """)
         try await workspace.installWriteLog()
+        let plan = try await Binary.run(["plan", "job.yaml", "--json"], in: workspace.dir)
+        #expect(plan.stdout.contains("\"hash-diff\""), "plan says the run descends by hashes: \(plan.stdout.suffix(400))")
         let (result, report) = try await workspace.run(["--log-level", "debug", "--log-format", "json"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         let counts = try #require(report)

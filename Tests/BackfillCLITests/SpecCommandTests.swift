@@ -38,11 +38,15 @@ struct SpecCommandTests {
         struct Plan: Decodable {
             var estimatedRows: Int
             var chunks: [Chunk]
+            var paths: [String]
             struct Chunk: Decodable { var index: Int; var estimatedRows: Int }
         }
         let decoded = try JSONDecoder().decode(Plan.self, from: Data(plan.stdout.utf8))
         #expect(decoded.estimatedRows == 50_000)
         #expect(decoded.chunks.count == 5)
+        #expect(decoded.paths == ["chunk-comparison", "transfer", "rows"], "SQLite → SQLite: equal chunks skipped, batches merged inside SQLite")
+        let text = try await Binary.run(["plan", "job.yaml"], in: dir)
+        #expect(text.stdout.contains("how rows move: chunks already equal on both sides are skipped"), "\(text.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/.backfill"))
         let run = try await Binary.run(["run", "job.yaml"], in: dir)
         #expect(run.status == 0)
