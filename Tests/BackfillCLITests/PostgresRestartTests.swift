@@ -14,13 +14,44 @@ struct PrivateCluster {
         guard let version = versions.sorted(by: { $0.compare($1, options: .numeric) == .orderedAscending }).last else {
             throw FixtureError("no PostgreSQL binaries under /usr/lib/postgresql")
         }
-        let cluster = PrivateCluster(
-            dir: try Fixtures.temporaryDirectory("pgcluster"), port: Int.random(in: 20_000..<40_000),
-            bin: "/usr/lib/postgresql/\(version)/bin")
-        if getuid() == 0 { try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: cluster.dir) }
-        try await cluster.ctl(["\(cluster.bin)/initdb", "-D", cluster.dir + "/data", "-A", "trust", "-U", "postgres"])
-        try await cluster.ctl(["\(cluster.bin)/pg_ctl", "-D", cluster.dir + "/data", "-l", cluster.dir + "/log", "-w", "-o", cluster.options, "start"])
-        return cluster
+        let dir = try Fixtures.temporaryDirectory("pgcluster")
+        let bin = "/usr/lib/postgresql/\(version)/bin"
+        if getuid() == 0 { try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: dir) }
+        try await PrivateCluster(dir: dir, port: 0, bin: bin).ctl(["\(bin)/initdb", "-D", dir + "/data", "-A", "trust", "-U", "postgres"])
+        // A port the kernel just gave out can be taken again before the server binds it (another
+        // test's server, an outgoing connection): then the start fails saying so, and another port is tried.
+        var attempt = 0
+        while true {
+            let cluster = PrivateCluster(dir: dir, port: try Self.freePort(), bin: bin)
+            do {
+                try await cluster.ctl(["\(bin)/pg_ctl", "-D", dir + "/data", "-l", dir + "/log", "-w", "-o", cluster.options, "start"])
+                return cluster
+            } catch {
+                attempt += 1
+                guard attempt < 5, cluster.log.contains("Address already in use") else { throw error }
+            }
+        }
+    }
+
+    /// A port of 127.0.0.1 no socket holds now (the kernel's pick for port 0).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw FixtureError("bind() failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw FixtureError("getsockname() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Log lines start with the application name, so a test can see whose connection was cut.
