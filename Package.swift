@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "BackfillCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

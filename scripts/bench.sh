@@ -21,6 +21,10 @@
 #                                 and with injected faults (500s, 429 + Retry-After, answers slower than the timeout)
 #   scripts/bench.sh controls     the overhead of every live-traffic control with generous limits, and the
 #                                 rate achieved under a rows-per-second limit over ~30 s
+#   scripts/bench.sh cross [N]    SQLite → PostgreSQL and PostgreSQL → SQLite with 1% scattered damage
+#                                 (Benchmarks/cross): the hash diff against the row path (the same job with
+#                                 `range.where: 1 = 1`, which has no diff), each repairing the same damage in
+#                                 the same run; then the rerun on the repaired target
 #
 # Data and results go to bench-data/ (gitignored). Release build in .build-release.
 set -euo pipefail
@@ -400,6 +404,68 @@ print(f"\nrows shipped from the source by backfill: first run {shipped[0]:,}, re
 PY
 }
 
+# Cross-engine repair: the canonical row hash computed inside SQLite and PostgreSQL (the hash diff)
+# against the row path, on the same 1% scattered damage, in one run.
+bench_cross() {
+  local n=${1:-1000000}
+  local dir="$root/bench-data/cross-$n"
+  local bin; bin=$(build_release)
+  # shellcheck source=lib/postgres.sh
+  source scripts/lib/postgres.sh
+  pg_setup
+  need psql postgresql-client
+  [ -f "$dir/primary.db" ] || Benchmarks/sqlite/make-data.sh "$n" "$dir" >&2
+  rm -rf "$dir/pg"
+  export BENCH_PG_PORT; BENCH_PG_PORT=$(free_port)
+  pg_start "$dir/pg" "$BENCH_PG_PORT" -c shared_buffers=512MB -c max_wal_size=4GB
+  trap 'pg_stop "$dir/pg"; rm -rf "$dir/pg"' RETURN
+  local pg=(psql -X -q -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -v ON_ERROR_STOP=1)
+  "${pg[@]}" -d postgres -c "CREATE DATABASE cross"
+  "${pg[@]}" -d cross -f Benchmarks/cross/schema.sql
+  cp Benchmarks/cross/to-postgres.yaml Benchmarks/cross/from-postgres.yaml "$dir/"
+  for job in to-postgres from-postgres; do
+    sed -e "s/^name: bench-/name: bench-rows-/" -e '$a range: { where: "1 = 1" }' "$dir/$job.yaml" > "$dir/$job-rows.yaml"
+  done
+  rm -f "$dir/replica.db"
+  sqlite3 "$dir/replica.db" "$(sqlite3 "$dir/primary.db" "SELECT sql FROM sqlite_master WHERE name = 'events'")"
+  (
+    cd "$dir"
+    # timed JOB: runs `backfill run JOB --json` on a fresh state; prints "seconds shipped written".
+    timed() {
+      rm -rf .backfill
+      local t0 t1; t0=$(now)
+      "$bin" run "$1" --json > "run.json" 2> "run.log" || { tail -20 run.log >&2; return 1; }
+      t1=$(now)
+      python3 - "$(seconds "$t0" "$t1")" <<'PY'
+import json, sys
+c = json.load(open("run.json"))["counters"]
+print(sys.argv[1], c.get("shippedRows", 0), c["inserted"] + c["updated"])
+PY
+    }
+    echo "loading PostgreSQL from SQLite and SQLite from PostgreSQL ($n rows each)" >&2
+    timed to-postgres.yaml >/dev/null
+    timed from-postgres.yaml >/dev/null
+    echo "| direction | (r) row path | (h) hash diff | r / h | rows shipped r / h | rows written r / h | (c) rerun | target = source |"
+    echo "|---|---|---|---|---|---|---|---|"
+    local direction damage r h c equal
+    for direction in to-postgres from-postgres; do
+      if [ "$direction" = to-postgres ]; then damage=("${pg[@]}" -d cross -f "$root/Benchmarks/cross/damage.sql")
+      else damage=(sqlite3 replica.db ".read $root/Benchmarks/cross/damage.sql"); fi
+      "${damage[@]}"; r=$(timed "$direction-rows.yaml")
+      "${damage[@]}"; h=$(timed "$direction.yaml")
+      c=$(timed "$direction.yaml")
+      equal=$("$bin" verify "$direction.yaml" --json >/dev/null 2>&1 && echo yes || echo NO)
+      python3 - "$direction" "$r" "$h" "$c" "$equal" <<'PY'
+import sys
+name = {"to-postgres": "SQLite → PostgreSQL", "from-postgres": "PostgreSQL → SQLite"}[sys.argv[1]]
+r, h, c = (x.split() for x in sys.argv[2:5])
+print(f"| {name} | {float(r[0]):.2f} s | {float(h[0]):.2f} s | {float(r[0]) / float(h[0]):.1f}× | {int(r[1]):,} / {int(h[1]):,} "
+      f"| {int(r[2]):,} / {int(h[2]):,} | {float(c[0]):.2f} s, {int(c[1]):,} shipped | {sys.argv[5]} |")
+PY
+    done
+  )
+}
+
 # Rows/s with 1, 2 and 4 `backfill worker` processes (one worker each) sharing a PostgreSQL state
 # store, against the COPY limit measured in the same run; and the cost of leases: the same job
 # with one process and a SQLite state store.
@@ -506,6 +572,7 @@ case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
   sqlite-batches) shift; bench_sqlite_batches "$(build_release)" ;;
   controls) shift; bench_controls "$@" ;;
+  cross) shift; bench_cross "$@" ;;
   verify) shift; bench_verify "$@" ;;
   verify-postgres) shift; bench_verify_postgres "$@" ;;
   postgres) shift; bench_postgres "$@" ;;

@@ -142,26 +142,37 @@ public final class MemorySink: Sink, Sendable {
     }
 }
 
-/// The diff of a window between a `MemorySource` and a `MemorySink`, as a database pair computes
-/// it inside both engines (`RangeDiffer`): counts both sides and lists the source rows the sink
-/// lacks or holds differently; a window the sink holds less than half of is not descended.
-public struct MemoryRangeDiffer: RangeDiffer {
-    let source: MemorySource
-    let sink: MemorySink
+/// A `MemorySource` or `MemorySink` as one side of a window diff (`WindowHashing`), hashing rows
+/// with `RowDigest` as a database hashes them inside itself, so `BucketRangeDiffer` runs without
+/// a database.
+public struct MemoryWindowHashing: WindowHashing {
+    private let rows: @Sendable () -> [[Value]]
 
-    public init(source: MemorySource, sink: MemorySink) {
-        self.source = source
-        self.sink = sink
+    public init(source: MemorySource) { rows = { source.rows } }
+
+    public init(sink: MemorySink) { rows = { sink.rows.sorted { $0.key < $1.key }.map(\.value) } }
+
+    private func window(_ range: KeyRange, after cursor: [Value]?) -> [[Value]] {
+        rows().filter { row in range.contains([row[0]]) && (cursor.map { KeyOrder.compare([row[0]], $0) > 0 } ?? true) }
+            .sorted { KeyOrder.compare([$0[0]], [$1[0]]) < 0 }
     }
 
-    public func diff(in range: KeyRange, after cursor: Cursor?, limit: Int) async throws -> WindowDiff {
-        let batch = try await source.read(chunk: range, after: cursor, limit: limit)
-        let held = sink.rows
-        let present = batch.rows.filter { MemorySource.id([$0[0]]).map { held[$0] != nil } ?? false }
-        var diff = WindowDiff(
-            sourceRows: batch.rows.count, targetRows: present.count, lastKey: batch.cursor?.key, isLast: batch.isLast, differingKeys: nil)
-        guard present.count * 2 >= batch.rows.count else { return diff }
-        diff.differingKeys = batch.rows.filter { row in MemorySource.id([row[0]]).map { held[$0] != row } ?? true }.map { [$0[0]] }
-        return diff
+    public func windowBounds(in range: KeyRange, after cursor: [Value]?, limit: Int) async throws -> WindowBounds {
+        let rows = window(range, after: cursor)
+        guard !rows.isEmpty else { return WindowBounds(last: nil, next: nil) }
+        return WindowBounds(last: [rows[min(limit, rows.count) - 1][0]], next: rows.count > limit ? [rows[limit][0]] : nil)
+    }
+
+    public func bucketDigests(in window: KeyRange, after cursor: [Value]?, buckets: Int) async throws -> [Int64: TableDigest] {
+        var digests: [Int64: TableDigest] = [:]
+        for row in self.window(window, after: cursor) {
+            digests[RowHash.bucket(of: RowDigest.hash([row[0]]), among: buckets), default: TableDigest()].add(row)
+        }
+        return digests
+    }
+
+    public func rowHashes(in window: KeyRange, after cursor: [Value]?, buckets: Int, among: [Int64]) async throws -> [RowHash] {
+        self.window(window, after: cursor).map { RowHash(key: [$0[0]], keyHash: RowDigest.hash([$0[0]]), hash: RowDigest.hash($0)) }
+            .filter { among.contains(RowHash.bucket(of: $0.keyHash, among: buckets)) }
     }
 }

@@ -16,16 +16,17 @@ struct PreparedJob: Sendable {
     var target: ConfiguredTarget
     /// The same-engine fast path, when source and target are both SQLite.
     var transfer: (any BatchTransfer)?
-    /// Skips chunks already equal on both sides, when source and target are both PostgreSQL.
-    var comparer: (any RangeComparer)? = nil
-    /// Reads only the rows of a batch whose hashes differ, when source and target are both PostgreSQL.
-    var differ: (any RangeDiffer)? = nil
+    /// Skips equal chunks and reads only the rows of a batch whose hashes differ, where the two
+    /// engines can hash rows alike.
+    var paths = HashedPaths()
     /// The pools and clients the job opened.
     var connections: Connections
 
     var spec: JobSpec { loaded.spec }
     var source: any Source { opened.reader }
     var sink: any Sink { target.writer }
+    var comparer: (any RangeComparer)? { paths.comparer }
+    var differ: (any RangeDiffer)? { paths.differ }
 }
 
 /// Builds sources and sinks from a spec: the one place that knows every adapter.
@@ -86,21 +87,10 @@ enum JobWiring {
         let configured = try await openSource(spec, columns: job.columns, connections: connections)
         if checkKey { try await configured.reader.checkKey() }
         let target = try await sink.configured(for: job)
-        var comparer: (any RangeComparer)?
-        var differ: (any RangeDiffer)?
-        switch (configured, sink) {
-        case (.postgres(let postgres), .postgres(let targetSink)) where spec.mode != .updateInPlace:
-            comparer = try await PostgresRangeComparer.make(source: postgres, target: targetSink, job: job)
-            differ = try await PostgresRangeDiffer.make(source: postgres, target: targetSink, job: job)
-        case (.sqlite(let sqlite), .sqlite) where spec.mode != .updateInPlace && spec.range.whereClause == nil:
-            // Both files hash rows the same way inside SQLite: an equal chunk is not scanned again.
-            comparer = try await target.table(spec, columns: job.columns).flatMap { TableRangeComparer(source: sqlite, target: $0, probeRows: 1_000) }
-        default:
-            break
-        }
+        let paths = try await HashedPaths.pick(spec, job: job, source: configured, sink: sink, target: target)
         return PreparedJob(
             loaded: loaded, job: job, opened: configured, target: target,
-            transfer: try openTransfer(spec, job: job), comparer: comparer, differ: differ, connections: connections)
+            transfer: try openTransfer(spec, job: job), paths: paths, connections: connections)
     }
 
     /// Opens the source a spec names; with `columns`, ready to read them.

@@ -104,10 +104,9 @@ struct BatchPathDescription {
                 text = "every event is read; the delivery ledger (or the events file) skips those already delivered"
             case (.csv, _), (.jsonl, _):
                 text = "every record of the file is read; the target's write skips rows already equal"
-            case let (source, target) where source == target:
-                text = "every row is read; the target's write skips rows already equal (the tables differ in column types, or the spec has range.where or mode update-in-place)"
-            case let (source, target):
-                text = "every row is read; the target's write skips rows already equal (\(source.rawValue) → \(target.rawValue) has no row hash both engines compute alike yet)"
+            default:
+                let why = prepared.paths.rowPathReason.map { " (\($0))" } ?? ""
+                text = "every row is read; the target's write skips rows already equal\(why)"
             }
         } else {
             text = parts.joined(separator: "; ") + "; the rest read and written row by row"

@@ -52,3 +52,57 @@ import Testing
         #expect(CanonicalKind.date.canonical(.text("2024-02-03T00:00:00Z")) == .text("2024-02-03"))
     }
 }
+
+@Suite struct CanonicalCalendarTests {
+    @Test("offsets apply in the proleptic Gregorian calendar PostgreSQL counts in, before 1582 and across the ends of months and years", arguments: [
+        ("1582-10-15 00:30:00+01", "1582-10-14T23:30:00Z"), ("1500-03-01 00:00:00+01", "1500-02-28T23:00:00Z"),
+        ("2024-03-01 00:00:00+00:30", "2024-02-29T23:30:00Z"), ("0001-01-01 01:00:00+01", "0001-01-01T00:00:00Z"),
+        ("2023-12-31 23:00:00-01", "2024-01-01T00:00:00Z"), ("1969-12-31 23:59:59.5-00:00:01", "1970-01-01T00:00:00.5Z"),
+    ])
+    func proleptic(_ text: String, _ canonical: String) {
+        #expect(CanonicalKind.timestamp.canonical(.text(text)) == .text(canonical))
+    }
+
+    @Test("a day the month does not have is not a timestamp (it is compared as the text it is)", arguments: [
+        "2024-02-30 00:00:00+00", "2023-02-29 00:00:00", "1500-02-29 00:00:00", "2024-04-31 10:00:00",
+    ])
+    func impossibleDays(_ text: String) {
+        #expect(CanonicalKind.timestamp.canonical(.text(text)) == .text(text))
+    }
+}
+
+@Suite struct CanonicalRowEncoderTests {
+    static let job = ResolvedJob(
+        spec: try! SpecLoader.parse(
+            yaml: "name: t\nsource: { sqlite: a.db, table: t }\ntarget: { sqlite: b.db, table: t }\nkey: [id]\n", file: "t.yaml",
+            baseDirectory: "/tmp", environment: [:]
+        ).spec,
+        columns: ["id", "amount", "note", "data"],
+        targetColumns: [
+            ColumnDescription(name: "id", declaredType: "bigint", affinity: .integer),
+            ColumnDescription(name: "amount", declaredType: "numeric(12,2)", affinity: .text, fit: .decimalPlaces(2)),
+            ColumnDescription(name: "note", declaredType: "text", affinity: .text),
+            ColumnDescription(name: "data", declaredType: "bytea", affinity: .blob),
+        ])
+
+    @Test("tokens: a tag, the body's length in bytes, a colon and the body; NULL is N")
+    func tokens() {
+        let encoder = CanonicalRowEncoder.target(of: Self.job, kinds: nil)
+        let (key, row) = encoder.encode([.integer(-12), .real(0.5), .text("é:"), .blob([0, 255])])
+        #expect(String(decoding: key, as: UTF8.self) == "Ki3:-12")
+        #expect(String(decoding: row, as: UTF8.self) == "Ri3:-12r16:3fe0000000000000t3:é:b4:00ff")
+        #expect(String(decoding: encoder.encode([.integer(1), .null, .text(""), .null]).row, as: UTF8.self) == "Ri1:1Nt0:N")
+    }
+
+    @Test("the source side types values for the target and brings them to the canonical kinds; a row the target cannot hold never matches")
+    func sourceSide() {
+        let kinds: [CanonicalKind] = [.integer, .decimal, .text, .bytes]
+        let encoder = CanonicalRowEncoder.source(of: Self.job, kinds: kinds)
+        let shaped = encoder.encode([.real(7), .real(12.5), .integer(3), .text("\\x0aff")])
+        #expect(String(decoding: shaped.row, as: UTF8.self) == "Ri1:7t4:12.5t1:3b4:0aff")
+        // 1.005 has three decimal places: numeric(12,2) would round it, so the run quarantines it.
+        let refused = encoder.encode([.integer(8), .real(1.005), .null, .null])
+        #expect(refused.row.first == UInt8(ascii: "Q"))
+        #expect(String(decoding: refused.key, as: UTF8.self) == "Ki1:8", "its key still finds its bucket")
+    }
+}

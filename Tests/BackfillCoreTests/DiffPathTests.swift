@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Testing
 
-/// The diff-first batch path (`DiffPath`) against in-memory endpoints: only rows whose hashes
+/// The diff-first batch path (`DiffPath`, `BucketRangeDiffer`) against in-memory endpoints: only rows whose hashes
 /// differ are read and written, the others count as unchanged without being shipped, a gap is read
 /// directly, and a crash between a write and its checkpoint loses and doubles nothing.
 @Suite struct DiffPathTests {
@@ -15,7 +15,7 @@ import Testing
         let (run, _) = try await RunStarter(state: state).startOrResume(spec: job.spec) { try await source.plan(workers: 2) }
         let runner = Runner(
             job: job, source: source, sink: sink, state: state, configuration: configuration, logger: Logger(label: "test"),
-            differ: MemoryRangeDiffer(source: source, sink: sink))
+            differ: BucketRangeDiffer(source: MemoryWindowHashing(source: source), target: MemoryWindowHashing(sink: sink)))
         return (runner, run)
     }
 

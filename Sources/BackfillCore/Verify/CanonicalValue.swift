@@ -156,19 +156,18 @@ enum CanonicalText {
             default: return nil
             }
         }
-        guard at == bytes.count, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        var components = DateComponents()
-        (components.year, components.month, components.day) = (year, month, day)
-        (components.hour, components.minute, components.second) = (hour, minute, second)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let local = calendar.date(from: components) else { return nil }
-        let instant = applyingOffset ? local.addingTimeInterval(TimeInterval(-offsetSeconds)) : local
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: instant)
+        guard at == bytes.count, (1...12).contains(month), (1...CivilDate.days(inMonth: month, of: year)).contains(day), hour < 24,
+            minute < 60, second < 61
+        else { return nil }
+        // Proleptic Gregorian arithmetic, as PostgreSQL counts (Foundation's calendar switches to
+        // the Julian one before 1582, which would move an offset across that change by ten days).
+        var instant = (CivilDate.days(year: year, month: month, day: day) * 86_400) + hour * 3_600 + minute * 60 + second
+        if applyingOffset { instant -= offsetSeconds }
+        let (days, seconds) = (instant.floorDiv(86_400), instant.floorMod(86_400))
+        let date = CivilDate(days: days)
         while fraction.last == 48 { fraction.removeLast() }
         let base = String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
-            parts.minute ?? 0, parts.second ?? 0)
+            format: "%04d-%02d-%02dT%02d:%02d:%02d", date.year, date.month, date.day, seconds / 3_600, seconds % 3_600 / 60, seconds % 60)
         return base + (fraction.isEmpty ? "" : "." + String(decoding: fraction, as: UTF8.self)) + (applyingOffset ? "Z" : "")
     }
 
@@ -184,4 +183,46 @@ enum CanonicalText {
         }
         return bytes
     }
+}
+
+/// A date of the proleptic Gregorian calendar and its day number since 1970-01-01 (Howard
+/// Hinnant's `days_from_civil` and `civil_from_days`).
+struct CivilDate {
+    var year: Int, month: Int, day: Int
+
+    init(days z: Int) {
+        let z = z + 719_468
+        let era = z.floorDiv(146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shifted = (5 * dayOfYear + 2) / 153
+        day = dayOfYear - (153 * shifted + 2) / 5 + 1
+        month = shifted < 10 ? shifted + 3 : shifted - 9
+        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    }
+
+    static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = y.floorDiv(400)
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func days(inMonth month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+}
+
+extension Int {
+    /// Division rounding towards minus infinity.
+    func floorDiv(_ divisor: Int) -> Int { (self - floorMod(divisor)) / divisor }
+    /// The remainder with the divisor's sign (0 ..< divisor for a positive one).
+    func floorMod(_ divisor: Int) -> Int { ((self % divisor) + divisor) % divisor }
 }

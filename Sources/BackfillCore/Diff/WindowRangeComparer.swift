@@ -1,0 +1,34 @@
+/// A `RangeComparer` over two sides that hash alike (`WindowHashing`): a chunk that starts afresh
+/// is compared first by its first `probeRows` rows (damage spread through the table fails this
+/// cheap probe), then, only when those match, as a whole — one count and checksum per side.
+public struct WindowRangeComparer: RangeComparer {
+    let source: any WindowHashing
+    let target: any WindowHashing
+    let probeRows: Int
+
+    /// - Parameter probeRows: rows compared before a whole chunk is.
+    public init(source: any WindowHashing, target: any WindowHashing, probeRows: Int = 1_000) {
+        self.source = source
+        self.target = target
+        self.probeRows = probeRows
+    }
+
+    public func equalRows(in range: KeyRange, after cursor: Cursor?) async throws -> Int? {
+        guard cursor == nil else { return nil }
+        let probe = try await source.windowBounds(in: range, after: nil, limit: probeRows)
+        guard probe.last != nil else { return nil }
+        if let next = probe.next {
+            guard try await equalDigests(in: KeyRange(lower: range.lower, upper: next)) != nil else { return nil }
+        }
+        return try await equalDigests(in: range)
+    }
+
+    /// The rows in `range` when both sides hold the same rows there.
+    private func equalDigests(in range: KeyRange) async throws -> Int? {
+        async let sourceDigest = source.bucketDigests(in: range, after: nil, buckets: 1)
+        let targetDigest = try await target.bucketDigests(in: range, after: nil, buckets: 1)
+        let digest = try await sourceDigest
+        guard digest == targetDigest else { return nil }
+        return digest.values.reduce(0) { $0 + $1.count }
+    }
+}

@@ -1,0 +1,170 @@
+import BackfillCore
+import PostgresNIO
+
+/// One PostgreSQL side of a window diff (`WindowHashing`): windows of a table's keys counted,
+/// checksummed and hashed inside the server by two SQL expressions — PostgreSQL's own hash
+/// between two PostgreSQL tables (`native`), or the canonical row encoding's MD5 across engines
+/// (`canonical`, `written(intoSQLite:)`).
+public struct PostgresWindowHashing: WindowHashing {
+    let database: PostgresDatabase
+    /// Reads the key columns only.
+    let sql: PostgresKeysetSQL
+    let info: PostgresTableInfo
+    let key: [String]
+    /// `bigint` SQL: the hash of a row.
+    let rowHash: String
+    /// `bigint` SQL: the hash of a row's key, which picks its bucket.
+    let keyHash: String
+
+    init(table: PostgresSource, sql: PostgresKeysetSQL, info: PostgresTableInfo, rowHash: String, keyHash: String) {
+        self.database = table.database
+        self.sql = sql
+        self.info = info
+        self.key = table.key
+        self.rowHash = rowHash
+        self.keyHash = keyHash
+    }
+
+    /// Both sides of a job between two PostgreSQL tables, hashed by `hash_record_extended`; `nil`
+    /// where their rows cannot be compared by hash (`PostgresHashPair`) or the mode is `update-in-place`.
+    public static func native(source: PostgresSource, target: PostgresSink, job: ResolvedJob) async throws -> (
+        source: PostgresWindowHashing, target: PostgresWindowHashing
+    )? {
+        guard job.spec.mode != .updateInPlace, let pair = try await PostgresHashPair.make(source: source, target: target, job: job) else {
+            return nil
+        }
+        let rowHash = pair.sourceInfo.rowHash(of: job.columns)
+        let keyHash = pair.sourceInfo.rowHash(of: pair.key, seed: 1)
+        let targetTable = PostgresSource(database: target.database, table: target.table, key: source.key)
+        return (
+            PostgresWindowHashing(table: source, sql: pair.sourceSQL, info: pair.sourceInfo, rowHash: rowHash, keyHash: keyHash),
+            PostgresWindowHashing(table: targetTable, sql: pair.targetSQL, info: pair.sourceInfo, rowHash: rowHash, keyHash: keyHash)
+        )
+    }
+
+    /// The target of a job from another engine (SQLite → PostgreSQL): its rows brought to the
+    /// canonical form of their own types, as `verify` compares them. `table` reads the job's
+    /// columns with text keys in byte order (`VerifySide.comparing`).
+    /// - Throws: `Unsupported` naming the column whose type has no canonical form in SQL.
+    public static func canonical(_ table: PostgresSource) async throws -> PostgresWindowHashing {
+        let info = try await table.tableInfo()
+        try await requireCanonicalHashing(on: table.database)
+        var tokens: [String] = []
+        for column in table.columns {
+            let type = info.type(of: column) ?? .text
+            guard let token = PostgresCanonicalHashSQL.canonicalToken(column, type: type) else {
+                throw Unsupported(reason: "column '\(column)' is \(type.formatted), whose canonical form has no SQL equivalent")
+            }
+            tokens.append(token)
+        }
+        return try make(table, info: info, tokens: tokens)
+    }
+
+    /// The source of a job into SQLite (PostgreSQL → SQLite): each value as the run writes it into
+    /// the target column's affinity (`affinities`, in the order of the source's columns).
+    /// - Throws: `Unsupported` naming the column whose conversion has no SQL form.
+    public static func written(_ table: PostgresSource, intoSQLite affinities: [ColumnAffinity]) async throws -> PostgresWindowHashing {
+        let info = try await table.tableInfo()
+        try await requireCanonicalHashing(on: table.database)
+        var tokens: [String] = []
+        for (column, affinity) in zip(table.columns, affinities) {
+            let type = info.type(of: column) ?? .text
+            guard let token = PostgresCanonicalHashSQL.writtenToken(column, type: type, into: affinity) else {
+                throw Unsupported(reason: "column '\(column)' (\(type.formatted) into a SQLite \(affinity) column) has no exact form in SQL")
+            }
+            tokens.append(token)
+        }
+        return try make(table, info: info, tokens: tokens)
+    }
+
+    private static func make(_ table: PostgresSource, info: PostgresTableInfo, tokens: [String]) throws -> PostgresWindowHashing {
+        let lowered = table.columns.map { $0.lowercased() }
+        let keyTokens = table.key.compactMap { lowered.firstIndex(of: $0.lowercased()) }.map { tokens[$0] }
+        let full = try table.keysetSQL()
+        let sql = PostgresKeysetSQL(
+            table: full.table, columns: table.key, key: table.key, keyTypes: full.keyTypes, whereClause: full.whereClause,
+            byteOrder: full.byteOrder)
+        return PostgresWindowHashing(
+            table: table, sql: sql, info: info, rowHash: PostgresCanonicalHashSQL.hash(prefix: "R", tokens: tokens),
+            keyHash: PostgresCanonicalHashSQL.hash(prefix: "K", tokens: keyTokens))
+    }
+
+    /// MD5 must see the bytes SQLite sees (UTF-8), and `trim_scale` needs PostgreSQL 13.
+    private static func requireCanonicalHashing(on database: PostgresDatabase) async throws {
+        let rows = try await database.textRows(
+            "SELECT current_setting('server_encoding'), current_setting('server_version_num')", "checking the server for canonical hashing")
+        guard let row = rows.first, row.count == 2 else { throw Unsupported(reason: "the server did not say its encoding and version") }
+        // SQL_ASCII keeps the bytes it was sent (UTF-8 here) as they are.
+        guard row[0] == "UTF8" || row[0] == "SQL_ASCII" else {
+            throw Unsupported(reason: "the database's encoding is \(row[0] ?? "unknown"), not UTF8")
+        }
+        guard let version = row[1].flatMap({ Int($0) }), version >= 130_000 else {
+            throw Unsupported(reason: "PostgreSQL before 13 has no trim_scale")
+        }
+    }
+
+    /// Why rows cannot be hashed alike across engines here.
+    public struct Unsupported: Error, Sendable {
+        public var reason: String
+    }
+
+    public func windowBounds(in range: KeyRange, after cursor: [BackfillCore.Value]?, limit: Int) async throws -> WindowBounds {
+        var binds = PostgresBindings()
+        let filter = sql.conditions(range: range, after: cursor, binds: &binds)
+        let from = "SELECT \(sql.keyTextList) FROM \(sql.quotedTable)\(filter)"
+        let rows = try await database.textRows(
+            PostgresQuery(unsafeSQL: "\(from) ORDER BY \(sql.orderBy) OFFSET \(max(0, limit - 1)) LIMIT 2", binds: binds),
+            "finding a batch's bounds")
+        if let first = rows.first {
+            return WindowBounds(last: info.values(fromText: first, of: key), next: rows.count > 1 ? info.values(fromText: rows[1], of: key) : nil)
+        }
+        // Fewer than `limit` rows are left: the window is the rest of the range.
+        let lastRows = try await database.textRows(
+            PostgresQuery(unsafeSQL: "\(from) ORDER BY \(sql.orderByDescending) LIMIT 1", binds: binds), "finding a batch's bounds")
+        return WindowBounds(last: lastRows.first.map { info.values(fromText: $0, of: key) }, next: nil)
+    }
+
+    public func bucketDigests(in window: KeyRange, after cursor: [BackfillCore.Value]?, buckets: Int) async throws -> [Int64: TableDigest] {
+        var binds = PostgresBindings()
+        let filter = sql.conditions(range: window, after: cursor, binds: &binds)
+        let rows = try await database.textRows(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT (\(keyHash) % \(max(1, buckets)))::text, count(*)::text, \(PostgresSource.foldedSum(rowHash))
+                    FROM \(sql.quotedTable)\(filter) GROUP BY 1
+                    """,
+                binds: binds),
+            "comparing a batch by buckets")
+        var digests: [Int64: TableDigest] = [:]
+        for row in rows {
+            guard row.count == 3, let bucket = row[0].flatMap({ Int64($0) }), let count = row[1].flatMap({ Int($0) }),
+                let sum = row[2].flatMap({ UInt64($0) })
+            else { continue }
+            digests[bucket] = TableDigest(count: count, sum: sum)
+        }
+        return digests
+    }
+
+    public func rowHashes(in window: KeyRange, after cursor: [BackfillCore.Value]?, buckets: Int, among: [Int64]) async throws -> [RowHash] {
+        var binds = PostgresBindings()
+        let filter = sql.conditions(range: window, after: cursor, binds: &binds)
+        binds.append(among)
+        let connector = filter.isEmpty ? " WHERE " : " AND "
+        let rows = try await database.textRows(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(sql.keyTextList), (\(keyHash))::text, (\(rowHash))::text FROM \(sql.quotedTable)\(filter)\(connector)\
+                    (\(keyHash) % \(max(1, buckets))) = ANY($\(binds.count)) ORDER BY \(sql.orderBy)
+                    """,
+                binds: binds),
+            "comparing a batch by key")
+        return rows.compactMap { row in
+            guard row.count == key.count + 2, let keyHash = row[key.count].flatMap({ Int64($0) }),
+                let hash = row[key.count + 1].flatMap({ Int64($0) })
+            else { return nil }
+            return RowHash(
+                key: info.values(fromText: Array(row.prefix(key.count)), of: key), keyHash: UInt64(bitPattern: keyHash),
+                hash: UInt64(bitPattern: hash))
+        }
+    }
+}
