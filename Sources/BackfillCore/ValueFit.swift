@@ -3,7 +3,8 @@
 ///
 /// - `sqlite`: SQLite stores a NaN as NULL, in any column; and a numeric text it turns into a
 ///   REAL keeps only about 15 significant digits (`1234567890123456789012345.5` into a NUMERIC
-///   column): such text goes to a TEXT column or is quarantined.
+///   column), as does integral text it reads through a double (`99999999999999999.0`): such
+///   text goes to a TEXT column or is quarantined.
 /// - `float4`: a PostgreSQL `real` holds a double only when it is exactly a float4 (NaN and the
 ///   infinities included); any other double would be rounded.
 /// - `decimalPlaces(n)`: a PostgreSQL `numeric(p, n)` rounds a value with more than `n` decimal
@@ -35,6 +36,15 @@ public struct ValueFit: Sendable, Hashable, Codable {
                 exact != CanonicalText.decimal("\(double)")
             {
                 return "\(text) has more digits than a SQLite REAL holds (it would be stored as \(double)); use a TEXT column"
+            }
+            return nil
+        case (.sqlite, .integer(let integer)):
+            // Integral text with a fraction or exponent (`99999999999999999.0`) goes through a
+            // double on its way to an integer, and may arrive as another integer.
+            if case .text(let text) = original, Self.significantDigitsMayExceed15(text), let exact = CanonicalText.decimal(text),
+                exact != String(integer)
+            {
+                return "\(text) has more digits than SQLite keeps for it (it would be stored as \(integer)); use a TEXT column"
             }
             return nil
         case (.float4, .real(let double)):

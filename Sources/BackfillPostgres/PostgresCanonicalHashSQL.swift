@@ -39,8 +39,9 @@ enum PostgresCanonicalHashSQL {
     }
 
     /// The token of `column`'s value as a run writes it into a SQLite column of `affinity` (the
-    /// source of PostgreSQL → SQLite: `ColumnAffinity.convert` of the value the run reads); `nil`
-    /// where that conversion has no exact SQL form (text into a numeric affinity, a float into TEXT).
+    /// source of PostgreSQL → SQLite: `ColumnAffinity.convert` of the value the run reads, `Q` —
+    /// which matches nothing — where `ValueFit.sqlite` refuses it); `nil` where that conversion has
+    /// no exact SQL form (text other than `numeric` into a numeric affinity, a float into TEXT).
     static func writtenToken(_ column: String, type: PostgresColumnType, into affinity: ColumnAffinity) -> String? {
         let c = Identifier.quoted(column)
         let bits = { (double: String) in "encode(float8send(\(double)), 'hex')" }
@@ -60,17 +61,43 @@ enum PostgresCanonicalHashSQL {
         case (.boolean, .text):
             return token("t", "\(c)::int::text")
         case (.real, .real), (.real, .blob):
-            return token("r", bits("\(c)::float8"))
+            // SQLite would store a NaN as NULL: the run refuses it.
+            return "CASE WHEN \(c) IS NULL THEN 'N' WHEN \(c) = 'NaN' THEN 'Q' ELSE \(body("r", bits("\(c)::float8"))) END"
         case (.real, .integer), (.real, .numeric):
             // An integral double in range is stored as that integer (`Int64(exactly:)`).
             let d = "\(c)::float8"
             let integral = "\(d) = trunc(\(d)) AND \(d) >= -9223372036854775808 AND \(d) < 9223372036854775808"
-            return "coalesce(CASE WHEN \(integral) THEN \(body("i", "(\(d))::int8::text")) ELSE \(body("r", bits(d))) END, 'N')"
+            return """
+                CASE WHEN \(c) IS NULL THEN 'N' WHEN \(c) = 'NaN' THEN 'Q' WHEN \(integral) THEN \(body("i", "(\(d))::int8::text")) \
+                ELSE \(body("r", bits(d))) END
+                """
         case (.text, .text), (.text, .blob):
             return token("t", "\(c)::text")
+        case (.text, .integer) where type.name == "numeric", (.text, .numeric) where type.name == "numeric":
+            return numericIntoNumber(c, preferReal: false)
+        case (.text, .real) where type.name == "numeric":
+            return numericIntoNumber(c, preferReal: true)
         default:
             return nil
         }
+    }
+
+    /// A `numeric`'s text as `ColumnAffinity.convert` turns it into a number (an integer literal
+    /// into an integer, other text through a double, integral doubles into integers unless
+    /// `preferReal`), `Q` where `ValueFit.sqlite` refuses the result (more digits than SQLite
+    /// keeps) and for magnitudes PostgreSQL's own cast to `float8` would refuse; NaN and the
+    /// infinities stay text.
+    private static func numericIntoNumber(_ c: String, preferReal: Bool) -> String {
+        let d = "\(c)::float8"
+        let real = "CASE WHEN \(c) = (\(d))::text::numeric THEN \(body("r", "encode(float8send(\(d)), 'hex')")) ELSE 'Q' END"
+        let integral = "\(d) = trunc(\(d)) AND \(d) >= -9223372036854775808 AND \(d) < 9223372036854775808"
+        let integer = "CASE WHEN \(c) = (\(d))::int8 THEN \(body("i", "(\(d))::int8::text")) ELSE 'Q' END"
+        let literal = "scale(\(c)) = 0 AND \(c) BETWEEN -9223372036854775808 AND 9223372036854775807"
+        return """
+            CASE WHEN \(c) IS NULL THEN 'N' WHEN \(c)::text IN ('NaN', 'Infinity', '-Infinity') THEN \(body("t", "\(c)::text")) \
+            WHEN \(c) <> 0 AND (abs(\(c)) >= 1.7976931348623157e308 OR abs(\(c)) < 1e-307) THEN 'Q' \
+            \(preferReal ? "" : "WHEN \(literal) THEN \(body("i", "\(c)::text")) WHEN \(integral) THEN \(integer) ")ELSE \(real) END
+            """
     }
 
     /// `tag`, the byte length of `body`, `:` and `body`; `N` when `body` is NULL.

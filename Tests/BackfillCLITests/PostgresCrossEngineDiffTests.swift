@@ -74,16 +74,16 @@ struct PostgresCrossEngineDiffTests {
         let source = try await server.createDatabase("src")
         try await server.psql(source, """
             CREATE TABLE items(team text NOT NULL, n integer NOT NULL, kind text, ratio double precision, whole double precision,
-              flag boolean, data bytea, ref uuid, amount numeric, at timestamptz, small integer, PRIMARY KEY (team, n));
+              flag boolean, data bytea, ref uuid, amount numeric, at timestamptz, small integer, price numeric(12,2), PRIMARY KEY (team, n));
             INSERT INTO items SELECT 'team ' || (g % 7) || CASE WHEN g % 2 = 0 THEN ' A' ELSE ' a' END, g,
               CASE WHEN g % 9 = 0 THEN NULL ELSE E'x\\ty ' || g END, g / 7.0, (g % 50)::float8, g % 3 = 0,
               decode(md5(g::text), 'hex'), md5(g::text)::uuid, g * 1.50, timestamptz '2024-01-01 00:00:00+00' + g * interval '1.5 second',
-              g % 1000
+              g % 1000, CASE WHEN g % 17 = 0 THEN NULL ELSE g * 0.25 END
             FROM generate_series(1, 4000) g;
             """)
         try Fixtures.execute(path: dir + "/target.db", """
             CREATE TABLE items(team TEXT NOT NULL, n INTEGER NOT NULL, kind TEXT, ratio REAL, whole INTEGER, flag INTEGER, data BLOB,
-              ref TEXT, amount TEXT, at TEXT, small REAL, PRIMARY KEY (team, n));
+              ref TEXT, amount TEXT, at TEXT, small REAL, price NUMERIC, PRIMARY KEY (team, n));
             """)
         try """
             name: to-sqlite
@@ -96,19 +96,20 @@ struct PostgresCrossEngineDiffTests {
         #expect(plan.stdout.contains("\"hash-diff\""), "\(plan.stdout.suffix(600))")
         let (load, loaded) = try await RunReport.run(in: dir)
         #expect(load.status == 0 && loaded?["inserted"] == 4_000, "\(load.stderr.suffix(2000))")
-        #expect(try Fixtures.text(path: dir + "/target.db", "SELECT typeof(whole) || typeof(small) FROM items WHERE n = 3") == "integerreal")
+        #expect(try Fixtures.text(path: dir + "/target.db", "SELECT typeof(whole) || typeof(small) || typeof(price) FROM items WHERE n = 3") == "integerrealreal")
 
         try Fixtures.execute(path: dir + "/target.db", """
             DELETE FROM items WHERE n % 97 = 5;
             UPDATE items SET ratio = ratio + 1e-12 WHERE n = 2500;
             UPDATE items SET whole = whole + 0.5 WHERE n = 1000;
             UPDATE items SET kind = 'X' || substr(kind, 2) WHERE n = 10;
+            UPDATE items SET price = price + 0.25 WHERE n = 3333;
             """)
         let deleted = try Fixtures.integer(path: dir + "/target.db", "SELECT 4000 - count(*) FROM items")
         let (result, report) = try await RunReport.run(in: dir, ["--log-level", "debug", "--log-format", "json"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         let counts = try #require(report)
-        #expect(counts["inserted"] == deleted && counts["updated"] == 3 && counts["unchanged"] == 4_000 - deleted - 3, "\(counts.counters)")
+        #expect(counts["inserted"] == deleted && counts["updated"] == 4 && counts["unchanged"] == 4_000 - deleted - 4, "\(counts.counters)")
         #expect(counts.balanced)
         let shipping = PostgresDiffFirstTests.Shipping(log: result.stderr)
         #expect(shipping.hashBatches > 5 && counts["shippedRows"] == shipping.byHash + shipping.direct, "\(shipping)")
@@ -122,9 +123,10 @@ struct PostgresCrossEngineDiffTests {
     func rowPathExplained() async throws {
         let server = try #require(PostgresFixture.server)
         let dir = try Fixtures.temporaryDirectory("cross-diff-why")
-        try Fixtures.execute(path: dir + "/source.db", "CREATE TABLE t(id INTEGER PRIMARY KEY, doc TEXT, amount NUMERIC); INSERT INTO t VALUES (1, '{}', 1.5);")
+        try Fixtures.execute(
+            path: dir + "/source.db", "CREATE TABLE t(id INTEGER PRIMARY KEY, doc TEXT, ratio TEXT); INSERT INTO t VALUES (1, '{}', '0.5');")
         let database = try await server.createDatabase("dst")
-        try await server.psql(database, "CREATE TABLE t(id bigint PRIMARY KEY, doc jsonb, amount numeric); INSERT INTO t VALUES (1, '{}', 1.5);")
+        try await server.psql(database, "CREATE TABLE t(id bigint PRIMARY KEY, doc jsonb, ratio float8); INSERT INTO t VALUES (1, '{}', 0.5);")
         try """
             name: jsonb
             source: { sqlite: source.db, table: t }
@@ -138,9 +140,9 @@ struct PostgresCrossEngineDiffTests {
             source: { postgres: "\(server.dsn(database))", table: t }
             target: { sqlite: source.db, table: t }
             key: [id]
-            columns: [id, amount]
+            columns: [id, ratio]
             """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
         let from = try await Binary.run(["plan", "job.yaml"], in: dir)
-        #expect(from.status == 0 && from.stdout.contains("column 'amount' (numeric into a SQLite numeric column)"), "\(from.stdout)")
+        #expect(from.status == 0 && from.stdout.contains("column 'ratio' (double precision into a SQLite text column)"), "\(from.stdout)")
     }
 }

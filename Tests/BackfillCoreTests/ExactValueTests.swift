@@ -84,7 +84,12 @@ import Testing
             let converted = affinity.convert(.text(text), strict: false) ?? .null
             #expect(ValueFit.sqlite.rejection(of: converted, convertedFrom: .text(text))?.contains("more digits than a SQLite REAL holds") == true, "\(text)")
         }
-        for text in ["1.25", "-9999999999.99", "0.00", "1e3", "0.1"] {
+        // Integral text that is read through a double would arrive as another integer.
+        for text in ["99999999999999999.0", "9007199254740993.00", "1.23456789012345678e17"] {
+            let converted = affinity.convert(.text(text), strict: false) ?? .null
+            #expect(ValueFit.sqlite.rejection(of: converted, convertedFrom: .text(text))?.contains("more digits than SQLite keeps") == true, "\(text) → \(converted)")
+        }
+        for text in ["1.25", "-9999999999.99", "0.00", "1e3", "0.1", "9007199254740993", "12.000", "1234567890123456.0"] {
             let converted = affinity.convert(.text(text), strict: false) ?? .null
             #expect(ValueFit.sqlite.rejection(of: converted, convertedFrom: .text(text)) == nil, "\(text) → \(converted)")
         }
