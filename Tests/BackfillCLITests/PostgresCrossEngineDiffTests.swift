@@ -145,4 +145,57 @@ struct PostgresCrossEngineDiffTests {
         let from = try await Binary.run(["plan", "job.yaml"], in: dir)
         #expect(from.status == 0 && from.stdout.contains("column 'ratio' (double precision into a SQLite text column)"), "\(from.stdout)")
     }
+
+    @Test("SQLite → PostgreSQL, kill -9 mid-descent, then run again: the target equals the source and every damaged row was written once")
+    func killNineMidDescent() async throws {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("cross-diff-kill")
+        try Fixtures.execute(path: dir + "/source.db", """
+            CREATE TABLE events(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, amount REAL, created_at TEXT NOT NULL);
+            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 40000)
+            INSERT INTO events SELECT n, 'k' || (n % 7), n * 0.5, '2024-01-01 00:00:00+00' FROM g;
+            """)
+        let target = try await server.createDatabase("dst")
+        try await server.psql(target, "CREATE TABLE events(id bigint PRIMARY KEY, kind text NOT NULL, amount float8, created_at timestamptz NOT NULL);")
+        let spec = { (extra: String) in
+            """
+            name: kill
+            source: { sqlite: source.db, table: events }
+            target: { postgres: "\(server.dsn(target))", table: events }
+            key: [id]
+            batch: { size: 500 }
+            workers: 2
+            \(extra)
+            """
+        }
+        try spec("").write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let (load, _) = try await RunReport.run(in: dir)
+        #expect(load.status == 0, "\(load.stderr.suffix(2000))")
+        // Scattered damage the descent finds batch by batch: 10% lost, 10% stale.
+        try await server.psql(target, """
+            DELETE FROM events WHERE id % 10 = 3;
+            UPDATE events SET amount = amount + 1 WHERE id % 10 = 7;
+            CREATE TABLE writes(id bigint NOT NULL);
+            CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO writes VALUES (NEW.id); RETURN NEW; END $$;
+            CREATE TRIGGER log_write AFTER INSERT OR UPDATE ON events FOR EACH ROW EXECUTE FUNCTION log_write();
+            """)
+        try FileManager.default.removeItem(atPath: dir + "/.backfill")
+        try spec("limits: { rows-per-second: 8000 }").write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let process = try Binary.launch(["run", "job.yaml"], in: dir)
+        let state = dir + "/.backfill/state.db"
+        try await RunLifecycleTests.waitUntil({
+            ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks")) ?? 0) >= 8_000
+        }, then: { kill(process.processIdentifier, SIGKILL) })
+        await Binary.wait(process)
+        #expect(process.terminationReason == .uncaughtSignal)
+        let partial = try await server.psql(target, "SELECT count(*) FROM writes")
+        #expect(Int(partial)! < 8_000)
+
+        try spec("").write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let (result, _) = try await RunReport.run(in: dir)
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        #expect(try await server.psql(target, "SELECT count(*) || ',' || count(DISTINCT id) FROM writes") == "8000,8000")
+        let verify = try await Binary.run(["verify", "job.yaml"], in: dir)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
 }
