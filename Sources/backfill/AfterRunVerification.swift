@@ -27,7 +27,9 @@ struct AfterRunVerification {
         let report: VerifyReport
         var repair: RepairOutcome?
         if let source = prepared.opened.table, let target = try await prepared.target.table(spec, columns: prepared.job.columns) {
-            let outcome = try await TableVerification(job: prepared.job, source: source, target: target).run(
+            var verification = try TableVerification(job: prepared.job, source: source, target: target)
+            verification.comparer = prepared.comparer
+            let outcome = try await verification.run(
                 repair: VerifyRepair(state: state, sink: prepared.sink, deleting: nil, logger: LogBootstrap.logger()))
             (report, repair) = (outcome.report, outcome.repair)
         } else {

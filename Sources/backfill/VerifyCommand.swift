@@ -50,6 +50,7 @@ extension VerifyCommand {
             throw BackfillError(.invalidInput, "verify compares a SQLite or PostgreSQL table, or a CSV/JSONL export, with a SQLite or PostgreSQL table; \(spec.source.kind.rawValue) → \(spec.target.kind.rawValue) (mode \(spec.mode.rawValue)) is not supported")
         }
         var verification = try TableVerification(job: prepared.job, source: source, target: target)
+        verification.comparer = prepared.comparer
         verification.reportLimit = limit
         var repairer: VerifyRepair?
         if repair {

@@ -12,6 +12,8 @@ public struct TableVerification: Sendable {
     public let target: any VerifySide
     /// At most this many differences listed (all are counted).
     public var reportLimit = 100
+    /// Across engines: skips chunks both engines hash alike (the run's `WindowRangeComparer`).
+    public var comparer: (any RangeComparer)?
 
     /// - Throws: `BackfillError` `.invalidInput` for a job verify cannot compare (`update-in-place`
     ///   writes values the source does not hold).
@@ -39,6 +41,7 @@ public struct TableVerification: Sendable {
             // Across engines the checksums cannot agree: rows are compared as the run compares them.
             verifier.checksumsInEngine = false
             verifier.canonical = try await comparedTarget.canonicalKindsAcrossEngines()
+            verifier.rangeComparer = comparer
         }
         // Planned on the side read in byte order, so that chunk edges follow the order rows are merged in.
         let chunks = try await comparedSource.plan(workers: job.spec.workers)
