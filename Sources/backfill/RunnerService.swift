@@ -26,10 +26,11 @@ final class RunnerService: Service {
         let result = await withGracefulShutdownHandler { () async -> Result<RunSummary, any Error> in
             do { return .success(try await runner.execute(run: run)) } catch { return .failure(error) }
         } onGracefulShutdown: {
-            FileHandle.standardError.write(Data("stopping after the current batch; signal again to stop at once\n".utf8))
             // The group traps each signal once; the default action makes the second one end the process.
+            // Restored before the message, so that a signal sent on reading it is never swallowed.
             signal(SIGTERM, SIG_DFL)
             signal(SIGINT, SIG_DFL)
+            FileHandle.standardError.write(Data("stopping after the current batch; signal again to stop at once\n".utf8))
             Task { await stop.set() }
         }
         outcome.withLock { $0 = result }
