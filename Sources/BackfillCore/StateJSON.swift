@@ -12,6 +12,26 @@ public enum StateJSON {
         guard let text else { return nil }
         return try JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
+
+    /// A text column holding JSON (a cursor, range, key); `nil` for NULL.
+    /// - Throws: `BackfillError` `.invalidInput` naming the table and column when it is not the
+    ///   JSON backfill writes — never a default in its place (a broken chunk range is not the whole key space).
+    public static func column<T: Decodable>(_ type: T.Type, _ text: String?, table: String, column: String) throws -> T? {
+        do {
+            return try decode(type, text)
+        } catch {
+            throw BackfillError(.invalidInput, "the state store's \(table) table holds a \(column) this version cannot read (not the JSON backfill writes)")
+        }
+    }
+
+    /// A run's or chunk's status.
+    /// - Throws: `BackfillError` `.invalidInput` naming the table for a status this version does not know.
+    public static func status<Status: RawRepresentable<String>>(_ raw: String, _ type: Status.Type, table: String) throws -> Status {
+        guard let status = Status(rawValue: raw) else {
+            throw BackfillError(.invalidInput, "the state store's \(table) table holds status '\(raw)', which this version does not know")
+        }
+        return status
+    }
 }
 
 extension Counters {

@@ -30,24 +30,7 @@ enum PostgresStateRows {
         }
     }
 
-    /// A text column holding JSON (a cursor, range, key, knobs); `nil` for NULL.
-    /// - Throws: `BackfillError` `.invalidInput` naming the table and column when it is not the JSON backfill writes.
-    static func column<T: Decodable>(_ type: T.Type, _ text: String?, table: String, column: String) throws -> T? {
-        do {
-            return try StateJSON.decode(type, text)
-        } catch {
-            throw BackfillError(.invalidInput, "the state store's \(table) table holds a \(column) this version cannot read (not the JSON backfill writes)")
-        }
-    }
-
     static func counters(_ text: String, table: String) throws -> Counters { try row(CountersRow.self, text, table: table).counters }
-
-    static func status<Status: RawRepresentable<String>>(_ raw: String, _ type: Status.Type, table: String) throws -> Status {
-        guard let status = Status(rawValue: raw) else {
-            throw BackfillError(.invalidInput, "the state store's \(table) table holds status '\(raw)', which this version does not know")
-        }
-        return status
-    }
 }
 
 /// A row of `backfill.runs`.
@@ -75,7 +58,7 @@ struct RunRow: Decodable {
         let row = try PostgresStateRows.row(RunRow.self, text, table: "runs")
         var run = RunRecord(
             id: row.id, job: row.job, specFingerprint: row.fingerprint,
-            status: try PostgresStateRows.status(row.status, RunStatus.self, table: "runs"), reason: row.reason,
+            status: try StateJSON.status(row.status, RunStatus.self, table: "runs"), reason: row.reason,
             createdAt: Date(timeIntervalSince1970: row.created_at), updatedAt: Date(timeIntervalSince1970: row.updated_at),
             finishedAt: row.finished_at.map(Date.init(timeIntervalSince1970:)), activeSeconds: row.active_seconds,
             counters: try PostgresStateRows.counters(text, table: "runs"), chunksTotal: row.chunks_total, chunksDone: row.chunks_done,
@@ -104,9 +87,9 @@ struct ChunkRow: Decodable {
     static func record(_ text: String) throws -> ChunkRecord {
         let row = try PostgresStateRows.row(ChunkRow.self, text, table: "chunks")
         var chunk = ChunkRecord(
-            id: row.id, runID: row.run_id, index: row.idx, range: try PostgresStateRows.column(KeyRange.self, row.range, table: "chunks", column: "range") ?? .all,
-            estimatedRows: row.estimated_rows, status: try PostgresStateRows.status(row.status, ChunkStatus.self, table: "chunks"),
-            cursor: try PostgresStateRows.column(BackfillCore.Cursor.self, row.cursor, table: "chunks", column: "cursor"), counters: try PostgresStateRows.counters(text, table: "chunks"))
+            id: row.id, runID: row.run_id, index: row.idx, range: try StateJSON.column(KeyRange.self, row.range, table: "chunks", column: "range") ?? .all,
+            estimatedRows: row.estimated_rows, status: try StateJSON.status(row.status, ChunkStatus.self, table: "chunks"),
+            cursor: try StateJSON.column(BackfillCore.Cursor.self, row.cursor, table: "chunks", column: "cursor"), counters: try PostgresStateRows.counters(text, table: "chunks"))
         chunk.generation = row.generation
         return chunk
     }
@@ -144,9 +127,9 @@ struct QuarantineRow: Decodable {
     static func record(_ text: String) throws -> QuarantineRecord {
         let row = try PostgresStateRows.row(QuarantineRow.self, text, table: "quarantine")
         var record = QuarantineRecord(
-            runID: row.run_id, chunkIndex: row.chunk_idx, key: try PostgresStateRows.column([BackfillCore.Value].self, row.key, table: "quarantine", column: "key"),
+            runID: row.run_id, chunkIndex: row.chunk_idx, key: try StateJSON.column([BackfillCore.Value].self, row.key, table: "quarantine", column: "key"),
             line: row.line, errorType: row.error_type, reason: row.reason,
-            row: try PostgresStateRows.column([BackfillCore.Value].self, row.row, table: "quarantine", column: "row"), raw: row.raw, at: Date(timeIntervalSince1970: row.at))
+            row: try StateJSON.column([BackfillCore.Value].self, row.row, table: "quarantine", column: "row"), raw: row.raw, at: Date(timeIntervalSince1970: row.at))
         record.id = row.id
         record.resolvedAt = row.resolved_at.map(Date.init(timeIntervalSince1970:))
         return record

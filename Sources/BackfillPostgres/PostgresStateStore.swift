@@ -152,7 +152,7 @@ public struct PostgresStateStore: StateStore {
             let status = row[0]
         else { return nil }
         return RunDirectives(
-            status: try PostgresStateRows.status(status, RunStatus.self, table: "runs"),
+            status: try StateJSON.status(status, RunStatus.self, table: "runs"),
             knobs: (try? PostgresStateRows.decode(RunKnobs.self, row[1] ?? nil)) ?? RunKnobs())
     }
 

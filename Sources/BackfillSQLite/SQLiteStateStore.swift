@@ -79,6 +79,8 @@ public struct SQLiteStateStore: StateStore {
     }
 
     private func mapped(_ error: any Error) -> BackfillError {
+        // A row this version cannot read already names its table and column.
+        if let error = error as? BackfillError { return error }
         if let error = error as? DatabaseError, error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
             return BackfillError(.stateStore, kind: .transient, "the state store is busy", location: path, underlying: error)
         }
@@ -99,7 +101,7 @@ public struct SQLiteStateStore: StateStore {
             if let existing = try Row.fetchOne(
                 db, sql: "SELECT * FROM runs WHERE job = ? \(statuses) ORDER BY id DESC LIMIT 1", arguments: [new.job])
             {
-                return (StateRows.run(existing), false)
+                return (try StateRows.run(existing), false)
             }
             return (try Self.insert(new, chunks: chunks, db: db), true)
         }
@@ -120,7 +122,7 @@ public struct SQLiteStateStore: StateStore {
                 sql: "INSERT INTO chunks (run_id, idx, range, estimated_rows, status) VALUES (?, ?, ?, ?, 'pending')",
                 arguments: [runID, plan.index, range, plan.estimatedRows])
         }
-        return StateRows.run(try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID])!)
+        return try StateRows.run(try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID])!)
     }
 
     public func latestResumableRun(job: String) async throws -> RunRecord? {
@@ -128,7 +130,7 @@ public struct SQLiteStateStore: StateStore {
             try Row.fetchOne(
                 db, sql: "SELECT * FROM runs WHERE job = ? AND status IN ('planned', 'running', 'paused') ORDER BY id DESC LIMIT 1",
                 arguments: [job]
-            ).map(StateRows.run)
+            ).map { try StateRows.run($0) }
         }
     }
 
@@ -137,14 +139,14 @@ public struct SQLiteStateStore: StateStore {
             try Row.fetchOne(
                 db, sql: "SELECT * FROM runs WHERE job = ? ORDER BY status IN ('planned', 'running', 'paused') DESC, id DESC LIMIT 1",
                 arguments: [job]
-            ).map(StateRows.run)
+            ).map { try StateRows.run($0) }
         }
     }
 
     public func run(id: Int64) async throws -> RunRecord? {
         // Every worker reads its run before every batch: a cached statement, prepared once per connection.
         try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE id = ?"), arguments: [id]).map(StateRows.run)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE id = ?"), arguments: [id]).map { try StateRows.run($0) }
         }
     }
 
@@ -158,13 +160,13 @@ public struct SQLiteStateStore: StateStore {
             let status: String = row[0]
             let knobs: String? = row[1]
             return RunDirectives(
-                status: RunStatus(rawValue: status) ?? .failed, knobs: knobs.flatMap { try? StateJSON.decode(RunKnobs.self, $0) } ?? RunKnobs())
+                status: try StateJSON.status(status, RunStatus.self, table: "runs"), knobs: knobs.flatMap { try? StateJSON.decode(RunKnobs.self, $0) } ?? RunKnobs())
         }
     }
 
     public func runs(limit: Int) async throws -> [RunRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map(StateRows.run)
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map { try StateRows.run($0) }
         }
     }
 

@@ -23,15 +23,17 @@ enum StateRows {
         return counters
     }
 
-    static func run(_ row: Row) -> RunRecord {
+    /// - Throws: `BackfillError` `.invalidInput` naming the table for a status this version does not know.
+    static func run(_ row: Row) throws -> RunRecord {
         var run = RunRecord(
             id: row["id"], job: row["job"], specFingerprint: row["fingerprint"],
-            status: RunStatus(rawValue: row["status"]) ?? .failed, reason: row["reason"],
+            status: try StateJSON.status(row["status"], RunStatus.self, table: "runs"), reason: row["reason"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             updatedAt: Date(timeIntervalSince1970: row["updated_at"]),
             finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             activeSeconds: row["active_seconds"], counters: counters(row), chunksTotal: row["chunks_total"],
             chunksDone: row["chunks_done"], estimatedRows: row["estimated_rows"], owner: row["owner"])
+        // Knobs, waits and the last verification are advisory: one an older version wrote differently is left out.
         if let knobs = try? decode(RunKnobs.self, row["knobs"]) { run.knobs = knobs }
         if let waits = try? decode(WaitTimes.self, row["waits"]) { run.waits = waits }
         run.batchSize = row["batch_size"]
@@ -45,11 +47,16 @@ enum StateRows {
             batchSize: row["batch_size"], chunksDone: row["chunks_done"])
     }
 
+    /// - Throws: `BackfillError` `.invalidInput` naming the table and column for a range, cursor or
+    ///   status this version cannot read — never a default in its place.
     static func chunk(_ row: Row) throws -> ChunkRecord {
-        ChunkRecord(
-            id: row["id"], runID: row["run_id"], index: row["idx"],
-            range: try decode(KeyRange.self, row["range"]) ?? .all, estimatedRows: row["estimated_rows"],
-            status: ChunkStatus(rawValue: row["status"]) ?? .pending, cursor: try decode(BackfillCore.Cursor.self, row["cursor"]),
+        guard let range = try StateJSON.column(KeyRange.self, row["range"], table: "chunks", column: "range") else {
+            throw BackfillError(.invalidInput, "the state store's chunks table holds a chunk without a range")
+        }
+        return ChunkRecord(
+            id: row["id"], runID: row["run_id"], index: row["idx"], range: range, estimatedRows: row["estimated_rows"],
+            status: try StateJSON.status(row["status"], ChunkStatus.self, table: "chunks"),
+            cursor: try StateJSON.column(BackfillCore.Cursor.self, row["cursor"], table: "chunks", column: "cursor"),
             counters: counters(row))
     }
 
