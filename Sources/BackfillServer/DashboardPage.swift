@@ -235,6 +235,7 @@ enum DashboardPage {
           const verify = run.lastVerification;
           $("verify").textContent = verify
             ? `${verify.equal ? "equal" : "DIFFERENT"} at ${new Date(verify.at).toLocaleString()} · missing ${verify.missing} · extra ${verify.extra} · different ${verify.different} · newer in target ${verify.newerInTarget}`
+              + (verify.repair ? ` — after repair run ${verify.repair.runID} (${verify.repair.status}): verify had found missing ${verify.repair.foundMissing} · extra ${verify.repair.foundExtra} · different ${verify.repair.foundDifferent}; inserted ${number(verify.repair.counters.inserted)} · updated ${number(verify.repair.counters.updated)} · quarantined ${number(verify.repair.counters.quarantined)}` : "")
             : "not verified since the run";
           replace($("events"), ...report.events.slice(-15).reverse().map((event) => el("tr", {},
             el("td", { class: "muted" }, new Date(event.at).toLocaleTimeString()), el("td", {}, event.kind), el("td", {}, event.message))));

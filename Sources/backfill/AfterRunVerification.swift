@@ -13,12 +13,7 @@ struct AfterRunVerification {
     /// - Throws: `BackfillError` `.invalidInput` saying why.
     static func check(_ prepared: PreparedJob) throws {
         let spec = prepared.spec
-        guard spec.target.kind == .sqlite || spec.target.kind == .postgres else {
-            throw BackfillError(.invalidInput, "--verify compares a SQLite or PostgreSQL table; a \(spec.target.kind.rawValue) target has no rows to compare")
-        }
-        guard spec.mode != .updateInPlace else {
-            throw BackfillError(.invalidInput, "--verify cannot compare an update-in-place job: its target holds values the source does not")
-        }
+        try TableVerification.refuseUncomparable(spec, asked: "--verify")
         if prepared.opened.table == nil { try ExportVerifier.refuseUnsupported(spec, repair: false) }
     }
 
@@ -44,7 +39,7 @@ struct AfterRunVerification {
             exported.conclude()
             report = exported
         }
-        try await state.recordVerification(report, job: spec.name)
+        try await state.recordVerification(report, repair: repair, job: spec.name)
         return (report, repair)
     }
 }

@@ -62,6 +62,14 @@ enum RunText {
                 ? "EQUAL"
                 : "DIFFERENT (missing \(verified.missing), extra \(verified.extra), different \(verified.different), spot mismatches \(verified.spotMismatches), failed queries \(verified.failedQueries.joined(separator: ", ")))"
             lines.append("  verified    \(verified.at.formatted(.iso8601)): \(result)")
+            if let repair = verified.repair {
+                let counters = repair.counters
+                lines.append(
+                    "  repaired    before it: verify found missing \(Output.number(repair.foundMissing)), extra \(Output.number(repair.foundExtra)), "
+                        + "different \(Output.number(repair.foundDifferent)); repair run \(repair.runID) \(repair.status.rawValue): "
+                        + "inserted \(Output.number(counters.inserted)), updated \(Output.number(counters.updated)), "
+                        + "quarantined \(Output.number(counters.quarantined))" + (repair.deleted > 0 ? ", deleted \(Output.number(repair.deleted))" : ""))
+            }
         }
         return lines.joined(separator: "\n")
     }

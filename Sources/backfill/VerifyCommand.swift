@@ -30,11 +30,11 @@ struct VerifyCommand: AsyncParsableCommand {
         common.bootstrapLogging()
         try await withExitCodes {
             try await JobWiring.withPrepared(specPath: spec, checkKey: false) { prepared in
-                let report = switch prepared.opened.table {
-                case nil: try await verifyExport(prepared)
+                let (report, repaired): (VerifyReport, RepairOutcome?) = switch prepared.opened.table {
+                case nil: (try await verifyExport(prepared), nil)
                 case let source?: try await verifyTables(prepared, source: source)
                 }
-                try await record(report, spec: prepared.spec)
+                try await record(report, repair: repaired, spec: prepared.spec)
                 print(common.json ? try Output.json(report) : VerifyText.render(report))
                 if !report.equal { throw ExitCode(ExitStatus.differences) }
             }
@@ -44,10 +44,12 @@ struct VerifyCommand: AsyncParsableCommand {
 
 extension VerifyCommand {
     /// A SQLite or PostgreSQL table against a SQLite or PostgreSQL table, repaired with `--repair`.
-    private func verifyTables(_ prepared: PreparedJob, source: any VerifySide) async throws -> VerifyReport {
+    /// - Returns: the last verification and the repair before it.
+    private func verifyTables(_ prepared: PreparedJob, source: any VerifySide) async throws -> (VerifyReport, RepairOutcome?) {
         let spec = prepared.spec
-        guard let target = try await prepared.target.table(spec, columns: prepared.job.columns), spec.mode != .updateInPlace else {
-            throw BackfillError(.invalidInput, "verify compares a SQLite or PostgreSQL table, or a CSV/JSONL export, with a SQLite or PostgreSQL table; \(spec.source.kind.rawValue) → \(spec.target.kind.rawValue) (mode \(spec.mode.rawValue)) is not supported")
+        try TableVerification.refuseUncomparable(spec)
+        guard let target = try await prepared.target.table(spec, columns: prepared.job.columns) else {
+            throw BackfillError(.invalidInput, "verify needs a SQLite or PostgreSQL target table; \(spec.target.kind.rawValue) has none")
         }
         var verification = try TableVerification(job: prepared.job, source: source, target: target)
         verification.comparer = prepared.comparer
@@ -63,7 +65,7 @@ extension VerifyCommand {
             if !common.json { print(VerifyText.render(repaired.before) + "\n" + VerifyText.render(repaired)) }
             if repaired.summary.status != .completed { throw ExitCode(ExitStatus.code(for: repaired.summary.status)) }
         }
-        return outcome.report
+        return (outcome.report, outcome.repair)
     }
 
     /// A CSV/JSONL export against a SQLite or PostgreSQL table.
@@ -84,10 +86,10 @@ extension VerifyCommand {
         return report
     }
 
-    /// Records the result on the job's latest run, when a state store with one exists.
-    private func record(_ report: VerifyReport, spec: JobSpec) async throws {
+    /// Records the result (and the repair before it) on the job's latest run, when a state store with one exists.
+    private func record(_ report: VerifyReport, repair: RepairOutcome?, spec: JobSpec) async throws {
         guard spec.statePath.contains("://") || FileManager.default.fileExists(atPath: spec.statePath) else { return }
-        try await JobWiring.stateStore(for: spec, create: false).store.recordVerification(report, job: spec.name)
+        try await JobWiring.stateStore(for: spec, create: false).store.recordVerification(report, repair: repair, job: spec.name)
     }
 }
 

@@ -113,6 +113,22 @@ struct VerifyCommandTests {
         #expect(try Fixtures.text(path: dir + "/target.db", "SELECT name FROM items WHERE id = 10") == "changed")
         let status = try await Binary.run(["status", "--json"], in: dir)
         #expect(status.stdout.contains("\"equal\" : true") || status.stdout.contains("\"equal\":true"), "the verification is recorded on the run: \(status.stdout)")
+        // One report holds the backfill, the verification and the repair between them.
+        let report = try await Binary.run(["report", "1"], in: dir)
+        #expect(report.status == 0 && report.stdout.contains("run 1  items  completed") && report.stdout.contains(": EQUAL"), "\(report.stdout)")
+        #expect(
+            report.stdout.contains("repaired    before it: verify found missing 0, extra 0, different 1; repair run 2 completed: inserted 0, updated 1, quarantined 0"),
+            "\(report.stdout)")
+        #expect(report.stdout.contains("repaired  verify found 0 missing, 0 extra, 1 different; repair run 2 completed"), "\(report.stdout)")
+        struct Recorded: Decodable {
+            struct Run: Decodable { var lastVerification: Verification? }
+            struct Verification: Decodable { var equal: Bool; var repair: Repair? }
+            struct Repair: Decodable { var runID: Int64; var foundDifferent: Int; var counters: [String: Int] }
+            var run: Run
+        }
+        let recorded = try JSONDecoder().decode(Recorded.self, from: Data(try await Binary.run(["report", "1", "--json"], in: dir).stdout.utf8))
+        let repair = try #require(recorded.run.lastVerification?.repair)
+        #expect(recorded.run.lastVerification?.equal == true && repair.runID == 2 && repair.foundDifferent == 1 && repair.counters["updated"] == 1)
 
         // The same from the spec, on an equal target: nothing to repair, exit 0, text says EQUAL.
         try Fixtures.spec(kind: .integer, name: "items-again", extra: "verify: { after-run: true }")

@@ -15,15 +15,26 @@ public struct TableVerification: Sendable {
     /// Across engines: skips chunks both engines hash alike (the run's `WindowRangeComparer`).
     public var comparer: (any RangeComparer)?
 
-    /// - Throws: `BackfillError` `.invalidInput` for a job verify cannot compare (`update-in-place`
-    ///   writes values the source does not hold).
+    /// - Throws: `BackfillError` `.invalidInput` for a job verify cannot compare (`refuseUncomparable`).
     public init(job: ResolvedJob, source: any VerifySide, target: any VerifySide) throws {
-        guard job.spec.mode != .updateInPlace else {
-            throw BackfillError(.invalidInput, "verify cannot compare an update-in-place job: its target holds values the source does not")
-        }
+        try Self.refuseUncomparable(job.spec)
         self.job = job
         self.source = source
         self.target = target
+    }
+
+    /// Refuses a job whose target verify cannot compare: one that is not a SQLite or PostgreSQL
+    /// table (events, webhooks), or an `update-in-place` job (its target holds values the source
+    /// does not). The one check behind `verify`, `run --verify` and `verify.after-run`.
+    /// - Parameter asked: how the user asked for the verification, as the message names it.
+    /// - Throws: `BackfillError` `.invalidInput` saying why.
+    public static func refuseUncomparable(_ spec: JobSpec, asked: String = "verify") throws {
+        guard spec.target.kind == .sqlite || spec.target.kind == .postgres else {
+            throw BackfillError(.invalidInput, "\(asked) compares a SQLite or PostgreSQL table; a \(spec.target.kind.rawValue) target has no rows to compare")
+        }
+        guard spec.mode != .updateInPlace else {
+            throw BackfillError(.invalidInput, "\(asked) cannot compare an update-in-place job: its target holds values the source does not")
+        }
     }
 
     /// Verifies the job; with `repair`, repairs what differs and verifies again. When the repair

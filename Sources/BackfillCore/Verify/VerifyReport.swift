@@ -29,8 +29,12 @@ public struct VerificationSummary: Sendable, Codable, Hashable {
     public var newerInTarget: Int
     public var spotMismatches: Int
     public var failedQueries: [String]
+    /// The repair between a first verification that found differences and this one (`run
+    /// --verify`, `verify --repair`); `nil` when nothing was repaired.
+    public var repair: RepairSummary?
 
-    public init(_ report: VerifyReport, at: Date = Date()) {
+    /// - Parameter repair: the repair run this verification followed, if any.
+    public init(_ report: VerifyReport, repair: RepairOutcome? = nil, at: Date = Date()) {
         self.at = at
         equal = report.equal
         missing = report.missing
@@ -39,6 +43,33 @@ public struct VerificationSummary: Sendable, Codable, Hashable {
         newerInTarget = report.newerInTarget
         spotMismatches = report.spotMismatches.count
         failedQueries = report.queries.filter { !$0.equal }.map(\.name)
+        self.repair = repair.map(RepairSummary.init)
+    }
+}
+
+/// A repair as the run it repaired records it: what the first verification found, and what the
+/// repair run (job `<name>.repair`) did about it.
+public struct RepairSummary: Sendable, Codable, Hashable {
+    /// The repair run's id (`report ID` shows it in full).
+    public var runID: Int64
+    public var status: RunStatus
+    /// What the verification before the repair found.
+    public var foundMissing: Int
+    public var foundExtra: Int
+    public var foundDifferent: Int
+    /// The repair run's counters.
+    public var counters: Counters
+    /// Rows only in the target, deleted (`--delete-extra`).
+    public var deleted: Int
+
+    public init(_ outcome: RepairOutcome) {
+        runID = outcome.summary.runID
+        status = outcome.summary.status
+        foundMissing = outcome.before.missing
+        foundExtra = outcome.before.extra
+        foundDifferent = outcome.before.different
+        counters = outcome.summary.counters
+        deleted = outcome.deleted
     }
 }
 
