@@ -1,5 +1,7 @@
-import BackfillCore
+import Foundation
 import Testing
+
+@testable import BackfillCore
 
 @Suite struct CanonicalValueTests {
     @Test("decimals lose scale, exponent and sign of zero, and nothing else", arguments: [
@@ -61,6 +63,23 @@ import Testing
     ])
     func proleptic(_ text: String, _ canonical: String) {
         #expect(CanonicalKind.timestamp.canonical(.text(text)) == .text(canonical))
+    }
+
+    @Test("timestamps are written as %04d-%02d-%02dT%02d:%02d:%02d writes them, years before 1 and after 9999 included; white space around them is trimmed")
+    func writtenLikePrintf() {
+        for value in [-10_000, -999, -10, -1, 0, 1, 9, 10, 99, 100, 999, 1_000, 9_999, 10_000, 123_456] {
+            for width in [2, 4] {
+                var written: [UInt8] = []
+                CanonicalText.appendPadded(value, width: width, to: &written)
+                #expect(String(decoding: written, as: UTF8.self) == String(format: "%0\(width)d", value))
+            }
+        }
+        #expect(CanonicalKind.timestamp.canonical(.text("0001-01-01 00:30:00+01")) == .text("0000-12-31T23:30:00Z"))
+        #expect(CanonicalKind.timestamp.canonical(.text("9999-12-31T23:59:59.500-01:00")) == .text("10000-01-01T00:59:59.5Z"))
+        #expect(CanonicalKind.localTimestamp.canonical(.text(" 2024-02-29 10:00:00\t")) == .text("2024-02-29T10:00:00"))
+        #expect(CanonicalKind.localTimestamp.canonical(.text("\u{00A0}2024-02-29 10:00:00.120")) == .text("2024-02-29T10:00:00.12"))
+        #expect(CanonicalKind.timestamp.canonical(.text("0044-03-15 00:00:00+00:00")) == .text("0044-03-15T00:00:00Z"))
+        #expect(CanonicalKind.integer.canonical(.text(" 42 ")) == .integer(42))
     }
 
     @Test("a day the month does not have is not a timestamp (it is compared as the text it is)", arguments: [

@@ -27,7 +27,7 @@ public enum CanonicalKind: Sendable, Hashable {
         switch (self, value) {
         case (_, .null): return .null
         case (.integer, .real(let v)): return Int64(exactly: v).map(Value.integer) ?? value
-        case (.integer, .text(let t)): return Int64(t.trimmingCharacters(in: .whitespaces)).map(Value.integer) ?? value
+        case (.integer, .text(let t)): return Int64(CanonicalText.trimmed(t)).map(Value.integer) ?? value
         case (.real, .integer(let v)): return .real(Double(v))
         case (.real, .text(let t)): return Double(t).map(Value.real) ?? value
         case (.float4, .integer(let v)): return .real(Double(Float(v)))
@@ -61,7 +61,7 @@ public enum CanonicalKind: Sendable, Hashable {
 enum CanonicalText {
     /// `-0012.3400e1` → `-123.4`; `nil` when `text` is not a decimal number.
     static func decimal(_ text: String) -> String? {
-        var chars = Substring(text.trimmingCharacters(in: .whitespaces))
+        var chars = Substring(trimmed(text))
         var negative = false
         if chars.first == "-" || chars.first == "+" {
             negative = chars.first == "-"
@@ -108,7 +108,7 @@ enum CanonicalText {
     /// `YYYY-MM-DD[T ]HH:MM[:SS[.f…]][Z|±HH[:MM[:SS]]]` → `YYYY-MM-DDTHH:MM:SS[.f]Z` in UTC (or
     /// without `Z` and without applying the offset); `nil` when `text` is not such a timestamp.
     static func timestamp(_ text: String, applyingOffset: Bool) -> String? {
-        let bytes = Array(text.trimmingCharacters(in: .whitespaces).utf8)
+        let bytes = Array(trimmed(text).utf8)
         func number(_ at: Int, _ count: Int) -> Int? {
             guard at + count <= bytes.count else { return nil }
             var value = 0
@@ -166,9 +166,59 @@ enum CanonicalText {
         let (days, seconds) = (instant.floorDiv(86_400), instant.floorMod(86_400))
         let date = CivilDate(days: days)
         while fraction.last == 48 { fraction.removeLast() }
-        let base = String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d", date.year, date.month, date.day, seconds / 3_600, seconds % 3_600 / 60, seconds % 60)
-        return base + (fraction.isEmpty ? "" : "." + String(decoding: fraction, as: UTF8.self)) + (applyingOffset ? "Z" : "")
+        // `%04d-%02d-%02dT%02d:%02d:%02d`, written byte by byte (Foundation's formatting was most
+        // of the cost of hashing a row in the process).
+        var out: [UInt8] = []
+        out.reserveCapacity(27 + fraction.count)
+        appendPadded(date.year, width: 4, to: &out)
+        out.append(45)
+        appendPadded(date.month, width: 2, to: &out)
+        out.append(45)
+        appendPadded(date.day, width: 2, to: &out)
+        out.append(84)
+        appendPadded(seconds / 3_600, width: 2, to: &out)
+        out.append(58)
+        appendPadded(seconds % 3_600 / 60, width: 2, to: &out)
+        out.append(58)
+        appendPadded(seconds % 60, width: 2, to: &out)
+        if !fraction.isEmpty {
+            out.append(46)
+            out.append(contentsOf: fraction)
+        }
+        if applyingOffset { out.append(90) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `value` as `printf`'s `%0<width>d` writes it: zero-padded to `width` characters, a minus
+    /// sign counted in the width.
+    static func appendPadded(_ value: Int, width: Int, to out: inout [UInt8]) {
+        let magnitude = value.magnitude
+        var digitCount = 1
+        var power: UInt = 10
+        while digitCount < 20, magnitude >= power {
+            digitCount += 1
+            (power, _) = power.multipliedReportingOverflow(by: 10)
+        }
+        if value < 0 { out.append(45) }
+        for _ in 0..<max(0, width - digitCount - (value < 0 ? 1 : 0)) { out.append(48) }
+        var divisor: UInt = 1
+        for _ in 1..<digitCount { divisor *= 10 }
+        var rest = magnitude
+        while divisor > 0 {
+            out.append(UInt8(48 + rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// `text` without leading and trailing white space (`CharacterSet.whitespaces`); text that
+    /// starts and ends with a visible ASCII character is returned as it is without asking Foundation.
+    static func trimmed(_ text: String) -> String {
+        let isPlain = { (byte: UInt8) in byte > 32 && byte < 128 }
+        guard let first = text.utf8.first, let last = text.utf8.last, isPlain(first), isPlain(last) else {
+            return text.trimmingCharacters(in: .whitespaces)
+        }
+        return text
     }
 
     static func hexBytes(_ hex: Substring) -> [UInt8]? {
