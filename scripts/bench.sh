@@ -420,8 +420,8 @@ bench_cross() {
   pg_start "$dir/pg" "$BENCH_PG_PORT" -c shared_buffers=512MB -c max_wal_size=4GB
   trap 'pg_stop "$dir/pg"; rm -rf "$dir/pg"' RETURN
   local pg=(psql -X -q -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -v ON_ERROR_STOP=1)
-  "${pg[@]}" -d postgres -c "CREATE DATABASE cross"
-  "${pg[@]}" -d cross -f Benchmarks/cross/schema.sql
+  "${pg[@]}" -d postgres -c "CREATE DATABASE crossbench"
+  "${pg[@]}" -d crossbench -f Benchmarks/cross/schema.sql
   cp Benchmarks/cross/to-postgres.yaml Benchmarks/cross/from-postgres.yaml "$dir/"
   for job in to-postgres from-postgres; do
     sed -e "s/^name: bench-/name: bench-rows-/" -e '$a range: { where: "1 = 1" }' "$dir/$job.yaml" > "$dir/$job-rows.yaml"
@@ -449,7 +449,7 @@ PY
     echo "|---|---|---|---|---|---|---|---|"
     local direction damage r h c equal
     for direction in to-postgres from-postgres; do
-      if [ "$direction" = to-postgres ]; then damage=("${pg[@]}" -d cross -f "$root/Benchmarks/cross/damage.sql")
+      if [ "$direction" = to-postgres ]; then damage=("${pg[@]}" -d crossbench -f "$root/Benchmarks/cross/damage.sql")
       else damage=(sqlite3 replica.db ".read $root/Benchmarks/cross/damage.sql"); fi
       "${damage[@]}"; r=$(timed "$direction-rows.yaml")
       "${damage[@]}"; h=$(timed "$direction.yaml")

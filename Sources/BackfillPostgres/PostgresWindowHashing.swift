@@ -127,10 +127,12 @@ public struct PostgresWindowHashing: WindowHashing {
     public func bucketDigests(in window: KeyRange, after cursor: [BackfillCore.Value]?, buckets: Int) async throws -> [Int64: TableDigest] {
         var binds = PostgresBindings()
         let filter = sql.conditions(range: window, after: cursor, binds: &binds)
+        // One bucket (a whole chunk compared at once): every row is in bucket 0, no key is hashed.
+        let bucket = buckets <= 1 ? "0" : "(\(keyHash) % \(buckets))"
         let rows = try await database.textRows(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT (\(keyHash) % \(max(1, buckets)))::text, count(*)::text, \(PostgresSource.foldedSum(rowHash))
+                    SELECT \(bucket)::text, count(*)::text, \(PostgresSource.foldedSum(rowHash))
                     FROM \(sql.quotedTable)\(filter) GROUP BY 1
                     """,
                 binds: binds),
@@ -147,14 +149,18 @@ public struct PostgresWindowHashing: WindowHashing {
 
     public func rowHashes(in window: KeyRange, after cursor: [BackfillCore.Value]?, buckets: Int, among: [Int64]) async throws -> [RowHash] {
         var binds = PostgresBindings()
-        let filter = sql.conditions(range: window, after: cursor, binds: &binds)
-        binds.append(among)
-        let connector = filter.isEmpty ? " WHERE " : " AND "
+        var filter = sql.conditions(range: window, after: cursor, binds: &binds)
+        if buckets > 1 {
+            // One bucket holds every row: no filter (and each key hashed once).
+            binds.append(among)
+            filter += (filter.isEmpty ? " WHERE " : " AND ") + "(\(keyHash) % \(buckets)) = ANY($\(binds.count))"
+        } else if !among.contains(0) {
+            return []
+        }
         let rows = try await database.textRows(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT \(sql.keyTextList), (\(keyHash))::text, (\(rowHash))::text FROM \(sql.quotedTable)\(filter)\(connector)\
-                    (\(keyHash) % \(max(1, buckets))) = ANY($\(binds.count)) ORDER BY \(sql.orderBy)
+                    SELECT \(sql.keyTextList), (\(keyHash))::text, (\(rowHash))::text FROM \(sql.quotedTable)\(filter) ORDER BY \(sql.orderBy)
                     """,
                 binds: binds),
             "comparing a batch by key")

@@ -36,7 +36,8 @@ public struct SQLiteWindowHashing: WindowHashing {
     }
 
     public func bucketDigests(in window: KeyRange, after cursor: [Value]?, buckets: Int) async throws -> [Int64: TableDigest] {
-        try await eachHashedRow(in: window, after: cursor, into: [Int64: TableDigest]()) { digests, row in
+        // One bucket (a whole chunk compared at once): no key is hashed.
+        try await eachHashedRow(in: window, after: cursor, hashingKeys: buckets > 1, into: [Int64: TableDigest]()) { digests, row in
             let bucket = RowHash.bucket(of: row.keyHash, among: buckets)
             digests[bucket, default: TableDigest()].count += 1
             digests[bucket, default: TableDigest()].sum &+= row.hash
@@ -45,15 +46,16 @@ public struct SQLiteWindowHashing: WindowHashing {
 
     public func rowHashes(in window: KeyRange, after cursor: [Value]?, buckets: Int, among: [Int64]) async throws -> [RowHash] {
         let wanted = Set(among)
-        return try await eachHashedRow(in: window, after: cursor, into: [RowHash]()) { hashes, row in
+        return try await eachHashedRow(in: window, after: cursor, hashingKeys: true, into: [RowHash]()) { hashes, row in
             if wanted.contains(RowHash.bucket(of: row.keyHash, among: buckets)) { hashes.append(row) }
         }
     }
 
     /// Folds every row of the window, with its hashes, in key order into `initial` (streamed: a
-    /// whole chunk compared at once is never held in memory).
+    /// whole chunk compared at once is never held in memory). Without `hashingKeys` every key hash is 0.
     private func eachHashedRow<Result: Sendable>(
-        in window: KeyRange, after cursor: [Value]?, into initial: Result, _ fold: @escaping @Sendable (inout Result, RowHash) -> Void
+        in window: KeyRange, after cursor: [Value]?, hashingKeys: Bool, into initial: Result,
+        _ fold: @escaping @Sendable (inout Result, RowHash) -> Void
     ) async throws -> Result {
         let sql = table.keysetSQL
         let (conditions, arguments) = sql.conditions(range: window, after: cursor)
@@ -65,7 +67,8 @@ public struct SQLiteWindowHashing: WindowHashing {
             while let row = try rows.next() {
                 let values = row.values
                 let bytes = encoder.encode(values)
-                fold(&result, RowHash(key: encoder.keyIndices.map { values[$0] }, keyHash: Self.hash(bytes.key), hash: Self.hash(bytes.row)))
+                let keyHash = hashingKeys ? Self.hash(bytes.key) : 0
+                fold(&result, RowHash(key: encoder.keyIndices.map { values[$0] }, keyHash: keyHash, hash: Self.hash(bytes.row)))
             }
             return result
         }

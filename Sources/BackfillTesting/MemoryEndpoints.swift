@@ -147,6 +147,21 @@ public final class MemorySink: Sink, Sendable {
 /// a database.
 public struct MemoryWindowHashing: WindowHashing {
     private let rows: @Sendable () -> [[Value]]
+    /// What the differ asked of this side.
+    public let calls = Calls()
+
+    /// Counts of the differ's requests: bucket digests, and row hashes of one bucket holding every row.
+    public final class Calls: Sendable {
+        private let counts = Mutex((digests: 0, everyRow: 0))
+        public var digests: Int { counts.withLock { $0.digests } }
+        public var everyRow: Int { counts.withLock { $0.everyRow } }
+        func record(digests: Int = 0, everyRow: Int = 0) {
+            counts.withLock {
+                $0.digests += digests
+                $0.everyRow += everyRow
+            }
+        }
+    }
 
     public init(source: MemorySource) { rows = { source.rows } }
 
@@ -164,6 +179,7 @@ public struct MemoryWindowHashing: WindowHashing {
     }
 
     public func bucketDigests(in window: KeyRange, after cursor: [Value]?, buckets: Int) async throws -> [Int64: TableDigest] {
+        calls.record(digests: 1)
         var digests: [Int64: TableDigest] = [:]
         for row in self.window(window, after: cursor) {
             digests[RowHash.bucket(of: RowDigest.hash([row[0]]), among: buckets), default: TableDigest()].add(row)
@@ -172,7 +188,8 @@ public struct MemoryWindowHashing: WindowHashing {
     }
 
     public func rowHashes(in window: KeyRange, after cursor: [Value]?, buckets: Int, among: [Int64]) async throws -> [RowHash] {
-        self.window(window, after: cursor).map { RowHash(key: [$0[0]], keyHash: RowDigest.hash([$0[0]]), hash: RowDigest.hash($0)) }
+        if buckets <= 1 { calls.record(everyRow: 1) }
+        return self.window(window, after: cursor).map { RowHash(key: [$0[0]], keyHash: RowDigest.hash([$0[0]]), hash: RowDigest.hash($0)) }
             .filter { among.contains(RowHash.bucket(of: $0.keyHash, among: buckets)) }
     }
 }

@@ -8,15 +8,35 @@ import Testing
 /// differ are read and written, the others count as unchanged without being shipped, a gap is read
 /// directly, and a crash between a write and its checkpoint loses and doubles nothing.
 @Suite struct DiffPathTests {
-    static func runner(source: MemorySource, sink: MemorySink, state: InMemoryStateStore, batch: Int) async throws -> (Runner, RunRecord) {
+    static func runner(
+        source: MemorySource, sink: MemorySink, state: InMemoryStateStore, batch: Int, sourceSide: MemoryWindowHashing? = nil
+    ) async throws -> (Runner, RunRecord) {
         let job = try RunnerTests.job(rows: source.rows.count)
         var configuration = RunnerConfiguration(workers: 2, batchSize: batch)
         configuration.backoffBase = .milliseconds(10)
         let (run, _) = try await RunStarter(state: state).startOrResume(spec: job.spec) { try await source.plan(workers: 2) }
         let runner = Runner(
             job: job, source: source, sink: sink, state: state, configuration: configuration, logger: Logger(label: "test"),
-            differ: BucketRangeDiffer(source: MemoryWindowHashing(source: source), target: MemoryWindowHashing(sink: sink)))
+            differ: BucketRangeDiffer(source: sourceSide ?? MemoryWindowHashing(source: source), target: MemoryWindowHashing(sink: sink)))
         return (runner, run)
+    }
+
+    @Test("damage in every bucket: after a window where most buckets differed, windows ask both sides for every row's hash at once, and exactly the stale rows ship")
+    func denseDamageAsksForEveryRowAtOnce() async throws {
+        let source = MemorySource(count: 1_000)
+        let sink = MemorySink()
+        sink.seed(source.rows.map { row in
+            guard case .integer(let id) = row[0], id % 10 == 3 else { return row }
+            return [row[0], .text("stale"), row[2]]
+        })
+        let sourceSide = MemoryWindowHashing(source: source)
+        let (runner, run) = try await Self.runner(source: source, sink: sink, state: InMemoryStateStore(), batch: 100, sourceSide: sourceSide)
+        let summary = try await runner.execute(run: run)
+        #expect(summary.status == .completed && summary.balanced)
+        #expect(summary.counters.updated == 100 && summary.counters.unchanged == 900 && summary.counters.shippedRows == 100)
+        #expect(Set(sink.writes.keys) == Set(stride(from: Int64(3), through: 993, by: 10)))
+        // Ten windows of 100 rows: the first of each worker may ask for bucket digests, the rest go direct.
+        #expect(sourceSide.calls.digests <= 2 && sourceSide.calls.everyRow >= 8, "\(sourceSide.calls.digests) \(sourceSide.calls.everyRow)")
     }
 
     @Test func onlyDifferingRowsAreShippedAndWritten() async throws {

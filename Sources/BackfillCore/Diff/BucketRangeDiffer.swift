@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The diff of a batch window between two tables that hash alike (`WindowHashing`), computed
 /// inside both engines (`RangeDiffer`).
 ///
@@ -8,16 +10,33 @@
 /// The source keys whose row hash the target lacks or has differently are the window's differing
 /// rows. When the target holds less than half the window's rows (a gap), step 3 is skipped: the
 /// window is read directly.
+///
+/// Damage spread over every bucket makes step 3 a second pass over the whole window; after a
+/// window where more than `directShare` of the buckets differed, the next windows skip step 2 and
+/// ask both sides for every row's hash at once (one pass), until a window shows the damage has
+/// thinned out again. Either way the differing keys are the same.
 public struct BucketRangeDiffer: RangeDiffer {
     let source: any WindowHashing
     let target: any WindowHashing
 
+    /// Whether the next window skips the bucket digests (shared by the workers: a hint only).
+    private let direct: Direct
+
     /// Rows per bucket of the descent: a differing row costs its bucket's key hashes.
     public static let rowsPerBucket = 32
+    /// The share of differing buckets above which the next window asks for every row's hash at once.
+    /// (Step 3 computes every key's hash again to find the buckets; returning every row costs
+    /// little more, so a tenth of the buckets differing already makes one pass cheaper.)
+    public static let directShare = 0.1
 
     public init(source: any WindowHashing, target: any WindowHashing) {
         self.source = source
         self.target = target
+        direct = Direct()
+    }
+
+    private final class Direct: Sendable {
+        let next = Mutex(false)
     }
 
     public func diff(in range: KeyRange, after cursor: Cursor?, limit: Int) async throws -> WindowDiff {
@@ -27,6 +46,9 @@ public struct BucketRangeDiffer: RangeDiffer {
         }
         let window = KeyRange(lower: range.lower, upper: bounds.next ?? range.upper)
         let buckets = max(1, limit / Self.rowsPerBucket)
+        if direct.next.withLock({ $0 }) {
+            return try await diffDirectly(window, after: cursor, buckets: buckets, bounds: bounds, last: last)
+        }
         async let sourceDigests = source.bucketDigests(in: window, after: cursor?.key, buckets: buckets)
         let targetDigests = try await target.bucketDigests(in: window, after: cursor?.key, buckets: buckets)
         let sourceByBucket = try await sourceDigests
@@ -36,6 +58,7 @@ public struct BucketRangeDiffer: RangeDiffer {
         // A gap: most of the window is missing in the target, so nearly every row ships anyway.
         guard targetRows * 2 >= sourceRows else { return diff }
         let differing = sourceByBucket.filter { bucket, digest in targetDigests[bucket] != digest }.keys.sorted()
+        direct.next.withLock { $0 = Double(differing.count) > Self.directShare * Double(sourceByBucket.count) }
         guard !differing.isEmpty else {
             diff.differingKeys = []
             return diff
@@ -44,6 +67,26 @@ public struct BucketRangeDiffer: RangeDiffer {
         let targetHashes = try await target.rowHashes(in: window, after: cursor?.key, buckets: buckets, among: differing)
         let targetByKey = Dictionary(targetHashes.map { ($0.keyHash, $0.hash) }, uniquingKeysWith: { first, _ in first })
         diff.differingKeys = try await sourceHashes.filter { targetByKey[$0.keyHash] != $0.hash }.map(\.key)
+        return diff
+    }
+
+    /// Steps 2 and 3 in one: every row's hash from both sides; the share of buckets that would
+    /// have differed decides whether the next window does the same.
+    private func diffDirectly(_ window: KeyRange, after cursor: Cursor?, buckets: Int, bounds: WindowBounds, last: [Value]) async throws
+        -> WindowDiff
+    {
+        async let sourceHashes = source.rowHashes(in: window, after: cursor?.key, buckets: 1, among: [0])
+        let targetHashes = try await target.rowHashes(in: window, after: cursor?.key, buckets: 1, among: [0])
+        let sourceRows = try await sourceHashes
+        var diff = WindowDiff(
+            sourceRows: sourceRows.count, targetRows: targetHashes.count, lastKey: last, isLast: bounds.next == nil, differingKeys: nil)
+        guard targetHashes.count * 2 >= sourceRows.count else { return diff }
+        let targetByKey = Dictionary(targetHashes.map { ($0.keyHash, $0.hash) }, uniquingKeysWith: { first, _ in first })
+        let differingRows = sourceRows.filter { targetByKey[$0.keyHash] != $0.hash }
+        let differingBuckets = Set(differingRows.map { RowHash.bucket(of: $0.keyHash, among: buckets) })
+        let bucketsHeld = Set(sourceRows.map { RowHash.bucket(of: $0.keyHash, among: buckets) })
+        direct.next.withLock { $0 = Double(differingBuckets.count) > Self.directShare * Double(bucketsHeld.count) }
+        diff.differingKeys = differingRows.map(\.key)
         return diff
     }
 }
