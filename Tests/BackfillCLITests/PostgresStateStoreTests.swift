@@ -12,21 +12,26 @@ struct PostgresStateStoreTests {
         let stateDatabase = try await server.createDatabase("state")
         let stateDSN = server.dsn(stateDatabase)
         try workspace.writeSpec(extra: "limits: { rows-per-second: 2000 }\nstate: \"\(stateDSN)\"")
-        let process = try Binary.launch(["run", "job.yaml"], in: workspace.dir)
-        for _ in 0..<600 {
+        let process = try Binary.launch(["run", "job.yaml", "--log-level", "info"], in: workspace.dir, log: "first.log")
+        var observed = "nothing"
+        for _ in 0..<600 where process.isRunning {
             let read = try? await server.psql(stateDatabase, "SELECT coalesce(sum(read), 0) FROM backfill.chunks")
+            observed = read ?? observed
             if let read, let rows = Int(read), rows >= 6_000 { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         kill(process.processIdentifier, SIGKILL)
         await Binary.wait(process)
-        #expect(try await server.psql(stateDatabase, "SELECT status FROM backfill.runs") == "running")
+        let log = (try? String(contentsOfFile: workspace.dir + "/first.log", encoding: .utf8)) ?? ""
+        let runStatus = try await server.psql(stateDatabase, "SELECT status FROM backfill.runs")
+        #expect(runStatus == "running", "status \(runStatus), rows read when killed \(observed); the first process's log: \(log.suffix(3_000))")
 
         try workspace.writeSpec(extra: "state: \"\(stateDSN)\"")
         let (result, report) = try await workspace.run()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(report?["read"] == 30_000, "the same run goes on: \(report?.counters ?? [:])")
-        #expect(try await server.psql(stateDatabase, "SELECT count(*) || ' ' || max(status) FROM backfill.runs") == "1 completed")
+        let runs = try await server.psql(stateDatabase, "SELECT count(*) || ' ' || max(status) FROM backfill.runs")
+        #expect(runs == "1 completed", "\(runs)")
         let (source, target) = try await workspace.fingerprints()
         #expect(source == target)
         let writes = try await server.psql(workspace.target, "SELECT count(*) || ',' || count(DISTINCT id) FROM writes")
