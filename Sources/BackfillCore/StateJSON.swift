@@ -24,6 +24,16 @@ public enum StateJSON {
         }
     }
 
+    /// A NOT NULL text column holding JSON (a chunk's range).
+    /// - Throws: `BackfillError` `.invalidInput` naming the table and column when it is empty or not
+    ///   the JSON backfill writes.
+    public static func required<T: Decodable>(_ type: T.Type, _ text: String?, table: String, column: String) throws -> T {
+        guard let value = try self.column(type, text, table: table, column: column) else {
+            throw BackfillError(.invalidInput, "the state store's \(table) table holds a row without a \(column)")
+        }
+        return value
+    }
+
     /// A run's or chunk's status.
     /// - Throws: `BackfillError` `.invalidInput` naming the table for a status this version does not know.
     public static func status<Status: RawRepresentable<String>>(_ raw: String, _ type: Status.Type, table: String) throws -> Status {

@@ -87,7 +87,7 @@ struct ChunkRow: Decodable {
     static func record(_ text: String) throws -> ChunkRecord {
         let row = try PostgresStateRows.row(ChunkRow.self, text, table: "chunks")
         var chunk = ChunkRecord(
-            id: row.id, runID: row.run_id, index: row.idx, range: try StateJSON.column(KeyRange.self, row.range, table: "chunks", column: "range") ?? .all,
+            id: row.id, runID: row.run_id, index: row.idx, range: try StateJSON.required(KeyRange.self, row.range, table: "chunks", column: "range"),
             estimatedRows: row.estimated_rows, status: try StateJSON.status(row.status, ChunkStatus.self, table: "chunks"),
             cursor: try StateJSON.column(BackfillCore.Cursor.self, row.cursor, table: "chunks", column: "cursor"), counters: try PostgresStateRows.counters(text, table: "chunks"))
         chunk.generation = row.generation

@@ -150,8 +150,8 @@ public struct PostgresWindowHashing: WindowHashing {
     public func rowHashes(in window: KeyRange, after cursor: [BackfillCore.Value]?, buckets: Int, among: [Int64]) async throws -> [RowHash] {
         var binds = PostgresBindings()
         var filter = sql.conditions(range: window, after: cursor, binds: &binds)
+        // With one bucket it holds every row: no filter, so each key is hashed once.
         if buckets > 1 {
-            // One bucket holds every row: no filter (and each key hashed once).
             binds.append(among)
             filter += (filter.isEmpty ? " WHERE " : " AND ") + "(\(keyHash) % \(buckets)) = ANY($\(binds.count))"
         } else if !among.contains(0) {

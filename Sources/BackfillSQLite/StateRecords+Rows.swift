@@ -50,11 +50,9 @@ enum StateRows {
     /// - Throws: `BackfillError` `.invalidInput` naming the table and column for a range, cursor or
     ///   status this version cannot read — never a default in its place.
     static func chunk(_ row: Row) throws -> ChunkRecord {
-        guard let range = try StateJSON.column(KeyRange.self, row["range"], table: "chunks", column: "range") else {
-            throw BackfillError(.invalidInput, "the state store's chunks table holds a chunk without a range")
-        }
-        return ChunkRecord(
-            id: row["id"], runID: row["run_id"], index: row["idx"], range: range, estimatedRows: row["estimated_rows"],
+        ChunkRecord(
+            id: row["id"], runID: row["run_id"], index: row["idx"],
+            range: try StateJSON.required(KeyRange.self, row["range"], table: "chunks", column: "range"), estimatedRows: row["estimated_rows"],
             status: try StateJSON.status(row["status"], ChunkStatus.self, table: "chunks"),
             cursor: try StateJSON.column(BackfillCore.Cursor.self, row["cursor"], table: "chunks", column: "cursor"),
             counters: counters(row))

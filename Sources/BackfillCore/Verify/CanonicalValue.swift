@@ -192,23 +192,10 @@ enum CanonicalText {
     /// `value` as `printf`'s `%0<width>d` writes it: zero-padded to `width` characters, a minus
     /// sign counted in the width.
     static func appendPadded(_ value: Int, width: Int, to out: inout [UInt8]) {
-        let magnitude = value.magnitude
-        var digitCount = 1
-        var power: UInt = 10
-        while digitCount < 20, magnitude >= power {
-            digitCount += 1
-            (power, _) = power.multipliedReportingOverflow(by: 10)
-        }
+        let digits = String(value.magnitude).utf8  // a small string: no allocation
         if value < 0 { out.append(45) }
-        for _ in 0..<max(0, width - digitCount - (value < 0 ? 1 : 0)) { out.append(48) }
-        var divisor: UInt = 1
-        for _ in 1..<digitCount { divisor *= 10 }
-        var rest = magnitude
-        while divisor > 0 {
-            out.append(UInt8(48 + rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
+        for _ in 0..<max(0, width - digits.count - (value < 0 ? 1 : 0)) { out.append(48) }
+        out.append(contentsOf: digits)
     }
 
     /// `text` without leading and trailing white space (`CharacterSet.whitespaces`); text that
