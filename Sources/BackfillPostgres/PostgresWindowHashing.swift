@@ -15,14 +15,18 @@ public struct PostgresWindowHashing: WindowHashing {
     let rowHash: String
     /// `bigint` SQL: the hash of a row's key, which picks its bucket.
     let keyHash: String
+    /// The key is one integer column standing for its own hash: the keys that differ are their
+    /// key hashes, and no second scan asks for them.
+    let keyIsItsHash: Bool
 
-    init(table: PostgresSource, sql: PostgresKeysetSQL, info: PostgresTableInfo, rowHash: String, keyHash: String) {
+    init(table: PostgresSource, sql: PostgresKeysetSQL, info: PostgresTableInfo, rowHash: String, keyHash: String, keyIsItsHash: Bool = false) {
         self.database = table.database
         self.sql = sql
         self.info = info
         self.key = table.key
         self.rowHash = rowHash
         self.keyHash = keyHash
+        self.keyIsItsHash = keyIsItsHash
     }
 
     /// Both sides of a job between two PostgreSQL tables, hashed by `hash_record_extended`; `nil`
@@ -34,11 +38,15 @@ public struct PostgresWindowHashing: WindowHashing {
             return nil
         }
         let rowHash = pair.sourceInfo.rowHash(of: job.columns)
-        let keyHash = pair.sourceInfo.rowHash(of: pair.key, seed: 1)
+        // Both tables' key columns have one type: an integer key is its own (bucketing) hash.
+        let integerKey = pair.key.count == 1 && pair.sourceInfo.type(of: pair.key[0])?.representation == .integer
+        let keyHash = integerKey ? "\(Identifier.quoted(pair.key[0]))::bigint" : pair.sourceInfo.rowHash(of: pair.key, seed: 1)
         let targetTable = PostgresSource(database: target.database, table: target.table, key: source.key)
         return (
-            PostgresWindowHashing(table: source, sql: pair.sourceSQL, info: pair.sourceInfo, rowHash: rowHash, keyHash: keyHash),
-            PostgresWindowHashing(table: targetTable, sql: pair.targetSQL, info: pair.sourceInfo, rowHash: rowHash, keyHash: keyHash)
+            PostgresWindowHashing(
+                table: source, sql: pair.sourceSQL, info: pair.sourceInfo, rowHash: rowHash, keyHash: keyHash, keyIsItsHash: integerKey),
+            PostgresWindowHashing(
+                table: targetTable, sql: pair.targetSQL, info: pair.sourceInfo, rowHash: rowHash, keyHash: keyHash, keyIsItsHash: integerKey)
         )
     }
 
@@ -147,6 +155,8 @@ public struct PostgresWindowHashing: WindowHashing {
         return digests
     }
 
+    /// Ships two numbers per row, packed into one `bytea` (16 bytes a row, big-endian): decoding a
+    /// result row, or an array element, costs the client far more than the server spends hashing it.
     public func rowHashes(in window: KeyRange, after cursor: [BackfillCore.Value]?, buckets: Int, among: [Int64]) async throws -> [RowHash] {
         var binds = PostgresBindings()
         var filter = sql.conditions(range: window, after: cursor, binds: &binds)
@@ -157,20 +167,35 @@ public struct PostgresWindowHashing: WindowHashing {
         } else if !among.contains(0) {
             return []
         }
-        let rows = try await database.textRows(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT \(sql.keyTextList), (\(keyHash))::text, (\(rowHash))::text FROM \(sql.quotedTable)\(filter) ORDER BY \(sql.orderBy)
-                    """,
-                binds: binds),
-            "comparing a batch by key")
-        return rows.compactMap { row in
-            guard row.count == key.count + 2, let keyHash = row[key.count].flatMap({ Int64($0) }),
-                let hash = row[key.count + 1].flatMap({ Int64($0) })
-            else { return nil }
-            return RowHash(
-                key: info.values(fromText: Array(row.prefix(key.count)), of: key), keyHash: UInt64(bitPattern: keyHash),
-                hash: UInt64(bitPattern: hash))
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT string_agg(int8send(\(keyHash)) || int8send(\(rowHash)), ''::bytea) FROM \(sql.quotedTable)\(filter)",
+            binds: binds)
+        let logger = database.logger
+        return try await database.withConnection("comparing a batch by key") { connection in
+            var hashes: [RowHash] = []
+            for try await row in try await connection.query(query, logger: logger) {
+                guard var packed = try row.decode(ByteBuffer?.self) else { continue }
+                hashes.reserveCapacity(packed.readableBytes / 16)
+                while let keyHash = packed.readInteger(as: UInt64.self), let hash = packed.readInteger(as: UInt64.self) {
+                    hashes.append(RowHash(key: nil, keyHash: keyHash, hash: hash))
+                }
+            }
+            return hashes
         }
+    }
+
+    /// The keys of `rows`: read by one more scan of the window (keys only, hashed again inside the
+    /// server) unless the key is its own hash.
+    public func keys(of rows: [RowHash], in window: KeyRange, after cursor: [BackfillCore.Value]?) async throws -> [[BackfillCore.Value]] {
+        guard !rows.isEmpty else { return [] }
+        if keyIsItsHash { return rows.map { Int64(bitPattern: $0.keyHash) }.sorted().map { [.integer($0)] } }
+        var binds = PostgresBindings()
+        var filter = sql.conditions(range: window, after: cursor, binds: &binds)
+        binds.append(rows.map { Int64(bitPattern: $0.keyHash) })
+        filter += (filter.isEmpty ? " WHERE " : " AND ") + "(\(keyHash)) = ANY($\(binds.count))"
+        let found = try await database.textRows(
+            PostgresQuery(unsafeSQL: "SELECT \(sql.keyTextList) FROM \(sql.quotedTable)\(filter) ORDER BY \(sql.orderBy)", binds: binds),
+            "reading the keys of a batch's differing rows")
+        return found.map { info.values(fromText: $0, of: key) }
     }
 }

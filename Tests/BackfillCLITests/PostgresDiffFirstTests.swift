@@ -97,4 +97,44 @@ struct PostgresDiffFirstTests {
             try await server.fingerprint(source, table: "members", orderBy: "team, person")
                 == server.fingerprint(target, table: "members", orderBy: "team, person"))
     }
+
+    @Test(
+        "a uuid key with stale rows in every batch (every row's hash asked at once) and a key the target lacks: only those rows are shipped, their keys read back from the source by hash",
+        arguments: ["uuid", "bigint"])
+    func spreadDamageUnderAKeyThatIsNotItsOwnHash(keyType: String) async throws {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("pg-spread-\(keyType)")
+        let source = try await server.createDatabase("src")
+        let target = try await server.createDatabase("dst")
+        // uuid keys are hashed inside the servers; bigint keys (negative ones too) are their own hash.
+        let key = keyType == "uuid" ? "md5(g::text)::uuid" : "g - 2000"
+        let ddl = """
+            CREATE TABLE items(id \(keyType) PRIMARY KEY, label text, amount numeric(10,2));
+            INSERT INTO items SELECT \(key), 'item ' || g, g / 100.0 FROM generate_series(1, 4000) g;
+            """
+        try await server.psql(source, ddl)
+        try await server.psql(target, """
+            \(ddl)
+            UPDATE items SET label = label || ' (stale)' WHERE id IN (SELECT \(key) FROM generate_series(1, 4000) g WHERE g % 37 = 3);
+            DELETE FROM items WHERE id IN (SELECT \(key) FROM generate_series(1, 4000) g WHERE g IN (1, 2222, 4000));
+            """)
+        try """
+            name: items
+            source: { postgres: "\(server.dsn(source))", table: items }
+            target: { postgres: "\(server.dsn(target))", table: items }
+            key: [id]
+            batch: { size: 500 }
+            workers: 1
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let (result, report) = try await RunReport.run(in: dir, ["--log-level", "debug", "--log-format", "json"])
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        // 109 stale rows (g % 37 = 3), none of them among the three deleted.
+        #expect(report?["inserted"] == 3 && report?["updated"] == 109 && report?["unchanged"] == 3_888, "\(result.stdout)")
+        let shipping = Shipping(log: result.stderr)
+        #expect(shipping.byHash == 112 && shipping.direct == 0, "\(shipping)")
+        #expect(
+            try await server.fingerprint(source, table: "items", orderBy: "id") == server.fingerprint(target, table: "items", orderBy: "id"))
+        let (second, rerun) = try await RunReport.run(in: dir, [])
+        #expect(second.status == 0 && rerun?["unchanged"] == 4_000 && rerun?["shippedRows"] == 0, "\(second.stderr)")
+    }
 }

@@ -6,9 +6,9 @@ import Synchronization
 /// 1. The window's bounds on the source: its last key and the first key after it.
 /// 2. On both sides at once, per bucket of keys (about `rowsPerBucket` rows each): the count and
 ///    the sum of the row hashes.
-/// 3. On both sides at once, for the buckets that differ only: each key with its row hash.
-/// The source keys whose row hash the target lacks or has differently are the window's differing
-/// rows. When the target holds less than half the window's rows (a gap), step 3 is skipped: the
+/// 3. On both sides at once, for the buckets that differ only: each key's hash with its row hash.
+/// 4. From the source, the keys of the rows whose row hash the target lacks or has differently:
+///    the window's differing rows. When the target holds less than half the window's rows (a gap), step 3 is skipped: the
 /// window is read directly.
 ///
 /// Damage spread over every bucket makes step 3 a second pass over the whole window; after a
@@ -66,7 +66,8 @@ public struct BucketRangeDiffer: RangeDiffer {
         async let sourceHashes = source.rowHashes(in: window, after: cursor?.key, buckets: buckets, among: differing)
         let targetHashes = try await target.rowHashes(in: window, after: cursor?.key, buckets: buckets, among: differing)
         let targetByKey = Dictionary(targetHashes.map { ($0.keyHash, $0.hash) }, uniquingKeysWith: { first, _ in first })
-        diff.differingKeys = try await sourceHashes.filter { targetByKey[$0.keyHash] != $0.hash }.map(\.key)
+        let differingRows = try await sourceHashes.filter { targetByKey[$0.keyHash] != $0.hash }
+        diff.differingKeys = differingRows.isEmpty ? [] : try await source.keys(of: differingRows, in: window, after: cursor?.key)
         return diff
     }
 
@@ -86,7 +87,7 @@ public struct BucketRangeDiffer: RangeDiffer {
         let differingBuckets = Set(differingRows.map { RowHash.bucket(of: $0.keyHash, among: buckets) })
         let bucketsHeld = Set(sourceRows.map { RowHash.bucket(of: $0.keyHash, among: buckets) })
         direct.next.withLock { $0 = Double(differingBuckets.count) > Self.directShare * Double(bucketsHeld.count) }
-        diff.differingKeys = differingRows.map(\.key)
+        diff.differingKeys = differingRows.isEmpty ? [] : try await source.keys(of: differingRows, in: window, after: cursor?.key)
         return diff
     }
 }

@@ -14,9 +14,21 @@ public protocol WindowHashing: Sendable {
     /// Per bucket (`keyHash % buckets`, truncated), the count and wrapping sum of the row hashes of
     /// the rows in `window` after `cursor`.
     func bucketDigests(in window: KeyRange, after cursor: [Value]?, buckets: Int) async throws -> [Int64: TableDigest]
-    /// Each row of the buckets `among` in `window` after `cursor`, in key order: its key, its key's
-    /// hash and its row hash.
+    /// Each row of the buckets `among` in `window` after `cursor`: its key's hash and its row hash,
+    /// and its key where the side holds it anyway (an embedded engine). A server side ships only
+    /// the two numbers per row, in any order: the few keys that differ are asked for afterwards
+    /// (`keys(of:in:after:)`).
     func rowHashes(in window: KeyRange, after cursor: [Value]?, buckets: Int, among: [Int64]) async throws -> [RowHash]
+    /// The keys of `rows` (some of this side's `rowHashes` for the same window), in key order.
+    /// Asked of the source side only, for the rows that differ.
+    func keys(of rows: [RowHash], in window: KeyRange, after cursor: [Value]?) async throws -> [[Value]]
+}
+
+extension WindowHashing {
+    /// The keys `rowHashes` returned with the rows, for a side that returns every key.
+    public func keys(of rows: [RowHash], in window: KeyRange, after cursor: [Value]?) async throws -> [[Value]] {
+        rows.compactMap(\.key)
+    }
 }
 
 /// The ends of one window of a chunk (`WindowHashing.windowBounds`).
@@ -32,14 +44,15 @@ public struct WindowBounds: Sendable, Hashable {
     }
 }
 
-/// A row as a window diff sees it: its key (in the side's own values, to read it by), the hash
-/// of its key (which pairs it with the other side's row) and the hash of the whole row.
+/// A row as a window diff sees it: the hash of its key (which pairs it with the other side's
+/// row), the hash of the whole row and, where the side returns it, its key (in the side's own
+/// values, to read it by).
 public struct RowHash: Sendable, Hashable {
-    public var key: [Value]
+    public var key: [Value]?
     public var keyHash: UInt64
     public var hash: UInt64
 
-    public init(key: [Value], keyHash: UInt64, hash: UInt64) {
+    public init(key: [Value]?, keyHash: UInt64, hash: UInt64) {
         self.key = key
         self.keyHash = keyHash
         self.hash = hash
