@@ -4,11 +4,52 @@ import Foundation
 /// Formatting shared by the commands: JSON with a stable shape, numbers and counter tables.
 enum Output {
     static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try jsonEncoder().encode(value), as: UTF8.self)
+    }
+
+    private static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return encoder
     }
+
+    /// Prints `json(report)` with its differences encoded a thousand at a time: encoding 110,000
+    /// of them at once held about 100 MB of encoder state (`scripts/bench.sh verify-postgres`,
+    /// with `--limit` above the differences found).
+    static func printJSON(_ report: VerifyReport) throws {
+        var shell = report
+        shell.differences = []
+        let text = try json(shell)
+        let empty = "\n  \"differences\" : [\n\n  ]"
+        guard !report.differences.isEmpty, let range = text.range(of: empty) else {
+            print(text)
+            return
+        }
+        let encoder = jsonEncoder()
+        write(text[..<range.lowerBound] + "\n  \"differences\" : [\n")
+        for start in stride(from: 0, to: report.differences.count, by: 1_000) {
+            let chunk = Array(report.differences[start..<min(start + 1_000, report.differences.count)])
+            // `[\n  {…},\n  {…}\n]` without its brackets, two spaces deeper.
+            let array = Array(try encoder.encode(chunk))
+            var lines: [UInt8] = start == 0 ? [] : Array(",\n".utf8)
+            lines.reserveCapacity(array.count + array.count / 4)
+            var lineStart = true
+            for byte in array.dropFirst(2).dropLast(2) {
+                if lineStart && byte != UInt8(ascii: "\n") { lines.append(contentsOf: [0x20, 0x20]) }
+                lines.append(byte)
+                lineStart = byte == UInt8(ascii: "\n")
+            }
+            write(lines)
+        }
+        write("\n  ]" + text[range.upperBound...] + "\n")
+    }
+
+    private static func write(_ text: String) { write(Array(text.utf8)) }
+
+    /// Straight to standard output (nothing else is printed around a JSON report, so nothing
+    /// buffered by `print` can be overtaken).
+    private static func write(_ bytes: [UInt8]) { FileHandle.standardOutput.write(Data(bytes)) }
 
     static func number(_ value: Int) -> String {
         let digits = String(value.magnitude)

@@ -35,7 +35,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 case let source?: try await verifyTables(prepared, source: source)
                 }
                 try await record(report, repair: repaired, spec: prepared.spec)
-                print(common.json ? try Output.json(report) : VerifyText.render(report))
+                if common.json { try Output.printJSON(report) } else { print(VerifyText.render(report)) }
                 if !report.equal { throw ExitCode(ExitStatus.differences) }
             }
         }

@@ -22,6 +22,12 @@ struct VerifyCommandTests {
         #expect(report.missing + report.different == damaged)
         #expect(report.extra == 0)
         #expect(report.differences.count == 5)
+        // Every difference listed, encoded a thousand at a time: still one JSON document.
+        let all = try await Binary.run(["verify", "job.yaml", "--json", "--limit", "100000"], in: dir)
+        #expect(all.status == 3, "\(all.stderr)")
+        let listed = try JSONDecoder().decode(Report.self, from: Data(all.stdout.utf8))
+        #expect(damaged > 2_000 && listed.differences.count == damaged)
+        #expect(listed.differences.filter { $0.kind == "different" }.count == listed.different)
         #expect(!FileManager.default.fileExists(atPath: dir + "/.backfill"), "verify writes no state")
         let run = try await Binary.run(["run", "job.yaml"], in: dir)
         #expect(run.status == 0)
