@@ -17,6 +17,11 @@ public struct Counters: Sendable, Hashable, Codable {
     public var shippedRows = 0
     /// The bytes of the shipped rows' values (text and blobs by length, numbers as 8).
     public var shippedBytes = 0
+    /// The bytes of counts, checksums and row hashes the source sent for comparisons inside the
+    /// engines (`RangeDiffer`), each number counted as 8.
+    public var sourceHashBytes = 0
+    /// The same from the target: it sends no rows, only what the comparisons ask of it.
+    public var targetHashBytes = 0
 
     public init() {}
 
@@ -52,6 +57,8 @@ public struct Counters: Sendable, Hashable, Codable {
         sum.retries = lhs.retries + rhs.retries
         sum.shippedRows = lhs.shippedRows + rhs.shippedRows
         sum.shippedBytes = lhs.shippedBytes + rhs.shippedBytes
+        sum.sourceHashBytes = lhs.sourceHashBytes + rhs.sourceHashBytes
+        sum.targetHashBytes = lhs.targetHashBytes + rhs.targetHashBytes
         return sum
     }
 
@@ -60,7 +67,8 @@ public struct Counters: Sendable, Hashable, Codable {
 
 extension Counters {
     private enum CodingKeys: String, CodingKey {
-        case read, inserted, updated, unchanged, skipped, quarantined, batches, retries, shippedRows, shippedBytes
+        case read, inserted, updated, unchanged, skipped, quarantined, batches, retries, shippedRows, shippedBytes, sourceHashBytes,
+            targetHashBytes
     }
 
     /// Counters written before a counter existed read it as 0.
@@ -78,12 +86,17 @@ extension Counters {
         retries = try value(.retries)
         shippedRows = try value(.shippedRows)
         shippedBytes = try value(.shippedBytes)
+        sourceHashBytes = try value(.sourceHashBytes)
+        targetHashBytes = try value(.targetHashBytes)
     }
 
     /// What `rows` cost to ship: their count and the bytes of their values.
-    public mutating func ship(_ rows: [[Value]]) {
+    /// Counts `rows` as shipped from the source, and the hash bytes of `compared`.
+    public mutating func ship(_ rows: [[Value]], compared: Counters = Counters()) {
         shippedRows += rows.count
         shippedBytes += rows.reduce(0) { total, row in total + row.reduce(0) { $0 + $1.payloadBytes } }
+        sourceHashBytes += compared.sourceHashBytes
+        targetHashBytes += compared.targetHashBytes
     }
 }
 

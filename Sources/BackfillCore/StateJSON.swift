@@ -46,11 +46,13 @@ public enum StateJSON {
 
 extension Counters {
     /// The state stores' counter columns, in the order of `columnValues`.
-    public static let columnNames = firstColumnNames + ["shipped_rows", "shipped_bytes"]
+    public static let columnNames = firstColumnNames + ["shipped_rows", "shipped_bytes", "source_hash_bytes", "target_hash_bytes"]
 
     /// The counter columns of the first state stores (later ones are added by migrations).
     public static let firstColumnNames = ["read", "inserted", "updated", "unchanged", "skipped", "quarantined", "batches", "retries"]
 
     /// The counters in the order of `columnNames`.
-    public var columnValues: [Int] { [read, inserted, updated, unchanged, skipped, quarantined, batches, retries, shippedRows, shippedBytes] }
+    public var columnValues: [Int] {
+        [read, inserted, updated, unchanged, skipped, quarantined, batches, retries, shippedRows, shippedBytes, sourceHashBytes, targetHashBytes]
+    }
 }

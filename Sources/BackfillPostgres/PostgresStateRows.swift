@@ -161,6 +161,8 @@ struct CountersRow: Decodable {
     var retries: Int
     var shipped_rows: Int?
     var shipped_bytes: Int?
+    var source_hash_bytes: Int?
+    var target_hash_bytes: Int?
 
     var counters: Counters {
         var counters = Counters()
@@ -174,6 +176,8 @@ struct CountersRow: Decodable {
         counters.retries = retries
         counters.shippedRows = shipped_rows ?? 0
         counters.shippedBytes = shipped_bytes ?? 0
+        counters.sourceHashBytes = source_hash_bytes ?? 0
+        counters.targetHashBytes = target_hash_bytes ?? 0
         return counters
     }
 }

@@ -67,6 +67,19 @@ enum PostgresStateSchema {
             ALTER TABLE backfill.samples ADD COLUMN IF NOT EXISTS shipped_rows bigint NOT NULL DEFAULT 0,
               ADD COLUMN IF NOT EXISTS shipped_bytes bigint NOT NULL DEFAULT 0
             """,
+            // Bytes of hashes each side sent, added to stores created before them.
+            """
+            ALTER TABLE backfill.runs ADD COLUMN IF NOT EXISTS source_hash_bytes bigint NOT NULL DEFAULT 0,
+              ADD COLUMN IF NOT EXISTS target_hash_bytes bigint NOT NULL DEFAULT 0
+            """,
+            """
+            ALTER TABLE backfill.chunks ADD COLUMN IF NOT EXISTS source_hash_bytes bigint NOT NULL DEFAULT 0,
+              ADD COLUMN IF NOT EXISTS target_hash_bytes bigint NOT NULL DEFAULT 0
+            """,
+            """
+            ALTER TABLE backfill.samples ADD COLUMN IF NOT EXISTS source_hash_bytes bigint NOT NULL DEFAULT 0,
+              ADD COLUMN IF NOT EXISTS target_hash_bytes bigint NOT NULL DEFAULT 0
+            """,
         ]
     }
 }

@@ -20,6 +20,8 @@ enum StateRows {
         counters.retries = row["retries"]
         counters.shippedRows = row["shipped_rows"] ?? 0
         counters.shippedBytes = row["shipped_bytes"] ?? 0
+        counters.sourceHashBytes = row["source_hash_bytes"] ?? 0
+        counters.targetHashBytes = row["target_hash_bytes"] ?? 0
         return counters
     }
 

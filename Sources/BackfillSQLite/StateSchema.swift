@@ -95,6 +95,12 @@ enum StateSchema {
                 try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN shipped_bytes INTEGER NOT NULL DEFAULT 0")
             }
         }
+        migrator.registerMigration("v10: hash bytes") { db in
+            for table in ["runs", "chunks", "samples"] {
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN source_hash_bytes INTEGER NOT NULL DEFAULT 0")
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN target_hash_bytes INTEGER NOT NULL DEFAULT 0")
+            }
+        }
         return migrator
     }
 }

@@ -81,7 +81,12 @@ enum Output {
         if counters.read > 0 {
             // What crossed the wire: rows settled inside the engines (equal chunks, equal rows by hash) did not.
             let share = String(format: "%.1f%%", Double(counters.shippedRows) / Double(counters.read) * 100)
-            lines.append("\(indent)shipped from the source: \(number(counters.shippedRows)) rows (\(share) of those read), \(bytes(counters.shippedBytes))")
+            let hashes = counters.sourceHashBytes > 0 ? ", and \(bytes(counters.sourceHashBytes)) of hashes" : ""
+            lines.append(
+                "\(indent)shipped from the source: \(number(counters.shippedRows)) rows (\(share) of those read), \(bytes(counters.shippedBytes))\(hashes)")
+            if counters.targetHashBytes > 0 {
+                lines.append("\(indent)shipped from the target: \(bytes(counters.targetHashBytes)) of hashes")
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -63,6 +63,11 @@ struct PostgresDiffFirstTests {
         // The run counts what the source shipped: the same rows.
         #expect(counts["shippedRows"] == shipping.byHash + shipping.direct, "\(shipping)")
         #expect(counts["shippedBytes"] > 0)
+        // Both sides sent hashes: 16 bytes a row hash, 24 a bucket — far less than the rows.
+        let sourceHashes = counts["sourceHashBytes"], targetHashes = counts["targetHashBytes"]
+        #expect(sourceHashes >= 16 * 500 && targetHashes >= 16 * 500 && sourceHashes <= 16 * 2 * 20_000 && targetHashes <= 16 * 2 * 20_000, "\(counts)")
+        let text = try await Binary.run(["report", "1"], in: workspace.dir)
+        #expect(text.stdout.contains("of hashes") && text.stdout.contains("shipped from the target:"), "\(text.stdout)")
 
         let (second, rerun) = try await workspace.run()
         #expect(second.status == 0 && rerun?["unchanged"] == 20_000 && rerun?["shippedRows"] == 0, "\(second.stderr)")

@@ -46,15 +46,29 @@ public struct BucketRangeDiffer: RangeDiffer {
         }
         let window = KeyRange(lower: range.lower, upper: bounds.next ?? range.upper)
         let buckets = max(1, limit / Self.rowsPerBucket)
+        var diff: WindowDiff
         if direct.next.withLock({ $0 }) {
-            return try await diffDirectly(window, after: cursor, buckets: buckets, bounds: bounds, last: last)
+            diff = try await diffDirectly(window, after: cursor, buckets: buckets, bounds: bounds, last: last)
+        } else {
+            diff = try await diffByBuckets(window, after: cursor, buckets: buckets, bounds: bounds, last: last)
         }
+        diff.sourceBytes += Self.bytes(last) + (bounds.next.map(Self.bytes) ?? 0)
+        return diff
+    }
+
+    /// Steps 2 to 4.
+    private func diffByBuckets(_ window: KeyRange, after cursor: Cursor?, buckets: Int, bounds: WindowBounds, last: [Value]) async throws
+        -> WindowDiff
+    {
         async let sourceDigests = source.bucketDigests(in: window, after: cursor?.key, buckets: buckets)
         let targetDigests = try await target.bucketDigests(in: window, after: cursor?.key, buckets: buckets)
         let sourceByBucket = try await sourceDigests
         let sourceRows = sourceByBucket.values.reduce(0) { $0 + $1.count }
         let targetRows = targetDigests.values.reduce(0) { $0 + $1.count }
         var diff = WindowDiff(sourceRows: sourceRows, targetRows: targetRows, lastKey: last, isLast: bounds.next == nil, differingKeys: nil)
+        // Bucket, count and sum.
+        diff.sourceBytes = 24 * sourceByBucket.count
+        diff.targetBytes = 24 * targetDigests.count
         // A gap: most of the window is missing in the target, so nearly every row ships anyway.
         guard targetRows * 2 >= sourceRows else { return diff }
         let differing = sourceByBucket.filter { bucket, digest in targetDigests[bucket] != digest }.keys.sorted()
@@ -66,8 +80,9 @@ public struct BucketRangeDiffer: RangeDiffer {
         async let sourceHashes = source.rowHashes(in: window, after: cursor?.key, buckets: buckets, among: differing)
         let targetHashes = try await target.rowHashes(in: window, after: cursor?.key, buckets: buckets, among: differing)
         let targetByKey = Dictionary(targetHashes.map { ($0.keyHash, $0.hash) }, uniquingKeysWith: { first, _ in first })
-        let differingRows = try await sourceHashes.filter { targetByKey[$0.keyHash] != $0.hash }
-        diff.differingKeys = differingRows.isEmpty ? [] : try await source.keys(of: differingRows, in: window, after: cursor?.key)
+        let hashed = try await sourceHashes
+        let differingRows = hashed.filter { targetByKey[$0.keyHash] != $0.hash }
+        try await settle(&diff, sourceHashes: hashed.count, targetHashes: targetHashes.count, differing: differingRows, window, cursor)
         return diff
     }
 
@@ -81,13 +96,29 @@ public struct BucketRangeDiffer: RangeDiffer {
         let sourceRows = try await sourceHashes
         var diff = WindowDiff(
             sourceRows: sourceRows.count, targetRows: targetHashes.count, lastKey: last, isLast: bounds.next == nil, differingKeys: nil)
+        diff.sourceBytes = 16 * sourceRows.count
+        diff.targetBytes = 16 * targetHashes.count
         guard targetHashes.count * 2 >= sourceRows.count else { return diff }
         let targetByKey = Dictionary(targetHashes.map { ($0.keyHash, $0.hash) }, uniquingKeysWith: { first, _ in first })
         let differingRows = sourceRows.filter { targetByKey[$0.keyHash] != $0.hash }
         let differingBuckets = Set(differingRows.map { RowHash.bucket(of: $0.keyHash, among: buckets) })
         let bucketsHeld = Set(sourceRows.map { RowHash.bucket(of: $0.keyHash, among: buckets) })
         direct.next.withLock { $0 = Double(differingBuckets.count) > Self.directShare * Double(bucketsHeld.count) }
-        diff.differingKeys = differingRows.isEmpty ? [] : try await source.keys(of: differingRows, in: window, after: cursor?.key)
+        try await settle(&diff, sourceHashes: 0, targetHashes: 0, differing: differingRows, window, cursor)
         return diff
     }
+
+    /// Step 4: the keys of the differing rows, and the bytes of `sourceHashes` and `targetHashes`
+    /// row hashes (key hash and row hash).
+    private func settle(
+        _ diff: inout WindowDiff, sourceHashes: Int, targetHashes: Int, differing: [RowHash], _ window: KeyRange, _ cursor: Cursor?
+    ) async throws {
+        let keys = differing.isEmpty ? [] : try await source.keys(of: differing, in: window, after: cursor?.key)
+        diff.differingKeys = keys
+        diff.sourceBytes += 16 * sourceHashes
+        diff.targetBytes += 16 * targetHashes
+    }
+
+    /// A key's bytes, as `Counters.ship` counts values.
+    private static func bytes(_ key: [Value]) -> Int { key.reduce(0) { $0 + $1.payloadBytes } }
 }

@@ -24,6 +24,10 @@ public struct WindowDiff: Sendable, Hashable {
     /// The keys of source rows the target lacks or holds differently, in key order; `nil` when the
     /// window was not descended (the target lacks most of it): read it directly.
     public var differingKeys: [[Value]]?
+    /// What each side sent to find the difference (the window's bounds, bucket counts and
+    /// checksums, row hashes: 8 bytes a number), for `Counters.sourceHashBytes` and `targetHashBytes`.
+    public var sourceBytes = 0
+    public var targetBytes = 0
 
     public init(sourceRows: Int, targetRows: Int, lastKey: [Value]?, isLast: Bool, differingKeys: [[Value]]?) {
         self.sourceRows = sourceRows

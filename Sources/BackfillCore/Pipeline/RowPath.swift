@@ -23,20 +23,29 @@ struct RowPath: BatchPath {
     }
 
     func process(_ request: BatchRequest) async throws -> BatchResult? {
+        try await process(request, compared: Counters())
+    }
+
+    /// `process`, after a comparison inside the engines whose bytes `compared` counts.
+    func process(_ request: BatchRequest, compared: Counters) async throws -> BatchResult {
         var retries = 0
         let (range, cursor, limit, source) = (request.chunk.range, request.cursor, request.limit, self.source)
         let batch = try await calls.call(.source, "batch", logger: request.logger, retries: &retries) { _ in
             try await source.read(chunk: range, after: cursor, limit: limit)
         }
-        return try await write(batch, read: batch.recordCount, settled: WriteOutcome(), request: request, retries: retries)
+        return try await write(batch, read: batch.recordCount, settled: WriteOutcome(), compared: compared, request: request, retries: retries)
     }
 
     /// Shapes and writes `batch`, `read` rows of the source of which `settled` were accounted for
-    /// without being shipped (`DiffPath`), and returns the batch's result.
-    func write(_ batch: SourceBatch, read: Int, settled: WriteOutcome, request: BatchRequest, retries: Int) async throws -> BatchResult {
+    /// without being shipped (`DiffPath`, whose comparison's bytes `compared` counts), and returns
+    /// the batch's result.
+    func write(_ batch: SourceBatch, read: Int, settled: WriteOutcome, compared: Counters, request: BatchRequest, retries: Int) async throws
+        -> BatchResult
+    {
         let shaped = shaper.shape(batch, chunk: request.chunk, seenKeys: request.seenKeys)
         if let sealed, !shaped.rows.isEmpty,
-            let result = try await writeSealed(shaped, batch: batch, read: read, settled: settled, through: sealed, request: request, retries: retries)
+            let result = try await writeSealed(
+                shaped, batch: batch, read: read, settled: settled, compared: compared, through: sealed, request: request, retries: retries)
         {
             return result
         }
@@ -45,20 +54,20 @@ struct RowPath: BatchPath {
             shaper.record(chunk: request.chunk, key: shaper.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
         }
         var delta = Counters(read: read, outcome: written.outcome + settled, quarantined: quarantine.count, retries: written.retries + retries)
-        delta.ship(batch.rows)
+        delta.ship(batch.rows, compared: compared)
         return BatchResult(delta: delta, quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
     }
 
     /// Writes the rows and the checkpoint in one transaction; `nil` when the target refused a row
     /// (the batch is then split and checkpointed after it, as without a checkpointing sink).
     private func writeSealed(
-        _ shaped: BatchShaper.Shaped, batch: SourceBatch, read: Int, settled: WriteOutcome, through sink: any CheckpointingSink,
+        _ shaped: BatchShaper.Shaped, batch: SourceBatch, read: Int, settled: WriteOutcome, compared: Counters, through sink: any CheckpointingSink,
         request: BatchRequest, retries before: Int
     ) async throws -> BatchResult? {
         let (rows, quarantine, keyOrdered) = (shaped.rows, shaped.quarantine, source.isKeyOrdered)
         var retries = before
         var delta = Counters(read: read, outcome: settled, quarantined: quarantine.count)
-        delta.ship(batch.rows)
+        delta.ship(batch.rows, compared: compared)
         let draft = await sealer.checkpoint(
             of: request, delta: delta,
             quarantine: quarantine, cursor: batch.cursor, isLast: batch.isLast)
