@@ -59,6 +59,18 @@ struct PostgresMergeSQL: PostgresBatchSQL {
 
     private var list: String { columns.map(Identifier.quoted).joined(separator: ", ") }
 
+    /// Whether a batch none of whose keys the target holds may be `COPY`ed straight into the
+    /// table: the merge would insert every row of it (`upsert`, `insert-missing`).
+    var insertsAbsentRows: Bool { mode == .upsert || mode == .insertMissing }
+
+    /// The table and columns of that `COPY`, as postgres-nio's `copyFrom` takes them: it wraps each
+    /// name in double quotes as it is, so they are passed quoted (inner quotes doubled, `"."`
+    /// between schema and table) without their outer quotes.
+    var copyTarget: (table: String, columns: [String]) {
+        let inner = { (name: String) in String(Identifier.quoted(name).dropFirst().dropLast()) }
+        return (inner(table), columns.map(inner))
+    }
+
     /// Creates the staging table on this connection if it is not there yet.
     var createStage: String {
         "CREATE TEMP TABLE IF NOT EXISTS \(quotedStage) ON COMMIT DELETE ROWS AS SELECT \(list) FROM \(target) WITH NO DATA"

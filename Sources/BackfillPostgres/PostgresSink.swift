@@ -14,6 +14,8 @@ public struct PostgresSink: DeletingSink {
     private let merge: (any PostgresBatchSQL)?
     private let key: [String]
     private let keyTypes: [String]
+    /// Where the key's values are in a written row.
+    private let keyIndices: [Int]
 
     /// A sink over `table`; call `configured(for:)` before writing.
     public init(database: PostgresDatabase, table: String) {
@@ -22,14 +24,16 @@ public struct PostgresSink: DeletingSink {
         self.merge = nil
         self.key = []
         self.keyTypes = []
+        self.keyIndices = []
     }
 
-    private init(copying other: PostgresSink, merge: any PostgresBatchSQL, key: [String], keyTypes: [String]) {
+    private init(copying other: PostgresSink, merge: any PostgresBatchSQL, key: [String], keyTypes: [String], keyIndices: [Int]) {
         self.database = other.database
         self.table = other.table
         self.merge = merge
         self.key = key
         self.keyTypes = keyTypes
+        self.keyIndices = keyIndices
     }
 
     /// The same sink, writing the columns of `job` (or, for `update-in-place`, its `set:` columns
@@ -42,7 +46,7 @@ public struct PostgresSink: DeletingSink {
         let statements: any PostgresBatchSQL = job.spec.mode == .updateInPlace
             ? PostgresInPlaceSQL(table: table, key: key, set: job.spec.set, textCompared: textCompared)
             : PostgresMergeSQL(table: table, job: job, textCompared: textCompared)
-        return PostgresSink(copying: self, merge: statements, key: key, keyTypes: keyTypes)
+        return PostgresSink(copying: self, merge: statements, key: key, keyTypes: keyTypes, keyIndices: job.keyIndices)
     }
 
     var location: String { "\(database.dsn) table \(table)" }
@@ -60,13 +64,19 @@ public struct PostgresSink: DeletingSink {
     }
 
     /// `COPY`s `rows` into the staging table and merges them into the table, inside the caller's
-    /// transaction on `connection`; with `preview`, only counts what the merge would do.
+    /// transaction on `connection`; with `preview`, only counts what the merge would do. A batch
+    /// the target holds none of (a gap, a first load) is `COPY`ed straight into the table instead.
     func merge(_ rows: [[Value]], preview: Bool, on connection: PostgresConnection) async throws -> WriteOutcome {
         guard let merge else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
         var buffer = ByteBufferAllocator().buffer(capacity: rows.count * 128)
         CopyTextEncoder.encode(rows, into: &buffer)
         let payload = buffer
         let logger = database.logger
+        if !preview, let direct = merge as? PostgresMergeSQL, direct.insertsAbsentRows,
+            try await copyAbsent(rows, payload, into: direct.copyTarget, on: connection)
+        {
+            return WriteOutcome(inserted: rows.count)
+        }
         try await connection.query(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
         try await connection.copyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
         let result = try await PostgresDatabase.textRows(PostgresQuery(unsafeSQL: preview ? merge.preview : merge.merge), on: connection, logger: logger)
@@ -75,6 +85,46 @@ public struct PostgresSink: DeletingSink {
         let (staged, differing, inserted, updated) = (counts[0], counts[1], counts[2], counts[3])
         return WriteOutcome(inserted: inserted, updated: updated, unchanged: staged - differing, skipped: differing - inserted - updated)
     }
+
+    /// `COPY`s `rows` straight into the table when it holds no key between the batch's first and
+    /// last (one probe of the key index): about twice as fast as staging and merging them. A row
+    /// the probe missed — written meanwhile by live traffic, or outside the range in the column's
+    /// collation — fails the `COPY` on the key's unique index; it is then undone to a savepoint and
+    /// the batch merged as usual.
+    /// - Returns: whether the rows were written.
+    private func copyAbsent(
+        _ rows: [[Value]], _ payload: ByteBuffer, into target: (table: String, columns: [String]), on connection: PostgresConnection
+    ) async throws -> Bool {
+        guard rows.count >= Self.directCopyRows else { return false }
+        let sql = PostgresKeysetSQL(table: table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil)
+        let keys = rows.map { row in keyIndices.map { row[$0] } }
+        var first = keys[0], last = keys[0]
+        for key in keys.dropFirst() {
+            if KeyOrder.compare(key, first) < 0 { first = key }
+            if KeyOrder.compare(key, last) > 0 { last = key }
+        }
+        var binds = PostgresBindings()
+        let lower = sql.keyValues(first, binds: &binds)
+        let upper = sql.keyValues(last, binds: &binds)
+        let logger = database.logger
+        let probe = PostgresQuery(
+            unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(sql.quotedTable) WHERE \(sql.keyTuple) >= \(lower) AND \(sql.keyTuple) <= \(upper))::text",
+            binds: binds)
+        guard try await PostgresDatabase.textRows(probe, on: connection, logger: logger).first?.first == "false" else { return false }
+        try await connection.query("SAVEPOINT backfill_direct_copy", logger: logger)
+        do {
+            try await connection.copyFrom(table: target.table, columns: target.columns, logger: logger) { writer in try await writer.write(payload) }
+        } catch let error as PSQLError where ["23505", "0A000"].contains(error.serverInfo?[.sqlState]) {
+            // A key the probe did not see (23505), or COPY refused by row-level security (0A000).
+            try await connection.query("ROLLBACK TO SAVEPOINT backfill_direct_copy", logger: logger)
+            return false
+        }
+        try await connection.query("RELEASE SAVEPOINT backfill_direct_copy", logger: logger)
+        return true
+    }
+
+    /// Batches smaller than this are merged: a probe costs a round trip.
+    static let directCopyRows = 64
 
     /// Deletes the rows with `keys` (`verify --repair --delete-extra`), in one transaction.
     /// - Returns: rows deleted.

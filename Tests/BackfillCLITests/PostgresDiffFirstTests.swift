@@ -142,4 +142,60 @@ struct PostgresDiffFirstTests {
         let (second, rerun) = try await RunReport.run(in: dir, [])
         #expect(second.status == 0 && rerun?["unchanged"] == 4_000 && rerun?["shippedRows"] == 0, "\(second.stderr)")
     }
+
+    @Test("a batch whose keys the target holds none of is COPYed straight into the table; a key the probe cannot see (ICU order against byte order) makes the COPY fail on the key and the batch is merged instead")
+    func directCopyIntoAGapAndItsFallback() async throws {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("pg-direct-copy")
+        let source = try await server.createDatabase("src")
+        let target = try await server.createDatabase("dst")
+        // ICU sorts every `a…` key before every `B…` key, bytes the other way round: the probe's
+        // range from the batch's first to its last key in byte order is empty in the column's order.
+        let ddl = """
+            CREATE TABLE codes(code text COLLATE "und-x-icu" PRIMARY KEY, n integer);
+            INSERT INTO codes SELECT CASE WHEN g % 2 = 0 THEN 'a' ELSE 'B' END || lpad(g::text, 4, '0'), g FROM generate_series(1, 3000) g;
+            """
+        try await server.psql(source, ddl)
+        // Which statement inserted into the target: `COPY` straight in, or the merge (`WITH …`).
+        try await server.psql(target, """
+            \(ddl)
+            TRUNCATE codes;
+            CREATE TABLE inserts(statement text);
+            CREATE FUNCTION log_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO inserts VALUES (split_part(ltrim(current_query()), ' ', 1)); RETURN NULL; END $$;
+            CREATE TRIGGER log_insert AFTER INSERT ON codes FOR EACH STATEMENT EXECUTE FUNCTION log_insert();
+            """)
+        try """
+            name: codes
+            source: { postgres: "\(server.dsn(source))", table: codes }
+            target: { postgres: "\(server.dsn(target))", table: codes }
+            key: [code]
+            batch: { size: 500 }
+            workers: 1
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let (load, loaded) = try await RunReport.run(in: dir, [])
+        #expect(load.status == 0 && loaded?["inserted"] == 3_000, "\(load.stderr.suffix(2000))")
+        #expect(try await server.psql(target, "SELECT string_agg(DISTINCT statement, ',') || ' ' || count(*) FROM inserts") == "COPY 6")
+        #expect(
+            try await server.fingerprint(source, table: "codes", orderBy: "code") == server.fingerprint(target, table: "codes", orderBy: "code"))
+
+        // Empty it again but for one `a…` key, changed: the batch's byte-order range misses it.
+        try await server.psql(target, "DELETE FROM codes WHERE code <> 'a0002'; UPDATE codes SET n = -1; TRUNCATE inserts;")
+        try FileManager.default.removeItem(atPath: dir + "/.backfill")
+        try """
+            name: codes
+            source: { postgres: "\(server.dsn(source))", table: codes }
+            target: { postgres: "\(server.dsn(target))", table: codes }
+            key: [code]
+            range: { where: "n <= 200" }
+            batch: { size: 500 }
+            workers: 1
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let (repair, repaired) = try await RunReport.run(in: dir, [])
+        #expect(repair.status == 0, "\(repair.stderr.suffix(2000))")
+        #expect(repaired?["inserted"] == 199 && repaired?["updated"] == 1 && repaired?["unchanged"] == 0, "\(repair.stdout)")
+        // The COPY that failed on 'a0002' was undone with its trigger's row; the merge wrote the batch.
+        #expect(try await server.psql(target, "SELECT string_agg(statement, ',') FROM inserts") == "WITH")
+        #expect(try await server.psql(target, "SELECT count(*) || ',' || sum(n) FROM codes") == "200,20100")
+    }
 }
