@@ -11,6 +11,8 @@ final class RunnerService: Service {
     private let run: RunRecord
     private let stop: StopSignal
     private let outcome = Mutex<Result<RunSummary, any Error>?>(nil)
+    /// Watches for the second signal from the start, so that none can arrive unwatched.
+    private let secondSignal = SecondSignalStop()
 
     /// - Parameter stop: the signal the runner's configuration watches (`RunnerConfiguration.stop`).
     init(runner: Runner, run: RunRecord, stop: StopSignal) {
@@ -26,10 +28,7 @@ final class RunnerService: Service {
         let result = await withGracefulShutdownHandler { () async -> Result<RunSummary, any Error> in
             do { return .success(try await runner.execute(run: run)) } catch { return .failure(error) }
         } onGracefulShutdown: {
-            // The group traps each signal once; the default action makes the second one end the process.
-            // Restored before the message, so that a signal sent on reading it is never swallowed.
-            signal(SIGTERM, SIG_DFL)
-            signal(SIGINT, SIG_DFL)
+            // The second signal ends the process (`SecondSignalStop`, watching since `init`).
             FileHandle.standardError.write(Data("stopping after the current batch; signal again to stop at once\n".utf8))
             Task { await stop.set() }
         }
