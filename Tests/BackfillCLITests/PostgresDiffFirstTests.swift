@@ -33,6 +33,19 @@ struct PostgresDiffFirstTests {
         }
     }
 
+    /// Writes `dir/job.yaml`: `table` of database `source` into the same table of `target`.
+    static func writeJob(
+        in dir: String, server: PostgresFixture, source: String, target: String, table: String, key: String, extra: String
+    ) throws {
+        try """
+            name: \(table)
+            source: { postgres: "\(server.dsn(source))", table: \(table) }
+            target: { postgres: "\(server.dsn(target))", table: \(table) }
+            key: [\(key)]
+            \(extra)
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+    }
+
     @Test("one differing row deep in the table and gaps at its start, middle and end: exact counters, only the differing rows (and the gaps' batches) shipped and written; the rerun writes nothing")
     func shipsOnlyWhatDiffers() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 20_000, countWrites: false)
@@ -86,13 +99,7 @@ struct PostgresDiffFirstTests {
             """
         try await server.psql(source, ddl)
         try await server.psql(target, ddl + "DELETE FROM members WHERE person IN (7, 1500, 2999);")
-        try """
-            name: members
-            source: { postgres: "\(server.dsn(source))", table: members }
-            target: { postgres: "\(server.dsn(target))", table: members }
-            key: [team, person]
-            batch: { size: 400 }
-            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        try Self.writeJob(in: dir, server: server, source: source, target: target, table: "members", key: "team, person", extra: "batch: { size: 400 }")
         let (result, report) = try await RunReport.run(in: dir, ["--log-level", "debug", "--log-format", "json"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         #expect(report?["inserted"] == 3 && report?["unchanged"] == 2_997 && report?["updated"] == 0, "\(result.stdout)")
@@ -123,14 +130,7 @@ struct PostgresDiffFirstTests {
             UPDATE items SET label = label || ' (stale)' WHERE id IN (SELECT \(key) FROM generate_series(1, 4000) g WHERE g % 37 = 3);
             DELETE FROM items WHERE id IN (SELECT \(key) FROM generate_series(1, 4000) g WHERE g IN (1, 2222, 4000));
             """)
-        try """
-            name: items
-            source: { postgres: "\(server.dsn(source))", table: items }
-            target: { postgres: "\(server.dsn(target))", table: items }
-            key: [id]
-            batch: { size: 500 }
-            workers: 1
-            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        try Self.writeJob(in: dir, server: server, source: source, target: target, table: "items", key: "id", extra: "batch: { size: 500 }\nworkers: 1")
         let (result, report) = try await RunReport.run(in: dir, ["--log-level", "debug", "--log-format", "json"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         // 109 stale rows (g % 37 = 3), none of them among the three deleted.
@@ -165,14 +165,7 @@ struct PostgresDiffFirstTests {
             BEGIN INSERT INTO inserts VALUES (split_part(ltrim(current_query()), ' ', 1)); RETURN NULL; END $$;
             CREATE TRIGGER log_insert AFTER INSERT ON codes FOR EACH STATEMENT EXECUTE FUNCTION log_insert();
             """)
-        try """
-            name: codes
-            source: { postgres: "\(server.dsn(source))", table: codes }
-            target: { postgres: "\(server.dsn(target))", table: codes }
-            key: [code]
-            batch: { size: 500 }
-            workers: 1
-            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        try Self.writeJob(in: dir, server: server, source: source, target: target, table: "codes", key: "code", extra: "batch: { size: 500 }\nworkers: 1")
         let (load, loaded) = try await RunReport.run(in: dir, [])
         #expect(load.status == 0 && loaded?["inserted"] == 3_000, "\(load.stderr.suffix(2000))")
         #expect(try await server.psql(target, "SELECT string_agg(DISTINCT statement, ',') || ' ' || count(*) FROM inserts") == "COPY 6")
@@ -182,15 +175,7 @@ struct PostgresDiffFirstTests {
         // Empty it again but for one `a…` key, changed: the batch's byte-order range misses it.
         try await server.psql(target, "DELETE FROM codes WHERE code <> 'a0002'; UPDATE codes SET n = -1; TRUNCATE inserts;")
         try FileManager.default.removeItem(atPath: dir + "/.backfill")
-        try """
-            name: codes
-            source: { postgres: "\(server.dsn(source))", table: codes }
-            target: { postgres: "\(server.dsn(target))", table: codes }
-            key: [code]
-            range: { where: "n <= 200" }
-            batch: { size: 500 }
-            workers: 1
-            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        try Self.writeJob(in: dir, server: server, source: source, target: target, table: "codes", key: "code", extra: "range: { where: \"n <= 200\" }\nbatch: { size: 500 }\nworkers: 1")
         let (repair, repaired) = try await RunReport.run(in: dir, [])
         #expect(repair.status == 0, "\(repair.stderr.suffix(2000))")
         #expect(repaired?["inserted"] == 199 && repaired?["updated"] == 1 && repaired?["unchanged"] == 0, "\(repair.stdout)")
