@@ -90,8 +90,8 @@ extension Counters {
         targetHashBytes = try value(.targetHashBytes)
     }
 
-    /// What `rows` cost to ship: their count and the bytes of their values.
-    /// Counts `rows` as shipped from the source, and the hash bytes of `compared`.
+    /// What `rows` cost to ship — their count and the bytes of their values — and the hash bytes
+    /// of the comparison that picked them (`compared`).
     public mutating func ship(_ rows: [[Value]], compared: Counters = Counters()) {
         shippedRows += rows.count
         shippedBytes += rows.reduce(0) { total, row in total + row.reduce(0) { $0 + $1.payloadBytes } }

@@ -51,6 +51,9 @@ public struct PostgresSink: DeletingSink {
 
     var location: String { "\(database.dsn) table \(table)" }
 
+    /// The table's key columns, for probing and deleting by key.
+    private var keySQL: PostgresKeysetSQL { PostgresKeysetSQL(table: table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil) }
+
     /// Columns, types and unique keys of the table.
     public func tableInfo() async throws -> PostgresTableInfo { try await PostgresCatalog.describe(table, in: database) }
 
@@ -96,7 +99,7 @@ public struct PostgresSink: DeletingSink {
         _ rows: [[Value]], _ payload: ByteBuffer, into target: (table: String, columns: [String]), on connection: PostgresConnection
     ) async throws -> Bool {
         guard rows.count >= Self.directCopyRows else { return false }
-        let sql = PostgresKeysetSQL(table: table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil)
+        let sql = keySQL
         let keys = rows.map { row in keyIndices.map { row[$0] } }
         var first = keys[0], last = keys[0]
         for key in keys.dropFirst() {
@@ -130,7 +133,7 @@ public struct PostgresSink: DeletingSink {
     /// - Returns: rows deleted.
     public func delete(keys: [[Value]]) async throws -> Int {
         guard merge != nil else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
-        let sql = PostgresKeysetSQL(table: table, columns: key, key: key, keyTypes: keyTypes, whereClause: nil)
+        let sql = keySQL
         let logger = database.logger
         var deleted = 0
         for start in stride(from: 0, to: keys.count, by: 500) {

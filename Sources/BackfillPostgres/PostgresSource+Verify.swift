@@ -67,21 +67,11 @@ extension PostgresSource: QueryableTable {
         }
     }
 
-    /// The `(k int8, h int8)` rows of `sql` in key order, packed into one `bytea` (16 bytes a row):
-    /// decoding a result row per key cost the client more than the server spent hashing it.
+    /// The `(k int8, h int8)` rows of `sql`, in key order, shipped packed (`PostgresPackedPairs`).
     private func integerKeyHashes(_ sql: String, binds: PostgresBindings) async throws -> [KeyHash] {
-        let query = PostgresQuery(unsafeSQL: "SELECT string_agg(int8send(k) || int8send(h), ''::bytea ORDER BY k) FROM (\(sql)) s", binds: binds)
-        let logger = database.logger
-        return try await database.withConnection("verifying") { connection in
-            var hashes: [KeyHash] = []
-            for try await row in try await connection.query(query, logger: logger) {
-                guard var packed = try row.decode(ByteBuffer?.self) else { continue }
-                hashes.reserveCapacity(packed.readableBytes / 16)
-                while let id = packed.readInteger(as: Int64.self), let hash = packed.readInteger(as: UInt64.self) {
-                    hashes.append(KeyHash(key: [.integer(id)], hash: hash))
-                }
-            }
-            return hashes
+        let query = PostgresQuery(unsafeSQL: "SELECT \(PostgresPackedPairs.aggregate("k", "h", orderBy: "k")) FROM (\(sql)) s", binds: binds)
+        return try await PostgresPackedPairs.read(query, on: database, "verifying").map { key, hash in
+            KeyHash(key: [.integer(Int64(bitPattern: key))], hash: hash)
         }
     }
 

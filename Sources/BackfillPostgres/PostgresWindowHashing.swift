@@ -155,8 +155,7 @@ public struct PostgresWindowHashing: WindowHashing {
         return digests
     }
 
-    /// Ships two numbers per row, packed into one `bytea` (16 bytes a row, big-endian): decoding a
-    /// result row, or an array element, costs the client far more than the server spends hashing it.
+    /// Ships the two numbers of each row packed (`PostgresPackedPairs`), in no particular order.
     public func rowHashes(in window: KeyRange, after cursor: [BackfillCore.Value]?, buckets: Int, among: [Int64]) async throws -> [RowHash] {
         var binds = PostgresBindings()
         var filter = sql.conditions(range: window, after: cursor, binds: &binds)
@@ -168,19 +167,9 @@ public struct PostgresWindowHashing: WindowHashing {
             return []
         }
         let query = PostgresQuery(
-            unsafeSQL: "SELECT string_agg(int8send(\(keyHash)) || int8send(\(rowHash)), ''::bytea) FROM \(sql.quotedTable)\(filter)",
-            binds: binds)
-        let logger = database.logger
-        return try await database.withConnection("comparing a batch by key") { connection in
-            var hashes: [RowHash] = []
-            for try await row in try await connection.query(query, logger: logger) {
-                guard var packed = try row.decode(ByteBuffer?.self) else { continue }
-                hashes.reserveCapacity(packed.readableBytes / 16)
-                while let keyHash = packed.readInteger(as: UInt64.self), let hash = packed.readInteger(as: UInt64.self) {
-                    hashes.append(RowHash(key: nil, keyHash: keyHash, hash: hash))
-                }
-            }
-            return hashes
+            unsafeSQL: "SELECT \(PostgresPackedPairs.aggregate(keyHash, rowHash)) FROM \(sql.quotedTable)\(filter)", binds: binds)
+        return try await PostgresPackedPairs.read(query, on: database, "comparing a batch by key").map { keyHash, hash in
+            RowHash(key: nil, keyHash: keyHash, hash: hash)
         }
     }
 

@@ -8,7 +8,8 @@ import Synchronization
 ///    the sum of the row hashes.
 /// 3. On both sides at once, for the buckets that differ only: each key's hash with its row hash.
 /// 4. From the source, the keys of the rows whose row hash the target lacks or has differently:
-///    the window's differing rows. When the target holds less than half the window's rows (a gap), step 3 is skipped: the
+///    the window's differing rows.
+/// When the target holds less than half the window's rows (a gap), steps 3 and 4 are skipped: the
 /// window is read directly.
 ///
 /// Damage spread over every bucket makes step 3 a second pass over the whole window; after a
@@ -79,10 +80,10 @@ public struct BucketRangeDiffer: RangeDiffer {
         }
         async let sourceHashes = source.rowHashes(in: window, after: cursor?.key, buckets: buckets, among: differing)
         let targetHashes = try await target.rowHashes(in: window, after: cursor?.key, buckets: buckets, among: differing)
-        let targetByKey = Dictionary(targetHashes.map { ($0.keyHash, $0.hash) }, uniquingKeysWith: { first, _ in first })
         let hashed = try await sourceHashes
-        let differingRows = hashed.filter { targetByKey[$0.keyHash] != $0.hash }
-        try await settle(&diff, sourceHashes: hashed.count, targetHashes: targetHashes.count, differing: differingRows, window, cursor)
+        diff.sourceBytes += 16 * hashed.count
+        diff.targetBytes += 16 * targetHashes.count
+        diff.differingKeys = try await keys(of: Self.differing(hashed, targetHashes), in: window, after: cursor)
         return diff
     }
 
@@ -99,24 +100,23 @@ public struct BucketRangeDiffer: RangeDiffer {
         diff.sourceBytes = 16 * sourceRows.count
         diff.targetBytes = 16 * targetHashes.count
         guard targetHashes.count * 2 >= sourceRows.count else { return diff }
-        let targetByKey = Dictionary(targetHashes.map { ($0.keyHash, $0.hash) }, uniquingKeysWith: { first, _ in first })
-        let differingRows = sourceRows.filter { targetByKey[$0.keyHash] != $0.hash }
+        let differingRows = Self.differing(sourceRows, targetHashes)
         let differingBuckets = Set(differingRows.map { RowHash.bucket(of: $0.keyHash, among: buckets) })
         let bucketsHeld = Set(sourceRows.map { RowHash.bucket(of: $0.keyHash, among: buckets) })
         direct.next.withLock { $0 = Double(differingBuckets.count) > Self.directShare * Double(bucketsHeld.count) }
-        try await settle(&diff, sourceHashes: 0, targetHashes: 0, differing: differingRows, window, cursor)
+        diff.differingKeys = try await keys(of: differingRows, in: window, after: cursor)
         return diff
     }
 
-    /// Step 4: the keys of the differing rows, and the bytes of `sourceHashes` and `targetHashes`
-    /// row hashes (key hash and row hash).
-    private func settle(
-        _ diff: inout WindowDiff, sourceHashes: Int, targetHashes: Int, differing: [RowHash], _ window: KeyRange, _ cursor: Cursor?
-    ) async throws {
-        let keys = differing.isEmpty ? [] : try await source.keys(of: differing, in: window, after: cursor?.key)
-        diff.differingKeys = keys
-        diff.sourceBytes += 16 * sourceHashes
-        diff.targetBytes += 16 * targetHashes
+    /// The source rows whose row hash the target lacks or holds differently (paired by key hash).
+    private static func differing(_ source: [RowHash], _ target: [RowHash]) -> [RowHash] {
+        let targetByKey = Dictionary(target.map { ($0.keyHash, $0.hash) }, uniquingKeysWith: { first, _ in first })
+        return source.filter { targetByKey[$0.keyHash] != $0.hash }
+    }
+
+    /// Step 4: the source's keys of `rows`.
+    private func keys(of rows: [RowHash], in window: KeyRange, after cursor: Cursor?) async throws -> [[Value]] {
+        rows.isEmpty ? [] : try await source.keys(of: rows, in: window, after: cursor?.key)
     }
 
     /// A key's bytes, as `Counters.ship` counts values.
