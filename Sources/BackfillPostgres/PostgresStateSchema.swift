@@ -76,6 +76,8 @@ enum PostgresStateSchema {
             ALTER TABLE backfill.chunks ADD COLUMN IF NOT EXISTS source_hash_bytes bigint NOT NULL DEFAULT 0,
               ADD COLUMN IF NOT EXISTS target_hash_bytes bigint NOT NULL DEFAULT 0
             """,
+            // Which claim leased the chunk, so that a claim whose answer a dropped connection lost finds its chunk.
+            "ALTER TABLE backfill.chunks ADD COLUMN IF NOT EXISTS claim text",
             """
             ALTER TABLE backfill.samples ADD COLUMN IF NOT EXISTS source_hash_bytes bigint NOT NULL DEFAULT 0,
               ADD COLUMN IF NOT EXISTS target_hash_bytes bigint NOT NULL DEFAULT 0

@@ -20,6 +20,11 @@ public struct PostgresStateStore: StateStore {
     public let owner: String
     /// How long a claim or heartbeat keeps a chunk this process's.
     public let lease: Duration
+    private let retry = PostgresStateRetry()
+
+    /// How many calls of this store were made again after a transient failure (a server restart,
+    /// a dropped connection).
+    public var repeatedCalls: Int { retry.repeated.value }
 
     public var leasesChunks: Bool { true }
 
@@ -71,7 +76,13 @@ public struct PostgresStateStore: StateStore {
 
     /// Rows of `query` as the JSON text of each (`SELECT to_jsonb(t)::text …`), for a typed row to decode.
     private func objects(_ query: PostgresQuery, _ what: String) async throws -> [String] {
-        try await database.textRows(query, what).compactMap { $0.first ?? nil }
+        try await rows(query, what).compactMap { $0.first ?? nil }
+    }
+
+    /// `query`'s rows, the call repeated while the server is away (see `PostgresStateRetry`): for
+    /// reads and for changes that may be made twice.
+    private func rows(_ query: PostgresQuery, _ what: String) async throws -> [[String?]] {
+        try await retry.run { try await database.textRows(query, what) }
     }
 
     public func createRun(_ new: NewRun) async throws -> RunRecord {
@@ -125,7 +136,7 @@ public struct PostgresStateStore: StateStore {
     }
 
     public func specText(runID: Int64) async throws -> String? {
-        try await database.textRows("SELECT spec FROM backfill.runs WHERE id = \(runID)", "reading a run's spec").first?[0] ?? nil
+        try await rows("SELECT spec FROM backfill.runs WHERE id = \(runID)", "reading a run's spec").first?[0] ?? nil
     }
 
     public func latestResumableRun(job: String) async throws -> RunRecord? {
@@ -148,7 +159,7 @@ public struct PostgresStateStore: StateStore {
 
     /// Read by every worker before every batch: two columns.
     public func directives(runID: Int64) async throws -> RunDirectives? {
-        guard let row = try await database.textRows("SELECT status, knobs FROM backfill.runs WHERE id = \(runID)", "reading a run").first,
+        guard let row = try await rows("SELECT status, knobs FROM backfill.runs WHERE id = \(runID)", "reading a run").first,
             let status = row[0]
         else { return nil }
         return RunDirectives(
@@ -172,7 +183,7 @@ public struct PostgresStateStore: StateStore {
     public func takeOver(runID: Int64, owner: String, replacing previous: String?) async throws -> Bool {
         let now = self.now
         let logger = database.logger
-        let owners = try await database.textRows(
+        let owners = try await rows(
             "SELECT DISTINCT lease_owner FROM backfill.chunks WHERE run_id = \(runID) AND status = 'running'", "reading leases")
         let gone = owners.compactMap { $0.first ?? nil }.filter { !RunStarter.isAlive(owner: $0) }
         return try await database.transaction("taking over a run") { connection in
@@ -195,23 +206,51 @@ public struct PostgresStateStore: StateStore {
     /// The server's clock in Unix seconds: leases are compared on one clock, whatever the workers' clocks say.
     private static let serverNow = "extract(epoch FROM clock_timestamp())"
 
+    /// A claim commits on the server before its answer travels back: when the connection drops in
+    /// between, the chunk is leased to this process but no worker works it (and the heartbeat would
+    /// keep it so). Each claim is tagged, and before it is repeated the chunk carrying its tag is
+    /// looked for.
     public func claimChunk(runID: Int64) async throws -> ChunkRecord? {
-        try await objects(
+        let tag = UUID().uuidString
+        return try await retry.run {
+            try await claimChunk(runID: runID, tag: tag)
+        } beforeRetry: { () async throws -> ChunkRecord?? in
+            // Found: that is the claim's answer; not found: claim again (`.none`, not `.some(nil)`).
+            guard let found = try await chunk(claimedBy: tag, runID: runID) else { return .none }
+            return .some(found)
+        }
+    }
+
+    /// Claims a chunk and tags the claim with `tag`.
+    func claimChunk(runID: Int64, tag: String) async throws -> ChunkRecord? {
+        try await database.textRows(
             PostgresQuery(unsafeSQL: """
                 UPDATE backfill.chunks c SET status = 'running', generation = generation + 1, lease_owner = $1,
-                  lease_until = \(Self.serverNow) + $2
+                  lease_until = \(Self.serverNow) + $2, claim = $4
                 WHERE id = (
                   SELECT id FROM backfill.chunks
                   WHERE run_id = $3 AND (status = 'pending' OR (status = 'running' AND coalesce(lease_until, 0) < \(Self.serverNow)))
                   ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED)
                 RETURNING to_jsonb(c)::text
-                """, binds: try Self.binds(owner, leaseSeconds, runID)),
+                """, binds: try Self.binds(owner, leaseSeconds, runID, tag)),
             "claiming a chunk"
-        ).first.map(ChunkRow.record)
+        ).first.flatMap { $0.first ?? nil }.map(ChunkRow.record)
+    }
+
+    /// The chunk the claim tagged `tag` leased to this process, if it did and the chunk is still
+    /// this process's (a claim whose answer was lost).
+    func chunk(claimedBy tag: String, runID: Int64) async throws -> ChunkRecord? {
+        try await database.textRows(
+            PostgresQuery(unsafeSQL: """
+                SELECT to_jsonb(c)::text FROM backfill.chunks c
+                WHERE run_id = $1 AND claim = $2 AND status = 'running' AND lease_owner = $3
+                """, binds: try Self.binds(runID, tag, owner)),
+            "looking for a claimed chunk"
+        ).first.flatMap { $0.first ?? nil }.map(ChunkRow.record)
     }
 
     public func heartbeat(runID: Int64) async throws {
-        _ = try await database.textRows(
+        _ = try await rows(
             PostgresQuery(unsafeSQL: """
                 UPDATE backfill.chunks SET lease_until = \(Self.serverNow) + $1
                 WHERE run_id = $2 AND status = 'running' AND lease_owner = $3
@@ -221,7 +260,7 @@ public struct PostgresStateStore: StateStore {
 
     /// Returns the chunk to `pending` only while this process still holds it.
     public func releaseChunk(id: Int64) async throws {
-        _ = try await database.textRows(
+        _ = try await rows(
             """
             UPDATE backfill.chunks SET status = 'pending', lease_owner = NULL, lease_until = NULL
             WHERE id = \(id) AND status = 'running' AND lease_owner = \(owner)
@@ -229,7 +268,7 @@ public struct PostgresStateStore: StateStore {
     }
 
     public func requestSplit(runID: Int64, minimumRows: Int) async throws -> Bool {
-        let marked = try await database.textRows(
+        let marked = try await rows(
             """
             UPDATE backfill.chunks c SET split_requested = true
             WHERE id = (
@@ -241,7 +280,7 @@ public struct PostgresStateStore: StateStore {
     }
 
     public func splitRequested(chunkID: Int64) async throws -> Bool {
-        try await database.textRows("SELECT split_requested::text FROM backfill.chunks WHERE id = \(chunkID)", "looking for split requests")
+        try await rows("SELECT split_requested::text FROM backfill.chunks WHERE id = \(chunkID)", "looking for split requests")
             .first?[0] == "true"
     }
 
@@ -372,7 +411,7 @@ public struct PostgresStateStore: StateStore {
 
     public func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws {
         let now = self.now
-        _ = try await database.textRows(
+        _ = try await rows(
             """
             UPDATE backfill.runs SET status = \(status.rawValue), reason = \(reason), updated_at = \(now),
               finished_at = CASE WHEN \(!status.isResumable) THEN \(now) ELSE finished_at END
@@ -394,21 +433,21 @@ public struct PostgresStateStore: StateStore {
     }
 
     public func setWaitingReason(runID: Int64, _ reason: String?) async throws {
-        _ = try await database.textRows(
+        _ = try await rows(
             "UPDATE backfill.runs SET reason = \(reason), updated_at = \(now) WHERE id = \(runID) AND status = 'running'", "recording why a run waits")
     }
 
     public func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) async throws {
         let logger = database.logger
-        try await database.transaction("recording time") { connection in
+        try await retry.run { try await database.transaction("recording time") { connection in
             try await connection.query("UPDATE backfill.runs SET active_seconds = active_seconds + \(activeSeconds) WHERE id = \(runID)", logger: logger)
             try await Self.addWaits(waits, runID: runID, on: connection, logger: logger)
-        }
+        } }
     }
 
     public func recordSample(runID: Int64) async throws {
         let columns = (Counters.columnNames + ["active_seconds", "batch_size", "chunks_done"]).joined(separator: ", ")
-        _ = try await database.textRows(
+        _ = try await rows(
             PostgresQuery(unsafeSQL: "INSERT INTO backfill.samples (run_id, at, \(columns)) SELECT id, $1, \(columns) FROM backfill.runs WHERE id = $2",
                           binds: try Self.binds(now, runID)),
             "recording a sample")
@@ -423,16 +462,16 @@ public struct PostgresStateStore: StateStore {
 
     public func recordVerification(runID: Int64, _ summary: VerificationSummary) async throws {
         let json = try PostgresStateRows.json(summary)
-        _ = try await database.textRows("UPDATE backfill.runs SET last_verification = \(json) WHERE id = \(runID)", "recording a verification")
+        _ = try await rows("UPDATE backfill.runs SET last_verification = \(json) WHERE id = \(runID)", "recording a verification")
     }
 
     public func setKnobs(runID: Int64, _ knobs: RunKnobs) async throws {
         let json = try PostgresStateRows.json(knobs)
-        _ = try await database.textRows("UPDATE backfill.runs SET knobs = \(json), updated_at = \(now) WHERE id = \(runID)", "setting knobs")
+        _ = try await rows("UPDATE backfill.runs SET knobs = \(json), updated_at = \(now) WHERE id = \(runID)", "setting knobs")
     }
 
     public func recordEvent(runID: Int64, kind: String, message: String) async throws {
-        _ = try await database.textRows(
+        _ = try await rows(
             "INSERT INTO backfill.events (run_id, at, kind, message) VALUES (\(runID), \(now), \(kind), \(message))", "recording an event")
     }
 
@@ -449,14 +488,14 @@ public struct PostgresStateStore: StateStore {
 
     public func resolveQuarantine(ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        _ = try await database.textRows("UPDATE backfill.quarantine SET resolved_at = \(now) WHERE id = ANY(\(ids))", "resolving quarantine")
+        _ = try await rows("UPDATE backfill.quarantine SET resolved_at = \(now) WHERE id = ANY(\(ids))", "resolving quarantine")
     }
 
     public func quarantineCounts(runID: Int64) async throws -> [String: Int] {
-        let rows = try await database.textRows(
+        let counted = try await rows(
             "SELECT error_type, count(*)::text FROM backfill.quarantine WHERE run_id = \(runID) AND resolved_at IS NULL GROUP BY error_type",
             "counting quarantine")
-        return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
+        return Dictionary(uniqueKeysWithValues: counted.compactMap { row in
             guard let type = row[0] ?? nil, let count = (row[1] ?? nil).flatMap({ Int($0) }) else { return nil }
             return (type, count)
         })
