@@ -7,8 +7,8 @@ struct BatchRequest: Sendable {
     var limit: Int
     /// The chunk's generation when the batch began (its checkpoint's fence).
     var generation: Int
-    /// The first batch since the chunk was claimed: a comparer may settle the whole rest of it.
-    var firstOfClaim: Bool
+    /// A comparer may try to settle the whole rest of the chunk (see `ChunkProgress.mayCompareRest`).
+    var mayCompareRest: Bool
     /// Keys already seen in this chunk, for sources not in key order (`nil`: in key order).
     var seenKeys: SeenKeys?
     var logger: Logger

@@ -1,13 +1,14 @@
 import Logging
 
-/// The first batch of a claimed chunk, when a same-engine `RangeComparer` finds the rest of the
-/// chunk equal on both sides: one step that reads nothing and counts every row unchanged.
+/// The rest of a claimed chunk, when a same-engine `RangeComparer` finds it equal on both sides:
+/// one step that reads nothing and counts every row unchanged. Tried once per claim, where
+/// `ChunkProgress.mayCompareRest` says the bet is worth it.
 struct ChunkComparisonPath: BatchPath {
     let comparer: any RangeComparer
     let calls: DependencyCalls
 
     func process(_ request: BatchRequest) async throws -> BatchResult? {
-        guard request.firstOfClaim else { return nil }
+        guard request.mayCompareRest else { return nil }
         var retries = 0
         let (range, cursor) = (request.chunk.range, request.cursor)
         let rows = try await calls.call(.source, "chunk comparison", logger: request.logger, retries: &retries) { _ in

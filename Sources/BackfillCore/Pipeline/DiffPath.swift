@@ -20,6 +20,7 @@ struct DiffPath: BatchPath {
         var compared = Counters()
         compared.sourceHashBytes = diff.sourceBytes
         compared.targetHashBytes = diff.targetBytes
+        compared.retries = retries
         guard let keys = diff.differingKeys else {
             request.logger.debug(
                 "batch mostly missing in the target; read directly",

@@ -26,9 +26,9 @@ struct RowPath: BatchPath {
         try await process(request, compared: Counters())
     }
 
-    /// `process`, after a comparison inside the engines whose bytes `compared` counts.
+    /// `process`, after a comparison inside the engines whose bytes and retries `compared` counts.
     func process(_ request: BatchRequest, compared: Counters) async throws -> BatchResult {
-        var retries = 0
+        var retries = compared.retries
         let (range, cursor, limit, source) = (request.chunk.range, request.cursor, request.limit, self.source)
         let batch = try await calls.call(.source, "batch", logger: request.logger, retries: &retries) { _ in
             try await source.read(chunk: range, after: cursor, limit: limit)
