@@ -68,7 +68,7 @@ struct ChunkWorker: Sendable {
         logger[metadataKey: LogKey.chunk] = .stringConvertible(claimed.index)
         logger[metadataKey: LogKey.worker] = .stringConvertible(number)
         var progress = ChunkProgress(
-            claimed, seenKeys: context.source.isKeyOrdered ? nil : SeenKeys(), windowsFirst: context.differ != nil, now: context.clock.now)
+            claimed, seenKeys: context.source.isKeyOrdered ? nil : SeenKeys(), windowsFirst: context.differ?.windowsFirst ?? false, now: context.clock.now)
         while true {
             if let stop = try await waiter.waitUntilClear(&machine, holding: progress.chunk, sizer: &sizer, logger: logger) {
                 return .stopped(stop)
@@ -184,7 +184,7 @@ struct ChunkProgress: Sendable {
     private(set) var generation: Int
     let seenKeys: SeenKeys?
     var lastSplitCheck: ContinuousClock.Instant
-    /// Batches are compared by hashes first (`DiffPath`).
+    /// A window is compared before the rest of the chunk (`RangeDiffer.windowsFirst`).
     private let windowsFirst: Bool
     /// Batches done since the claim, and whether the last one found every row already equal.
     private var batches = 0
@@ -204,10 +204,10 @@ struct ChunkProgress: Sendable {
     /// Whether the next batch may try to settle the rest of the chunk with one comparison of counts
     /// and checksums (`ChunkComparisonPath`), once per claim. The comparison hashes the whole rest
     /// on both sides; where it finds a difference that work is lost, and the batches hash it again.
-    /// Without a diff path it is tried first. With one, it waits for a batch that found every row
-    /// equal: a chunk whose first window differs is most likely damaged further on too (on the
-    /// peers' damage, hashing every chunk twice cost a first run 0.3 s of 2.1), while an equal
-    /// chunk costs one window more.
+    /// Where windows are cheap (`RangeDiffer.windowsFirst`: both sides hash in their servers) it
+    /// waits for a batch that found every row equal: a chunk whose first window differs is most
+    /// likely damaged further on too (on the peers' damage, hashing every chunk twice cost a first
+    /// run 0.3 s of 2.1), while an equal chunk costs one window more. Otherwise it is tried first.
     var mayCompareRest: Bool {
         guard !comparisonOffered else { return false }
         return windowsFirst ? lastBatchEqual : batches == 0

@@ -6,6 +6,8 @@ import PostgresNIO
 /// between two PostgreSQL tables (`native`), or the canonical row encoding's MD5 across engines
 /// (`canonical`, `written(intoSQLite:)`).
 public struct PostgresWindowHashing: WindowHashing {
+    public var hashesInServer: Bool { true }
+
     let database: PostgresDatabase
     /// Reads the key columns only.
     let sql: PostgresKeysetSQL

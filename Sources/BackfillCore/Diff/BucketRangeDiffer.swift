@@ -36,6 +36,8 @@ public struct BucketRangeDiffer: RangeDiffer {
         direct = Direct()
     }
 
+    public var windowsFirst: Bool { source.hashesInServer && target.hashesInServer }
+
     private final class Direct: Sendable {
         let next = Mutex(false)
     }

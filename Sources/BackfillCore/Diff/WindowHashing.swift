@@ -22,6 +22,8 @@ public protocol WindowHashing: Sendable {
     /// The keys of `rows` (some of this side's `rowHashes` for the same window), in key order.
     /// Asked of the source side only, for the rows that differ.
     func keys(of rows: [RowHash], in window: KeyRange, after cursor: [Value]?) async throws -> [[Value]]
+    /// The side hashes inside a database server (not in this process).
+    var hashesInServer: Bool { get }
 }
 
 extension WindowHashing {
@@ -29,6 +31,8 @@ extension WindowHashing {
     public func keys(of rows: [RowHash], in window: KeyRange, after cursor: [Value]?) async throws -> [[Value]] {
         rows.compactMap(\.key)
     }
+
+    public var hashesInServer: Bool { false }
 }
 
 /// The ends of one window of a chunk (`WindowHashing.windowBounds`).
