@@ -95,7 +95,7 @@ public struct Runner: Sendable {
         let clock = configuration.clock
         let metrics = RunMetrics(job: job.spec.name, runID: runID)
         return WorkerContext(
-            runID: runID, job: job, source: source, sink: sink, state: state, configuration: configuration,
+            runID: runID, job: job, source: source, sink: sink.forRun(runID), state: state, configuration: configuration,
             logger: logger, observer: observer, transfer: transfer, comparer: comparer, differ: differ,
             checkpointing: checkpointing, metrics: metrics, timeline: RunTimeline(metrics: metrics, clock: clock),
             gates: RunGates(

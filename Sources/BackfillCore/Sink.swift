@@ -38,6 +38,14 @@ public protocol Sink: Sendable {
     /// - Parameter keyOrdered: the rows are sorted by key, so the sink may read the target by range.
     /// - Throws: `BackfillError`; `.kind == .data` when a row violates a constraint of the target.
     func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome
+
+    /// This sink for the writes of run `runID` (a journaling sink tags its entries with it); by
+    /// default the sink itself.
+    func forRun(_ runID: Int64) -> any Sink
+}
+
+extension Sink {
+    public func forRun(_ runID: Int64) -> any Sink { self }
 }
 
 /// A target that can delete rows by key (`verify --repair --delete-extra`).

@@ -25,9 +25,10 @@ public struct PostgresCheckpointingSink: CheckpointingSink {
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, checkpoint: Checkpoint) async throws -> Checkpoint? {
         let (sink, state) = (self.sink, self.state)
+        try await sink.prepareJournal()
         do {
             return try await sink.database.transaction("writing a batch with its checkpoint") { connection in
-                let outcome = try await sink.merge(rows, preview: false, on: connection)
+                let outcome = try await sink.merge(rows, preview: false, runID: checkpoint.runID, on: connection)
                 let sealed = checkpoint.with(outcome)
                 guard try await state.apply(sealed, on: connection) else { throw AlreadyCommitted() }
                 return sealed

@@ -27,9 +27,13 @@ struct PostgresMergeSQL: PostgresBatchSQL {
     /// Lower-cased names of the columns whose type has no equality (`json`, `point`, `xml`, …):
     /// compared by their text form, which is also how `verify` hashes them.
     let textCompared: Set<String>
+    /// Where the merge keeps the before-images of the rows it changes (`journal:`); with a journal
+    /// the merge takes one bind, the run's tag.
+    let journal: PostgresJournalSQL?
 
-    init(table: String, job: ResolvedJob, textCompared: Set<String> = []) {
+    init(table: String, job: ResolvedJob, textCompared: Set<String> = [], journal: PostgresJournalSQL? = nil) {
         self.textCompared = textCompared
+        self.journal = journal
         self.table = table
         self.columns = job.columns
         self.key = job.keyIndices.map { job.columns[$0] }
@@ -121,25 +125,31 @@ struct PostgresMergeSQL: PostgresBatchSQL {
             write = """
                 INSERT INTO \(target) AS t (\(list)) SELECT \(list) FROM backfill_diff
                 ON CONFLICT (\(keys)) \(conflict)
-                RETURNING (t.xmax = 0) AS inserted
+                RETURNING (t.xmax = 0) AS inserted\(journaledReturning)
                 """
         case .updateExisting, .updateInPlace:  // update-in-place batches use PostgresInPlaceSQL
             let assignments = valueColumns.map { "\(Identifier.quoted($0)) = d.\(Identifier.quoted($0))" }.joined(separator: ", ")
             let changed = "\(compared("t", valueColumns)) IS DISTINCT FROM \(compared("d", valueColumns))"
-            write = valueColumns.isEmpty ? "SELECT false AS inserted WHERE false" : """
+            write = valueColumns.isEmpty ? "SELECT false AS inserted\(journaledReturning) FROM \(target) t WHERE false" : """
                 UPDATE \(target) AS t SET \(assignments) FROM backfill_diff d
                 WHERE \(tuple("t", key)) = \(tuple("d", key)) AND \(changed) AND \(versionAllows(target: "t", source: "d"))
-                RETURNING false AS inserted
+                RETURNING false AS inserted\(journaledReturning)
                 """
         }
+        let journaled = journal.map { journal in
+            // The pre-images are read in the statement's snapshot, which its own writes do not change.
+            ",\n" + journal.before(diff: "backfill_diff") + ",\n" + journal.entries(written: "backfill_written")
+        } ?? ""
         return """
             WITH backfill_diff AS MATERIALIZED (\(differing)),
-            backfill_written AS (\(write))
+            backfill_written AS (\(write))\(journaled)
             SELECT (SELECT count(*) FROM \(quotedStage))::text, (SELECT count(*) FROM backfill_diff)::text,
               count(*) FILTER (WHERE inserted)::text, count(*) FILTER (WHERE NOT inserted)::text
             FROM backfill_written
             """
     }
+
+    private var journaledReturning: String { journal.map { ", " + $0.returning } ?? "" }
 
     /// What the merge would do, without writing: staged, differing, would insert, would update.
     var preview: String {

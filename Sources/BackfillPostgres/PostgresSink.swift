@@ -1,6 +1,8 @@
 import BackfillCore
 import Foundation
+import Logging
 import PostgresNIO
+import Synchronization
 
 /// A PostgreSQL table written idempotently, one short transaction per batch:
 /// `COPY` the batch into a temporary staging table, then one merge statement that drops
@@ -16,6 +18,11 @@ public struct PostgresSink: DeletingSink {
     private let keyTypes: [String]
     /// Where the key's values are in a written row.
     private let keyIndices: [Int]
+    /// The journal (`journal:`), and the tag of the run whose writes it records (`JOB/RUN-ID`).
+    private let journal: PostgresJournalSQL?
+    private let journalJob: String
+    private let runID: Int64?
+    private let journalReady = JournalReady()
 
     /// A sink over `table`; call `configured(for:)` before writing.
     public init(database: PostgresDatabase, table: String) {
@@ -25,15 +32,30 @@ public struct PostgresSink: DeletingSink {
         self.key = []
         self.keyTypes = []
         self.keyIndices = []
+        self.journal = nil
+        self.journalJob = ""
+        self.runID = nil
     }
 
-    private init(copying other: PostgresSink, merge: any PostgresBatchSQL, key: [String], keyTypes: [String], keyIndices: [Int]) {
+    private init(
+        copying other: PostgresSink, merge: (any PostgresBatchSQL)?, key: [String], keyTypes: [String], keyIndices: [Int],
+        journal: PostgresJournalSQL?, journalJob: String, runID: Int64?
+    ) {
         self.database = other.database
         self.table = other.table
         self.merge = merge
         self.key = key
         self.keyTypes = keyTypes
         self.keyIndices = keyIndices
+        self.journal = journal
+        self.journalJob = journalJob
+        self.runID = runID
+    }
+
+    public func forRun(_ runID: Int64) -> any Sink {
+        PostgresSink(
+            copying: self, merge: merge, key: key, keyTypes: keyTypes, keyIndices: keyIndices, journal: journal,
+            journalJob: journalJob, runID: runID)
     }
 
     /// The same sink, writing the columns of `job` (or, for `update-in-place`, its `set:` columns
@@ -43,11 +65,43 @@ public struct PostgresSink: DeletingSink {
         let key = job.keyIndices.map { job.columns[$0] }
         let keyTypes = info.castTypes(of: key)
         let textCompared = Set(info.types.filter { !$0.value.hashesNatively }.keys)
+        let journal = try job.spec.journal.isOn ? journalSQL(info, key: key) : nil
         let statements: any PostgresBatchSQL = job.spec.mode == .updateInPlace
             ? PostgresInPlaceSQL(table: table, key: key, set: job.spec.set, textCompared: textCompared)
-            : PostgresMergeSQL(table: table, job: job, textCompared: textCompared)
-        return PostgresSink(copying: self, merge: statements, key: key, keyTypes: keyTypes, keyIndices: job.keyIndices)
+            : PostgresMergeSQL(table: table, job: job, textCompared: textCompared, journal: journal)
+        return PostgresSink(
+            copying: self, merge: statements, key: key, keyTypes: keyTypes, keyIndices: job.keyIndices, journal: journal,
+            journalJob: job.spec.name, runID: nil)
     }
+
+    private func journalSQL(_ info: PostgresTableInfo, key: [String]) throws -> PostgresJournalSQL {
+        let columns = info.description.columns.map(\.name)
+        if let clash = columns.first(where: { PostgresJournalSQL.ownColumns.contains($0.lowercased()) }) {
+            throw BackfillError(
+                .invalidInput, "column \(clash) has a name the journal uses for itself; this table cannot be journaled (journal: off)",
+                location: location)
+        }
+        let textHashed = Set(columns.filter { !(info.type(of: $0)?.hashesNatively ?? false) }.map { $0.lowercased() })
+        return PostgresJournalSQL(table: table, columns: columns, key: key, textHashed: textHashed)
+    }
+
+    /// Creates the journal table if this process has not made sure it exists yet, in a transaction
+    /// of its own before a batch's (a dry run creates nothing).
+    func prepareJournal() async throws {
+        guard let journal else { return }
+        try await journalReady.ensure {
+            try await database.transaction("creating the journal") { connection in
+                for statement in journal.create {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: database.logger)
+                }
+            }
+        }
+    }
+
+    private func tag(_ runID: Int64?) -> String? { (runID ?? self.runID).map { Self.journalTag(job: journalJob, runID: $0) } }
+
+    /// The tag of `runID`'s journal entries.
+    static func journalTag(job: String, runID: Int64) -> String { "\(job)/\(runID)" }
 
     var location: String { "\(database.dsn) table \(table)" }
 
@@ -61,6 +115,7 @@ public struct PostgresSink: DeletingSink {
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
         guard !rows.isEmpty else { return WriteOutcome() }
+        if !dryRun { try await prepareJournal() }
         return try await database.transaction("writing a batch", commit: !dryRun) { connection in
             try await self.merge(rows, preview: dryRun, on: connection)
         }
@@ -69,20 +124,29 @@ public struct PostgresSink: DeletingSink {
     /// `COPY`s `rows` into the staging table and merges them into the table, inside the caller's
     /// transaction on `connection`; with `preview`, only counts what the merge would do. A batch
     /// the target holds none of (a gap, a first load) is `COPY`ed straight into the table instead.
-    func merge(_ rows: [[Value]], preview: Bool, on connection: PostgresConnection) async throws -> WriteOutcome {
+    /// - Parameter runID: the run whose writes these are (the journal's tag); the sink's own when `nil`.
+    func merge(_ rows: [[Value]], preview: Bool, runID: Int64? = nil, on connection: PostgresConnection) async throws -> WriteOutcome {
         guard let merge else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
+        var binds = PostgresBindings()
+        if let journal, !preview {
+            guard let run = runID ?? self.runID else {
+                throw BackfillError(.writeFailed, "a journaled write outside a run", location: location)
+            }
+            binds.append(Self.journalTag(job: journalJob, runID: run))
+        }
         var buffer = ByteBufferAllocator().buffer(capacity: rows.count * 128)
         CopyTextEncoder.encode(rows, into: &buffer)
         let payload = buffer
         let logger = database.logger
         if !preview, let direct = merge as? PostgresMergeSQL, direct.insertsAbsentRows,
-            try await copyAbsent(rows, payload, into: direct.copyTarget, on: connection)
+            try await copyAbsent(rows, payload, into: direct.copyTarget, journalTag: binds.count > 0 ? tag(runID) : nil, on: connection)
         {
             return WriteOutcome(inserted: rows.count)
         }
         try await connection.query(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
         try await connection.copyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
-        let result = try await PostgresDatabase.textRows(PostgresQuery(unsafeSQL: preview ? merge.preview : merge.merge), on: connection, logger: logger)
+        let result = try await PostgresDatabase.textRows(
+            PostgresQuery(unsafeSQL: preview ? merge.preview : merge.merge, binds: binds), on: connection, logger: logger)
         let counts = (result.first ?? []).map { $0.flatMap(Int.init) ?? 0 }
         guard counts.count == 4 else { throw BackfillError(.writeFailed, "the merge returned no counts", location: location) }
         let (staged, differing, inserted, updated) = (counts[0], counts[1], counts[2], counts[3])
@@ -95,8 +159,10 @@ public struct PostgresSink: DeletingSink {
     /// collation — fails the `COPY` on the key's unique index; it is then undone to a savepoint and
     /// the batch merged as usual.
     /// - Returns: whether the rows were written.
+    /// With a journal, the rows' entries are written in the same savepoint.
     private func copyAbsent(
-        _ rows: [[Value]], _ payload: ByteBuffer, into target: (table: String, columns: [String]), on connection: PostgresConnection
+        _ rows: [[Value]], _ payload: ByteBuffer, into target: (table: String, columns: [String]), journalTag: String?,
+        on connection: PostgresConnection
     ) async throws -> Bool {
         guard rows.count >= Self.directCopyRows else { return false }
         let sql = keySQL
@@ -117,6 +183,13 @@ public struct PostgresSink: DeletingSink {
         try await connection.query("SAVEPOINT backfill_direct_copy", logger: logger)
         do {
             try await connection.copyFrom(table: target.table, columns: target.columns, logger: logger) { writer in try await writer.write(payload) }
+            if let journal, let journalTag {
+                var journalBinds = PostgresBindings()
+                journalBinds.append(journalTag)
+                let from = sql.keyValues(first, binds: &journalBinds), to = sql.keyValues(last, binds: &journalBinds)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: journal.copied(keyTuple: sql.keyTuple, lower: from, upper: to), binds: journalBinds), logger: logger)
+            }
         } catch let error as PSQLError where ["23505", "0A000"].contains(error.serverInfo?[.sqlState]) {
             // A key the probe did not see (23505), or COPY refused by row-level security (0A000).
             try await connection.query("ROLLBACK TO SAVEPOINT backfill_direct_copy", logger: logger)
@@ -147,5 +220,16 @@ public struct PostgresSink: DeletingSink {
             }
         }
         return deleted
+    }
+}
+
+/// Whether this process has made sure the journal table exists.
+private final class JournalReady: Sendable {
+    private let done = Mutex(false)
+
+    func ensure(_ create: () async throws -> Void) async throws {
+        guard !done.withLock({ $0 }) else { return }
+        try await create()
+        done.withLock { $0 = true }
     }
 }

@@ -24,6 +24,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var throttle: ThrottleSpec? = nil
     /// `verify:` — key fields, spot checks and named queries.
     public var verify = VerifySpec()
+    /// `journal:`: before-images of the rows a run changes (off unless asked for).
+    public var journal = JournalSpec()
     /// `set:` — the columns `update-in-place` computes, sorted by column.
     public var set: [ColumnExpression] = []
     /// `events:` — replay events (to a `webhook:` target) instead of copying rows.
@@ -87,6 +89,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
         if !set.isEmpty { parts.append(set.map { "\($0.column)=\($0.expression)" }.joined(separator: ",")) }
         // Likewise only event jobs hash their `events:`.
         if let events { parts.append(["events", events.id, events.orderKey ?? "", events.orderBy ?? ""].joined(separator: ",")) }
+        // And only journaled jobs their journal: a run is journaled from its first row or not at all.
+        if journal.isOn { parts.append("journal") }
         return Fingerprint.hex(of: parts.joined(separator: "\u{1F}"))
     }
 }

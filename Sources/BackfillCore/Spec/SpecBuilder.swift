@@ -55,6 +55,14 @@ enum SpecBuilder {
             reader.problem("throttle", top["throttle"], "a throttle query runs on the source database; a \(source.kind.rawValue) source has none")
         }
         let set = setExpressions(top["set"], reader: &reader)
+        let journal = journalSpec(top["journal"], reader: &reader)
+        if journal.isOn, let target {
+            if target.kind != .postgres {
+                reader.problem("journal", top["journal"], "the journal is kept for PostgreSQL targets so far; a \(target.kind.rawValue) target has none (remove journal:)")
+            } else if top["mode"]?.string == WriteMode.updateInPlace.rawValue {
+                reader.problem("journal", top["journal"], "update-in-place runs are not journaled yet (remove journal:)")
+            }
+        }
         if let mode, let source, let target {
             checkInPlace(mode: mode, set: set, source: source, target: target, top: top, reader: &reader)
         }
@@ -66,9 +74,34 @@ enum SpecBuilder {
             newerWins: newerWins, range: range, batch: batch, workers: workers, limits: limits, state: state,
             baseDirectory: baseDirectory, window: window, throttle: throttle)
         spec.verify = verify
+        spec.journal = journal
         spec.set = set
         spec.events = events
         return spec
+    }
+
+    /// `journal: off`, `journal: on` or `journal: { keep: 7d }` (a duration of at most a year;
+    /// `d` counts days).
+    private static func journalSpec(_ node: Node?, reader: inout SpecNodeReader) -> JournalSpec {
+        guard let node else { return JournalSpec() }
+        if case .scalar(let scalar) = node {
+            switch scalar.string.lowercased() {
+            case "off", "false": return JournalSpec()
+            case "on", "true": return JournalSpec(keep: JournalSpec.defaultKeep)
+            default:
+                reader.problem("journal", node, "expected on, off or { keep: DURATION }, got '\(scalar.string)'")
+                return JournalSpec()
+            }
+        }
+        guard let map = reader.mapping(node, field: "journal", allowed: ["keep"]) else { return JournalSpec() }
+        guard let keepNode = map["keep"] else { return JournalSpec(keep: JournalSpec.defaultKeep) }
+        let text = reader.string(keepNode, field: "journal.keep") ?? ""
+        let days = text.hasSuffix("d") ? Double(text.dropLast()).map { $0 * 86_400 } : nil
+        guard let seconds = days ?? SpecNodeReader.parseDuration(text), seconds > 0, seconds <= 366 * 86_400 else {
+            reader.problem("journal.keep", keepNode, "expected a duration like 12h or 7d (at most 366d), got '\(text)'")
+            return JournalSpec()
+        }
+        return JournalSpec(keep: seconds)
     }
 
     private static func verifySpec(_ node: Node?, reader: inout SpecNodeReader) -> VerifySpec {

@@ -1,0 +1,111 @@
+import BackfillCore
+
+/// The journal of a PostgreSQL target table: the before-image of every row a journaled run
+/// changed, in the table `backfill."journal_…"` of the target's database — one per target table,
+/// with the target's columns (without their constraints) and four of its own:
+///
+/// - `backfill_run`: the run, `JOB/RUN-ID`;
+/// - `backfill_op`: `i` (the run inserted the row: only its key is kept), `u` (the run updated it:
+///   the whole row as it was);
+/// - `backfill_after`: the hash of the row as the run wrote it (`hash_record_extended` over every
+///   column, those without a hash function by their text: `PostgresTableInfo.rowHash`), so that
+///   an undo can tell whether the row still holds exactly that;
+/// - `backfill_seq`: the order of the entries.
+///
+/// Entries are written by the statement that writes the rows (`PostgresMergeSQL.merge`), so an
+/// entry exists exactly when its write committed.
+struct PostgresJournalSQL: Sendable, Hashable {
+    /// The target table, as the spec names it.
+    let table: String
+    /// Every column of the target table, in its order.
+    let columns: [String]
+    /// The job's key columns.
+    let key: [String]
+    /// Lower-cased names of the columns without a hash function, hashed by their text.
+    let textHashed: Set<String>
+
+    /// The hash of the whole row `alias`, as `PostgresTableInfo.rowHash` computes it.
+    func rowHash(_ alias: String) -> String {
+        let parts = columns.map { column in
+            "\(alias).\(Identifier.quoted(column))" + (textHashed.contains(column.lowercased()) ? "::text" : "")
+        }
+        return "hash_record_extended(ROW(\(parts.joined(separator: ", "))), 0)"
+    }
+
+    /// The journal's own columns; a target column with one of these names cannot be journaled.
+    static let ownColumns = ["backfill_run", "backfill_op", "backfill_after", "backfill_seq"]
+
+    /// `backfill."journal_<hash of the table's name>"`.
+    var quotedJournal: String { "backfill." + Identifier.quoted(Self.journalName(of: table)) }
+
+    static func journalName(of table: String) -> String {
+        "journal_" + Fingerprint.hex(of: table).prefix(16)
+    }
+
+    /// Creates the schema, the journal table and its index if missing, under a transaction-level
+    /// advisory lock (workers starting at once would collide on `CREATE … IF NOT EXISTS`).
+    var create: [String] {
+        let target = Identifier.quoted(table)
+        let index = Identifier.quoted(Self.journalName(of: table) + "_run")
+        return [
+            "SELECT pg_advisory_xact_lock(hashtext('backfill journal'))",
+            "CREATE SCHEMA IF NOT EXISTS backfill",
+            """
+            CREATE TABLE IF NOT EXISTS \(quotedJournal) AS
+            SELECT NULL::text AS backfill_run, NULL::text AS backfill_op, NULL::bigint AS backfill_after, t.*
+            FROM \(target) t WITH NO DATA
+            """,
+            "ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_seq bigserial",
+            "CREATE INDEX IF NOT EXISTS \(index) ON \(quotedJournal) (backfill_run, backfill_seq)",
+        ]
+    }
+
+    /// The CTE that keeps the pre-images of the rows `diff` (a CTE with the staged rows that
+    /// differ and `backfill_present`) will update: read in the merge statement's snapshot, which
+    /// its writes do not change.
+    func before(diff: String) -> String {
+        let target = Identifier.quoted(table)
+        let match = key.map { "t.\(Identifier.quoted($0)) = d.\(Identifier.quoted($0))" }.joined(separator: " AND ")
+        return "backfill_before AS MATERIALIZED (SELECT t.* FROM \(target) t JOIN \(diff) d ON \(match) WHERE d.backfill_present)"
+    }
+
+    /// What a journaled write returns besides `inserted`: its key and the hash of the row written.
+    var returning: String {
+        let keys = key.enumerated().map { index, name in "t.\(Identifier.quoted(name)) AS backfill_k\(index)" }
+        return (keys + ["\(rowHash("t")) AS backfill_after"]).joined(separator: ", ")
+    }
+
+    /// The CTE that writes one entry per row of `written` (the write's `RETURNING`), the run's
+    /// tag being bind `$1`.
+    func entries(written: String) -> String {
+        let keyIndex = Dictionary(key.enumerated().map { ($1.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        let values = columns.map { column in
+            keyIndex[column.lowercased()].map { "w.backfill_k\($0)" } ?? "b.\(Identifier.quoted(column))"
+        }
+        let match = key.enumerated().map { index, name in "b.\(Identifier.quoted(name)) = w.backfill_k\(index)" }.joined(separator: " AND ")
+        let list = (["backfill_run", "backfill_op", "backfill_after"] + columns.map(Identifier.quoted)).joined(separator: ", ")
+        return """
+            backfill_journaled AS (
+              INSERT INTO \(quotedJournal) (\(list))
+              SELECT $1, CASE WHEN w.inserted THEN 'i' ELSE 'u' END, w.backfill_after, \(values.joined(separator: ", "))
+              FROM \(written) w LEFT JOIN backfill_before b ON \(match))
+            """
+    }
+
+    /// The entries of a batch `COPY`ed straight into the table (`PostgresSink.copyAbsent`): every
+    /// row in the key range `lower`…`upper` (over `keyTuple`) that the same subtransaction
+    /// inserted as the row at `lower` — the batch's own rows, not a row live traffic inserted in
+    /// the range meanwhile. The run's tag is bind `$1`.
+    func copied(keyTuple: String, lower: String, upper: String) -> String {
+        let target = Identifier.quoted(table)
+        let keys = key.map { "t." + Identifier.quoted($0) }.joined(separator: ", ")
+        let list = (["backfill_run", "backfill_op", "backfill_after"] + key.map(Identifier.quoted)).joined(separator: ", ")
+        // Unqualified, the key's columns are the subquery's own (`f`).
+        let firstRow = "SELECT f.xmin FROM \(target) f WHERE \(keyTuple) = \(lower)"
+        return """
+            INSERT INTO \(quotedJournal) (\(list))
+            SELECT $1, 'i', \(rowHash("t")), \(keys) FROM \(target) t
+            WHERE \(keyTuple) >= \(lower) AND \(keyTuple) <= \(upper) AND t.xmin = (\(firstRow))
+            """
+    }
+}

@@ -1,0 +1,99 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// `journal:` on a PostgreSQL target: the before-image of every row a run changes, written with it.
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
+struct PostgresJournalTests {
+    /// The journal tables in the target's schema `backfill`.
+    private func journals(_ workspace: PostgresWorkspace) async throws -> [String] {
+        try await workspace.server.psql(
+            workspace.target,
+            "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'backfill' AND relname LIKE 'journal%' AND relkind = 'r'"
+        ).split(separator: "\n").map(String.init)
+    }
+
+    @Test(
+        "a journaled run keeps each changed row's before-image and the hash of what it wrote; the journal alone restores the target byte for byte",
+        arguments: [false, true])
+    func beforeImagesRestoreTheTarget(stateInTarget: Bool) async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 3_000, countWrites: false)
+        // Besides the scattered damage, a gap wide enough for whole batches to be COPYed straight in.
+        try await workspace.server.psql(workspace.target, "DELETE FROM events WHERE id BETWEEN 1001 AND 2200")
+        let missing = 3_000 - (Int(try await workspace.server.psql(workspace.target, "SELECT count(*) FROM events")) ?? 0)
+        let state = stateInTarget ? "state: \"\(workspace.server.dsn(workspace.target))\"" : ""
+        try workspace.writeSpec(extra: "journal: { keep: 7d }\n" + state)
+        let before = try await workspace.server.fingerprint(workspace.target, table: "events")
+
+        let (dry, _) = try await workspace.run(["--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(try await journals(workspace).isEmpty, "a dry run creates no journal")
+
+        let (first, report) = try await workspace.run()
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(report?["inserted"] == missing && report?["updated"] == 180)
+        let names = try await journals(workspace)
+        let journal = "backfill.\"\(try #require(names.first))\""
+        #expect(names.count == 1)
+        let ops = try await workspace.server.psql(
+            workspace.target, "SELECT string_agg(backfill_op || '=' || n, ',' ORDER BY backfill_op) FROM (SELECT backfill_op, count(*) n FROM \(journal) WHERE backfill_run = 'events/1' GROUP BY 1) c")
+        #expect(ops == "i=\(missing),u=180")
+        // Every entry's hash is the row as the run left it.
+        let mismatched = try await workspace.server.psql(
+            workspace.target, "SELECT count(*) FROM \(journal) j LEFT JOIN events t ON t.id = j.id WHERE hash_record_extended(t.*, 0) IS DISTINCT FROM j.backfill_after")
+        #expect(mismatched == "0")
+        #expect(try await workspace.fingerprints().target == workspace.fingerprints().source)
+
+        let (second, rerun) = try await workspace.run()
+        #expect(second.status == 0 && rerun?["unchanged"] == 3_000)
+        #expect(try await workspace.server.psql(workspace.target, "SELECT count(*) FROM \(journal)") == "\(missing + 180)", "a rerun that writes nothing journals nothing")
+
+        // Taken back with nothing but the journal: inserted keys deleted, updated rows put back.
+        let columns = try await workspace.server.psql(
+            workspace.target, "SELECT string_agg(format('%I = j.%I', attname, attname), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'events'::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'id'")
+        try await workspace.server.psql(workspace.target, """
+            DELETE FROM events t USING \(journal) j WHERE j.backfill_op = 'i' AND t.id = j.id;
+            UPDATE events t SET \(columns) FROM \(journal) j WHERE j.backfill_op = 'u' AND t.id = j.id;
+            """)
+        #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == before)
+    }
+
+    @Test("update-existing is journaled too: only updates, each with its before-image")
+    func updateExisting() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 2_000, countWrites: false)
+        try workspace.writeSpec(extra: "mode: update-existing\njournal: on")
+        let (result, report) = try await workspace.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(report?["updated"] == 200 && report?["inserted"] == 0)
+        let journal = "backfill.\"\(try #require(try await journals(workspace).first))\""
+        #expect(try await workspace.server.psql(workspace.target, "SELECT string_agg(DISTINCT backfill_op, ',') || count(*) FROM \(journal)") == "u200")
+        #expect(try await workspace.server.psql(
+            workspace.target, "SELECT count(*) FROM \(journal) j WHERE j.kind <> 'stale' OR j.backfill_after IS NULL") == "0",
+            "each entry holds the stale row it replaced")
+    }
+
+    @Test("journal: is checked up front: a wrong value or key, and a target that keeps no journal, exit 2 naming it")
+    func badJournalSpecs() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 10, countWrites: false)
+        for (extra, message) in [
+            ("journal: sometimes", "expected on, off or { keep: DURATION }"),
+            ("journal: { keep: 2y }", "journal.keep"),
+            ("journal: { keep: 1d, size: 3 }", "size"),
+        ] {
+            try workspace.writeSpec(extra: extra)
+            let (result, _) = try await workspace.run()
+            #expect(result.status == 2, "\(extra)")
+            #expect(result.stderr.contains(message), "\(extra): \(result.stderr)")
+        }
+        try """
+            name: events
+            source: { postgres: "\(workspace.server.dsn(workspace.source))", table: events }
+            target: { sqlite: copy.db, table: events }
+            key: [id]
+            journal: on
+            """.write(toFile: workspace.dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let (sqlite, _) = try await workspace.run()
+        #expect(sqlite.status == 2 && sqlite.stderr.contains("journal") && sqlite.stderr.contains("sqlite target has none"), "\(sqlite.stderr)")
+        #expect(try await journals(workspace).isEmpty)
+    }
+}
