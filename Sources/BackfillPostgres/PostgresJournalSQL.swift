@@ -24,6 +24,21 @@ struct PostgresJournalSQL: Sendable, Hashable {
     /// Lower-cased names of the columns without a hash function, hashed by their text.
     let textHashed: Set<String>
 
+    /// The journal of `table`, whose columns and types `info` describes.
+    /// - Throws: `BackfillError` `.invalidInput` when a column has a name the journal uses itself.
+    init(table: String, info: PostgresTableInfo, key: [String], location: String) throws {
+        let columns = info.description.columns.map(\.name)
+        if let clash = columns.first(where: { Self.ownColumns.contains($0.lowercased()) }) {
+            throw BackfillError(
+                .invalidInput, "column \(clash) has a name the journal uses for itself; this table cannot be journaled (journal: off)",
+                location: location)
+        }
+        self.table = table
+        self.columns = columns
+        self.key = key
+        self.textHashed = Set(columns.filter { !(info.type(of: $0)?.hashesNatively ?? false) }.map { $0.lowercased() })
+    }
+
     /// The hash of the whole row `alias`, as `PostgresTableInfo.rowHash` computes it.
     func rowHash(_ alias: String) -> String {
         let parts = columns.map { column in

@@ -65,24 +65,13 @@ public struct PostgresSink: DeletingSink {
         let key = job.keyIndices.map { job.columns[$0] }
         let keyTypes = info.castTypes(of: key)
         let textCompared = Set(info.types.filter { !$0.value.hashesNatively }.keys)
-        let journal = try job.spec.journal.isOn ? journalSQL(info, key: key) : nil
+        let journal = try job.spec.journal.isOn ? PostgresJournalSQL(table: table, info: info, key: key, location: location) : nil
         let statements: any PostgresBatchSQL = job.spec.mode == .updateInPlace
             ? PostgresInPlaceSQL(table: table, key: key, set: job.spec.set, textCompared: textCompared)
             : PostgresMergeSQL(table: table, job: job, textCompared: textCompared, journal: journal)
         return PostgresSink(
             copying: self, merge: statements, key: key, keyTypes: keyTypes, keyIndices: job.keyIndices, journal: journal,
             journalJob: job.spec.name, runID: nil)
-    }
-
-    private func journalSQL(_ info: PostgresTableInfo, key: [String]) throws -> PostgresJournalSQL {
-        let columns = info.description.columns.map(\.name)
-        if let clash = columns.first(where: { PostgresJournalSQL.ownColumns.contains($0.lowercased()) }) {
-            throw BackfillError(
-                .invalidInput, "column \(clash) has a name the journal uses for itself; this table cannot be journaled (journal: off)",
-                location: location)
-        }
-        let textHashed = Set(columns.filter { !(info.type(of: $0)?.hashesNatively ?? false) }.map { $0.lowercased() })
-        return PostgresJournalSQL(table: table, columns: columns, key: key, textHashed: textHashed)
     }
 
     /// Creates the journal table if this process has not made sure it exists yet, in a transaction

@@ -87,6 +87,10 @@ public struct SQLiteStateStore: StateStore {
         return BackfillError(.stateStore, "the state store failed: \((error as? DatabaseError)?.message ?? "\(type(of: error))")", location: path, underlying: error)
     }
 
+    public func specText(runID: Int64) async throws -> String? {
+        try await read { db in try String?.fetchOne(db, sql: "SELECT spec FROM runs WHERE id = ?", arguments: [runID]) ?? nil }
+    }
+
     public func createRun(_ new: NewRun) async throws -> RunRecord {
         let chunks = try new.chunks.map { ($0, try StateRows.json($0.range)) }
         return try await write { db in try Self.insert(new, chunks: chunks, db: db) }
@@ -112,10 +116,10 @@ public struct SQLiteStateStore: StateStore {
         let now = Date().timeIntervalSince1970
         try db.execute(
             sql: """
-                INSERT INTO runs (job, fingerprint, status, created_at, updated_at, chunks_total, estimated_rows, owner)
-                VALUES (?, ?, 'running', ?, ?, ?, ?, ?)
+                INSERT INTO runs (job, fingerprint, status, created_at, updated_at, chunks_total, estimated_rows, owner, spec)
+                VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [new.job, new.specFingerprint, now, now, chunks.count, estimated, new.owner])
+            arguments: [new.job, new.specFingerprint, now, now, chunks.count, estimated, new.owner, new.spec])
         let runID = db.lastInsertedRowID
         for (plan, range) in chunks {
             try db.execute(

@@ -101,6 +101,9 @@ enum StateSchema {
                 try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN target_hash_bytes INTEGER NOT NULL DEFAULT 0")
             }
         }
+        migrator.registerMigration("v11: the spec a run was started with") { db in
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN spec TEXT")
+        }
         return migrator
     }
 }

@@ -1,0 +1,130 @@
+import ArgumentParser
+import BackfillCore
+import BackfillPostgres
+import Foundation
+import Logging
+
+/// `backfill undo RUN`: takes back what a journaled run wrote, through the runner.
+struct UndoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "undo",
+        abstract: "Take back what a journaled run wrote: rows it updated get their before-images back, rows it inserted are deleted.",
+        discussion: """
+            Only rows that still hold exactly what the run wrote are changed; a row changed since (live \
+            traffic) is left alone and counted as a conflict. The undo is a run itself (job NAME.undo-RUN): \
+            checkpointed, resumable after a crash by running the same command again, journaled — so it can \
+            be undone in turn. Exit 0 when every entry was taken back, 3 when conflicts were left alone.
+            """)
+
+    @Argument(help: "The run to take back.")
+    var run: Int64
+
+    @Flag(help: "Count what would be put back, deleted and left alone as conflicts; change nothing.")
+    var dryRun = false
+
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes {
+            let (state, record) = try await JobWiring.openRun(run, statePath: stateOptions.state)
+            let location = Redaction.redact(stateOptions.state)
+            guard record.status.isResumable == false || record.status == .paused else {
+                throw BackfillError(.invalidInput, "run \(run) is \(record.status.rawValue); pause or cancel it first (backfill pause \(run))", location: location)
+            }
+            guard let text = try await state.specText(runID: run) else {
+                throw BackfillError(.invalidInput, "run \(run) has no stored spec (it was started by an older version): it cannot be undone", location: location)
+            }
+            let spec = try SpecLoader.parse(
+                yaml: text, file: "the spec stored with run \(run)", baseDirectory: FileManager.default.currentDirectoryPath,
+                environment: ProcessInfo.processInfo.environment
+            ).spec
+            guard spec.events == nil, spec.target.kind == .postgres, let table = spec.target.table else {
+                throw BackfillError(
+                    .invalidInput, "run \(run) wrote to a \(spec.target.kind.rawValue) target: only journaled runs into PostgreSQL tables can be undone (events sent cannot be taken back)",
+                    location: location)
+            }
+            guard spec.journal.isOn else {
+                throw BackfillError(.invalidInput, "run \(run) was not journaled (its spec has no journal:), so there is nothing to take it back from", location: location)
+            }
+            let database = try await PostgresDatabase.connect(
+                spec.target.location, maxConnections: 3,
+                timeouts: PostgresTimeouts(lock: spec.limits.lockTimeout, statement: spec.limits.statementTimeout))
+            defer { database.close() }
+            let undoJob = String("\(record.job).undo-\(run)".prefix(100))
+            let (source, sink, entries) = try await PostgresUndo.endpoints(
+                database: database, table: table, key: spec.key, undone: (record.job, run), undoJob: undoJob)
+            let undoSpec = Self.undoSpec(of: spec, job: undoJob)
+            let job = ResolvedJob(
+                spec: undoSpec, columns: ["backfill_seq"],
+                targetColumns: [ColumnDescription(name: "backfill_seq", declaredType: "bigint", notNull: true)])
+            // The undo stores the spec of the run it takes back: undoing the undo reads the same target from it.
+            let (undoRun, resumed) = try await RunStarter(state: state).startOrResume(spec: undoSpec, specText: text) {
+                try await source.plan(workers: 1)
+            }
+            var configuration = RunnerConfiguration(spec: undoSpec)
+            configuration.dryRun = dryRun
+            let summary = try await Runner(
+                job: job, source: source, sink: sink, state: state, configuration: configuration, logger: Logger(label: "backfill")
+            ).execute(run: undoRun)
+            let done = dryRun ? [:] : try await PostgresUndo.summary(database: database, table: table, job: undoJob, runID: undoRun.id)
+            let outcome = UndoOutcome(
+                run: run, undoRun: undoRun.id, resumed: resumed, dryRun: dryRun, status: summary.status.rawValue, entries: entries,
+                restored: done["u"] ?? 0, deleted: done["d"] ?? 0, reinserted: done["i"] ?? 0,
+                wouldChange: dryRun ? summary.counters.inserted + summary.counters.updated : 0,
+                alreadyUndone: summary.counters.unchanged, conflicts: summary.counters.skipped)
+            if common.json {
+                print(try Output.json(outcome))
+            } else {
+                print(outcome.text)
+            }
+            if summary.status != .completed { throw ExitCode(4) }
+            if outcome.conflicts > 0 { throw ExitCode(3) }
+        }
+    }
+
+    /// The undo's own job: the journal entries of the run as its source, the same target.
+    static func undoSpec(of spec: JobSpec, job: String) -> JobSpec {
+        var undo = JobSpec(
+            name: job, source: spec.target, target: spec.target, key: ["backfill_seq"], columns: ["backfill_seq"], mode: .upsert,
+            batch: spec.batch, workers: 1, limits: spec.limits, state: spec.state, baseDirectory: spec.baseDirectory)
+        undo.journal = spec.journal
+        return undo
+    }
+}
+
+/// What `backfill undo` did (`--json`).
+struct UndoOutcome: Codable {
+    var run: Int64
+    var undoRun: Int64
+    var resumed: Bool
+    var dryRun: Bool
+    var status: String
+    /// Journal entries of the run.
+    var entries: Int
+    /// Rows put back to their before-images, deleted (the run inserted them), inserted again (the run deleted them).
+    var restored: Int
+    var deleted: Int
+    var reinserted: Int
+    /// With `--dry-run`: rows that would be changed.
+    var wouldChange: Int
+    var alreadyUndone: Int
+    /// Rows changed since the run wrote them: left alone.
+    var conflicts: Int
+
+    var text: String {
+        var lines = ["\(dryRun ? "dry run: " : "")undo of run \(run) (run \(undoRun)\(resumed ? ", resumed" : "")): \(status)"]
+        lines.append("  journal entries   \(Output.number(entries))")
+        if dryRun {
+            lines.append("  would change      \(Output.number(wouldChange))")
+        } else {
+            lines.append("  restored          \(Output.number(restored))  (rows the run updated, back to what they held)")
+            lines.append("  deleted           \(Output.number(deleted))  (rows the run inserted)")
+            if reinserted > 0 { lines.append("  inserted again    \(Output.number(reinserted))  (rows the run deleted)") }
+        }
+        lines.append("  already undone    \(Output.number(alreadyUndone))")
+        lines.append("  conflicts         \(Output.number(conflicts))  (changed since the run wrote them; left alone)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,104 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// `backfill undo RUN` against the real binary and a real PostgreSQL target.
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
+struct PostgresUndoTests {
+    private struct Outcome: Decodable {
+        var status: String
+        var entries: Int
+        var restored: Int
+        var deleted: Int
+        var wouldChange: Int
+        var alreadyUndone: Int
+        var conflicts: Int
+    }
+
+    private func undo(_ workspace: PostgresWorkspace, _ arguments: [String]) async throws -> (Binary.Result, Outcome?) {
+        let result = try await Binary.run(["undo"] + arguments + ["--json"], in: workspace.dir)
+        return (result, try? JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8)))
+    }
+
+    private func fingerprint(_ workspace: PostgresWorkspace, except: String) async throws -> String {
+        try await workspace.server.psql(
+            workspace.target, "SELECT count(*) || '|' || md5(string_agg(t::text, E'\\n' ORDER BY id)) FROM events t WHERE id NOT IN (\(except))")
+    }
+
+    @Test("run → undo puts the target back byte for byte except the rows live traffic changed since (conflicts, left alone); the undo is undone in turn")
+    func runUndoAndUndoTheUndo() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 3_000, countWrites: false)
+        try await workspace.server.psql(workspace.target, "DELETE FROM events WHERE id BETWEEN 1001 AND 2200")
+        try workspace.writeSpec(extra: "journal: on")
+        let before = try await fingerprint(workspace, except: "3, 7")
+        let (first, report) = try await workspace.run()
+        #expect(first.status == 0, "\(first.stderr)")
+        let written = (report?["inserted"] ?? 0) + (report?["updated"] ?? 0)
+        let afterRun = try await fingerprint(workspace, except: "3, 7")
+
+        // A dry run counts and changes nothing.
+        let (dry, preview) = try await undo(workspace, ["1", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(preview?.entries == written && preview?.wouldChange == written && preview?.conflicts == 0)
+        #expect(try await fingerprint(workspace, except: "3, 7") == afterRun)
+
+        // Live traffic changes a row the run inserted (3) and one it updated (7).
+        try await workspace.server.psql(workspace.target, "UPDATE events SET kind = 'live' WHERE id IN (3, 7)")
+        let (undone, outcome) = try await undo(workspace, ["1"])
+        #expect(undone.status == 3, "conflicts exit 3: \(undone.stderr)")
+        #expect(outcome?.status == "completed" && outcome?.conflicts == 2)
+        #expect(outcome?.restored == (report?["updated"] ?? 0) - 1 && outcome?.deleted == (report?["inserted"] ?? 0) - 1)
+        #expect(try await fingerprint(workspace, except: "3, 7") == before, "every other row is as before the run")
+        #expect(try await workspace.server.psql(workspace.target, "SELECT string_agg(kind, ',' ORDER BY id) FROM events WHERE id IN (3, 7)") == "live,live")
+
+        // Again: everything is already undone, the conflicts are still left alone.
+        let (again, repeated) = try await undo(workspace, ["1"])
+        #expect(again.status == 3 && repeated?.alreadyUndone == written - 2 && repeated?.restored == 0 && repeated?.deleted == 0)
+
+        // The undo (run 3; run 2 was the dry run) is itself journaled: undoing it writes the run's rows again.
+        let (redo, redone) = try await undo(workspace, ["3"])
+        #expect(redo.status == 0, "\(redo.stderr)")
+        #expect(redone?.conflicts == 0 && redone?.entries == written - 2)
+        #expect(try await fingerprint(workspace, except: "3, 7") == afterRun)
+    }
+
+    @Test("kill -9 during the undo, then undo again: it resumes its own run and the target is as before the run")
+    func killNineDuringUndo() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 12_000, countWrites: false)
+        // A bounded rate: the undo (run 2, which keeps the run's spec) is killed between two of its
+        // five batches.
+        try workspace.writeSpec(extra: "journal: on\nlimits: { rows-per-second: 3000 }")
+        let before = try await workspace.server.fingerprint(workspace.target, table: "events")
+        let (first, report) = try await workspace.run()
+        #expect(first.status == 0 && report?["inserted"] == 1_200 && report?["updated"] == 1_200, "\(first.stderr)")
+        let state = workspace.dir + "/.backfill/state.db"
+        let process = try Binary.launch(["undo", "1"], in: workspace.dir)
+        try await RunLifecycleTests.waitUntil({
+            ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks WHERE run_id = 2")) ?? 0) >= 400
+        }, then: { kill(process.processIdentifier, SIGKILL) })
+        await Binary.wait(process)
+        #expect(process.terminationReason == .uncaughtSignal)
+        let partial = try Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks WHERE run_id = 2")
+        #expect(partial < 2_400, "killed before the undo finished")
+
+        let (undone, outcome) = try await undo(workspace, ["1"])
+        #expect(undone.status == 0, "\(undone.stderr)")
+        #expect(outcome?.conflicts == 0 && outcome?.entries == 2_400)
+        #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == before)
+        #expect(try Fixtures.integer(path: state, "SELECT count(*) FROM runs") == 2, "the undo resumed its own run")
+    }
+
+    @Test("undo refuses what it cannot take back, exit 2 and nothing changed: an unknown run, a run without a journal")
+    func refusals() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 500, countWrites: false)
+        try workspace.writeSpec()
+        let (first, _) = try await workspace.run()
+        #expect(first.status == 0, "\(first.stderr)")
+        let after = try await workspace.server.fingerprint(workspace.target, table: "events")
+        let (unknown, _) = try await undo(workspace, ["42"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("no run 42"), "\(unknown.stderr)")
+        let (unjournaled, _) = try await undo(workspace, ["1"])
+        #expect(unjournaled.status == 2 && unjournaled.stderr.contains("not journaled"), "\(unjournaled.stderr)")
+        #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == after)
+    }
+}
