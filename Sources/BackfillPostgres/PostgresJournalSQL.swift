@@ -10,7 +10,7 @@ import BackfillCore
 /// - `backfill_after`: the hash of the row as the run wrote it (`hash_record_extended` over every
 ///   column, those without a hash function by their text: `PostgresTableInfo.rowHash`), so that
 ///   an undo can tell whether the row still holds exactly that;
-/// - `backfill_seq`: the order of the entries.
+/// - `backfill_seq`: the order of the entries; `backfill_at`: when each was written.
 ///
 /// Entries are written by the statement that writes the rows (`PostgresMergeSQL.merge`), so an
 /// entry exists exactly when its write committed.
@@ -48,7 +48,7 @@ struct PostgresJournalSQL: Sendable, Hashable {
     }
 
     /// The journal's own columns; a target column with one of these names cannot be journaled.
-    static let ownColumns = ["backfill_run", "backfill_op", "backfill_after", "backfill_seq"]
+    static let ownColumns = ["backfill_run", "backfill_op", "backfill_after", "backfill_seq", "backfill_at"]
 
     /// `backfill."journal_<hash of the table's name>"`.
     var quotedJournal: String { "backfill." + Identifier.quoted(Self.journalName(of: table)) }
@@ -71,8 +71,19 @@ struct PostgresJournalSQL: Sendable, Hashable {
             FROM \(target) t WITH NO DATA
             """,
             "ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_seq bigserial",
+            "ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_at timestamptz NOT NULL DEFAULT now()",
             "CREATE INDEX IF NOT EXISTS \(index) ON \(quotedJournal) (backfill_run, backfill_seq)",
         ]
+    }
+
+    /// Deletes the entries of every run whose last entry is older than `keep` seconds
+    /// (`journal: { keep: … }`).
+    func prune(keep: Double) -> String {
+        """
+        DELETE FROM \(quotedJournal) WHERE backfill_run IN (
+          SELECT backfill_run FROM \(quotedJournal) GROUP BY backfill_run
+          HAVING max(backfill_at) < now() - \(Int(keep.rounded())) * interval '1 second')
+        """
     }
 
     /// The CTE that keeps the pre-images of the rows `diff` (a CTE with the staged rows that

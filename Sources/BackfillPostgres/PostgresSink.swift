@@ -21,6 +21,8 @@ public struct PostgresSink: DeletingSink {
     /// The journal (`journal:`), and the tag of the run whose writes it records (`JOB/RUN-ID`).
     private let journal: PostgresJournalSQL?
     private let journalJob: String
+    /// How long the journal keeps a run's entries (`journal.keep`).
+    private let journalKeep: Double?
     private let runID: Int64?
     private let journalReady = JournalReady()
 
@@ -34,12 +36,13 @@ public struct PostgresSink: DeletingSink {
         self.keyIndices = []
         self.journal = nil
         self.journalJob = ""
+        self.journalKeep = nil
         self.runID = nil
     }
 
     private init(
         copying other: PostgresSink, merge: (any PostgresBatchSQL)?, key: [String], keyTypes: [String], keyIndices: [Int],
-        journal: PostgresJournalSQL?, journalJob: String, runID: Int64?
+        journal: PostgresJournalSQL?, journalJob: String, journalKeep: Double?, runID: Int64?
     ) {
         self.database = other.database
         self.table = other.table
@@ -49,13 +52,14 @@ public struct PostgresSink: DeletingSink {
         self.keyIndices = keyIndices
         self.journal = journal
         self.journalJob = journalJob
+        self.journalKeep = journalKeep
         self.runID = runID
     }
 
     public func forRun(_ runID: Int64) -> any Sink {
         PostgresSink(
             copying: self, merge: merge, key: key, keyTypes: keyTypes, keyIndices: keyIndices, journal: journal,
-            journalJob: journalJob, runID: runID)
+            journalJob: journalJob, journalKeep: journalKeep, runID: runID)
     }
 
     /// The same sink, writing the columns of `job` (or, for `update-in-place`, its `set:` columns
@@ -71,16 +75,17 @@ public struct PostgresSink: DeletingSink {
             : PostgresMergeSQL(table: table, job: job, textCompared: textCompared, journal: journal)
         return PostgresSink(
             copying: self, merge: statements, key: key, keyTypes: keyTypes, keyIndices: job.keyIndices, journal: journal,
-            journalJob: job.spec.name, runID: nil)
+            journalJob: job.spec.name, journalKeep: job.spec.journal.keep, runID: nil)
     }
 
-    /// Creates the journal table if this process has not made sure it exists yet, in a transaction
-    /// of its own before a batch's (a dry run creates nothing).
+    /// Creates the journal table if this process has not made sure it exists yet, and deletes the
+    /// runs older than `journal.keep` from it, in a transaction of its own before a batch's (a dry
+    /// run creates nothing).
     func prepareJournal() async throws {
-        guard let journal else { return }
+        guard let journal, let keep = journalKeep else { return }
         try await journalReady.ensure {
             try await database.transaction("creating the journal") { connection in
-                for statement in journal.create {
+                for statement in journal.create + [journal.prune(keep: keep)] {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: database.logger)
                 }
             }

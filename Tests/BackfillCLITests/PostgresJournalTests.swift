@@ -72,6 +72,27 @@ struct PostgresJournalTests {
             "each entry holds the stale row it replaced")
     }
 
+    @Test("keep: a journaled run deletes the entries of runs older than keep, and only those")
+    func pruning() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 1_000, countWrites: false)
+        try workspace.writeSpec(extra: "journal: { keep: 7d }")
+        let (first, _) = try await workspace.run()
+        #expect(first.status == 0, "\(first.stderr)")
+        let journal = "backfill.\"\(try #require(try await journals(workspace).first))\""
+        try await workspace.server.psql(workspace.target, "UPDATE \(journal) SET backfill_at = now() - interval '8 days'")
+        try await workspace.server.psql(workspace.target, "UPDATE events SET kind = 'damaged again' WHERE id IN (5, 6)")
+        let (second, _) = try await workspace.run()
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try await workspace.server.psql(workspace.target, "SELECT string_agg(DISTINCT backfill_run, ',') || ':' || count(*) FROM \(journal)") == "events/2:2")
+        // A run within keep stays.
+        let (third, _) = try await workspace.run()
+        #expect(third.status == 0)
+        try await workspace.server.psql(workspace.target, "UPDATE events SET kind = 'damaged again' WHERE id = 9")
+        let (fourth, _) = try await workspace.run()
+        #expect(fourth.status == 0)
+        #expect(try await workspace.server.psql(workspace.target, "SELECT string_agg(DISTINCT backfill_run, ',') || ':' || count(*) FROM \(journal)") == "events/2,events/4:3")
+    }
+
     @Test("journal: is checked up front: a wrong value or key, and a target that keeps no journal, exit 2 naming it")
     func badJournalSpecs() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 10, countWrites: false)
