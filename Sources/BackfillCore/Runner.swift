@@ -57,7 +57,7 @@ public struct Runner: Sendable {
         var startMetadata: Logger.Metadata = [LogKey.status: .string(run.status.rawValue), LogKey.read: .stringConvertible(run.counters.read)]
         if checkpointing != nil { startMetadata[LogKey.checkpoints] = "with-writes" }
         logger.info("run started", metadata: startMetadata)
-        let context = makeContext(runID: run.id, logger: logger)
+        let context = makeContext(run: run, logger: logger)
         let heartbeat = state.leasesChunks ? startHeartbeat(runID: run.id, logger: logger) : nil
         defer { heartbeat?.cancel() }
         let sampler = startSampler(runID: run.id, logger: logger)
@@ -91,13 +91,14 @@ public struct Runner: Sendable {
     }
 
     /// What every worker of this execution shares.
-    private func makeContext(runID: Int64, logger: Logger) -> WorkerContext {
+    private func makeContext(run: RunRecord, logger: Logger) -> WorkerContext {
+        let runID = run.id
         let clock = configuration.clock
         let metrics = RunMetrics(job: job.spec.name, runID: runID)
         return WorkerContext(
-            runID: runID, job: job, source: source, sink: sink.forRun(runID), state: state, configuration: configuration,
+            runID: runID, job: job, source: source, sink: sink.forRun(run), state: state, configuration: configuration,
             logger: logger, observer: observer, transfer: transfer, comparer: comparer, differ: differ,
-            checkpointing: checkpointing, metrics: metrics, timeline: RunTimeline(metrics: metrics, clock: clock),
+            checkpointing: checkpointing?.forRun(run), metrics: metrics, timeline: RunTimeline(metrics: metrics, clock: clock),
             gates: RunGates(
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,

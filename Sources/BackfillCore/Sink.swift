@@ -39,13 +39,13 @@ public protocol Sink: Sendable {
     /// - Throws: `BackfillError`; `.kind == .data` when a row violates a constraint of the target.
     func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome
 
-    /// This sink for the writes of run `runID` (a journaling sink tags its entries with it); by
-    /// default the sink itself.
-    func forRun(_ runID: Int64) -> any Sink
+    /// This sink for the writes of `run` (a journaling sink tags its entries with it); by default
+    /// the sink itself.
+    func forRun(_ run: RunRecord) -> any Sink
 }
 
 extension Sink {
-    public func forRun(_ runID: Int64) -> any Sink { self }
+    public func forRun(_ run: RunRecord) -> any Sink { self }
 }
 
 /// A target that can delete rows by key (`verify --repair --delete-extra`).
@@ -64,4 +64,11 @@ public protocol CheckpointingSink: Sendable {
     ///   had already committed (its rows and counters stand, and this attempt rolled back).
     /// - Throws: `BackfillError` as `Sink.write` does; `.stateStore` when the fence refuses the checkpoint.
     func write(_ rows: [[Value]], keyOrdered: Bool, checkpoint: Checkpoint) async throws -> Checkpoint?
+
+    /// This sink for the writes of `run` (see `Sink.forRun`).
+    func forRun(_ run: RunRecord) -> any CheckpointingSink
+}
+
+extension CheckpointingSink {
+    public func forRun(_ run: RunRecord) -> any CheckpointingSink { self }
 }

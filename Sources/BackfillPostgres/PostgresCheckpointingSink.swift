@@ -5,7 +5,7 @@ import PostgresNIO
 /// checkpoint commit in one transaction, so every batch is counted exactly once — after a
 /// `kill -9`, a lost connection or a commit whose reply never came.
 public struct PostgresCheckpointingSink: CheckpointingSink {
-    public let sink: PostgresSink
+    public private(set) var sink: PostgresSink
     public let state: PostgresStateStore
 
     /// `nil` unless `sink` and `state` are the same database reached as the same user (then one
@@ -20,6 +20,12 @@ public struct PostgresCheckpointingSink: CheckpointingSink {
         a.host.lowercased() == b.host.lowercased() && a.port == b.port && a.database == b.database && a.user == b.user
     }
 
+    public func forRun(_ run: RunRecord) -> any CheckpointingSink {
+        var tagged = self
+        tagged.sink = sink.tagged(run)
+        return tagged
+    }
+
     /// Thrown inside the transaction to roll it back when the checkpoint had already committed.
     private struct AlreadyCommitted: Error {}
 
@@ -28,7 +34,7 @@ public struct PostgresCheckpointingSink: CheckpointingSink {
         try await sink.prepareJournal()
         do {
             return try await sink.database.transaction("writing a batch with its checkpoint") { connection in
-                let outcome = try await sink.merge(rows, preview: false, runID: checkpoint.runID, on: connection)
+                let outcome = try await sink.merge(rows, preview: false, on: connection)
                 let sealed = checkpoint.with(outcome)
                 guard try await state.apply(sealed, on: connection) else { throw AlreadyCommitted() }
                 return sealed

@@ -18,12 +18,11 @@ public struct PostgresSink: DeletingSink {
     private let keyTypes: [String]
     /// Where the key's values are in a written row.
     private let keyIndices: [Int]
-    /// The journal (`journal:`), and the tag of the run whose writes it records (`JOB/RUN-ID`).
+    /// The journal (`journal:`), and the tag of the run whose writes it records (`journalTag(of:)`).
     private let journal: PostgresJournalSQL?
-    private let journalJob: String
+    private let journalTag: String?
     /// How long the journal keeps a run's entries (`journal.keep`).
     private let journalKeep: Double?
-    private let runID: Int64?
     private let journalReady = JournalReady()
 
     /// A sink over `table`; call `configured(for:)` before writing.
@@ -35,14 +34,13 @@ public struct PostgresSink: DeletingSink {
         self.keyTypes = []
         self.keyIndices = []
         self.journal = nil
-        self.journalJob = ""
+        self.journalTag = nil
         self.journalKeep = nil
-        self.runID = nil
     }
 
     private init(
         copying other: PostgresSink, merge: (any PostgresBatchSQL)?, key: [String], keyTypes: [String], keyIndices: [Int],
-        journal: PostgresJournalSQL?, journalJob: String, journalKeep: Double?, runID: Int64?
+        journal: PostgresJournalSQL?, journalTag: String?, journalKeep: Double?
     ) {
         self.database = other.database
         self.table = other.table
@@ -51,15 +49,17 @@ public struct PostgresSink: DeletingSink {
         self.keyTypes = keyTypes
         self.keyIndices = keyIndices
         self.journal = journal
-        self.journalJob = journalJob
+        self.journalTag = journalTag
         self.journalKeep = journalKeep
-        self.runID = runID
     }
 
-    public func forRun(_ runID: Int64) -> any Sink {
+    public func forRun(_ run: RunRecord) -> any Sink { tagged(run) }
+
+    /// This sink, its journal entries tagged as `run`'s.
+    func tagged(_ run: RunRecord) -> PostgresSink {
         PostgresSink(
             copying: self, merge: merge, key: key, keyTypes: keyTypes, keyIndices: keyIndices, journal: journal,
-            journalJob: journalJob, journalKeep: journalKeep, runID: runID)
+            journalTag: Self.journalTag(of: run), journalKeep: journalKeep)
     }
 
     /// The same sink, writing the columns of `job` (or, for `update-in-place`, its `set:` columns
@@ -75,7 +75,7 @@ public struct PostgresSink: DeletingSink {
             : PostgresMergeSQL(table: table, job: job, textCompared: textCompared, journal: journal)
         return PostgresSink(
             copying: self, merge: statements, key: key, keyTypes: keyTypes, keyIndices: job.keyIndices, journal: journal,
-            journalJob: job.spec.name, journalKeep: job.spec.journal.keep, runID: nil)
+            journalTag: nil, journalKeep: job.spec.journal.keep)
     }
 
     /// Creates the journal table if this process has not made sure it exists yet, and deletes the
@@ -92,10 +92,11 @@ public struct PostgresSink: DeletingSink {
         }
     }
 
-    private func tag(_ runID: Int64?) -> String? { (runID ?? self.runID).map { Self.journalTag(job: journalJob, runID: $0) } }
-
-    /// The tag of `runID`'s journal entries.
-    static func journalTag(job: String, runID: Int64) -> String { "\(job)/\(runID)" }
+    /// The tag of `run`'s journal entries: `JOB/RUN-ID@CREATED-MS` — the creation time tells apart
+    /// runs of two state stores (a deleted `.backfill/`, another machine) that share a job name and id.
+    public static func journalTag(of run: RunRecord) -> String {
+        "\(run.job)/\(run.id)@\(Int64((run.createdAt.timeIntervalSince1970 * 1000).rounded()))"
+    }
 
     var location: String { "\(database.dsn) table \(table)" }
 
@@ -118,22 +119,21 @@ public struct PostgresSink: DeletingSink {
     /// `COPY`s `rows` into the staging table and merges them into the table, inside the caller's
     /// transaction on `connection`; with `preview`, only counts what the merge would do. A batch
     /// the target holds none of (a gap, a first load) is `COPY`ed straight into the table instead.
-    /// - Parameter runID: the run whose writes these are (the journal's tag); the sink's own when `nil`.
-    func merge(_ rows: [[Value]], preview: Bool, runID: Int64? = nil, on connection: PostgresConnection) async throws -> WriteOutcome {
+    func merge(_ rows: [[Value]], preview: Bool, on connection: PostgresConnection) async throws -> WriteOutcome {
         guard let merge else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
         var binds = PostgresBindings()
         if let journal, !preview {
-            guard let run = runID ?? self.runID else {
+            guard let journalTag else {
                 throw BackfillError(.writeFailed, "a journaled write outside a run", location: location)
             }
-            binds.append(Self.journalTag(job: journalJob, runID: run))
+            binds.append(journalTag)
         }
         var buffer = ByteBufferAllocator().buffer(capacity: rows.count * 128)
         CopyTextEncoder.encode(rows, into: &buffer)
         let payload = buffer
         let logger = database.logger
         if !preview, let direct = merge as? PostgresMergeSQL, direct.insertsAbsentRows,
-            try await copyAbsent(rows, payload, into: direct.copyTarget, journalTag: binds.count > 0 ? tag(runID) : nil, on: connection)
+            try await copyAbsent(rows, payload, into: direct.copyTarget, journalTag: preview ? nil : journalTag, on: connection)
         {
             return WriteOutcome(inserted: rows.count)
         }

@@ -19,16 +19,15 @@ import PostgresNIO
 public struct PostgresUndoSink: Sink {
     let database: PostgresDatabase
     let journal: PostgresJournalSQL
-    /// The undo's own job, and its run once it has one (its entries' tag).
-    let undoJob: String
-    let runID: Int64?
+    /// The undo run's own tag, once it has one.
+    let tag: String?
 
     public func describe() async throws -> TableDescription {
         TableDescription(columns: [ColumnDescription(name: "backfill_seq", declaredType: "bigint", notNull: true)], uniqueKeys: [["backfill_seq"]])
     }
 
-    public func forRun(_ runID: Int64) -> any Sink {
-        PostgresUndoSink(database: database, journal: journal, undoJob: undoJob, runID: runID)
+    public func forRun(_ run: RunRecord) -> any Sink {
+        PostgresUndoSink(database: database, journal: journal, tag: PostgresSink.journalTag(of: run))
     }
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
@@ -37,8 +36,7 @@ public struct PostgresUndoSink: Sink {
             return nil
         }
         guard !seqs.isEmpty else { return WriteOutcome() }
-        guard let runID else { throw BackfillError(.writeFailed, "an undo outside a run", location: database.dsn.description) }
-        let tag = PostgresSink.journalTag(job: undoJob, runID: runID)
+        guard let tag else { throw BackfillError(.writeFailed, "an undo outside a run", location: database.dsn.description) }
         let statements = PostgresUndoSQL(journal: journal)
         let logger = database.logger
         return try await database.transaction("taking back journal entries", commit: !dryRun) { connection in
@@ -159,10 +157,10 @@ struct PostgresUndoSQL {
 public enum PostgresUndo {
     /// - Parameters:
     ///   - table: the target table the run wrote; `key`: its job's key.
-    ///   - undone: the tag of the run taken back (`JOB/RUN-ID`); `undoJob`: the undo's own job.
+    ///   - undone: the run taken back.
     /// - Throws: `BackfillError` `.invalidInput` when the table keeps no journal.
     public static func endpoints(
-        database: PostgresDatabase, table: String, key: [String], undone: (job: String, runID: Int64), undoJob: String
+        database: PostgresDatabase, table: String, key: [String], undone: RunRecord
     ) async throws -> (source: any Source, sink: any Sink, entries: Int) {
         let info = try await PostgresCatalog.describe(table, in: database)
         let journal = try PostgresJournalSQL(table: table, info: info, key: key, location: "\(database.dsn) table \(table)")
@@ -172,20 +170,19 @@ public enum PostgresUndo {
         guard exists.first?[0] == "true" else {
             throw BackfillError(.invalidInput, "table \(table) keeps no journal: no run of it was journaled", location: database.dsn.description)
         }
-        let source = PostgresJournalSource(database: database, journal: journal, tag: PostgresSink.journalTag(job: undone.job, runID: undone.runID))
+        let source = PostgresJournalSource(database: database, journal: journal, tag: PostgresSink.journalTag(of: undone))
         let entries = try await source.plan(workers: 1).first?.estimatedRows ?? 0
-        return (source, PostgresUndoSink(database: database, journal: journal, undoJob: undoJob, runID: nil), entries)
+        return (source, PostgresUndoSink(database: database, journal: journal, tag: nil), entries)
     }
 
-    /// What run `runID` of `job` did, by its journal entries: rows it updated (`u`), inserted
-    /// (`i`) and deleted (`d`).
-    public static func summary(database: PostgresDatabase, table: String, job: String, runID: Int64) async throws -> [String: Int] {
+    /// What `run` did, by its journal entries: rows it updated (`u`), inserted (`i`) and deleted (`d`).
+    public static func summary(database: PostgresDatabase, table: String, run: RunRecord) async throws -> [String: Int] {
         let name = "backfill." + Identifier.quoted(PostgresJournalSQL.journalName(of: table))
         let exists = try await database.textRows(
             PostgresQuery(unsafeSQL: "SELECT (to_regclass('\(name.replacingOccurrences(of: "'", with: "''"))') IS NOT NULL)::text"), "looking for the journal")
         guard exists.first?[0] == "true" else { return [:] }
         var binds = PostgresBindings()
-        binds.append(PostgresSink.journalTag(job: job, runID: runID))
+        binds.append(PostgresSink.journalTag(of: run))
         let rows = try await database.textRows(
             PostgresQuery(unsafeSQL: "SELECT backfill_op, count(*)::text FROM \(name) WHERE backfill_run = $1 GROUP BY 1", binds: binds),
             "reading the journal")

@@ -25,7 +25,8 @@ struct AfterRunVerification {
             var verification = try TableVerification(job: prepared.job, source: source, target: target)
             verification.comparer = prepared.comparer
             let outcome = try await verification.run(
-                repair: VerifyRepair(state: state, sink: prepared.sink, deleting: nil, logger: LogBootstrap.logger()))
+                repair: VerifyRepair(
+                    state: state, sink: prepared.sink, deleting: nil, logger: LogBootstrap.logger(), specText: prepared.loaded.text))
             (report, repair) = (outcome.report, outcome.repair)
         } else {
             let compared = TableVerification.comparedJob(prepared.job)

@@ -53,8 +53,7 @@ struct UndoCommand: AsyncParsableCommand {
                 timeouts: PostgresTimeouts(lock: spec.limits.lockTimeout, statement: spec.limits.statementTimeout))
             defer { database.close() }
             let undoJob = String("\(record.job).undo-\(run)".prefix(100))
-            let (source, sink, entries) = try await PostgresUndo.endpoints(
-                database: database, table: table, key: spec.key, undone: (record.job, run), undoJob: undoJob)
+            let (source, sink, entries) = try await PostgresUndo.endpoints(database: database, table: table, key: spec.key, undone: record)
             let undoSpec = Self.undoSpec(of: spec, job: undoJob)
             let job = ResolvedJob(
                 spec: undoSpec, columns: ["backfill_seq"],
@@ -68,7 +67,7 @@ struct UndoCommand: AsyncParsableCommand {
             let summary = try await Runner(
                 job: job, source: source, sink: sink, state: state, configuration: configuration, logger: Logger(label: "backfill")
             ).execute(run: undoRun)
-            let done = dryRun ? [:] : try await PostgresUndo.summary(database: database, table: table, job: undoJob, runID: undoRun.id)
+            let done = dryRun ? [:] : try await PostgresUndo.summary(database: database, table: table, run: undoRun)
             let outcome = UndoOutcome(
                 run: run, undoRun: undoRun.id, resumed: resumed, dryRun: dryRun, status: summary.status.rawValue, entries: entries,
                 restored: done["u"] ?? 0, deleted: done["d"] ?? 0, reinserted: done["i"] ?? 0,

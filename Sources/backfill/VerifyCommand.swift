@@ -58,7 +58,7 @@ extension VerifyCommand {
         if repair {
             repairer = VerifyRepair(
                 state: try await JobWiring.stateStore(for: spec, create: true).store, sink: prepared.sink,
-                deleting: deleteExtra ? prepared.target.deleting : nil, logger: LogBootstrap.logger())
+                deleting: deleteExtra ? prepared.target.deleting : nil, logger: LogBootstrap.logger(), specText: prepared.loaded.text)
         }
         let outcome = try await verification.run(repair: repairer)
         if let repaired = outcome.repair {

@@ -88,6 +88,20 @@ struct PostgresUndoTests {
         #expect(try Fixtures.integer(path: state, "SELECT count(*) FROM runs") == 2, "the undo resumed its own run")
     }
 
+    @Test("a verify --repair run of a journaled job is journaled as JOB.repair and undone like any run")
+    func undoARepair() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 2_000, countWrites: false)
+        try workspace.writeSpec(extra: "journal: on")
+        let before = try await workspace.server.fingerprint(workspace.target, table: "events")
+        let repair = try await Binary.run(["verify", "job.yaml", "--repair"], in: workspace.dir)
+        #expect(repair.status == 0, "\(repair.stderr)")
+        #expect(try await workspace.fingerprints().target == workspace.fingerprints().source)
+        let (undone, outcome) = try await undo(workspace, ["1"])
+        #expect(undone.status == 0, "\(undone.stderr)")
+        #expect(outcome?.entries == 400 && outcome?.restored == 200 && outcome?.deleted == 200)
+        #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == before)
+    }
+
     @Test("undo refuses what it cannot take back, exit 2 and nothing changed: an unknown run, a run without a journal")
     func refusals() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 500, countWrites: false)

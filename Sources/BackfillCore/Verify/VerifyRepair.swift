@@ -11,12 +11,15 @@ public struct VerifyRepair: Sendable {
     /// With `--delete-extra`: the target, to delete rows only it has; `nil` keeps them.
     public var deleting: (any DeletingSink)?
     public var logger: Logger
+    /// The job's spec as written, stored with the repair run (`backfill undo` reads its target there).
+    public var specText: String?
 
-    public init(state: any StateStore, sink: any Sink, deleting: (any DeletingSink)?, logger: Logger) {
+    public init(state: any StateStore, sink: any Sink, deleting: (any DeletingSink)?, logger: Logger, specText: String? = nil) {
         self.state = state
         self.sink = sink
         self.deleting = deleting
         self.logger = logger
+        self.specText = specText
     }
 
     /// Runs the repair of `report`'s keys as job `<name>.repair`, reading them from `source`.
@@ -31,9 +34,10 @@ public struct VerifyRepair: Sendable {
             for case .persist(let change) in machine.handle(.superseded) { try await state.apply(change, runID: stale.id) }
         }
         let keySource = KeyListSource(base: source, keys: keys, keyIndices: job.keyIndices)
-        let run = try await state.createRun(NewRun(
-            job: spec.name, specFingerprint: spec.fingerprint, chunks: try await keySource.plan(workers: 1),
-            owner: RunStarter.currentProcess))
+        var new = NewRun(
+            job: spec.name, specFingerprint: spec.fingerprint, chunks: try await keySource.plan(workers: 1), owner: RunStarter.currentProcess)
+        new.spec = specText.map(SpecLoader.storable)
+        let run = try await state.createRun(new)
         try await state.recordEvent(runID: run.id, kind: "started", message: "repair of \(keys.count) keys found by verify")
         let summary = try await Runner(
             job: job, source: keySource, sink: sink, state: state, configuration: RunnerConfiguration(spec: spec), logger: logger
