@@ -164,10 +164,7 @@ public enum PostgresUndo {
     ) async throws -> (source: any Source, sink: any Sink, entries: Int) {
         let info = try await PostgresCatalog.describe(table, in: database)
         let journal = try PostgresJournalSQL(table: table, info: info, key: key, location: "\(database.dsn) table \(table)")
-        let exists = try await database.textRows(
-            PostgresQuery(unsafeSQL: "SELECT (to_regclass('\(journal.quotedJournal.replacingOccurrences(of: "'", with: "''"))') IS NOT NULL)::text"),
-            "looking for the journal")
-        guard exists.first?[0] == "true" else {
+        guard try await exists(journal.quotedJournal, in: database) else {
             throw BackfillError(.invalidInput, "table \(table) keeps no journal: no run of it was journaled", location: database.dsn.description)
         }
         let source = PostgresJournalSource(database: database, journal: journal, tag: PostgresSink.journalTag(of: undone))
@@ -178,9 +175,7 @@ public enum PostgresUndo {
     /// What `run` did, by its journal entries: rows it updated (`u`), inserted (`i`) and deleted (`d`).
     public static func summary(database: PostgresDatabase, table: String, run: RunRecord) async throws -> [String: Int] {
         let name = "backfill." + Identifier.quoted(PostgresJournalSQL.journalName(of: table))
-        let exists = try await database.textRows(
-            PostgresQuery(unsafeSQL: "SELECT (to_regclass('\(name.replacingOccurrences(of: "'", with: "''"))') IS NOT NULL)::text"), "looking for the journal")
-        guard exists.first?[0] == "true" else { return [:] }
+        guard try await exists(name, in: database) else { return [:] }
         var binds = PostgresBindings()
         binds.append(PostgresSink.journalTag(of: run))
         let rows = try await database.textRows(
@@ -190,5 +185,14 @@ public enum PostgresUndo {
             guard let op = row[0] ?? nil, let count = (row[1] ?? nil).flatMap({ Int($0) }) else { return nil }
             return (op, count)
         })
+    }
+
+    /// Whether the journal table `name` (quoted, with its schema) exists.
+    private static func exists(_ name: String, in database: PostgresDatabase) async throws -> Bool {
+        var binds = PostgresBindings()
+        binds.append(name)
+        return try await database.textRows(
+            PostgresQuery(unsafeSQL: "SELECT (to_regclass($1) IS NOT NULL)::text", binds: binds), "looking for the journal"
+        ).first?[0] == "true"
     }
 }
