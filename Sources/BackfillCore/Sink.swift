@@ -52,6 +52,13 @@ extension Sink {
 public protocol DeletingSink: Sink {
     /// Deletes the rows with `keys` and returns how many were deleted.
     func delete(keys: [[Value]]) async throws -> Int
+
+    /// This sink for the deletes of `run` (see `Sink.forRun`); by default the sink itself.
+    func deleting(for run: RunRecord) -> any DeletingSink
+}
+
+extension DeletingSink {
+    public func deleting(for run: RunRecord) -> any DeletingSink { self }
 }
 
 /// A target in the same database as the run's state store, which commits a batch's checkpoint in

@@ -134,4 +134,16 @@ struct PostgresJournalSQL: Sendable, Hashable {
             WHERE \(keyTuple) >= \(lower) AND \(keyTuple) <= \(upper) AND t.xmin = (\(firstRow))
             """
     }
+
+    /// The CTE that journals the rows `deleted` (a `DELETE … RETURNING *`) as `d` entries, whole;
+    /// the run's tag is bind `$1`.
+    func deleted(from deleted: String) -> String {
+        let list = columns.map(Identifier.quoted).joined(separator: ", ")
+        let values = columns.map { "x." + Identifier.quoted($0) }.joined(separator: ", ")
+        return """
+            backfill_journaled AS (
+              INSERT INTO \(quotedJournal) (backfill_run, backfill_op, backfill_after, \(list))
+              SELECT $1, 'd', NULL, \(values) FROM \(deleted) x)
+            """
+    }
 }

@@ -55,6 +55,8 @@ public struct PostgresSink: DeletingSink {
 
     public func forRun(_ run: RunRecord) -> any Sink { tagged(run) }
 
+    public func deleting(for run: RunRecord) -> any DeletingSink { tagged(run) }
+
     /// This sink, its journal entries tagged as `run`'s.
     func tagged(_ run: RunRecord) -> PostgresSink {
         PostgresSink(
@@ -198,16 +200,27 @@ public struct PostgresSink: DeletingSink {
 
     /// Deletes the rows with `keys` (`verify --repair --delete-extra`), in one transaction.
     /// - Returns: rows deleted.
+    /// With a journal, each deleted row is journaled (`d`, the whole row) by the deleting statement,
+    /// under the run the sink was tagged with (`deleting(for:)`).
     public func delete(keys: [[Value]]) async throws -> Int {
         guard merge != nil else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
+        if journal != nil {
+            guard journalTag != nil else { throw BackfillError(.writeFailed, "a journaled delete outside a run", location: location) }
+            try await prepareJournal()
+        }
         let sql = keySQL
         let logger = database.logger
         var deleted = 0
         for start in stride(from: 0, to: keys.count, by: 500) {
             var binds = PostgresBindings()
+            if let journalTag { binds.append(journalTag) }
             let list = keys[start..<min(start + 500, keys.count)].map { sql.keyValues($0, binds: &binds) }.joined(separator: ", ")
+            let logged = journal.map { ", " + $0.deleted(from: "d") } ?? ""
             let query = PostgresQuery(
-                unsafeSQL: "WITH d AS (DELETE FROM \(sql.quotedTable) WHERE \(sql.keyTuple) IN (\(list)) RETURNING 1) SELECT count(*)::text FROM d",
+                unsafeSQL: """
+                    WITH d AS (DELETE FROM \(sql.quotedTable) WHERE \(sql.keyTuple) IN (\(list)) RETURNING *)\(logged)
+                    SELECT count(*)::text FROM d
+                    """,
                 binds: binds)
             deleted += try await database.transaction("deleting extra rows") { connection in
                 try await PostgresDatabase.textRows(query, on: connection, logger: logger).first?[0].flatMap(Int.init) ?? 0

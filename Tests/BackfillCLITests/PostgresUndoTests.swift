@@ -10,6 +10,7 @@ struct PostgresUndoTests {
         var entries: Int
         var restored: Int
         var deleted: Int
+        var reinserted: Int
         var wouldChange: Int
         var alreadyUndone: Int
         var conflicts: Int
@@ -88,17 +89,19 @@ struct PostgresUndoTests {
         #expect(try Fixtures.integer(path: state, "SELECT count(*) FROM runs") == 2, "the undo resumed its own run")
     }
 
-    @Test("a verify --repair run of a journaled job is journaled as JOB.repair and undone like any run")
+    @Test("a verify --repair --delete-extra of a journaled job is journaled as JOB.repair, deletes included, and undone like any run")
     func undoARepair() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 2_000, countWrites: false)
+        try await workspace.server.psql(
+            workspace.target, "INSERT INTO events (id, account_id, kind, created_at, updated_at) SELECT g, 1, 'extra', now(), now() FROM generate_series(5001, 5005) g")
         try workspace.writeSpec(extra: "journal: on")
         let before = try await workspace.server.fingerprint(workspace.target, table: "events")
-        let repair = try await Binary.run(["verify", "job.yaml", "--repair"], in: workspace.dir)
+        let repair = try await Binary.run(["verify", "job.yaml", "--repair", "--delete-extra"], in: workspace.dir)
         #expect(repair.status == 0, "\(repair.stderr)")
         #expect(try await workspace.fingerprints().target == workspace.fingerprints().source)
         let (undone, outcome) = try await undo(workspace, ["1"])
         #expect(undone.status == 0, "\(undone.stderr)")
-        #expect(outcome?.entries == 400 && outcome?.restored == 200 && outcome?.deleted == 200)
+        #expect(outcome?.entries == 405 && outcome?.restored == 200 && outcome?.deleted == 200 && outcome?.reinserted == 5)
         #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == before)
     }
 

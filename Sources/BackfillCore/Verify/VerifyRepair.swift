@@ -52,7 +52,8 @@ public struct VerifyRepair: Sendable {
         // type that pairs keys differently from verify's byte order must not cost data).
         let present = Set((try await source.fetch(keys: extra) ?? []).map { job.key(of: $0) })
         let absent = extra.filter { !present.contains($0) }
-        outcome.deleted = try await deleting.delete(keys: absent)
+        // Deleted under the repair run, whose journal (if any) takes them back with its rows.
+        outcome.deleted = try await deleting.deleting(for: run).delete(keys: absent)
         outcome.keptBySource = extra.count - absent.count
         return outcome
     }
