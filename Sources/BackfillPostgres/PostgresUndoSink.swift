@@ -195,4 +195,36 @@ public enum PostgresUndo {
             PostgresQuery(unsafeSQL: "SELECT (to_regclass($1) IS NOT NULL)::text", binds: binds), "looking for the journal"
         ).first?[0] == "true"
     }
+
+    /// Up to `limit` of `run`'s journal entries, oldest first: sequence, operation, the key's
+    /// columns as text, and when each was written.
+    public static func entries(
+        database: PostgresDatabase, table: String, key: [String], run: RunRecord, limit: Int
+    ) async throws -> [JournalEntry] {
+        let name = "backfill." + Identifier.quoted(PostgresJournalSQL.journalName(of: table))
+        guard try await exists(name, in: database) else { return [] }
+        var binds = PostgresBindings()
+        binds.append(PostgresSink.journalTag(of: run))
+        let keys = key.map { "j." + Identifier.quoted($0) + "::text" }.joined(separator: ", ")
+        let rows = try await database.textRows(
+            PostgresQuery(unsafeSQL: """
+                SELECT j.backfill_seq::text AS seq, j.backfill_op, to_char(j.backfill_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), \(keys)
+                FROM \(name) j WHERE j.backfill_run = $1 ORDER BY j.backfill_seq LIMIT \(limit)
+                """, binds: binds),
+            "reading the journal")
+        return rows.map { row in
+            JournalEntry(
+                seq: (row[0] ?? nil).flatMap { Int64($0) } ?? 0, op: row[1] ?? "", at: row[2] ?? "", key: Array(row.dropFirst(3)))
+        }
+    }
+}
+
+/// One journal entry as `backfill journal RUN` lists it.
+public struct JournalEntry: Sendable, Codable, Hashable {
+    public var seq: Int64
+    /// `i` inserted, `u` updated, `d` deleted by the run.
+    public var op: String
+    public var at: String
+    /// The key's columns as text (`nil` for NULL).
+    public var key: [String?]
 }

@@ -14,7 +14,7 @@ struct Backfill: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self,
             PauseCommand.self, ResumeCommand.self, CancelCommand.self, SetCommand.self, QuarantineCommand.self, ReportCommand.self,
-            VerifyCommand.self, UndoCommand.self, WorkerCommand.self, ServeCommand.self, DemoCommand.self,
+            VerifyCommand.self, UndoCommand.self, JournalCommand.self, WorkerCommand.self, ServeCommand.self, DemoCommand.self,
         ]
     )
 

@@ -28,29 +28,14 @@ struct UndoCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            let (state, record) = try await JobWiring.openRun(run, statePath: stateOptions.state)
-            let location = Redaction.redact(stateOptions.state)
+            let journaled = try await JournaledRun.open(run, statePath: stateOptions.state)
+            let (state, record, spec, table) = (journaled.state, journaled.record, journaled.spec, journaled.table)
             guard record.status.isResumable == false || record.status == .paused else {
-                throw BackfillError(.invalidInput, "run \(run) is \(record.status.rawValue); pause or cancel it first (backfill pause \(run))", location: location)
-            }
-            guard let text = try await state.specText(runID: run) else {
-                throw BackfillError(.invalidInput, "run \(run) has no stored spec (it was started by an older version): it cannot be undone", location: location)
-            }
-            let spec = try SpecLoader.parse(
-                yaml: text, file: "the spec stored with run \(run)", baseDirectory: FileManager.default.currentDirectoryPath,
-                environment: ProcessInfo.processInfo.environment
-            ).spec
-            guard spec.events == nil, spec.target.kind == .postgres, let table = spec.target.table else {
                 throw BackfillError(
-                    .invalidInput, "run \(run) wrote to a \(spec.target.kind.rawValue) target: only journaled runs into PostgreSQL tables can be undone (events sent cannot be taken back)",
-                    location: location)
+                    .invalidInput, "run \(run) is \(record.status.rawValue); pause or cancel it first (backfill pause \(run))",
+                    location: Redaction.redact(stateOptions.state))
             }
-            guard spec.journal.isOn else {
-                throw BackfillError(.invalidInput, "run \(run) was not journaled (its spec has no journal:), so there is nothing to take it back from", location: location)
-            }
-            let database = try await PostgresDatabase.connect(
-                spec.target.location, maxConnections: 3,
-                timeouts: PostgresTimeouts(lock: spec.limits.lockTimeout, statement: spec.limits.statementTimeout))
+            let database = try await journaled.connect()
             defer { database.close() }
             let undoJob = String("\(record.job).undo-\(run)".prefix(100))
             let (source, sink, entries) = try await PostgresUndo.endpoints(database: database, table: table, key: spec.key, undone: record)
@@ -59,7 +44,7 @@ struct UndoCommand: AsyncParsableCommand {
                 spec: undoSpec, columns: ["backfill_seq"],
                 targetColumns: [ColumnDescription(name: "backfill_seq", declaredType: "bigint", notNull: true)])
             // The undo stores the spec of the run it takes back: undoing the undo reads the same target from it.
-            let (undoRun, resumed) = try await RunStarter(state: state).startOrResume(spec: undoSpec, specText: text) {
+            let (undoRun, resumed) = try await RunStarter(state: state).startOrResume(spec: undoSpec, specText: journaled.specText) {
                 try await source.plan(workers: 1)
             }
             var configuration = RunnerConfiguration(spec: undoSpec)

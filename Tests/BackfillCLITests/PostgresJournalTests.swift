@@ -58,6 +58,39 @@ struct PostgresJournalTests {
         #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == before)
     }
 
+    @Test("backfill journal RUN lists what the run changed by key, counts and entries; a run without a journal exits 2")
+    func listing() async throws {
+        struct Listing: Decodable {
+            struct Entry: Decodable { var seq: Int64; var op: String; var key: [String?] }
+            var inserted: Int
+            var updated: Int
+            var deleted: Int
+            var entries: [Entry]
+        }
+        let workspace = try await PostgresWorkspace.make(rows: 1_000, countWrites: false)
+        try workspace.writeSpec(extra: "journal: on")
+        let (first, _) = try await workspace.run()
+        #expect(first.status == 0, "\(first.stderr)")
+        let json = try await Binary.run(["journal", "1", "--limit", "150", "--json"], in: workspace.dir)
+        #expect(json.status == 0, "\(json.stderr)")
+        let listing = try JSONDecoder().decode(Listing.self, from: Data(json.stdout.utf8))
+        #expect(listing.inserted == 100 && listing.updated == 100 && listing.deleted == 0)
+        #expect(listing.entries.count == 150 && listing.entries.map(\.seq) == listing.entries.map(\.seq).sorted())
+        // Damage: ids ending in 3 were missing (inserted), ids ending in 7 stale (updated).
+        #expect(listing.entries.allSatisfy { entry in
+            guard let id = entry.key.first??.last else { return false }
+            return (entry.op == "i" && id == "3") || (entry.op == "u" && id == "7")
+        })
+        let text = try await Binary.run(["journal", "1", "--limit", "2"], in: workspace.dir)
+        #expect(text.status == 0 && text.stdout.contains("inserted 100 · updated 100 · deleted 0") && text.stdout.contains("198 more"), "\(text.stdout)")
+
+        try workspace.writeSpec(extra: "", name: "plain")
+        let (plain, _) = try await workspace.run()
+        #expect(plain.status == 0)
+        let refused = try await Binary.run(["journal", "2"], in: workspace.dir)
+        #expect(refused.status == 2 && refused.stderr.contains("not journaled"), "\(refused.stderr)")
+    }
+
     @Test("update-existing is journaled too: only updates, each with its before-image")
     func updateExisting() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 2_000, countWrites: false)

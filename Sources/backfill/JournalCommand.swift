@@ -1,0 +1,61 @@
+import ArgumentParser
+import BackfillCore
+import BackfillPostgres
+import Foundation
+
+/// `backfill journal RUN`: what a journaled run changed.
+struct JournalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal", abstract: "What a journaled run changed: rows it inserted, updated and deleted, by key.")
+
+    @Argument(help: "The run id.")
+    var run: Int64
+
+    @Option(help: "List at most this many entries (oldest first); the counts cover them all.")
+    var limit = 100
+
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard (0...1_000_000).contains(limit) else { throw ValidationError("--limit must be between 0 and 1000000") }
+    }
+
+    func run() async throws {
+        common.bootstrapLogging()
+        try await withExitCodes {
+            let journaled = try await JournaledRun.open(run, statePath: stateOptions.state)
+            let database = try await journaled.connect()
+            defer { database.close() }
+            let counts = try await PostgresUndo.summary(database: database, table: journaled.table, run: journaled.record)
+            let entries = try await PostgresUndo.entries(
+                database: database, table: journaled.table, key: journaled.spec.key, run: journaled.record, limit: limit)
+            let listing = JournalListing(
+                run: run, job: journaled.record.job, table: journaled.table, inserted: counts["i"] ?? 0, updated: counts["u"] ?? 0,
+                deleted: counts["d"] ?? 0, entries: entries)
+            if common.json {
+                print(try Output.json(listing))
+                return
+            }
+            print("run \(run) of \(listing.job) into \(listing.table): inserted \(Output.number(listing.inserted)) · updated \(Output.number(listing.updated)) · deleted \(Output.number(listing.deleted))")
+            let names = ["inserted", "updated", "deleted"]
+            for entry in entries {
+                let op = ["i": names[0], "u": names[1], "d": names[2]][entry.op] ?? entry.op
+                print("  \(entry.seq)  \(entry.at)  \(op.padding(toLength: 8, withPad: " ", startingAt: 0))  \(Output.key(entry.key.map { $0.map(Value.text) ?? .null }))")
+            }
+            let total = listing.inserted + listing.updated + listing.deleted
+            if total > entries.count { print("  … \(Output.number(total - entries.count)) more (--limit)") }
+        }
+    }
+}
+
+/// `backfill journal RUN --json`.
+struct JournalListing: Codable {
+    var run: Int64
+    var job: String
+    var table: String
+    var inserted: Int
+    var updated: Int
+    var deleted: Int
+    var entries: [JournalEntry]
+}
