@@ -11,9 +11,13 @@ struct PostgresInPlaceSQL: PostgresBatchSQL {
     let stage: String
     /// Lower-cased names of set columns whose type has no equality: compared by their text.
     let textCompared: Set<String>
+    /// Where the update keeps the before-images of the rows it changes (`journal:`); with a journal
+    /// the statement takes one bind, the run's tag.
+    let journal: PostgresJournalSQL?
 
-    init(table: String, key: [String], set: [ColumnExpression], textCompared: Set<String> = []) {
+    init(table: String, key: [String], set: [ColumnExpression], textCompared: Set<String> = [], journal: PostgresJournalSQL? = nil) {
         self.textCompared = textCompared
+        self.journal = journal
         self.table = table
         self.key = key
         self.set = set
@@ -46,11 +50,24 @@ struct PostgresInPlaceSQL: PostgresBatchSQL {
 
     var merge: String {
         let assignments = set.map { "\(Identifier.quoted($0.column)) = (\($0.expression))" }.joined(separator: ", ")
+        guard let journal else {
+            return """
+                WITH backfill_written AS (
+                  UPDATE \(target) AS t SET \(assignments) FROM \(quotedStage) s
+                  WHERE \(matchesStage) AND \(changes)
+                  RETURNING 1)
+                SELECT (SELECT count(*) FROM \(quotedStage))::text, count(*)::text, '0', count(*)::text FROM backfill_written
+                """
+        }
+        // The pre-images are read in the statement's snapshot, which its own update does not change.
         return """
-            WITH backfill_written AS (
+            WITH backfill_before AS MATERIALIZED (
+              SELECT t.* FROM \(target) AS t JOIN \(quotedStage) s ON \(matchesStage) WHERE \(changes)),
+            backfill_written AS (
               UPDATE \(target) AS t SET \(assignments) FROM \(quotedStage) s
               WHERE \(matchesStage) AND \(changes)
-              RETURNING 1)
+              RETURNING false AS inserted, \(journal.returning)),
+            \(journal.entries(written: "backfill_written"))
             SELECT (SELECT count(*) FROM \(quotedStage))::text, count(*)::text, '0', count(*)::text FROM backfill_written
             """
     }

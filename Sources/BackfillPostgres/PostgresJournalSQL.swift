@@ -87,7 +87,7 @@ struct PostgresJournalSQL: Sendable, Hashable {
     }
 
     /// The CTE that keeps the pre-images of the rows `diff` (a CTE with the staged rows that
-    /// differ and `backfill_present`) will update: read in the merge statement's snapshot, which
+    /// differ and `backfill_present`) will update (`update-in-place` reads its own): read in the merge statement's snapshot, which
     /// its writes do not change.
     func before(diff: String) -> String {
         let target = Identifier.quoted(table)

@@ -73,7 +73,7 @@ public struct PostgresSink: DeletingSink {
         let textCompared = Set(info.types.filter { !$0.value.hashesNatively }.keys)
         let journal = try job.spec.journal.isOn ? PostgresJournalSQL(table: table, info: info, key: key, location: location) : nil
         let statements: any PostgresBatchSQL = job.spec.mode == .updateInPlace
-            ? PostgresInPlaceSQL(table: table, key: key, set: job.spec.set, textCompared: textCompared)
+            ? PostgresInPlaceSQL(table: table, key: key, set: job.spec.set, textCompared: textCompared, journal: journal)
             : PostgresMergeSQL(table: table, job: job, textCompared: textCompared, journal: journal)
         return PostgresSink(
             copying: self, merge: statements, key: key, keyTypes: keyTypes, keyIndices: job.keyIndices, journal: journal,

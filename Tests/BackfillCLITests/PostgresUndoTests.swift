@@ -105,6 +105,21 @@ struct PostgresUndoTests {
         #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == before)
     }
 
+    @Test("update-in-place is journaled and undone: the column it filled holds what it held before")
+    func undoInPlace() async throws {
+        let (server, database, dir) = try await PostgresInPlaceTests.workspace(rows: 3_000, extra: "journal: on")
+        let before = try await server.fingerprint(database, table: "orders")
+        let (first, report) = try await RunReport.run(in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        let updated = try #require(report?["updated"])
+        #expect(updated > 0)
+        let result = try await Binary.run(["undo", "1", "--json"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8))
+        #expect(outcome.entries == updated && outcome.restored == updated && outcome.conflicts == 0)
+        #expect(try await server.fingerprint(database, table: "orders") == before)
+    }
+
     @Test("undo refuses what it cannot take back, exit 2 and nothing changed: an unknown run, a run without a journal")
     func refusals() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 500, countWrites: false)

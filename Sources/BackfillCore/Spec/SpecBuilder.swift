@@ -59,8 +59,6 @@ enum SpecBuilder {
         if journal.isOn, let target {
             if target.kind != .postgres {
                 reader.problem("journal", top["journal"], "the journal is kept for PostgreSQL targets so far; a \(target.kind.rawValue) target has none (remove journal:)")
-            } else if top["mode"]?.string == WriteMode.updateInPlace.rawValue {
-                reader.problem("journal", top["journal"], "update-in-place runs are not journaled yet (remove journal:)")
             }
         }
         if let mode, let source, let target {
