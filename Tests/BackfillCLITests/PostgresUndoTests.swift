@@ -105,6 +105,34 @@ struct PostgresUndoTests {
         #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == before)
     }
 
+    @Test("kill -9 during a journaled run, then run again: one entry per row written, none for what the kill rolled back, and the undo restores the target")
+    func killNineDuringAJournaledRun() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 40_000, countWrites: false)
+        try workspace.writeSpec(extra: "journal: on\nlimits: { rows-per-second: 8000 }")
+        let before = try await workspace.server.fingerprint(workspace.target, table: "events")
+        let process = try Binary.launch(["run", "job.yaml"], in: workspace.dir)
+        let state = workspace.dir + "/.backfill/state.db"
+        try await RunLifecycleTests.waitUntil({
+            ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks")) ?? 0) >= 8_000
+        }, then: { kill(process.processIdentifier, SIGKILL) })
+        await Binary.wait(process)
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        try workspace.writeSpec(extra: "journal: on")
+        let (resumed, report) = try await workspace.run()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(report?["inserted"] == 4_000 && report?["updated"] == 4_000)
+        let names = try await workspace.server.psql(
+            workspace.target, "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'backfill' AND relname LIKE 'journal%' AND relkind = 'r'")
+        let journal = "backfill.\"\(names)\""
+        #expect(try await workspace.server.psql(workspace.target, "SELECT count(*) || ',' || count(DISTINCT id) FROM \(journal)") == "8000,8000")
+
+        let (undone, outcome) = try await undo(workspace, ["1"])
+        #expect(undone.status == 0, "\(undone.stderr)")
+        #expect(outcome?.entries == 8_000 && outcome?.conflicts == 0)
+        #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == before)
+    }
+
     @Test("update-in-place is journaled and undone: the column it filled holds what it held before")
     func undoInPlace() async throws {
         let (server, database, dir) = try await PostgresInPlaceTests.workspace(rows: 3_000, extra: "journal: on")
