@@ -186,8 +186,7 @@ struct ChunkProgress: Sendable {
     var lastSplitCheck: ContinuousClock.Instant
     /// A window is compared before the rest of the chunk (`RangeDiffer.windowsFirst`).
     private let windowsFirst: Bool
-    /// Batches done since the claim, and whether the last one found every row already equal.
-    private var batches = 0
+    /// Whether the last batch found every row already equal.
     private var lastBatchEqual = false
     /// A comparison of the rest of the chunk was offered in this claim.
     private var comparisonOffered = false
@@ -210,7 +209,7 @@ struct ChunkProgress: Sendable {
     /// run 0.3 s of 2.1), while an equal chunk costs one window more. Otherwise it is tried first.
     var mayCompareRest: Bool {
         guard !comparisonOffered else { return false }
-        return windowsFirst ? lastBatchEqual : batches == 0
+        return !windowsFirst || lastBatchEqual
     }
 
     func request(limit: Int, logger: Logger) -> BatchRequest {
@@ -223,7 +222,6 @@ struct ChunkProgress: Sendable {
     mutating func advance(past result: BatchResult) {
         if mayCompareRest { comparisonOffered = true }
         generation += 1
-        batches += 1
         let delta = result.delta
         lastBatchEqual = delta.read > 0 && delta.unchanged == delta.read
         cursor = result.cursor ?? cursor

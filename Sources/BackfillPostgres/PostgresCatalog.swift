@@ -23,8 +23,10 @@ public struct PostgresTableInfo: Sendable {
     /// `hash_record_extended(ROW(columns), 0)`, with the columns whose type has no hash function
     /// hashed by their text: the one checksum expression of runs and verify.
     /// - Parameter seed: another seed gives an independent hash (the diff buckets keys by one).
-    func rowHash(of columns: [String], seed: Int = 0) -> String {
-        let parts = columns.map { Identifier.quoted($0) + ((type(of: $0)?.hashesNatively ?? false) ? "" : "::text") }
+    /// - Parameter alias: qualifies the columns (`t."id"`) where a statement reads several tables.
+    func rowHash(of columns: [String], seed: Int = 0, alias: String? = nil) -> String {
+        let prefix = alias.map { $0 + "." } ?? ""
+        let parts = columns.map { prefix + Identifier.quoted($0) + ((type(of: $0)?.hashesNatively ?? false) ? "" : "::text") }
         return "hash_record_extended(ROW(\(parts.joined(separator: ", "))), \(seed))"
     }
 }

@@ -154,6 +154,14 @@ public final class PostgresDatabase: Sendable {
         return try await withConnection(what) { connection in try await Self.textRows(query, on: connection, logger: logger) }
     }
 
+    /// Rows of a name and a count (`SELECT name, count(*)::text … GROUP BY 1`) as a dictionary.
+    static func namedCounts(_ rows: [[String?]]) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: rows.compactMap { row in
+            guard let name = row[0] ?? nil, let count = (row[1] ?? nil).flatMap({ Int($0) }) else { return nil }
+            return (name, count)
+        })
+    }
+
     static func textRows(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [[String?]] {
         var result: [[String?]] = []
         for try await row in try await connection.query(query, logger: logger) {

@@ -14,15 +14,15 @@ import BackfillCore
 ///
 /// Entries are written by the statement that writes the rows (`PostgresMergeSQL.merge`), so an
 /// entry exists exactly when its write committed.
-struct PostgresJournalSQL: Sendable, Hashable {
+struct PostgresJournalSQL: Sendable {
     /// The target table, as the spec names it.
     let table: String
     /// Every column of the target table, in its order.
     let columns: [String]
     /// The job's key columns.
     let key: [String]
-    /// Lower-cased names of the columns without a hash function, hashed by their text.
-    let textHashed: Set<String>
+    /// The table's columns and types, for its row hash.
+    let info: PostgresTableInfo
 
     /// The journal of `table`, whose columns and types `info` describes.
     /// - Throws: `BackfillError` `.invalidInput` when a column has a name the journal uses itself.
@@ -36,22 +36,19 @@ struct PostgresJournalSQL: Sendable, Hashable {
         self.table = table
         self.columns = columns
         self.key = key
-        self.textHashed = Set(columns.filter { !(info.type(of: $0)?.hashesNatively ?? false) }.map { $0.lowercased() })
+        self.info = info
     }
 
-    /// The hash of the whole row `alias`, as `PostgresTableInfo.rowHash` computes it.
-    func rowHash(_ alias: String) -> String {
-        let parts = columns.map { column in
-            "\(alias).\(Identifier.quoted(column))" + (textHashed.contains(column.lowercased()) ? "::text" : "")
-        }
-        return "hash_record_extended(ROW(\(parts.joined(separator: ", "))), 0)"
-    }
+    /// The hash of the whole row `alias` (`PostgresTableInfo.rowHash`).
+    func rowHash(_ alias: String) -> String { info.rowHash(of: columns, alias: alias) }
 
     /// The journal's own columns; a target column with one of these names cannot be journaled.
     static let ownColumns = ["backfill_run", "backfill_op", "backfill_after", "backfill_seq", "backfill_at"]
 
     /// `backfill."journal_<hash of the table's name>"`.
-    var quotedJournal: String { "backfill." + Identifier.quoted(Self.journalName(of: table)) }
+    var quotedJournal: String { Self.quotedJournal(of: table) }
+
+    static func quotedJournal(of table: String) -> String { "backfill." + Identifier.quoted(journalName(of: table)) }
 
     static func journalName(of table: String) -> String {
         "journal_" + Fingerprint.hex(of: table).prefix(16)

@@ -1,6 +1,5 @@
 import BackfillCore
 import Foundation
-import Logging
 import PostgresNIO
 import Synchronization
 
@@ -23,7 +22,8 @@ public struct PostgresSink: DeletingSink {
     private let journalTag: String?
     /// How long the journal keeps a run's entries (`journal.keep`).
     private let journalKeep: Double?
-    private let journalReady = JournalReady()
+    /// Shared by the sink's copies (one per run): whether this process has made sure the journal exists.
+    private let journalReady: JournalReady
 
     /// A sink over `table`; call `configured(for:)` before writing.
     public init(database: PostgresDatabase, table: String) {
@@ -36,6 +36,7 @@ public struct PostgresSink: DeletingSink {
         self.journal = nil
         self.journalTag = nil
         self.journalKeep = nil
+        self.journalReady = JournalReady()
     }
 
     private init(
@@ -51,6 +52,7 @@ public struct PostgresSink: DeletingSink {
         self.journal = journal
         self.journalTag = journalTag
         self.journalKeep = journalKeep
+        self.journalReady = other.journalReady
     }
 
     public func forRun(_ run: RunRecord) -> any Sink { tagged(run) }
@@ -94,6 +96,14 @@ public struct PostgresSink: DeletingSink {
         }
     }
 
+    /// The bind of the journal's tag: `nil` without a journal.
+    /// - Throws: `BackfillError` `.writeFailed` for a journaled write by a sink no run was given to.
+    private func journalBind(_ what: String) throws -> String? {
+        guard journal != nil else { return nil }
+        guard let journalTag else { throw BackfillError(.writeFailed, "a journaled \(what) outside a run", location: location) }
+        return journalTag
+    }
+
     /// The tag of `run`'s journal entries: `JOB/RUN-ID@CREATED-MS` — the creation time tells apart
     /// runs of two state stores (a deleted `.backfill/`, another machine) that share a job name and id.
     public static func journalTag(of run: RunRecord) -> String {
@@ -124,18 +134,13 @@ public struct PostgresSink: DeletingSink {
     func merge(_ rows: [[Value]], preview: Bool, on connection: PostgresConnection) async throws -> WriteOutcome {
         guard let merge else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
         var binds = PostgresBindings()
-        if let journal, !preview {
-            guard let journalTag else {
-                throw BackfillError(.writeFailed, "a journaled write outside a run", location: location)
-            }
-            binds.append(journalTag)
-        }
+        if !preview, let tag = try journalBind("write") { binds.append(tag) }
         var buffer = ByteBufferAllocator().buffer(capacity: rows.count * 128)
         CopyTextEncoder.encode(rows, into: &buffer)
         let payload = buffer
         let logger = database.logger
         if !preview, let direct = merge as? PostgresMergeSQL, direct.insertsAbsentRows,
-            try await copyAbsent(rows, payload, into: direct.copyTarget, journalTag: preview ? nil : journalTag, on: connection)
+            try await copyAbsent(rows, payload, into: direct.copyTarget, on: connection)
         {
             return WriteOutcome(inserted: rows.count)
         }
@@ -157,8 +162,7 @@ public struct PostgresSink: DeletingSink {
     /// - Returns: whether the rows were written.
     /// With a journal, the rows' entries are written in the same savepoint.
     private func copyAbsent(
-        _ rows: [[Value]], _ payload: ByteBuffer, into target: (table: String, columns: [String]), journalTag: String?,
-        on connection: PostgresConnection
+        _ rows: [[Value]], _ payload: ByteBuffer, into target: (table: String, columns: [String]), on connection: PostgresConnection
     ) async throws -> Bool {
         guard rows.count >= Self.directCopyRows else { return false }
         let sql = keySQL
@@ -204,16 +208,14 @@ public struct PostgresSink: DeletingSink {
     /// under the run the sink was tagged with (`deleting(for:)`).
     public func delete(keys: [[Value]]) async throws -> Int {
         guard merge != nil else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
-        if journal != nil {
-            guard journalTag != nil else { throw BackfillError(.writeFailed, "a journaled delete outside a run", location: location) }
-            try await prepareJournal()
-        }
+        let tag = try journalBind("delete")
+        if tag != nil { try await prepareJournal() }
         let sql = keySQL
         let logger = database.logger
         var deleted = 0
         for start in stride(from: 0, to: keys.count, by: 500) {
             var binds = PostgresBindings()
-            if let journalTag { binds.append(journalTag) }
+            if let tag { binds.append(tag) }
             let list = keys[start..<min(start + 500, keys.count)].map { sql.keyValues($0, binds: &binds) }.joined(separator: ", ")
             let logged = journal.map { ", " + $0.deleted(from: "d") } ?? ""
             let query = PostgresQuery(

@@ -495,10 +495,7 @@ public struct PostgresStateStore: StateStore {
         let counted = try await rows(
             "SELECT error_type, count(*)::text FROM backfill.quarantine WHERE run_id = \(runID) AND resolved_at IS NULL GROUP BY error_type",
             "counting quarantine")
-        return Dictionary(uniqueKeysWithValues: counted.compactMap { row in
-            guard let type = row[0] ?? nil, let count = (row[1] ?? nil).flatMap({ Int($0) }) else { return nil }
-            return (type, count)
-        })
+        return PostgresDatabase.namedCounts(counted)
     }
 
     public func quarantine(runID: Int64, limit: Int) async throws -> [QuarantineRecord] {

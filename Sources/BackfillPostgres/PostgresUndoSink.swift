@@ -104,7 +104,6 @@ struct PostgresUndoSQL {
     /// Puts back the before-images of updated rows that still hold what the run wrote (`$2`),
     /// journaling what they held (`$1`).
     var restoreUpdated: String {
-        let keys = journal.key.enumerated().map { "t.\(Identifier.quoted($1)) AS backfill_k\($0)" }.joined(separator: ", ")
         let pairs = journal.key.enumerated().map { "o.\(Identifier.quoted($1)) = d.backfill_k\($0)" }.joined(separator: " AND ")
         let assignments = valueColumns.map { "\(Identifier.quoted($0)) = e.\(Identifier.quoted($0))" }.joined(separator: ", ")
         guard !assignments.isEmpty else { return "SELECT '0'" }
@@ -114,7 +113,7 @@ struct PostgresUndoSQL {
             done AS (
               UPDATE \(target) t SET \(assignments) FROM e
               WHERE \(match("t", "e")) AND \(journal.rowHash("t")) = e.backfill_after
-              RETURNING \(keys), \(journal.rowHash("t")) AS backfill_after),
+              RETURNING \(journal.returning)),
             logged AS (
               INSERT INTO \(entries) (backfill_run, backfill_op, backfill_after, \(list()))
               SELECT $1, 'u', d.backfill_after, \(list("o")) FROM done d JOIN old o ON \(pairs))
@@ -136,7 +135,6 @@ struct PostgresUndoSQL {
 
     /// Inserts again rows the run deleted whose key is still free (`$2`), journaling them (`$1`).
     var reinsertDeleted: String {
-        let keys = journal.key.enumerated().map { "t.\(Identifier.quoted($1)) AS backfill_k\($0)" }.joined(separator: ", ")
         let keyList = journal.key.map(Identifier.quoted).joined(separator: ", ")
         let keyValues = journal.key.indices.map { "d.backfill_k\($0)" }.joined(separator: ", ")
         return """
@@ -144,7 +142,7 @@ struct PostgresUndoSQL {
             done AS (
               INSERT INTO \(target) AS t (\(list())) SELECT \(list("e")) FROM e
               WHERE NOT EXISTS (SELECT 1 FROM \(target) x WHERE \(match("x", "e")))
-              RETURNING \(keys), \(journal.rowHash("t")) AS backfill_after),
+              RETURNING \(journal.returning)),
             logged AS (
               INSERT INTO \(entries) (backfill_run, backfill_op, backfill_after, \(keyList))
               SELECT $1, 'i', d.backfill_after, \(keyValues) FROM done d)
@@ -174,17 +172,14 @@ public enum PostgresUndo {
 
     /// What `run` did, by its journal entries: rows it updated (`u`), inserted (`i`) and deleted (`d`).
     public static func summary(database: PostgresDatabase, table: String, run: RunRecord) async throws -> [String: Int] {
-        let name = "backfill." + Identifier.quoted(PostgresJournalSQL.journalName(of: table))
+        let name = PostgresJournalSQL.quotedJournal(of: table)
         guard try await exists(name, in: database) else { return [:] }
         var binds = PostgresBindings()
         binds.append(PostgresSink.journalTag(of: run))
         let rows = try await database.textRows(
             PostgresQuery(unsafeSQL: "SELECT backfill_op, count(*)::text FROM \(name) WHERE backfill_run = $1 GROUP BY 1", binds: binds),
             "reading the journal")
-        return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
-            guard let op = row[0] ?? nil, let count = (row[1] ?? nil).flatMap({ Int($0) }) else { return nil }
-            return (op, count)
-        })
+        return PostgresDatabase.namedCounts(rows)
     }
 
     /// Whether the journal table `name` (quoted, with its schema) exists.
@@ -201,7 +196,7 @@ public enum PostgresUndo {
     public static func entries(
         database: PostgresDatabase, table: String, key: [String], run: RunRecord, limit: Int
     ) async throws -> [JournalEntry] {
-        let name = "backfill." + Identifier.quoted(PostgresJournalSQL.journalName(of: table))
+        let name = PostgresJournalSQL.quotedJournal(of: table)
         guard try await exists(name, in: database) else { return [] }
         var binds = PostgresBindings()
         binds.append(PostgresSink.journalTag(of: run))
