@@ -25,6 +25,10 @@
 #                                 (Benchmarks/cross): the hash diff against the row path (the same job with
 #                                 `range.where: 1 = 1`, which has no diff), each repairing the same damage in
 #                                 the same run; then the rerun on the repaired target
+#   scripts/bench.sh journal sqlite|postgres [N]
+#                                 the journal's cost: `backfill run` journaled (the default) against
+#                                 `journal: off`, three rounds each way, alternating; the journal's size;
+#                                 `backfill undo` of the last run, checked to restore the target exactly
 #
 # Data and results go to bench-data/ (gitignored). Release build in .build-release.
 set -euo pipefail
@@ -404,6 +408,68 @@ print(f"\nrows shipped from the source by backfill: first run {shipped[0]:,}, re
 PY
 }
 
+# The journal's cost (#17): `backfill run` with the default journal against `journal: off`, three
+# rounds each way, alternating, on the same damage; the journal's size; and `backfill undo` of the
+# last journaled run, checked to put the target back exactly as it was.
+#   scripts/bench.sh journal sqlite|postgres [N]
+bench_journal() {
+  local engine=${1:-sqlite} n=${2:-1000000}
+  local shared=${BACKFILL_SHARED:-$root/../shared}
+  local bin; bin=$(build_release)
+  local dir reset fingerprint
+  case "$engine" in
+    sqlite)
+      dir="$root/bench-data/sqlite-$n"
+      [ -f "$dir/primary.db" ] && [ -f "$dir/damaged.db" ] || Benchmarks/sqlite/make-data.sh "$n" "$dir" >&2
+      cp Benchmarks/sqlite/job.yaml "$dir/job.yaml"
+      reset() { cp "$dir/damaged.db" "$dir/target.db"; rm -rf "$dir/.backfill" "$dir/target.db-wal" "$dir/target.db-shm"; }
+      # Every row, each value quoted by its storage class.
+      fingerprint() { sqlite3 -readonly -cmd ".mode quote" "$dir/target.db" "SELECT * FROM events ORDER BY id" | md5sum; }
+      ;;
+    postgres)
+      dir="$root/bench-data/postgres-$n"
+      mkdir -p "$dir"
+      trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
+      peers_cluster "$n" "$dir/results.csv"
+      cp Benchmarks/postgres/job.yaml "$dir/job.yaml"
+      # shellcheck source=/dev/null
+      source "$shared/peers/common.sh"
+      reset() { (cd "$dir" && reset_dst damaged >/dev/null); rm -rf "$dir/.backfill"; }
+      fingerprint() { (cd "$dir" && fingerprint dst public.events); }
+      ;;
+    *) echo "scripts/bench.sh journal sqlite|postgres [N]" >&2; return 2 ;;
+  esac
+  sed -e 's/^name: \(.*\)$/name: \1-unjournaled/' "$dir/job.yaml" > "$dir/job-off.yaml"
+  echo "journal: off" >> "$dir/job-off.yaml"
+  local off=() on=() t0 t1 before after
+  for round in 1 2 3; do
+    reset
+    t0=$(now); (cd "$dir" && "$bin" run job-off.yaml --json > run-off.json); t1=$(now); off+=("$(seconds "$t0" "$t1")")
+    reset
+    before=$(fingerprint)
+    t0=$(now); (cd "$dir" && "$bin" run job.yaml --json > run-on.json); t1=$(now); on+=("$(seconds "$t0" "$t1")")
+  done
+  (cd "$dir" && "$bin" journal 1 --limit 0 --json > journal.json)
+  t0=$(now); (cd "$dir" && "$bin" undo 1 --json > undo.json); t1=$(now); local undo_s; undo_s=$(seconds "$t0" "$t1")
+  after=$(fingerprint)
+  local restored=PASS; [ "$before" = "$after" ] || restored="FAIL ($before vs $after)"
+  python3 - "$engine" "$n" "${off[*]}" "${on[*]}" "$undo_s" "$dir/journal.json" "$dir/undo.json" "$restored" <<'PY'
+import json, statistics, sys
+engine, n = sys.argv[1], int(sys.argv[2])
+off, on = [float(x) for x in sys.argv[3].split()], [float(x) for x in sys.argv[4].split()]
+undo_s = float(sys.argv[5])
+journal, undo = json.load(open(sys.argv[6])), json.load(open(sys.argv[7]))
+entries = journal["inserted"] + journal["updated"] + journal["deleted"]
+span = lambda xs: f"{min(xs):.2f}–{max(xs):.2f} s"
+ratio = statistics.median(on) / statistics.median(off)
+print(f"| engine | N | run, journal: off | run, journaled | median ratio | journal entries | journal bytes | undo | undo / run | restored |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+print(f"| {engine} | {n:,} | {span(off)} | {span(on)} | **{ratio:.2f}×** | {entries:,} | {journal['bytes'] / 1048576:.1f} MB "
+      f"| {undo_s:.2f} s ({undo['restored']:,} restored, {undo['deleted']:,} deleted, {undo['conflicts']} conflicts) "
+      f"| {undo_s / statistics.median(on):.2f}× | {sys.argv[8]} |")
+PY
+}
+
 # Cross-engine repair: the canonical row hash computed inside SQLite and PostgreSQL (the hash diff)
 # against the row path, on the same 1% scattered damage, in one run.
 bench_cross() {
@@ -578,5 +644,6 @@ case "${1:-}" in
   postgres) shift; bench_postgres "$@" ;;
   workers) shift; bench_workers "$@" ;;
   events) shift; bench_events "$@" ;;
-  *) echo "usage: scripts/bench.sh sqlite [N] | sqlite-batches | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N]" >&2; exit 2 ;;
+  journal) shift; bench_journal "$@" ;;
+  *) echo "usage: scripts/bench.sh sqlite [N] | sqlite-batches | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N] | journal sqlite|postgres [N]" >&2; exit 2 ;;
 esac

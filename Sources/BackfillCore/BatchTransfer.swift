@@ -23,4 +23,11 @@ public struct TransferredBatch: Sendable {
 /// runner redoes that batch through the row path, which isolates and quarantines the bad rows.
 public protocol BatchTransfer: Sendable {
     func transfer(chunk: KeyRange, after cursor: Cursor?, limit: Int) async throws -> TransferredBatch
+
+    /// This transfer for the batches of `run` (see `Sink.forRun`); by default the transfer itself.
+    func forRun(_ run: RunRecord) -> any BatchTransfer
+}
+
+extension BatchTransfer {
+    public func forRun(_ run: RunRecord) -> any BatchTransfer { self }
 }

@@ -38,6 +38,11 @@ public struct QuarantineRetrier: Sendable {
     /// - Throws: transient or permanent errors of the source, sink or state store.
     public func retry(runID: Int64) async throws -> RetryOutcome {
         var result = RetryOutcome(runID: runID)
+        // Rows written now are the run's: a journaled target records them under it.
+        guard let run = try await state.run(id: runID) else {
+            throw BackfillError(.invalidInput, "no run \(runID) in the state store")
+        }
+        let sink = self.sink.forRun(run)
         let shaper = RowShaper(job: job, strict: source.valuesAreText)
         var afterID: Int64 = 0
         while true {

@@ -23,6 +23,10 @@ public struct RunReport: Sendable, Codable {
     public var chunks: [ChunkRecord]
     public var events: [RunEvent]
     public var quarantineSample: [QuarantineRecord]
+    /// What the run's journal holds (`journal:`), when the run was journaled and its target could
+    /// be read; `journalUnavailable` says why not when it could not.
+    public var journal: JournalSummary?
+    public var journalUnavailable: String?
 
     public struct BatchSizes: Sendable, Codable, Hashable {
         public var smallest: Int

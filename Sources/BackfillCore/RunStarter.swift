@@ -40,7 +40,7 @@ public struct RunStarter: Sendable {
         }
         let chunks = try await plan()
         var new = NewRun(job: spec.name, specFingerprint: spec.fingerprint, chunks: chunks, owner: owner)
-        new.spec = specText.map(SpecLoader.storable)
+        new.spec = specText.map { SpecLoader.storable($0, baseDirectory: spec.baseDirectory) }
         let (run, created) = try await state.createRun(new, unlessFound: .resumable)
         if !created {
             // A worker started the run meanwhile: coordinate it.
@@ -70,7 +70,7 @@ public struct RunStarter: Sendable {
         } else {
             // No owner: a worker joins a run; it does not coordinate it (`backfill run` may).
             var new = NewRun(job: spec.name, specFingerprint: spec.fingerprint, chunks: try await plan(), owner: nil)
-            new.spec = specText.map(SpecLoader.storable)
+            new.spec = specText.map { SpecLoader.storable($0, baseDirectory: spec.baseDirectory) }
             let (created, isNew) = try await state.createRun(new, unlessFound: .newest)
             if isNew {
                 try await state.recordEvent(

@@ -97,7 +97,7 @@ public struct Runner: Sendable {
         let metrics = RunMetrics(job: job.spec.name, runID: runID)
         return WorkerContext(
             runID: runID, job: job, source: source, sink: sink.forRun(run), state: state, configuration: configuration,
-            logger: logger, observer: observer, transfer: transfer, comparer: comparer, differ: differ,
+            logger: logger, observer: observer, transfer: transfer?.forRun(run), comparer: comparer, differ: differ,
             checkpointing: checkpointing?.forRun(run), metrics: metrics, timeline: RunTimeline(metrics: metrics, clock: clock),
             gates: RunGates(
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,

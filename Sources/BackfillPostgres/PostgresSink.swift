@@ -1,7 +1,6 @@
 import BackfillCore
 import Foundation
 import PostgresNIO
-import Synchronization
 
 /// A PostgreSQL table written idempotently, one short transaction per batch:
 /// `COPY` the batch into a temporary staging table, then one merge statement that drops
@@ -17,7 +16,7 @@ public struct PostgresSink: DeletingSink {
     private let keyTypes: [String]
     /// Where the key's values are in a written row.
     private let keyIndices: [Int]
-    /// The journal (`journal:`), and the tag of the run whose writes it records (`journalTag(of:)`).
+    /// The journal (`journal:`), and the tag of the run whose writes it records (`RunRecord.journalTag`).
     private let journal: PostgresJournalSQL?
     private let journalTag: String?
     /// How long the journal keeps a run's entries (`journal.keep`).
@@ -63,7 +62,7 @@ public struct PostgresSink: DeletingSink {
     func tagged(_ run: RunRecord) -> PostgresSink {
         PostgresSink(
             copying: self, merge: merge, key: key, keyTypes: keyTypes, keyIndices: keyIndices, journal: journal,
-            journalTag: Self.journalTag(of: run), journalKeep: journalKeep)
+            journalTag: run.journalTag, journalKeep: journalKeep)
     }
 
     /// The same sink, writing the columns of `job` (or, for `update-in-place`, its `set:` columns
@@ -102,12 +101,6 @@ public struct PostgresSink: DeletingSink {
         guard journal != nil else { return nil }
         guard let journalTag else { throw BackfillError(.writeFailed, "a journaled \(what) outside a run", location: location) }
         return journalTag
-    }
-
-    /// The tag of `run`'s journal entries: `JOB/RUN-ID@CREATED-MS` — the creation time tells apart
-    /// runs of two state stores (a deleted `.backfill/`, another machine) that share a job name and id.
-    public static func journalTag(of run: RunRecord) -> String {
-        "\(run.job)/\(run.id)@\(Int64((run.createdAt.timeIntervalSince1970 * 1000).rounded()))"
     }
 
     var location: String { "\(database.dsn) table \(table)" }
@@ -229,16 +222,5 @@ public struct PostgresSink: DeletingSink {
             }
         }
         return deleted
-    }
-}
-
-/// Whether this process has made sure the journal table exists.
-private final class JournalReady: Sendable {
-    private let done = Mutex(false)
-
-    func ensure(_ create: () async throws -> Void) async throws {
-        guard !done.withLock({ $0 }) else { return }
-        try await create()
-        done.withLock { $0 = true }
     }
 }

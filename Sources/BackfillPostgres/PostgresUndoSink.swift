@@ -27,7 +27,7 @@ public struct PostgresUndoSink: Sink {
     }
 
     public func forRun(_ run: RunRecord) -> any Sink {
-        PostgresUndoSink(database: database, journal: journal, tag: PostgresSink.journalTag(of: run))
+        PostgresUndoSink(database: database, journal: journal, tag: run.journalTag)
     }
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
@@ -149,77 +149,4 @@ struct PostgresUndoSQL {
             SELECT count(*)::text FROM done
             """
     }
-}
-
-/// The journal source and the undo sink of a run of a PostgreSQL target, for `backfill undo`.
-public enum PostgresUndo {
-    /// - Parameters:
-    ///   - table: the target table the run wrote; `key`: its job's key.
-    ///   - undone: the run taken back.
-    /// - Throws: `BackfillError` `.invalidInput` when the table keeps no journal.
-    public static func endpoints(
-        database: PostgresDatabase, table: String, key: [String], undone: RunRecord
-    ) async throws -> (source: any Source, sink: any Sink, entries: Int) {
-        let info = try await PostgresCatalog.describe(table, in: database)
-        let journal = try PostgresJournalSQL(table: table, info: info, key: key, location: "\(database.dsn) table \(table)")
-        guard try await exists(journal.quotedJournal, in: database) else {
-            throw BackfillError(.invalidInput, "table \(table) keeps no journal: no run of it was journaled", location: database.dsn.description)
-        }
-        let source = PostgresJournalSource(database: database, journal: journal, tag: PostgresSink.journalTag(of: undone))
-        let entries = try await source.plan(workers: 1).first?.estimatedRows ?? 0
-        return (source, PostgresUndoSink(database: database, journal: journal, tag: nil), entries)
-    }
-
-    /// What `run` did, by its journal entries: rows it updated (`u`), inserted (`i`) and deleted (`d`).
-    public static func summary(database: PostgresDatabase, table: String, run: RunRecord) async throws -> [String: Int] {
-        let name = PostgresJournalSQL.quotedJournal(of: table)
-        guard try await exists(name, in: database) else { return [:] }
-        var binds = PostgresBindings()
-        binds.append(PostgresSink.journalTag(of: run))
-        let rows = try await database.textRows(
-            PostgresQuery(unsafeSQL: "SELECT backfill_op, count(*)::text FROM \(name) WHERE backfill_run = $1 GROUP BY 1", binds: binds),
-            "reading the journal")
-        return PostgresDatabase.namedCounts(rows)
-    }
-
-    /// Whether the journal table `name` (quoted, with its schema) exists.
-    private static func exists(_ name: String, in database: PostgresDatabase) async throws -> Bool {
-        var binds = PostgresBindings()
-        binds.append(name)
-        return try await database.textRows(
-            PostgresQuery(unsafeSQL: "SELECT (to_regclass($1) IS NOT NULL)::text", binds: binds), "looking for the journal"
-        ).first?[0] == "true"
-    }
-
-    /// Up to `limit` of `run`'s journal entries, oldest first: sequence, operation, the key's
-    /// columns as text, and when each was written.
-    public static func entries(
-        database: PostgresDatabase, table: String, key: [String], run: RunRecord, limit: Int
-    ) async throws -> [JournalEntry] {
-        let name = PostgresJournalSQL.quotedJournal(of: table)
-        guard try await exists(name, in: database) else { return [] }
-        var binds = PostgresBindings()
-        binds.append(PostgresSink.journalTag(of: run))
-        let keys = key.map { "j." + Identifier.quoted($0) + "::text" }.joined(separator: ", ")
-        let rows = try await database.textRows(
-            PostgresQuery(unsafeSQL: """
-                SELECT j.backfill_seq::text AS seq, j.backfill_op, to_char(j.backfill_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), \(keys)
-                FROM \(name) j WHERE j.backfill_run = $1 ORDER BY j.backfill_seq LIMIT \(limit)
-                """, binds: binds),
-            "reading the journal")
-        return rows.map { row in
-            JournalEntry(
-                seq: (row[0] ?? nil).flatMap { Int64($0) } ?? 0, op: row[1] ?? "", at: row[2] ?? "", key: Array(row.dropFirst(3)))
-        }
-    }
-}
-
-/// One journal entry as `backfill journal RUN` lists it.
-public struct JournalEntry: Sendable, Codable, Hashable {
-    public var seq: Int64
-    /// `i` inserted, `u` updated, `d` deleted by the run.
-    public var op: String
-    public var at: String
-    /// The key's columns as text (`nil` for NULL).
-    public var key: [String?]
 }

@@ -10,15 +10,21 @@ import GRDB
 /// them under the `newer-wins` guard. The counts follow exactly: missing rows are inserted, the
 /// merge's change count minus those is the updated rows, differing rows not updated were kept by the
 /// guard, the rest are unchanged. Used for `upsert` and `insert-missing`; `update-existing` and dry
-/// runs take the row path.
+/// runs take the row path. A journaled job's batch keeps the pre-images of the rows it is about to
+/// merge and journals those the merge changed, in the same transaction (`SQLiteJournalSQL`).
 public struct SQLiteAttachedTransfer: BatchTransfer {
     private let database: DatabaseQueue
     private let source: KeysetSQL
     private let statements: Statements
     private let location: String
+    /// The journal's statements, and the tag of the run whose batches they record.
+    private let journal: JournalStatements?
+    private let journalTag: String?
+    private let journalReady: JournalReady
 
     static let sourceSchema = "backfill_src"
     static let batchTable = "temp.backfill_batch"
+    static let beforeTable = "temp.backfill_before"
 
     /// The SQL of one job; `%WHERE%` stands for the batch's conditions on the source.
     struct Statements: Sendable {
@@ -31,9 +37,17 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
     public static func supports(_ job: ResolvedJob) -> Bool { job.spec.mode != .updateExisting }
 
     /// Opens a second connection to the target with the source attached.
+    /// - Parameter journal: the target's journal when the job is journaled (`SQLiteSink.journal`).
     /// - Throws: `BackfillError` when either file cannot be opened.
-    public init(sourcePath: String, sourceTable: String, targetPath: String, targetTable: String, job: ResolvedJob) throws {
+    public init(
+        sourcePath: String, sourceTable: String, targetPath: String, targetTable: String, job: ResolvedJob,
+        journal: SQLiteJournalSQL? = nil
+    ) throws {
         self.location = "\(targetPath) table \(targetTable)"
+        let journal = journal.map { JournalStatements(sql: $0, job: job) }
+        self.journal = journal
+        self.journalTag = nil
+        self.journalReady = JournalReady()
         source = KeysetSQL(
             table: sourceTable, columns: job.columns, key: job.spec.key, whereClause: job.spec.range.whereClause,
             schema: Self.sourceSchema)
@@ -57,6 +71,10 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
             // The batch table is refilled every batch: in memory, its pages never reach a file.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             try db.execute(sql: statements.createBatch)
+            if let journal {
+                db.add(function: RowHashFunction.function)
+                try db.execute(sql: journal.createBefore)
+            }
         }
         do {
             database = try DatabaseQueue(path: targetPath, configuration: configuration)
@@ -64,6 +82,19 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
             throw SQLiteErrors.map(error, "attaching the source to the target", location: location)
         }
     }
+
+    private init(copying other: SQLiteAttachedTransfer, journalTag: String) {
+        database = other.database
+        source = other.source
+        statements = other.statements
+        location = other.location
+        journal = other.journal
+        self.journalTag = journalTag
+        journalReady = other.journalReady
+    }
+
+    /// This transfer, its journal entries tagged as `run`'s.
+    public func forRun(_ run: RunRecord) -> any BatchTransfer { SQLiteAttachedTransfer(copying: self, journalTag: run.journalTag) }
 
     private static func statements(source: KeysetSQL, targetTable: String, job: ResolvedJob) -> Statements {
         let columns = job.columns.map(Identifier.quoted)
@@ -125,7 +156,17 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
     public func transfer(chunk: KeyRange, after cursor: BackfillCore.Cursor?, limit: Int) async throws -> TransferredBatch {
         let source = self.source
         let statements = self.statements
+        let journal = self.journal
+        let tag = self.journalTag
         do {
+            if let journal {
+                guard tag != nil else { throw BackfillError(.writeFailed, "a journaled batch outside a run", location: location) }
+                try await journalReady.ensure {
+                    try await database.write { db in
+                        for statement in journal.sql.create + [journal.sql.prune(keep: journal.keep)] { try db.execute(sql: statement) }
+                    }
+                }
+            }
             return try await database.writeWithoutTransaction { db in
                 var result = TransferredBatch(read: 0, outcome: WriteOutcome(), cursor: cursor, isLast: true)
                 try db.inTransaction(.immediate) {
@@ -145,8 +186,10 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
                         db.cachedStatement(sql: "SELECT count(*), coalesce(sum(backfill_missing), 0) FROM \(Self.batchTable)"))
                     let differing: Int = counts?[0] ?? 0
                     let missing: Int = counts?[1] ?? 0
+                    if let journal { try journal.keepBefore(db) }
                     try db.cachedStatement(sql: statements.merge).execute()
                     let written = db.changesCount
+                    if let journal, let tag { try journal.record(tag: tag, db: db) }
                     let inserted = min(missing, written)
                     let updated = written - inserted
                     let skipped = differing - written
@@ -161,5 +204,52 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
         } catch {
             throw SQLiteErrors.map(error, "merging a batch", location: location)
         }
+    }
+}
+
+/// What a journaled attached transfer runs besides its merge.
+private struct JournalStatements: Sendable {
+    let sql: SQLiteJournalSQL
+    /// `journal.keep`, in seconds.
+    let keep: Double
+    /// Creates the connection's table of pre-images (untyped: values kept as stored).
+    let createBefore: String
+    let clearBefore: String
+    /// Keeps the pre-images of the batch's rows present in the target.
+    let fillBefore: String
+    /// Journals each batch row the merge changed (`?`: the run's tag): inserted where it was
+    /// missing and now exists, updated where its row differs from its pre-image.
+    let entries: String
+
+    init(sql: SQLiteJournalSQL, job: ResolvedJob) {
+        self.sql = sql
+        keep = job.spec.journal.keep ?? JournalSpec.defaultKeep
+        let target = "main." + sql.quotedTable
+        let batch = SQLiteAttachedTransfer.batchTable
+        let before = SQLiteAttachedTransfer.beforeTable
+        createBefore = "CREATE TEMP TABLE IF NOT EXISTS backfill_before (\(sql.list()))"
+        clearBefore = "DELETE FROM \(before)"
+        fillBefore = """
+            INSERT INTO \(before) SELECT \(sql.list("t")) FROM \(batch) b JOIN \(target) t ON \(sql.keysEqual("t", "b"))
+            WHERE NOT b.backfill_missing
+            """
+        let keys = Set(sql.key.map { $0.lowercased() })
+        let values = sql.columns.map { (keys.contains($0.lowercased()) ? "t." : "o.") + Identifier.quoted($0) }.joined(separator: ", ")
+        let firstKey = Identifier.quoted(sql.key[0])
+        entries = """
+            INSERT INTO \(sql.quotedJournal) (backfill_run, backfill_op, backfill_after, \(sql.list()))
+            SELECT ?, CASE WHEN o.\(firstKey) IS NULL THEN 'i' ELSE 'u' END, \(sql.rowHash("t")), \(values)
+            FROM \(batch) b JOIN \(target) t ON \(sql.keysEqual("t", "b")) LEFT JOIN \(before) o ON \(sql.keysEqual("o", "b"))
+            WHERE (o.\(firstKey) IS NULL AND b.backfill_missing) OR (o.\(firstKey) IS NOT NULL AND (\(sql.list("t"))) IS NOT (\(sql.list("o"))))
+            """
+    }
+
+    func keepBefore(_ db: Database) throws {
+        try db.cachedStatement(sql: clearBefore).execute()
+        try db.cachedStatement(sql: fillBefore).execute()
+    }
+
+    func record(tag: String, db: Database) throws {
+        try db.cachedStatement(sql: entries).execute(arguments: [tag])
     }
 }

@@ -13,14 +13,21 @@ public struct BackfillAPI: Sendable {
     let state: any StateStore
     let token: String?
     let metrics: StateMetrics
+    /// Adds to a run's report what the state store does not hold (its journal, read from its target).
+    let completeReport: @Sendable (RunReport) async -> RunReport
 
     /// - Parameters:
     ///   - token: `BACKFILL_API_TOKEN`; `nil` or empty disables mutations.
     ///   - registry: where `/metrics` comes from: the state store's totals are recorded into it at
     ///     every scrape, beside whatever else the process records there (a running backfill's
     ///     batch durations and waits, when `MetricsSystem` was bootstrapped with it).
-    public init(state: any StateStore, token: String?, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    ///   - completeReport: adds to a run's report what only its target knows (`RunReport.journal`).
+    public init(
+        state: any StateStore, token: String?, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        completeReport: @escaping @Sendable (RunReport) async -> RunReport = { $0 }
+    ) {
         self.state = state
+        self.completeReport = completeReport
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.metrics = StateMetrics(state: state, registry: registry)
     }
@@ -30,7 +37,7 @@ public struct BackfillAPI: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        let (state, metrics) = (self.state, self.metrics)
+        let (state, metrics, completeReport) = (self.state, self.metrics, self.completeReport)
         router.get("/") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
@@ -50,7 +57,7 @@ public struct BackfillAPI: Sendable {
         router.get("api/runs/:id/report") { _, context in
             let run = try await Self.run(context, state)
             guard let report = try await RunReport.load(runID: run.id, from: state) else { throw HTTPError(.notFound, message: "no run \(run.id)") }
-            return try JSONResponse.ok(report)
+            return try JSONResponse.ok(await completeReport(report))
         }
         router.get("api/runs/:id/chunks") { _, context in
             let run = try await Self.run(context, state)

@@ -25,6 +25,22 @@ public final class FaultInjectingSink: Sink, Sendable {
     public func describe() async throws -> TableDescription { try await wrapped.describe() }
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
+        try await write(rows, keyOrdered: keyOrdered, dryRun: dryRun, to: wrapped)
+    }
+
+    /// The same faults, in front of the wrapped sink's copy for `run` (a journaling target tags its entries with it).
+    public func forRun(_ run: RunRecord) -> any Sink { ForRun(faults: self, wrapped: wrapped.forRun(run)) }
+
+    private struct ForRun: Sink {
+        let faults: FaultInjectingSink
+        let wrapped: any Sink
+        func describe() async throws -> TableDescription { try await wrapped.describe() }
+        func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
+            try await faults.write(rows, keyOrdered: keyOrdered, dryRun: dryRun, to: wrapped)
+        }
+    }
+
+    private func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool, to wrapped: any Sink) async throws -> WriteOutcome {
         let fail = state.withLock { state -> Bool in
             state.calls.append(.now)
             state.sizes.append(rows.count)

@@ -90,7 +90,7 @@ enum JobWiring {
         let paths = try await HashedPaths.pick(spec, job: job, source: configured, sink: sink, target: target)
         return PreparedJob(
             loaded: loaded, job: job, opened: configured, target: target,
-            transfer: try openTransfer(spec, job: job), paths: paths, connections: connections)
+            transfer: try openTransfer(spec, job: job, target: target), paths: paths, connections: connections)
     }
 
     /// Opens the source a spec names; with `columns`, ready to read them.
@@ -137,13 +137,13 @@ enum JobWiring {
         if !problems.isEmpty { throw SpecProblems(problems) }
     }
 
-    private static func openTransfer(_ spec: JobSpec, job: ResolvedJob) throws -> (any BatchTransfer)? {
-        guard spec.source.kind == .sqlite, spec.target.kind == .sqlite, SQLiteAttachedTransfer.supports(job),
+    private static func openTransfer(_ spec: JobSpec, job: ResolvedJob, target: ConfiguredTarget) throws -> (any BatchTransfer)? {
+        guard spec.source.kind == .sqlite, case .sqlite(let sink) = target, SQLiteAttachedTransfer.supports(job),
             let sourceTable = spec.source.table, let targetTable = spec.target.table
         else { return nil }
         return try SQLiteAttachedTransfer(
             sourcePath: spec.resolve(path: spec.source.location), sourceTable: sourceTable,
-            targetPath: spec.resolve(path: spec.target.location), targetTable: targetTable, job: job)
+            targetPath: spec.resolve(path: spec.target.location), targetTable: targetTable, job: job, journal: sink.journal)
     }
 
     private static func openSink(_ spec: JobSpec, connections: Connections) async throws -> OpenedSink {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import BackfillCore
-import BackfillPostgres
 import Foundation
 
 /// `backfill journal RUN`: what a journaled run changed.
@@ -25,19 +24,18 @@ struct JournalCommand: AsyncParsableCommand {
         common.bootstrapLogging()
         try await withExitCodes {
             let journaled = try await JournaledRun.open(run, statePath: stateOptions.state)
-            let database = try await journaled.connect()
-            defer { database.close() }
-            let counts = try await PostgresUndo.summary(database: database, table: journaled.table, run: journaled.record)
-            let entries = try await PostgresUndo.entries(
-                database: database, table: journaled.table, key: journaled.spec.key, run: journaled.record, limit: limit)
+            let (journal, close) = try await journaled.openJournal()
+            defer { close() }
+            let summary = try await journal.summary(of: journaled.record)
+            let entries = try await journal.entries(of: journaled.record, limit: limit)
             let listing = JournalListing(
-                run: run, job: journaled.record.job, table: journaled.table, inserted: counts["i"] ?? 0, updated: counts["u"] ?? 0,
-                deleted: counts["d"] ?? 0, entries: entries)
+                run: run, job: journaled.record.job, table: journaled.table, inserted: summary.inserted, updated: summary.updated,
+                deleted: summary.deleted, bytes: summary.bytes, entries: entries)
             if common.json {
                 print(try Output.json(listing))
                 return
             }
-            print("run \(run) of \(listing.job) into \(listing.table): inserted \(Output.number(listing.inserted)) · updated \(Output.number(listing.updated)) · deleted \(Output.number(listing.deleted))")
+            print("run \(run) of \(listing.job) into \(listing.table): inserted \(Output.number(listing.inserted)) · updated \(Output.number(listing.updated)) · deleted \(Output.number(listing.deleted)) · \(Output.bytes(Int(listing.bytes))) journaled")
             let names = ["inserted", "updated", "deleted"]
             for entry in entries {
                 let op = ["i": names[0], "u": names[1], "d": names[2]][entry.op] ?? entry.op
@@ -57,5 +55,7 @@ struct JournalListing: Codable {
     var inserted: Int
     var updated: Int
     var deleted: Int
+    /// The size of the run's entries' values.
+    var bytes: Int64
     var entries: [JournalEntry]
 }

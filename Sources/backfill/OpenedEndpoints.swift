@@ -51,7 +51,7 @@ enum OpenedSink {
 
     func configured(for job: ResolvedJob) async throws -> ConfiguredTarget {
         switch self {
-        case .sqlite(let sink): return .sqlite(sink.configured(for: job))
+        case .sqlite(let sink): return .sqlite(try await sink.configured(for: job))
         case .postgres(let sink): return .postgres(try await sink.configured(for: job))
         case .webhook(let sink): return .webhook(try sink.configured(for: job))
         case .eventsFile(let path): return .eventsFile(try JSONLEventSink(path: path, job: job))

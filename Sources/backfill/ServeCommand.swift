@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         common.bootstrapLogging()
         try await withExitCodes {
             let store = try await JobWiring.openState(state, create: false)
-            let api = BackfillAPI(state: store, token: ServerOptions.token)
+            let api = BackfillAPI(state: store, token: ServerOptions.token, completeReport: ReportCommand.completing(state: store))
             let app = server.application(api, logLevel: common.logLevel) { address in
                 FileHandle.standardOutput.write(Data("\(address)\n".utf8))
             }
@@ -80,7 +80,7 @@ struct ServerOptions: ParsableArguments {
     func dashboard(_ state: any StateStore, logLevel: Logger.Level) -> some Service {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let api = BackfillAPI(state: state, token: Self.token, registry: registry)
+        let api = BackfillAPI(state: state, token: Self.token, registry: registry, completeReport: ReportCommand.completing(state: state))
         return application(api, logLevel: logLevel) { address in
             FileHandle.standardError.write(Data("dashboard: \(address)\n".utf8))
         }

@@ -108,6 +108,30 @@ struct QuarantineCommand: AsyncParsableCommand {
 }
 
 struct ReportCommand: AsyncParsableCommand {
+    /// What the API adds to a run's report, as `report` does: its journal.
+    static func completing(state: any StateStore) -> @Sendable (RunReport) async -> RunReport {
+        { report in
+            var report = report
+            do { try await addJournal(to: &report, state: state) } catch { report.journalUnavailable = String(describing: error) }
+            return report
+        }
+    }
+
+    /// Counts the run's journal entries in its target, when the run was journaled; a target that
+    /// cannot be read leaves the report whole and says why.
+    static func addJournal(to report: inout RunReport, state: any StateStore) async throws {
+        guard let text = try await state.specText(runID: report.run.id),
+            let journaled = try? JournaledRun.found(report.run, specText: text, state: state)
+        else { return }
+        do {
+            let (journal, close) = try await journaled.openJournal()
+            defer { close() }
+            report.journal = try await journal.summary(of: report.run)
+        } catch {
+            report.journalUnavailable = (error as? BackfillError)?.description ?? String(describing: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "A run's full report: counters, throughput and failure rate over time, chunks, events, quarantine.")
 
@@ -122,9 +146,10 @@ struct ReportCommand: AsyncParsableCommand {
         try await withExitCodes {
             let (state, _) = try await JobWiring.openRun(run, statePath: stateOptions.state)
             // The text form prints a dozen steps over time; JSON carries the full series.
-            guard let report = try await RunReport.load(runID: run, from: state, seriesPoints: common.json ? 240 : 12) else {
+            guard var report = try await RunReport.load(runID: run, from: state, seriesPoints: common.json ? 240 : 12) else {
                 throw BackfillError(.invalidInput, "no run \(run) in the state store")
             }
+            try await Self.addJournal(to: &report, state: state)
             if common.json {
                 print(try Output.json(report))
                 return
@@ -135,6 +160,11 @@ struct ReportCommand: AsyncParsableCommand {
                          Output.number(report.checkpoints), Output.number(record.counters.retries)))
             if let sizes = report.batchSizes {
                 print("  batch size \(Output.number(sizes.latest)) (from \(Output.number(sizes.smallest)) to \(Output.number(sizes.largest)))")
+            }
+            if let journal = report.journal {
+                print("  journal \(Output.number(journal.entries)) rows (inserted \(Output.number(journal.inserted)) · updated \(Output.number(journal.updated)) · deleted \(Output.number(journal.deleted))) · \(Output.bytes(Int(journal.bytes)))")
+            } else if let why = report.journalUnavailable {
+                print("  journal unavailable: \(why)")
             }
             if !report.errorsByType.isEmpty {
                 print("  errors by type: " + report.errorsByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: " · "))

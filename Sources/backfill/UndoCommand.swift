@@ -1,6 +1,5 @@
 import ArgumentParser
 import BackfillCore
-import BackfillPostgres
 import Foundation
 import Logging
 
@@ -29,16 +28,17 @@ struct UndoCommand: AsyncParsableCommand {
         common.bootstrapLogging()
         try await withExitCodes {
             let journaled = try await JournaledRun.open(run, statePath: stateOptions.state)
-            let (state, record, spec, table) = (journaled.state, journaled.record, journaled.spec, journaled.table)
+            let (state, record, spec) = (journaled.state, journaled.record, journaled.spec)
             guard record.status.isResumable == false || record.status == .paused else {
                 throw BackfillError(
                     .invalidInput, "run \(run) is \(record.status.rawValue); pause or cancel it first (backfill pause \(run))",
                     location: Redaction.redact(stateOptions.state))
             }
-            let database = try await journaled.connect()
-            defer { database.close() }
+            let (journal, close) = try await journaled.openJournal()
+            defer { close() }
+            try journaled.checkTarget(try await journal.summary(of: record))
             let undoJob = String("\(record.job).undo-\(run)".prefix(100))
-            let (source, sink, entries) = try await PostgresUndo.endpoints(database: database, table: table, key: spec.key, undone: record)
+            let (source, sink, entries) = try await journal.undoEndpoints(of: record)
             let undoSpec = Self.undoSpec(of: spec, job: undoJob)
             let job = ResolvedJob(
                 spec: undoSpec, columns: ["backfill_seq"],
@@ -52,12 +52,14 @@ struct UndoCommand: AsyncParsableCommand {
             let summary = try await Runner(
                 job: job, source: source, sink: sink, state: state, configuration: configuration, logger: Logger(label: "backfill")
             ).execute(run: undoRun)
-            let done = dryRun ? [:] : try await PostgresUndo.summary(database: database, table: table, run: undoRun)
+            let done = dryRun ? JournalSummary() : try await journal.summary(of: undoRun)
+            // Rows the undone run changed that do not hold their before-images now: the conflicts, by key.
+            let unrestored = !dryRun && summary.counters.skipped > 0 ? try await journal.unrestored(of: record, limit: Self.listedConflicts) : []
             let outcome = UndoOutcome(
                 run: run, undoRun: undoRun.id, resumed: resumed, dryRun: dryRun, status: summary.status.rawValue, entries: entries,
-                restored: done["u"] ?? 0, deleted: done["d"] ?? 0, reinserted: done["i"] ?? 0,
+                restored: done.updated, deleted: done.deleted, reinserted: done.inserted,
                 wouldChange: dryRun ? summary.counters.inserted + summary.counters.updated : 0,
-                alreadyUndone: summary.counters.unchanged, conflicts: summary.counters.skipped)
+                alreadyUndone: summary.counters.unchanged, conflicts: summary.counters.skipped, conflictKeys: unrestored.map(\.key))
             if common.json {
                 print(try Output.json(outcome))
             } else {
@@ -67,6 +69,9 @@ struct UndoCommand: AsyncParsableCommand {
             if outcome.conflicts > 0 { throw ExitCode(3) }
         }
     }
+
+    /// How many conflicts the outcome names by key.
+    static let listedConflicts = 20
 
     /// The undo's own job: the journal entries of the run as its source, the same target.
     static func undoSpec(of spec: JobSpec, job: String) -> JobSpec {
@@ -96,6 +101,8 @@ struct UndoOutcome: Codable {
     var alreadyUndone: Int
     /// Rows changed since the run wrote them: left alone.
     var conflicts: Int
+    /// The keys of the first conflicts (at most `UndoCommand.listedConflicts`), each column as text.
+    var conflictKeys: [[String?]]
 
     var text: String {
         var lines = ["\(dryRun ? "dry run: " : "")undo of run \(run) (run \(undoRun)\(resumed ? ", resumed" : "")): \(status)"]
@@ -109,6 +116,8 @@ struct UndoOutcome: Codable {
         }
         lines.append("  already undone    \(Output.number(alreadyUndone))")
         lines.append("  conflicts         \(Output.number(conflicts))  (changed since the run wrote them; left alone)")
+        for key in conflictKeys { lines.append("    \(Output.key(key.map { $0.map(Value.text) ?? .null }))") }
+        if conflicts > conflictKeys.count, !conflictKeys.isEmpty { lines.append("    … \(Output.number(conflicts - conflictKeys.count)) more") }
         return lines.joined(separator: "\n")
     }
 }

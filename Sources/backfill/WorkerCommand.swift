@@ -85,8 +85,6 @@ struct WorkerCommand: AsyncParsableCommand {
         guard let text = try await store.specText(runID: run) else {
             throw BackfillError(.invalidInput, "run \(run) has no stored spec (it was started by an older version); give the worker --spec", location: Redaction.redact(state))
         }
-        return try SpecLoader.parse(
-            yaml: text, file: "the spec stored with run \(run)", baseDirectory: FileManager.default.currentDirectoryPath,
-            environment: ProcessInfo.processInfo.environment)
+        return try SpecLoader.parseStored(text, run: run, environment: ProcessInfo.processInfo.environment)
     }
 }

@@ -84,7 +84,7 @@ struct PostgresJournalTests {
         let text = try await Binary.run(["journal", "1", "--limit", "2"], in: workspace.dir)
         #expect(text.status == 0 && text.stdout.contains("inserted 100 · updated 100 · deleted 0") && text.stdout.contains("198 more"), "\(text.stdout)")
 
-        try workspace.writeSpec(extra: "", name: "plain")
+        try workspace.writeSpec(extra: "journal: off", name: "plain")
         let (plain, _) = try await workspace.run()
         #expect(plain.status == 0)
         let refused = try await Binary.run(["journal", "2"], in: workspace.dir)
@@ -126,7 +126,7 @@ struct PostgresJournalTests {
         #expect(try await workspace.server.psql(workspace.target, "SELECT string_agg(DISTINCT split_part(backfill_run, '@', 1), ',') || ':' || count(*) FROM \(journal)") == "events/2,events/4:3")
     }
 
-    @Test("journal: is checked up front: a wrong value or key, and a target that keeps no journal, exit 2 naming it")
+    @Test("journal: is checked up front: a wrong value or key, and an events target (which keeps no journal), exit 2 naming it")
     func badJournalSpecs() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 10, countWrites: false)
         for (extra, message) in [
@@ -142,12 +142,13 @@ struct PostgresJournalTests {
         try """
             name: events
             source: { postgres: "\(workspace.server.dsn(workspace.source))", table: events }
-            target: { sqlite: copy.db, table: events }
-            key: [id]
+            target: { jsonl: sent.jsonl }
+            mode: insert-missing
+            events: { id: id }
             journal: on
             """.write(toFile: workspace.dir + "/job.yaml", atomically: true, encoding: .utf8)
-        let (sqlite, _) = try await workspace.run()
-        #expect(sqlite.status == 2 && sqlite.stderr.contains("journal") && sqlite.stderr.contains("sqlite target has none"), "\(sqlite.stderr)")
+        let (events, _) = try await workspace.run()
+        #expect(events.status == 2 && events.stderr.contains("journal") && events.stderr.contains("keeps no journal"), "\(events.stderr)")
         #expect(try await journals(workspace).isEmpty)
     }
 }

@@ -151,7 +151,7 @@ struct PostgresUndoTests {
     @Test("undo refuses what it cannot take back, exit 2 and nothing changed: an unknown run, a run without a journal")
     func refusals() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 500, countWrites: false)
-        try workspace.writeSpec()
+        try workspace.writeSpec(extra: "journal: off")
         let (first, _) = try await workspace.run()
         #expect(first.status == 0, "\(first.stderr)")
         let after = try await workspace.server.fingerprint(workspace.target, table: "events")

@@ -63,11 +63,13 @@ struct JobHarness {
         let (run, _) = try await RunStarter(state: store).startOrResume(spec: spec) {
             try await configured.plan(workers: spec.workers)
         }
+        let target = try await sink.configured(for: job)
         let transfer = path == .attached && SQLiteAttachedTransfer.supports(job)
-            ? try SQLiteAttachedTransfer(sourcePath: sourcePath, sourceTable: "items", targetPath: targetPath, targetTable: "items", job: job)
+            ? try SQLiteAttachedTransfer(
+                sourcePath: sourcePath, sourceTable: "items", targetPath: targetPath, targetTable: "items", job: job, journal: target.journal)
             : nil
         let runner = Runner(
-            job: job, source: configured, sink: wrap(sink.configured(for: job)), state: store, configuration: configuration,
+            job: job, source: configured, sink: wrap(target), state: store, configuration: configuration,
             logger: Logger(label: "test"), transfer: transfer)
         return try await runner.execute(run: run)
     }

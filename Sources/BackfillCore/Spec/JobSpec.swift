@@ -24,7 +24,7 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var throttle: ThrottleSpec? = nil
     /// `verify:` — key fields, spot checks and named queries.
     public var verify = VerifySpec()
-    /// `journal:`: before-images of the rows a run changes (off unless asked for).
+    /// `journal:`: before-images of the rows a run changes (on for table targets unless `journal: off`).
     public var journal = JournalSpec()
     /// `set:` — the columns `update-in-place` computes, sorted by column.
     public var set: [ColumnExpression] = []

@@ -55,11 +55,12 @@ enum SpecBuilder {
             reader.problem("throttle", top["throttle"], "a throttle query runs on the source database; a \(source.kind.rawValue) source has none")
         }
         let set = setExpressions(top["set"], reader: &reader)
-        let journal = journalSpec(top["journal"], reader: &reader)
-        if journal.isOn, let target {
-            if target.kind != .postgres {
-                reader.problem("journal", top["journal"], "the journal is kept for PostgreSQL targets so far; a \(target.kind.rawValue) target has none (remove journal:)")
-            }
+        // Runs into tables are journaled unless `journal: off`; events sent cannot be taken back.
+        let journalable = (target.map { ($0.kind == .sqlite || $0.kind == .postgres) && $0.table != nil } ?? false) && events == nil
+        var journal = top["journal"] == nil && journalable ? JournalSpec(keep: JournalSpec.defaultKeep) : journalSpec(top["journal"], reader: &reader)
+        if journal.isOn, !journalable, let target {
+            reader.problem("journal", top["journal"], "a \(target.kind.rawValue) target\(events == nil ? "" : " of events") keeps no journal: events sent cannot be taken back (remove journal:)")
+            journal = JournalSpec()
         }
         if let mode, let source, let target {
             checkInPlace(mode: mode, set: set, source: source, target: target, top: top, reader: &reader)

@@ -43,10 +43,29 @@ public enum SpecLoader {
         return try parse(yaml: text, file: path, baseDirectory: base, environment: environment)
     }
 
-    /// The spec text a run keeps for `backfill worker --run`: as written, with any password
-    /// written into a connection string, and any literal `secret:` value, replaced by `***` (keep
-    /// secrets in `${VAR}` references, which are stored unexpanded).
-    public static func storable(_ text: String) -> String {
+    /// The spec text a run keeps for `backfill worker --run`, `journal` and `undo`: as written, with
+    /// any password written into a connection string, and any literal `secret:` value, replaced by
+    /// `***` (keep secrets in `${VAR}` references, which are stored unexpanded). With
+    /// `baseDirectory` (the spec file's directory), a first comment line keeps it, so that the
+    /// stored spec's relative paths name the same files from anywhere (`parseStored`).
+    public static func storable(_ text: String, baseDirectory: String? = nil) -> String {
+        let header = baseDirectory.map { Self.baseDirectoryComment + $0 + "\n" } ?? ""
+        return header + redacted(text)
+    }
+
+    private static let baseDirectoryComment = "# backfill base-directory: "
+
+    /// A spec a run keeps (`storable`), parsed: relative paths resolve against the directory its
+    /// first line names, or else the current one.
+    public static func parseStored(_ text: String, run: Int64, environment: [String: String]) throws -> LoadedSpec {
+        var base = FileManager.default.currentDirectoryPath
+        if let first = text.split(separator: "\n", maxSplits: 1).first, first.hasPrefix(baseDirectoryComment) {
+            base = String(first.dropFirst(baseDirectoryComment.count))
+        }
+        return try parse(yaml: text, file: "the spec stored with run \(run)", baseDirectory: base, environment: environment)
+    }
+
+    private static func redacted(_ text: String) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             var line = Redaction.redact(String(line), keepingReferences: true)
             if let key = line.range(of: "secret:") {

@@ -36,7 +36,7 @@ public struct VerifyRepair: Sendable {
         let keySource = KeyListSource(base: source, keys: keys, keyIndices: job.keyIndices)
         var new = NewRun(
             job: spec.name, specFingerprint: spec.fingerprint, chunks: try await keySource.plan(workers: 1), owner: RunStarter.currentProcess)
-        new.spec = specText.map(SpecLoader.storable)
+        new.spec = specText.map { SpecLoader.storable($0, baseDirectory: spec.baseDirectory) }
         let run = try await state.createRun(new)
         try await state.recordEvent(runID: run.id, kind: "started", message: "repair of \(keys.count) keys found by verify")
         let summary = try await Runner(

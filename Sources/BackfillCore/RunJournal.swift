@@ -1,0 +1,76 @@
+import Foundation
+
+/// The journal of one target table (`journal:`): the before-image of every row a journaled run
+/// changed, kept in the target's own database and written in the transaction that writes the row.
+///
+/// `backfill journal RUN` lists a run's entries, `backfill report RUN` counts them and
+/// `backfill undo RUN` takes them back through the runner with `undoEndpoints(of:)`.
+public protocol RunJournal: Sendable {
+    /// The entries of `run` as a source (newest first) and the sink that takes them back, and how
+    /// many entries there are.
+    /// - Throws: `BackfillError` `.invalidInput` when the table keeps no journal.
+    func undoEndpoints(of run: RunRecord) async throws -> (source: any Source, sink: any Sink, entries: Int)
+
+    /// What `run` changed, by its entries; all zero when the table keeps no journal.
+    func summary(of run: RunRecord) async throws -> JournalSummary
+
+    /// Up to `limit` of `run`'s entries, oldest first.
+    func entries(of run: RunRecord, limit: Int) async throws -> [JournalEntry]
+
+    /// Up to `limit` of `run`'s entries whose row does not hold its before-image now (a row the
+    /// run inserted still exists, one it updated or deleted is not back as it was): after an undo,
+    /// the conflicts it left alone — rows live traffic changed since the run wrote them.
+    func unrestored(of run: RunRecord, limit: Int) async throws -> [JournalEntry]
+}
+
+/// What one run's journal holds.
+public struct JournalSummary: Sendable, Codable, Hashable {
+    /// Rows the run inserted (entries `i`), updated (`u`) and deleted (`d`).
+    public var inserted = 0
+    public var updated = 0
+    public var deleted = 0
+    /// The size of the entries' values, in bytes (what the journal costs the target's database,
+    /// before its own per-row and index overhead).
+    public var bytes: Int64 = 0
+
+    public init(inserted: Int = 0, updated: Int = 0, deleted: Int = 0, bytes: Int64 = 0) {
+        self.inserted = inserted
+        self.updated = updated
+        self.deleted = deleted
+        self.bytes = bytes
+    }
+
+    /// Counts by operation as a journal's `GROUP BY backfill_op` gives them (`i`, `u`, `d`).
+    public init(counts: [String: Int], bytes: Int64) {
+        self.init(inserted: counts["i"] ?? 0, updated: counts["u"] ?? 0, deleted: counts["d"] ?? 0, bytes: bytes)
+    }
+
+    public var entries: Int { inserted + updated + deleted }
+}
+
+/// One journal entry as `backfill journal RUN` lists it.
+public struct JournalEntry: Sendable, Codable, Hashable {
+    public var seq: Int64
+    /// `i` inserted, `u` updated, `d` deleted by the run.
+    public var op: String
+    /// When the entry was written, `YYYY-MM-DDTHH:MM:SSZ`.
+    public var at: String
+    /// The key's columns as text (`nil` for NULL).
+    public var key: [String?]
+
+    public init(seq: Int64, op: String, at: String, key: [String?]) {
+        self.seq = seq
+        self.op = op
+        self.at = at
+        self.key = key
+    }
+}
+
+extension RunRecord {
+    /// The tag of this run's journal entries: `JOB/RUN-ID@CREATED-MS` — the creation time tells
+    /// apart runs of two state stores (a deleted `.backfill/`, another machine) that share a job
+    /// name and id.
+    public var journalTag: String {
+        "\(job)/\(id)@\(Int64((createdAt.timeIntervalSince1970 * 1000).rounded()))"
+    }
+}
