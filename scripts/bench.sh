@@ -416,7 +416,7 @@ bench_journal() {
   local engine=${1:-sqlite} n=${2:-1000000}
   local shared=${BACKFILL_SHARED:-$root/../shared}
   local bin; bin=$(build_release)
-  local dir reset fingerprint
+  local dir
   case "$engine" in
     sqlite)
       dir="$root/bench-data/sqlite-$n"
@@ -424,18 +424,19 @@ bench_journal() {
       cp Benchmarks/sqlite/job.yaml "$dir/job.yaml"
       reset() { cp "$dir/damaged.db" "$dir/target.db"; rm -rf "$dir/.backfill" "$dir/target.db-wal" "$dir/target.db-shm"; }
       # Every row, each value quoted by its storage class.
-      fingerprint() { sqlite3 -readonly -cmd ".mode quote" "$dir/target.db" "SELECT * FROM events ORDER BY id" | md5sum; }
+      target_fingerprint() { sqlite3 -readonly -cmd ".mode quote" "$dir/target.db" "SELECT * FROM events ORDER BY id" | md5sum; }
       ;;
     postgres)
       dir="$root/bench-data/postgres-$n"
       mkdir -p "$dir"
+      # shellcheck source=/dev/null
+      source "$shared/peers/common.sh"
+      # (After the `source`: a RETURN trap also fires when a sourced file finishes.)
       trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
       peers_cluster "$n" "$dir/results.csv"
       cp Benchmarks/postgres/job.yaml "$dir/job.yaml"
-      # shellcheck source=/dev/null
-      source "$shared/peers/common.sh"
       reset() { (cd "$dir" && reset_dst damaged >/dev/null); rm -rf "$dir/.backfill"; }
-      fingerprint() { (cd "$dir" && fingerprint dst public.events); }
+      target_fingerprint() { (cd "$dir" && fingerprint dst public.events); }
       ;;
     *) echo "scripts/bench.sh journal sqlite|postgres [N]" >&2; return 2 ;;
   esac
@@ -446,12 +447,12 @@ bench_journal() {
     reset
     t0=$(now); (cd "$dir" && "$bin" run job-off.yaml --json > run-off.json); t1=$(now); off+=("$(seconds "$t0" "$t1")")
     reset
-    before=$(fingerprint)
+    before=$(target_fingerprint)
     t0=$(now); (cd "$dir" && "$bin" run job.yaml --json > run-on.json); t1=$(now); on+=("$(seconds "$t0" "$t1")")
   done
   (cd "$dir" && "$bin" journal 1 --limit 0 --json > journal.json)
   t0=$(now); (cd "$dir" && "$bin" undo 1 --json > undo.json); t1=$(now); local undo_s; undo_s=$(seconds "$t0" "$t1")
-  after=$(fingerprint)
+  after=$(target_fingerprint)
   local restored=PASS; [ "$before" = "$after" ] || restored="FAIL ($before vs $after)"
   python3 - "$engine" "$n" "${off[*]}" "${on[*]}" "$undo_s" "$dir/journal.json" "$dir/undo.json" "$restored" <<'PY'
 import json, statistics, sys

@@ -23,6 +23,21 @@ public protocol RunJournal: Sendable {
     func unrestored(of run: RunRecord, limit: Int) async throws -> [JournalEntry]
 }
 
+/// The columns every journal table has besides the target's.
+public enum JournalColumns {
+    public static let own = ["backfill_seq", "backfill_run", "backfill_op", "backfill_after", "backfill_at"]
+
+    /// - Throws: `BackfillError` `.invalidInput` naming the first of `columns` (the target's) that
+    ///   has a name the journal uses itself.
+    public static func check(_ columns: [String], location: String) throws {
+        if let clash = columns.first(where: { own.contains($0.lowercased()) }) {
+            throw BackfillError(
+                .invalidInput, "column \(clash) has a name the journal uses for itself; this table cannot be journaled (journal: off)",
+                location: location)
+        }
+    }
+}
+
 /// What one run's journal holds.
 public struct JournalSummary: Sendable, Codable, Hashable {
     /// Rows the run inserted (entries `i`), updated (`u`) and deleted (`d`).

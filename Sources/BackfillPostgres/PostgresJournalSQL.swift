@@ -28,11 +28,7 @@ struct PostgresJournalSQL: Sendable {
     /// - Throws: `BackfillError` `.invalidInput` when a column has a name the journal uses itself.
     init(table: String, info: PostgresTableInfo, key: [String], location: String) throws {
         let columns = info.description.columns.map(\.name)
-        if let clash = columns.first(where: { Self.ownColumns.contains($0.lowercased()) }) {
-            throw BackfillError(
-                .invalidInput, "column \(clash) has a name the journal uses for itself; this table cannot be journaled (journal: off)",
-                location: location)
-        }
+        try JournalColumns.check(columns, location: location)
         self.table = table
         self.columns = columns
         self.key = key
@@ -42,8 +38,6 @@ struct PostgresJournalSQL: Sendable {
     /// The hash of the whole row `alias` (`PostgresTableInfo.rowHash`).
     func rowHash(_ alias: String) -> String { info.rowHash(of: columns, alias: alias) }
 
-    /// The journal's own columns; a target column with one of these names cannot be journaled.
-    static let ownColumns = ["backfill_run", "backfill_op", "backfill_after", "backfill_seq", "backfill_at"]
 
     /// `backfill."journal_<hash of the table's name>"`.
     var quotedJournal: String { Self.quotedJournal(of: table) }
@@ -54,8 +48,9 @@ struct PostgresJournalSQL: Sendable {
         "journal_" + Fingerprint.hex(of: table).prefix(16)
     }
 
-    /// Creates the schema, the journal table and its index if missing, under a transaction-level
-    /// advisory lock (workers starting at once would collide on `CREATE … IF NOT EXISTS`).
+    /// Creates the schema, the journal table and its index if missing, and adds the columns the
+    /// target gained since, under a transaction-level advisory lock (workers starting at once would
+    /// collide on `CREATE … IF NOT EXISTS`).
     var create: [String] {
         let target = Identifier.quoted(table)
         let index = Identifier.quoted(Self.journalName(of: table) + "_run")
@@ -67,6 +62,10 @@ struct PostgresJournalSQL: Sendable {
             SELECT NULL::text AS backfill_run, NULL::text AS backfill_op, NULL::bigint AS backfill_after, t.*
             FROM \(target) t WITH NO DATA
             """,
+            // Columns the target gained since its journal was created.
+            "ALTER TABLE \(quotedJournal) " + columns.map { column in
+                "ADD COLUMN IF NOT EXISTS \(Identifier.quoted(column)) \(info.type(of: column)?.formatted ?? "text")"
+            }.joined(separator: ", "),
             "ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_seq bigserial",
             "ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_at timestamptz NOT NULL DEFAULT now()",
             "CREATE INDEX IF NOT EXISTS \(index) ON \(quotedJournal) (backfill_run, backfill_seq)",

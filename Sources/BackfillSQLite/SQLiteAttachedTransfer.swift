@@ -162,9 +162,7 @@ public struct SQLiteAttachedTransfer: BatchTransfer {
             if let journal {
                 guard tag != nil else { throw BackfillError(.writeFailed, "a journaled batch outside a run", location: location) }
                 try await journalReady.ensure {
-                    try await database.write { db in
-                        for statement in journal.sql.create + [journal.sql.prune(keep: journal.keep)] { try db.execute(sql: statement) }
-                    }
+                    try await database.write { db in try journal.sql.prepare(db, keep: journal.keep) }
                 }
             }
             return try await database.writeWithoutTransaction { db in
@@ -217,8 +215,10 @@ private struct JournalStatements: Sendable {
     let clearBefore: String
     /// Keeps the pre-images of the batch's rows present in the target.
     let fillBefore: String
-    /// Journals each batch row the merge changed (`?`: the run's tag): inserted where it was
-    /// missing and now exists, updated where its row differs from its pre-image.
+    /// Journals each batch row the merge changed (`?`: the run's tag): inserted where the target
+    /// row had no pre-image, updated where it differs from its pre-image. The pre-image is matched
+    /// to the target row (copies of its values), never to the batch row, whose types and collation
+    /// may differ.
     let entries: String
 
     init(sql: SQLiteJournalSQL, job: ResolvedJob) {
@@ -229,18 +229,15 @@ private struct JournalStatements: Sendable {
         let before = SQLiteAttachedTransfer.beforeTable
         createBefore = "CREATE TEMP TABLE IF NOT EXISTS backfill_before (\(sql.list()))"
         clearBefore = "DELETE FROM \(before)"
-        fillBefore = """
-            INSERT INTO \(before) SELECT \(sql.list("t")) FROM \(batch) b JOIN \(target) t ON \(sql.keysEqual("t", "b"))
-            WHERE NOT b.backfill_missing
-            """
+        fillBefore = "INSERT INTO \(before) SELECT \(sql.list("t")) FROM \(batch) b JOIN \(target) t ON \(sql.keysEqual("t", "b"))"
         let keys = Set(sql.key.map { $0.lowercased() })
         let values = sql.columns.map { (keys.contains($0.lowercased()) ? "t." : "o.") + Identifier.quoted($0) }.joined(separator: ", ")
         let firstKey = Identifier.quoted(sql.key[0])
         entries = """
             INSERT INTO \(sql.quotedJournal) (backfill_run, backfill_op, backfill_after, \(sql.list()))
             SELECT ?, CASE WHEN o.\(firstKey) IS NULL THEN 'i' ELSE 'u' END, \(sql.rowHash("t")), \(values)
-            FROM \(batch) b JOIN \(target) t ON \(sql.keysEqual("t", "b")) LEFT JOIN \(before) o ON \(sql.keysEqual("o", "b"))
-            WHERE (o.\(firstKey) IS NULL AND b.backfill_missing) OR (o.\(firstKey) IS NOT NULL AND (\(sql.list("t"))) IS NOT (\(sql.list("o"))))
+            FROM \(batch) b JOIN \(target) t ON \(sql.keysEqual("t", "b")) LEFT JOIN \(before) o ON \(sql.keysEqual("o", "t"))
+            WHERE o.\(firstKey) IS NULL OR (\(sql.list("t"))) IS NOT (\(sql.list("o")))
             """
     }
 

@@ -25,11 +25,7 @@ public struct SQLiteJournalSQL: Sendable {
 
     /// - Throws: `BackfillError` `.invalidInput` when a column has a name the journal uses itself.
     init(table: String, columns: [String], key: [String], location: String) throws {
-        if let clash = columns.first(where: { Self.ownColumns.contains($0.lowercased()) }) {
-            throw BackfillError(
-                .invalidInput, "column \(clash) has a name the journal uses for itself; this table cannot be journaled (journal: off)",
-                location: location)
-        }
+        try JournalColumns.check(columns, location: location)
         self.table = table
         self.columns = columns
         self.key = key
@@ -40,7 +36,6 @@ public struct SQLiteJournalSQL: Sendable {
         try SQLiteJournalSQL(table: table, columns: db.columns(in: table).map(\.name), key: key, location: location)
     }
 
-    static let ownColumns = ["backfill_seq", "backfill_run", "backfill_op", "backfill_after", "backfill_at"]
 
     static func journalName(of table: String) -> String { "backfill_journal_" + Fingerprint.hex(of: table).prefix(16) }
 
@@ -52,8 +47,22 @@ public struct SQLiteJournalSQL: Sendable {
         (names ?? columns).map { (alias.map { $0 + "." } ?? "") + Identifier.quoted($0) }.joined(separator: ", ")
     }
 
-    /// `backfill_row_hash` of the whole row `alias`.
-    func rowHash(_ alias: String) -> String { "backfill_row_hash(\(list(alias)))" }
+    /// `backfill_row_hash` of the whole row `alias` — of groups of at most 100 columns, hashed
+    /// together, for a table wider than a SQL function's arguments may be (127 in older SQLite).
+    func rowHash(_ alias: String) -> String {
+        guard columns.count > Self.hashGroup else { return "backfill_row_hash(\(list(alias)))" }
+        let groups = stride(from: 0, to: columns.count, by: Self.hashGroup).map { start in
+            "backfill_row_hash(\(list(alias, Array(columns[start..<min(start + Self.hashGroup, columns.count)]))))"
+        }
+        return "backfill_row_hash(\(groups.joined(separator: ", ")))"
+    }
+
+    private static let hashGroup = 100
+
+    /// `"k"` or `("k1", "k2")` behind `alias`.
+    func keyTuple(_ alias: String?) -> String {
+        key.count == 1 ? list(alias, key) : "(\(list(alias, key)))"
+    }
 
     /// `t."k" = ?` for every key column: the row with the key bound in order.
     func keyMatch(_ alias: String) -> String {
@@ -70,6 +79,14 @@ public struct SQLiteJournalSQL: Sendable {
         return columns.filter { !keys.contains($0.lowercased()) }
     }
 
+    /// The columns to add to an existing journal created before the target gained them.
+    func missingColumns(_ db: Database) throws -> [String] {
+        let present = Set(try db.columns(in: Self.journalName(of: table)).map { $0.name.lowercased() })
+        return columns.filter { !present.contains($0.lowercased()) }.map {
+            "ALTER TABLE \(quotedJournal) ADD COLUMN \(Identifier.quoted($0))"
+        }
+    }
+
     /// Creates the journal and its index if missing.
     var create: [String] {
         let untyped = columns.map(Identifier.quoted).joined(separator: ", ")
@@ -82,6 +99,14 @@ public struct SQLiteJournalSQL: Sendable {
             """,
             "CREATE INDEX IF NOT EXISTS \(index) ON \(quotedJournal) (backfill_run, backfill_seq)",
         ]
+    }
+
+    /// Creates the journal if missing, adds the columns the target gained since it was created,
+    /// and deletes the runs older than `keep` seconds.
+    func prepare(_ db: Database, keep: Double) throws {
+        for statement in create { try db.execute(sql: statement) }
+        for statement in try missingColumns(db) { try db.execute(sql: statement) }
+        try db.execute(sql: prune(keep: keep))
     }
 
     /// Deletes the entries of every run whose last entry is older than `keep` seconds.
@@ -121,9 +146,10 @@ struct SQLiteJournalRecorder: Sendable {
 
     /// Journals the row with `key`, whole, before it is updated (`u`) or deleted (`d`).
     /// - Returns: the entry's sequence number.
-    func before(_ op: String, key: [Value], db: Database) throws -> Int64 {
+    /// - Returns: the entry's sequence number; `nil` when no row has `key`.
+    func before(_ op: String, key: [Value], db: Database) throws -> Int64? {
         try db.cachedStatement(sql: sql.recordBefore(op)).execute(arguments: StatementArguments(values: [.text(tag)] + key))
-        return db.lastInsertedRowID
+        return db.changesCount == 1 ? db.lastInsertedRowID : nil
     }
 
     /// Completes `entry` with the hash of the row with `key` as its update left it.

@@ -90,9 +90,7 @@ public struct SQLiteSink: DeletingSink {
     private func prepareJournal() async throws {
         guard let journal, let keep = journalKeep else { return }
         try await journalReady.ensure {
-            try await database.write { db in
-                for statement in journal.create + [journal.prune(keep: keep)] { try db.execute(sql: statement) }
-            }
+            try await database.write { db in try journal.prepare(db, keep: keep) }
         }
     }
 
@@ -176,7 +174,7 @@ public struct SQLiteSink: DeletingSink {
             case .update:
                 if write {
                     let key = statements.key(of: row)
-                    let entry = try journal?.before("u", key: key, db: db)
+                    let entry = try journal?.before("u", key: key, db: db) ?? nil
                     try statements.update(row, db: db)
                     if let entry { try journal?.after(entry: entry, key: key, db: db) }
                 }

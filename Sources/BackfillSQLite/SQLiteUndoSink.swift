@@ -38,15 +38,14 @@ struct SQLiteUndoSink: Sink {
         guard !seqs.isEmpty else { return WriteOutcome() }
         guard let tag else { throw BackfillError(.writeFailed, "an undo outside a run", location: location) }
         let statements = SQLiteUndoStatements(journal: journal)
-        let recorder = SQLiteJournalRecorder(sql: journal, tag: tag)
         do {
             if dryRun {
-                return try await database.read { db in try statements.takeBack(seqs, db: db, journal: nil) }
+                return try await database.read { db in try statements.takeBack(seqs, db: db, tag: nil) }
             }
             return try await database.writeWithoutTransaction { db in
                 var outcome = WriteOutcome()
                 try db.inTransaction(.immediate) {
-                    outcome = try statements.takeBack(seqs, db: db, journal: recorder)
+                    outcome = try statements.takeBack(seqs, db: db, tag: tag)
                     return .commit
                 }
                 return outcome
@@ -57,68 +56,82 @@ struct SQLiteUndoSink: Sink {
     }
 }
 
-/// The statements of `SQLiteUndoSink`.
-struct SQLiteUndoStatements {
+/// The statements of `SQLiteUndoSink`. Every value moves inside SQLite, from the journal's row
+/// to the target's and back, by the entry's sequence number (`?`): nothing passes through Swift,
+/// so a value comes back exactly as it was stored, whatever its storage class or bytes.
+struct SQLiteUndoStatements: Sendable {
     let journal: SQLiteJournalSQL
     private let entry: String
-    private let current: String
     private let restore: String
     private let delete: String
     private let reinsert: String
+    /// Journal the target row of an entry, whole, as updated (`u`) or deleted (`d`) by the undo.
+    private let recordUpdated: String
+    private let recordDeleted: String
+    private let recordAfter: String
+    private let recordInserted: String
 
     init(journal: SQLiteJournalSQL) {
         self.journal = journal
         let target = journal.quotedTable
+        let entries = journal.quotedJournal
+        // The row with the entry's key, found through the target's key index.
+        let keyOfEntry = "\(journal.keyTuple(nil)) = (SELECT \(journal.list("e", journal.key)) FROM \(entries) e WHERE e.backfill_seq = ?)"
         entry = """
-            SELECT backfill_op, backfill_after, \(journal.rowHash("e")), \(journal.list("e", journal.key)), \(journal.list("e"))
-            FROM \(journal.quotedJournal) e WHERE backfill_seq = ?
+            SELECT e.backfill_op, e.backfill_after, \(journal.rowHash("e")),
+              (SELECT \(journal.rowHash("t")) FROM \(target) t WHERE \(journal.keysEqual("t", "e")))
+            FROM \(entries) e WHERE e.backfill_seq = ?
             """
-        current = "SELECT \(journal.rowHash("t")) FROM \(target) t WHERE \(journal.keyMatch("t"))"
-        let assignments = journal.nonKeyColumns.map { "\(Identifier.quoted($0)) = ?" }.joined(separator: ", ")
-        restore = assignments.isEmpty ? "" : "UPDATE \(target) SET \(assignments) WHERE \(journal.keyMatch(target))"
-        delete = "DELETE FROM \(target) WHERE \(journal.keyMatch(target))"
-        let placeholders = Array(repeating: "?", count: journal.columns.count).joined(separator: ", ")
-        reinsert = "INSERT INTO \(target) (\(journal.list())) VALUES (\(placeholders))"
+        let nonKey = journal.nonKeyColumns
+        restore = nonKey.isEmpty
+            ? ""
+            : "UPDATE \(target) SET (\(journal.list(nil, nonKey))) = (SELECT \(journal.list("e", nonKey)) FROM \(entries) e WHERE e.backfill_seq = ?) WHERE \(keyOfEntry)"
+        delete = "DELETE FROM \(target) WHERE \(keyOfEntry)"
+        reinsert = "INSERT INTO \(target) (\(journal.list())) SELECT \(journal.list()) FROM \(entries) WHERE backfill_seq = ?"
+        let rowOfEntry = "FROM \(entries) e JOIN \(target) t ON \(journal.keysEqual("t", "e")) WHERE e.backfill_seq = ?"
+        let recordBefore = { (op: String) in
+            "INSERT INTO \(entries) (backfill_run, backfill_op, \(journal.list())) SELECT ?, '\(op)', \(journal.list("t")) \(rowOfEntry)"
+        }
+        recordUpdated = recordBefore("u")
+        recordDeleted = recordBefore("d")
+        recordAfter = "UPDATE \(entries) SET backfill_after = (SELECT \(journal.rowHash("t")) \(rowOfEntry)) WHERE backfill_seq = ?"
+        recordInserted = """
+            INSERT INTO \(entries) (backfill_run, backfill_op, backfill_after, \(journal.list(nil, journal.key)))
+            SELECT ?, 'i', \(journal.rowHash("t")), \(journal.list("t", journal.key)) \(rowOfEntry)
+            """
     }
 
-    /// Takes back the entries `seqs`, in that order; with `journal`, writing (and journaling)
-    /// what it changes, without, only counting.
-    func takeBack(_ seqs: [Int64], db: Database, journal recorder: SQLiteJournalRecorder?) throws -> WriteOutcome {
+    /// Takes back the entries `seqs`, in that order; with the undo's `tag`, writing (and
+    /// journaling under it) what it changes; without, only counting.
+    func takeBack(_ seqs: [Int64], db: Database, tag: String?) throws -> WriteOutcome {
         var outcome = WriteOutcome()
-        let keyCount = journal.key.count
-        let nonKey = Set(journal.nonKeyColumns.map { $0.lowercased() })
         for seq in seqs {
             guard let row = try Row.fetchOne(db.cachedStatement(sql: entry), arguments: [seq]) else { continue }
-            let values = row.values
             let op: String = row[0]
             let after: Int64? = row[1]
             let before: Int64? = row[2]
-            let key = Array(values[3..<(3 + keyCount)])
-            let image = Array(values[(3 + keyCount)...])
-            let held = try Row.fetchOne(db.cachedStatement(sql: current), arguments: StatementArguments(values: key))
-            let exists = held != nil
-            let now: Int64? = held?[0]
+            // The hash of the row with the entry's key now; `nil`: no such row.
+            let now: Int64? = row[3]
+            let exists = now != nil
             switch op {
             case "u" where exists && now == after:
-                if let recorder {
-                    let logged = try recorder.before("u", key: key, db: db)
-                    if !restore.isEmpty {
-                        let assigned = zip(journal.columns, image).filter { nonKey.contains($0.0.lowercased()) }.map(\.1)
-                        try db.cachedStatement(sql: restore).execute(arguments: StatementArguments(values: assigned + key))
-                    }
-                    try recorder.after(entry: logged, key: key, db: db)
+                if let tag {
+                    try db.cachedStatement(sql: recordUpdated).execute(arguments: [tag, seq])
+                    let logged = db.lastInsertedRowID
+                    if !restore.isEmpty { try db.cachedStatement(sql: restore).execute(arguments: [seq, seq]) }
+                    try db.cachedStatement(sql: recordAfter).execute(arguments: [seq, logged])
                 }
                 outcome.updated += 1
             case "i" where exists && now == after:
-                if let recorder {
-                    _ = try recorder.before("d", key: key, db: db)
-                    try db.cachedStatement(sql: delete).execute(arguments: StatementArguments(values: key))
+                if let tag {
+                    try db.cachedStatement(sql: recordDeleted).execute(arguments: [tag, seq])
+                    try db.cachedStatement(sql: delete).execute(arguments: [seq])
                 }
                 outcome.updated += 1
             case "d" where !exists:
-                if let recorder {
-                    try db.cachedStatement(sql: reinsert).execute(arguments: StatementArguments(values: image))
-                    try recorder.inserted(key: key, db: db)
+                if let tag {
+                    try db.cachedStatement(sql: reinsert).execute(arguments: [seq])
+                    try db.cachedStatement(sql: recordInserted).execute(arguments: [tag, seq])
                 }
                 outcome.inserted += 1
             case "i" where !exists, "u" where exists && now == before, "d" where exists && now == before:

@@ -60,6 +60,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("   EQUAL: the replica now equals the primary.")
         print("\nTry: cd \(folder) && backfill status && backfill run backfill.yaml   (a rerun writes nothing)")
+        print("     backfill journal 1 && backfill undo 1   (the run was journaled: its undo puts the replica back as it was)")
     }
 
     private func demoFolder() throws -> String {
@@ -73,7 +74,7 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.dryRun = dryRun
         let source = prepared.source
         let workers = prepared.spec.workers
-        let (run, _) = try await RunStarter(state: state.store).startOrResume(spec: prepared.spec) {
+        let (run, _) = try await RunStarter(state: state.store).startOrResume(spec: prepared.spec, specText: prepared.loaded.text) {
             try await source.plan(workers: workers)
         }
         let logger = LogBootstrap.logger()

@@ -23,12 +23,19 @@ struct JournaledRun {
         }
         guard let journaled = try found(record, specText: text, state: state) else {
             let spec = try SpecLoader.parseStored(text, run: run, environment: ProcessInfo.processInfo.environment).spec
-            if spec.events != nil || (spec.target.kind != .postgres && spec.target.kind != .sqlite) {
+            if spec.events != nil {
                 throw BackfillError(
-                    .invalidInput, "run \(run) sent events to a \(spec.target.kind.rawValue) target: events sent cannot be taken back; only runs into SQLite and PostgreSQL tables are journaled",
+                    .invalidInput, "run \(run) sent events to a \(spec.target.kind.rawValue) target: events sent cannot be taken back",
                     location: location)
             }
-            throw BackfillError(.invalidInput, "run \(run) was not journaled (its spec has journal: off), so there is nothing to take it back from", location: location)
+            if spec.target.kind != .postgres && spec.target.kind != .sqlite {
+                throw BackfillError(
+                    .invalidInput, "run \(run) wrote to a \(spec.target.kind.rawValue) target, which keeps no journal (only SQLite and PostgreSQL tables do)",
+                    location: location)
+            }
+            throw BackfillError(
+                .invalidInput, "run \(run) was not journaled (journal: off, or started by an earlier version), so there is nothing to take it back from",
+                location: location)
         }
         return journaled
     }

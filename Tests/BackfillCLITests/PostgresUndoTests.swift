@@ -5,20 +5,8 @@ import Testing
 /// `backfill undo RUN` against the real binary and a real PostgreSQL target.
 @Suite(.enabled(if: PostgresFixture.server != nil, "needs the PostgreSQL server scripts/test.sh starts"), .timeLimit(.minutes(8)))
 struct PostgresUndoTests {
-    private struct Outcome: Decodable {
-        var status: String
-        var entries: Int
-        var restored: Int
-        var deleted: Int
-        var reinserted: Int
-        var wouldChange: Int
-        var alreadyUndone: Int
-        var conflicts: Int
-    }
-
-    private func undo(_ workspace: PostgresWorkspace, _ arguments: [String]) async throws -> (Binary.Result, Outcome?) {
-        let result = try await Binary.run(["undo"] + arguments + ["--json"], in: workspace.dir)
-        return (result, try? JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8)))
+    private func undo(_ workspace: PostgresWorkspace, _ arguments: [String]) async throws -> (Binary.Result, UndoJSON?) {
+        try await UndoJSON.run(in: workspace.dir, arguments)
     }
 
     private func fingerprint(_ workspace: PostgresWorkspace, except: String) async throws -> String {
@@ -143,7 +131,7 @@ struct PostgresUndoTests {
         #expect(updated > 0)
         let result = try await Binary.run(["undo", "1", "--json"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
-        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8))
+        let outcome = try JSONDecoder().decode(UndoJSON.self, from: Data(result.stdout.utf8))
         #expect(outcome.entries == updated && outcome.restored == updated && outcome.conflicts == 0)
         #expect(try await server.fingerprint(database, table: "orders") == before)
     }

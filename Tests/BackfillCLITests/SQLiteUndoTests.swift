@@ -6,18 +6,6 @@ import Testing
 /// default, through the attached transfer (SQLite → SQLite) and the row path (CSV → SQLite) alike.
 @Suite(.timeLimit(.minutes(6)))
 struct SQLiteUndoTests {
-    struct Outcome: Decodable {
-        var status: String
-        var entries: Int
-        var restored: Int
-        var deleted: Int
-        var reinserted: Int
-        var wouldChange: Int
-        var alreadyUndone: Int
-        var conflicts: Int
-        var conflictKeys: [[String?]]
-    }
-
     /// The journal part of `report RUN --json`.
     struct JournalReport: Decodable {
         struct Summary: Decodable { var inserted: Int; var updated: Int; var deleted: Int; var bytes: Int }
@@ -30,9 +18,8 @@ struct SQLiteUndoTests {
         var testDescription: String { rawValue }
     }
 
-    static func undo(_ dir: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (Binary.Result, Outcome?) {
-        let result = try await Binary.run(["undo"] + arguments + ["--json"], in: dir, environment: environment)
-        return (result, try? JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8)))
+    static func undo(_ dir: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (Binary.Result, UndoJSON?) {
+        try await UndoJSON.run(in: dir, arguments, environment: environment)
     }
 
     /// A source and its damaged copy as the target; with `.rows`, the source as a CSV file.
@@ -230,5 +217,24 @@ struct SQLiteUndoTests {
         try (try String(contentsOfFile: dir + "/events.yaml", encoding: .utf8) + "\njournal: on\n").write(toFile: dir + "/events.yaml", atomically: true, encoding: .utf8)
         let refused = try await Binary.run(["validate", "events.yaml"], in: dir)
         #expect(refused.status == 2 && refused.stderr.contains("keeps no journal"), "\(refused.stderr)")
+    }
+
+    @Test("a column the target gained after a journaled run: the next run journals it too, and its undo puts the rows back")
+    func targetGainsAColumn() async throws {
+        let (dir, _) = try Self.workspace("sqlite-undo-column", kind: .integer, rows: 1_000, path: .attached)
+        let first = try await Binary.run(["run", "job.yaml"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        try Fixtures.execute(path: dir + "/target.db", """
+            ALTER TABLE items ADD COLUMN flag INTEGER DEFAULT 7;
+            UPDATE items SET amount = -5, flag = 8 WHERE id IN (10, 20);
+            """)
+        let before = try Self.target(dir, .integer)
+        let second = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try JSONDecoder().decode(RunReport.self, from: Data(second.stdout.utf8))["updated"] == 2)
+        let (undone, outcome) = try await Self.undo(dir, ["2"])
+        #expect(undone.status == 0, "\(undone.stderr)")
+        #expect(outcome?.restored == 2 && outcome?.conflicts == 0)
+        #expect(try Self.target(dir, .integer) == before, "the column the run did not write kept its values, the rows it did are back")
     }
 }

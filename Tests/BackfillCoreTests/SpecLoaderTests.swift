@@ -105,4 +105,29 @@ import Testing
         #expect(Redaction.redact("postgres://app:hunter2@db:5432/x") == "postgres://app:***@db:5432/x")
         #expect(Redaction.redact("host=db password=hunter2 user=x") == "host=db password=*** user=x")
     }
+
+    @Test("a table target is journaled unless journal: off; a stored spec keeps its directory; one stored by an earlier version keeps that version's default (no journal)")
+    func journalDefaultsAndStoredSpecs() throws {
+        let table = """
+            name: orders
+            source: { sqlite: a.db, table: orders }
+            target: { sqlite: b.db, table: orders }
+            key: [id]
+            """
+        #expect(try parse(table).spec.journal.keep == JournalSpec.defaultKeep)
+        #expect(try parse(table + "\njournal: off").spec.journal.isOn == false)
+        #expect(try parse(table + "\njournal: { keep: 30d }").spec.journal.keep == 30 * 86_400)
+
+        let stored = SpecLoader.storable(table, baseDirectory: "/srv/jobs")
+        #expect(stored.hasPrefix("# backfill base-directory: /srv/jobs\n"))
+        let reread = try SpecLoader.parseStored(stored, run: 1, environment: [:]).spec
+        #expect(reread.baseDirectory == "/srv/jobs" && reread.journal.isOn)
+        #expect(reread.resolve(path: "b.db") == "/srv/jobs/b.db")
+        // A directory with a line break is not kept: it would end the comment.
+        #expect(SpecLoader.storable(table, baseDirectory: "/srv/a\nb: c") == table)
+
+        let earlier = SpecLoader.storable(table)
+        #expect(try SpecLoader.parseStored(earlier, run: 1, environment: [:]).spec.journal.isOn == false)
+        #expect(try SpecLoader.parseStored(earlier + "\njournal: on", run: 1, environment: [:]).spec.journal.isOn)
+    }
 }

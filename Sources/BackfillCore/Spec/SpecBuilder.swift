@@ -59,7 +59,11 @@ enum SpecBuilder {
         let journalable = (target.map { ($0.kind == .sqlite || $0.kind == .postgres) && $0.table != nil } ?? false) && events == nil
         var journal = top["journal"] == nil && journalable ? JournalSpec(keep: JournalSpec.defaultKeep) : journalSpec(top["journal"], reader: &reader)
         if journal.isOn, !journalable, let target {
-            reader.problem("journal", top["journal"], "a \(target.kind.rawValue) target\(events == nil ? "" : " of events") keeps no journal: events sent cannot be taken back (remove journal:)")
+            reader.problem(
+                "journal", top["journal"],
+                events != nil
+                    ? "a \(target.kind.rawValue) target of events keeps no journal: events sent cannot be taken back (remove journal:)"
+                    : "a \(target.kind.rawValue) target keeps no journal: journals are kept for SQLite and PostgreSQL tables (remove journal:)")
             journal = JournalSpec()
         }
         if let mode, let source, let target {

@@ -49,7 +49,8 @@ public enum SpecLoader {
     /// `baseDirectory` (the spec file's directory), a first comment line keeps it, so that the
     /// stored spec's relative paths name the same files from anywhere (`parseStored`).
     public static func storable(_ text: String, baseDirectory: String? = nil) -> String {
-        let header = baseDirectory.map { Self.baseDirectoryComment + $0 + "\n" } ?? ""
+        // A directory whose name holds a line break is not kept (it would end the comment).
+        let header = baseDirectory.flatMap { $0.contains(where: \.isNewline) ? nil : Self.baseDirectoryComment + $0 + "\n" } ?? ""
         return header + redacted(text)
     }
 
@@ -57,12 +58,18 @@ public enum SpecLoader {
 
     /// A spec a run keeps (`storable`), parsed: relative paths resolve against the directory its
     /// first line names, or else the current one.
+    ///
+    /// A spec stored by an earlier version (without that line) that does not name `journal:` ran
+    /// unjournaled, as the default was then: it parses with `journal: off`.
     public static func parseStored(_ text: String, run: Int64, environment: [String: String]) throws -> LoadedSpec {
         var base = FileManager.default.currentDirectoryPath
-        if let first = text.split(separator: "\n", maxSplits: 1).first, first.hasPrefix(baseDirectoryComment) {
-            base = String(first.dropFirst(baseDirectoryComment.count))
-        }
-        return try parse(yaml: text, file: "the spec stored with run \(run)", baseDirectory: base, environment: environment)
+        let first = text.split(separator: "\n", maxSplits: 1).first
+        let current = first?.hasPrefix(baseDirectoryComment) ?? false
+        if current, let first { base = String(first.dropFirst(baseDirectoryComment.count)) }
+        var loaded = try parse(yaml: text, file: "the spec stored with run \(run)", baseDirectory: base, environment: environment)
+        let namesJournal = text.split(separator: "\n").contains { $0.hasPrefix("journal:") || $0.hasPrefix("journal ") }
+        if !current, !namesJournal { loaded.spec.journal = JournalSpec() }
+        return loaded
     }
 
     private static func redacted(_ text: String) -> String {
