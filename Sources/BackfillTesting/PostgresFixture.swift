@@ -54,8 +54,8 @@ public struct PostgresFixture: Sendable {
             try process.run()
             input.fileHandleForWriting.write(Data(sql.utf8))
             try input.fileHandleForWriting.close()
-            let out = output.fileHandleForReading.readDataToEndOfFile()
-            let err = errors.fileHandleForReading.readDataToEndOfFile()
+            let out = output.readAll()
+            let err = errors.readAll()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
                 throw FixtureError("psql failed: \(String(decoding: err, as: UTF8.self))")

@@ -1,3 +1,4 @@
+import BackfillTesting
 import Foundation
 
 /// The real `backfill` executable, run as a child process.
@@ -85,8 +86,8 @@ struct Binary {
         // No test may hang CI: a command still running after five minutes is killed (and fails its test).
         let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        let stdout = out.readAll()
+        let stderr = err.readAll()
         process.waitUntilExit()
         watchdog.cancel()
         return Result(
