@@ -11,6 +11,7 @@ struct Backfill: AsyncParsableCommand {
             Exit codes: 0 success · 1 run failed · 2 invalid input · 3 verify found differences · \
             4 run paused or cancelled before finishing.
             """,
+        version: Version.text,
         subcommands: [
             InitCommand.self, ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self,
             PauseCommand.self, ResumeCommand.self, CancelCommand.self, SetCommand.self, QuarantineCommand.self, ReportCommand.self,

@@ -17,6 +17,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Replay into a PostgreSQL table (backfill_demo_orders, dropped and recreated) of this database instead of a SQLite replica, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.")
     var postgres: String?
 
+    @Flag(help: "Only build the primary and its damaged replica (with --dir: the data of the README's \"A first job\").")
+    var dataOnly = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -30,6 +33,11 @@ struct DemoCommand: AsyncParsableCommand {
             print("1. Building \(folder)/primary.db with \(Output.number(rows)) orders and a damaged replica.db …")
             let damage = try DemoData.create(in: folder, rows: rows)
             print("   damage: ids \(damage.missingRange.lowerBound)…\(damage.missingRange.upperBound) missing (the outage), \(Output.number(damage.lostRows)) scattered rows lost, \(Output.number(damage.staleRows)) rows stale")
+            if dataOnly {
+                let parent = URL(fileURLWithPath: folder).deletingLastPathComponent().path
+                print("\nNext (the README's \"A first job\"): cd \(parent) && \(Version.command) init orders.yaml")
+                return
+            }
             let specPath = folder + "/backfill.yaml"
             if let postgres {
                 print("   copying the damaged replica into PostgreSQL table backfill_demo_orders …")
@@ -59,8 +67,9 @@ struct DemoCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.differences)
         }
         print("   EQUAL: the replica now equals the primary.")
-        print("\nTry: cd \(folder) && backfill status && backfill run backfill.yaml   (a rerun writes nothing)")
-        print("     backfill journal 1 && backfill undo 1   (the run was journaled: its undo puts the replica back as it was)")
+        let backfill = Version.command
+        print("\nTry: cd \(folder) && \(backfill) status && \(backfill) run backfill.yaml   (a rerun writes nothing)")
+        print("     \(backfill) journal 1 && \(backfill) undo 1   (the run was journaled: its undo puts the replica back as it was)")
     }
 
     private func demoFolder() throws -> String {
