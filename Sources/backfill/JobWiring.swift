@@ -33,19 +33,22 @@ struct PreparedJob: Sendable {
 enum JobWiring {
     /// Loads and prepares the spec at `specPath`, runs `body` with it, and closes its connections
     /// whatever `body` does.
-    /// - Parameter checkKey: also scan the source for NULL and duplicate keys.
+    /// - Parameters:
+    ///   - checkKey: also scan the source for NULL and duplicate keys.
+    ///   - creating: what to do with a target table the spec asks to create (`TargetCreation`).
     static func withPrepared<T>(
-        specPath: String, checkKey: Bool, _ body: (PreparedJob) async throws -> T
+        specPath: String, checkKey: Bool, creating: TargetCreation.Mode = .none, _ body: (PreparedJob) async throws -> T
     ) async throws -> T {
-        try await withPrepared(SpecLoader.load(path: specPath), checkKey: checkKey, body)
+        try await withPrepared(SpecLoader.load(path: specPath), checkKey: checkKey, creating: creating, body)
     }
 
     /// Prepares a loaded spec, runs `body` with it, and closes its connections.
     static func withPrepared<T>(
-        _ loaded: LoadedSpec, checkKey: Bool, _ body: (PreparedJob) async throws -> T
+        _ loaded: LoadedSpec, checkKey: Bool, creating: TargetCreation.Mode = .none, _ body: (PreparedJob) async throws -> T
     ) async throws -> T {
         let connections = Connections(loaded.spec)
         do {
+            try await TargetCreation.apply(creating, to: loaded, connections: connections)
             let result = try await body(try await prepare(loaded, checkKey: checkKey, connections: connections))
             await connections.shutdown()
             return result

@@ -25,6 +25,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Serve the dashboard, the JSON API and /metrics while the run goes on (see `backfill serve`).")
     var serve = false
 
+    @Flag(help: "Create the target table from the source's description when it does not exist (also target.create: true).")
+    var createTarget = false
+
     @Flag(help: "End a completed run with proof: verify the job's range, repair what differs again through the runner, verify again (also verify.after-run: true). Exit 3 when the target is not proven equal.")
     var verify = false
 
@@ -42,9 +45,19 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            try await JobWiring.withPrepared(specPath: spec, checkKey: true) { prepared in
-                if retryQuarantined { return try await retry(prepared) }
-                try await execute(prepared)
+            do {
+                let creating: TargetCreation.Mode = dryRun ? .preview(asked: createTarget) : .create(asked: createTarget)
+                try await JobWiring.withPrepared(specPath: spec, checkKey: true, creating: creating) { prepared in
+                    if retryQuarantined { return try await retry(prepared) }
+                    try await execute(prepared)
+                }
+            } catch let missing as TargetCreation.TableToCreate {
+                // A dry run creates nothing: it shows the table and what the run would do.
+                if common.json {
+                    print(try Output.json(TargetCreation.Preview(missing, dryRun: true)))
+                } else {
+                    print("dry run: " + TargetCreation.preview(missing))
+                }
             }
         }
     }

@@ -15,7 +15,18 @@ struct ValidateCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         do {
-            let (spec, job) = try await JobWiring.withPrepared(specPath: self.spec, checkKey: true) { ($0.spec, $0.job) }
+            let (spec, job): (JobSpec, ResolvedJob)
+            do {
+                (spec, job) = try await JobWiring.withPrepared(specPath: self.spec, checkKey: true, creating: .preview(asked: false)) { ($0.spec, $0.job) }
+            } catch let missing as TargetCreation.TableToCreate {
+                if common.json {
+                    print(try Output.json(ValidationResult(valid: true, columns: missing.design.columns.map(\.name), key: missing.design.key, problems: [], createTable: missing.design.sql)))
+                } else {
+                    print("\(self.spec): valid")
+                    print("  " + TargetCreation.preview(missing).replacingOccurrences(of: "\n", with: "\n  "))
+                }
+                return
+            }
             if common.json {
                 print(try Output.json(ValidationResult(valid: true, columns: job.columns, key: spec.key, problems: [])))
             } else {
@@ -36,6 +47,8 @@ struct ValidateCommand: AsyncParsableCommand {
         var columns: [String]
         var key: [String]
         var problems: [SpecProblem]
+        /// The `CREATE TABLE` a run will execute, when the target is still to be created.
+        var createTable: String? = nil
     }
 }
 
@@ -51,8 +64,18 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         common.bootstrapLogging()
         try await withExitCodes {
-            let (spec, chunks, path) = try await JobWiring.withPrepared(specPath: self.spec, checkKey: false) { prepared in
-                (prepared.spec, try await prepared.source.plan(workers: prepared.spec.workers), BatchPathDescription(prepared))
+            let (spec, chunks, path): (JobSpec, [ChunkPlan], BatchPathDescription)
+            do {
+                (spec, chunks, path) = try await JobWiring.withPrepared(specPath: self.spec, checkKey: false, creating: .preview(asked: false)) { prepared in
+                    (prepared.spec, try await prepared.source.plan(workers: prepared.spec.workers), BatchPathDescription(prepared))
+                }
+            } catch let missing as TargetCreation.TableToCreate {
+                if common.json {
+                    print(try Output.json(TargetCreation.Preview(missing, dryRun: false)))
+                } else {
+                    print(TargetCreation.preview(missing))
+                }
+                return
             }
             let rows = chunks.reduce(0) { $0 + $1.estimatedRows }
             if common.json {

@@ -57,7 +57,10 @@ struct WorkerCommand: AsyncParsableCommand {
                     .invalidInput, "event replay runs in one process, to keep each order key's events in order; use backfill run (and target.concurrency)",
                     location: loaded.file)
             }
-            try await JobWiring.withPrepared(loaded, checkKey: false) { prepared in try await execute(prepared, statePath: statePath) }
+            // Like `run`, a worker creates the target table the spec asks for (another process may have just created it).
+            try await JobWiring.withPrepared(loaded, checkKey: false, creating: .create(asked: false)) { prepared in
+                try await execute(prepared, statePath: statePath)
+            }
         }
     }
 

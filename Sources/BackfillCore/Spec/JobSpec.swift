@@ -107,6 +107,9 @@ public struct Endpoint: Sendable, Codable, Hashable {
     public var table: String?
     /// The options of a `webhook:` target.
     public var webhook: WebhookSpec? = nil
+    /// `create: true` on a SQLite or PostgreSQL target: create the table from the source's
+    /// description when it does not exist (`TargetDesign`).
+    public var create = false
 
     public init(kind: Kind, location: String, table: String? = nil) {
         self.kind = kind

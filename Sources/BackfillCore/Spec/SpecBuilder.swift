@@ -198,7 +198,7 @@ enum SpecBuilder {
             return nil
         }
         let webhookOptions = ["secret", "headers", "timeout", "concurrency"]
-        let allowed = kinds.map(\.rawValue) + ["table"] + (kinds.contains(.webhook) ? webhookOptions : [])
+        let allowed = kinds.map(\.rawValue) + ["table"] + (kinds.contains(.webhook) ? webhookOptions : []) + (field == "target" ? ["create"] : [])
         guard let map = reader.mapping(node, field: field, allowed: allowed) else { return nil }
         let named = kinds.filter { map[$0.rawValue] != nil }
         guard named.count == 1, let kind = named.first else {
@@ -233,6 +233,12 @@ enum SpecBuilder {
         }
         var endpoint = Endpoint(kind: kind, location: location, table: table)
         endpoint.webhook = webhook
+        if let node = map["create"] {
+            endpoint.create = reader.boolean(node, field: "\(field).create") ?? false
+            if endpoint.create, !needsTable {
+                reader.problem("\(field).create", node, "create applies to a SQLite or PostgreSQL table \(field)")
+            }
+        }
         return endpoint
     }
 
