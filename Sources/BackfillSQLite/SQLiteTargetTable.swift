@@ -17,6 +17,19 @@ public enum SQLiteTargetTable {
         }
     }
 
+    /// The tables of the SQLite file `path`, by name.
+    public static func tables(path: String) throws -> [String] {
+        let database = try SQLiteDatabase.open(path: path, readOnly: true)
+        defer { try? database.close() }
+        do {
+            return try database.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            }
+        } catch {
+            throw SQLiteErrors.map(error, "listing the tables", location: path)
+        }
+    }
+
     /// `columns` of the SQLite table `table` in `path`: declared types as written, nullability.
     public static func columns(path: String, table: String, columns: [String]) throws -> [TargetDesign.Column] {
         let database = try SQLiteDatabase.open(path: path, readOnly: true)

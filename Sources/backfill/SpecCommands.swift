@@ -137,8 +137,16 @@ struct BatchPathDescription {
     }
 }
 
-struct InitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Write a commented example spec.")
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write a commented spec: an example, or one written from a real table or file (--from).",
+        discussion: """
+            With --from SOURCE (a SQLite file, a postgres:// DSN, a .csv or .jsonl file) the spec takes the \
+            source's columns, its primary key as key (or --key), an updated_at/version-like column for \
+            newer-wins, and a batch size from the rows' width; --to TARGET names the target (the same table \
+            name; create: true when it does not exist yet). A password in a DSN is written as ${PGPASSWORD}.
+            """)
 
     @Argument(help: "Where to write it.")
     var path = "backfill.yaml"
@@ -146,15 +154,43 @@ struct InitCommand: ParsableCommand {
     @Flag(help: "Overwrite an existing file.")
     var force = false
 
-    func run() throws {
+    @Option(help: "Write the spec from this source: a SQLite file, a postgres:// DSN, or a .csv/.jsonl export.")
+    var from: String?
+
+    @Option(help: "The target: a SQLite file or a postgres:// DSN (default: a new SQLite file named after the table).")
+    var to: String?
+
+    @Option(help: "The source table (a SQLite file with one table needs none).")
+    var table: String?
+
+    @Option(help: "The key columns, comma-separated, when the source has no primary key.")
+    var key: String?
+
+    func validate() throws {
+        if from == nil, to != nil || table != nil || key != nil { throw ValidationError("--to, --table and --key go with --from") }
+    }
+
+    func run() async throws {
         if FileManager.default.fileExists(atPath: path), !force {
             ExitStatus.printError("error: \(path) already exists; pass --force to overwrite it")
             throw ExitCode(ExitStatus.invalidInput)
         }
-        guard FileManager.default.createFile(atPath: path, contents: Data(ExampleSpec.text.utf8)) else {
+        var text = ExampleSpec.text
+        var summary: String?
+        if let from {
+            try await withExitCodes {
+                let keys = key.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                (text, summary) = try await SpecFromSource(from: from, to: to, table: table, key: keys).write()
+            }
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
             ExitStatus.printError("error: cannot write \(path)")
             throw ExitCode(ExitStatus.invalidInput)
         }
-        print("wrote \(path); edit it, then: backfill validate \(path) && backfill run \(path) --dry-run")
+        if let summary {
+            print("wrote \(path) (\(summary)); next: backfill validate \(path) && backfill run \(path) --dry-run")
+        } else {
+            print("wrote \(path); edit it, then: backfill validate \(path) && backfill run \(path) --dry-run")
+        }
     }
 }

@@ -24,6 +24,45 @@ struct SpecCommandTests {
         #expect(validate.stderr.contains("data/primary.db"))
     }
 
+    @Test("init --from writes a spec from a real table or file: key, columns, newer-wins, batch size, create when the target is missing; it validates and runs")
+    func initFromSource() async throws {
+        let dir = try Fixtures.temporaryDirectory("init-from")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .composite, rows: 2_000)
+        try Fixtures.makeDamagedCopy(of: dir + "/source.db", at: dir + "/target.db")
+        let written = try await Binary.run(["init", "--from", "source.db", "--to", "target.db", "job.yaml"], in: dir)
+        #expect(written.status == 0, "\(written.stderr)")
+        let text = try String(contentsOfFile: dir + "/job.yaml", encoding: .utf8)
+        #expect(text.contains(#"key: ["tenant", "id"]"#) && text.contains(#"newer-wins: "updated_at""#) && !text.contains("create: true"), "\(text)")
+        #expect(text.contains("batch: { size: 20000 }"), "\(text)")
+        #expect(try await Binary.run(["validate", "job.yaml"], in: dir).status == 0)
+        let run = try await Binary.run(["run", "job.yaml"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Fixtures.dump(path: dir + "/target.db", orderBy: "tenant, id") == Fixtures.dump(path: dir + "/source.db", orderBy: "tenant, id"))
+
+        // A CSV export has no primary key: without an id column, --key is asked for.
+        try (["sku,name,updated_at"] + (1...300).map { "sku-\($0),item \($0),2024-01-01T00:00:00Z" }).joined(separator: "\n")
+            .write(toFile: dir + "/export.csv", atomically: true, encoding: .utf8)
+        let refused = try await Binary.run(["init", "--from", "export.csv", "csv.yaml"], in: dir)
+        #expect(refused.status == 2 && refused.stderr.contains("--key"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/csv.yaml"), "nothing written")
+        let keyed = try await Binary.run(["init", "--from", "export.csv", "--key", "sku", "csv.yaml"], in: dir)
+        #expect(keyed.status == 0, "\(keyed.stderr)")
+        let csvSpec = try String(contentsOfFile: dir + "/csv.yaml", encoding: .utf8)
+        #expect(csvSpec.contains(#"target: { sqlite: "export.db", table: "export", create: true }"#), "\(csvSpec)")
+        let created = try await Binary.run(["run", "csv.yaml"], in: dir)
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try Fixtures.integer(path: dir + "/export.db", "SELECT count(*) FROM export") == 300)
+
+        for (arguments, message) in [
+            (["init", "--from", "source.db", "--key", "nope", "x.yaml"], "no column 'nope'"),
+            (["init", "--to", "target.db", "x.yaml"], "go with --from"),
+            (["init", "--from", "missing.db", "x.yaml"], "missing.db"),
+        ] {
+            let result = try await Binary.run(arguments, in: dir)
+            #expect(result.status == 2 && result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+
     @Test("validate and plan describe a good spec; --json has a stable shape")
     func validateAndPlan() async throws {
         let dir = try Fixtures.temporaryDirectory("plan")
