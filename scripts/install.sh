@@ -3,10 +3,15 @@
 # (PREFIX defaults to /usr/local), then prints where and which version.
 #   BACKFILL_BINARY=PATH scripts/install.sh PREFIX   installs that binary instead of building one
 set -euo pipefail
-cd "$(dirname "$0")/.."
 prefix=${1:-/usr/local}
 case "$prefix" in -*) echo "usage: scripts/install.sh [PREFIX]   (default /usr/local)" >&2; exit 2 ;; esac
+# Relative paths name places from where the script was run, before it moves to the checkout.
+absolute() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
+[ "$prefix" = / ] || prefix=${prefix%/}
+prefix=$(absolute "$prefix")
 binary=${BACKFILL_BINARY:-}
+[ -z "$binary" ] || binary=$(absolute "$binary")
+cd "$(dirname "$0")/.."
 if [ -z "$binary" ]; then
   swift build -c release --scratch-path .build-release --product backfill >&2
   binary="$(swift build -c release --scratch-path .build-release --show-bin-path)/backfill"

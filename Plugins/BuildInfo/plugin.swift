@@ -2,7 +2,7 @@ import Foundation
 import PackagePlugin
 
 /// Generates `BuildInfo.swift` for the `backfill` executable before every build: the commit the
-/// binary is built from (`git describe`, `-dirty` with local changes; `unknown` outside a clone),
+/// binary is built from (`git rev-parse`, `-dirty` with local changes; `unknown` outside a clone),
 /// for `backfill --version`. The file is rewritten only when the commit changes, so an unchanged
 /// build recompiles nothing.
 @main
@@ -12,7 +12,10 @@ struct BuildInfo: BuildToolPlugin {
         let file = directory.appending(path: "BuildInfo.swift")
         let script = #"""
             set -u
-            commit=$(git -C "$1" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+            repository=$1
+            g() { git -c safe.directory='*' -C "$repository" "$@"; }
+            commit=$(g rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+            if [ "$commit" != unknown ] && ! g diff --quiet HEAD 2>/dev/null; then commit="$commit-dirty"; fi
             mkdir -p "$2"
             text="/// Written by the BuildInfo plugin.
             enum BuildInfo { static let commit = \"$commit\" }"

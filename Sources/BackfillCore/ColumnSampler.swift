@@ -14,6 +14,8 @@ public struct ColumnSampler: Sendable {
     private var possible = Set(Kind.allCases)
     public private(set) var values = 0
     public private(set) var nulls = 0
+    /// The most significant digits of a number seen (a SQLite NUMERIC keeps 15).
+    private var digits = 0
 
     public init() {}
 
@@ -30,6 +32,7 @@ public struct ColumnSampler: Sendable {
             possible.removeAll()
         case .text(let text):
             possible = possible.filter { Self.matches(text, $0) }
+            if possible.contains(.decimal) { digits = max(digits, Self.significantDigits(text)) }
         }
     }
 
@@ -53,7 +56,7 @@ public struct ColumnSampler: Sendable {
         switch kind {
         case .integer: "INTEGER"
         case .real: "REAL"
-        case .decimal: "NUMERIC"
+        case .decimal where digits <= 15: "NUMERIC"
         default: "TEXT"
         }
     }
@@ -70,22 +73,58 @@ public struct ColumnSampler: Sendable {
     private static func matches(_ text: String, _ kind: Kind) -> Bool {
         switch kind {
         case .integer:
-            return text.wholeMatch(of: /-?(0|[1-9][0-9]*)/) != nil && Int64(text) != nil
+            return text.wholeMatch(of: /-?(0|[1-9][0-9]*)/) != nil && Int64(text) != nil && !isNegativeZero(text)
         case .decimal:
-            return text.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?/) != nil
+            return text.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?/) != nil && !isNegativeZero(text)
         case .real:
-            return text.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/) != nil && Double(text)?.isFinite == true
+            // Not a value a double cannot hold: an overflow, or a non-zero that underflows to 0.
+            guard text.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/) != nil, let double = Double(text), double.isFinite else {
+                return false
+            }
+            return double != 0 || !text.contains(where: { $0 >= "1" && $0 <= "9" }) && !text.hasPrefix("-")
         case .boolean:
             return text == "true" || text == "false"
         case .timestamptz:
-            return text.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)/) != nil
+            guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)/) else {
+                return false
+            }
+            return isDate(match.1, match.2, match.3) && isTime(match.4, match.5, match.6)
         case .timestamp:
-            return text.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?/) != nil
+            guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?/) else {
+                return false
+            }
+            return isDate(match.1, match.2, match.3) && isTime(match.4, match.5, match.6)
         case .date:
-            return text.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil
+            guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})/) else { return false }
+            return isDate(match.1, match.2, match.3)
         case .json:
             guard let first = text.first, first == "{" || first == "[" else { return false }
             return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil
         }
+    }
+
+    /// `-0`, `-0.00`: PostgreSQL and SQLite store them without the sign, so they stay text.
+    private static func isNegativeZero(_ text: String) -> Bool {
+        text.hasPrefix("-") && !text.contains(where: { $0 >= "1" && $0 <= "9" })
+    }
+
+    /// A real calendar day of years 1–9999 (PostgreSQL refuses `2024-02-30` and year 0).
+    private static func isDate(_ year: Substring, _ month: Substring, _ day: Substring) -> Bool {
+        guard let y = Int(year), let m = Int(month), let d = Int(day), y >= 1, (1...12).contains(m), d >= 1 else { return false }
+        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        return d <= days[m - 1]
+    }
+
+    /// 00:00:00–23:59:59 (PostgreSQL moves `24:00:00` and a leap second to the next day or minute).
+    private static func isTime(_ hour: Substring, _ minute: Substring, _ second: Substring) -> Bool {
+        guard let h = Int(hour), let m = Int(minute), let s = Int(second) else { return false }
+        return h <= 23 && m <= 59 && s <= 59
+    }
+
+    /// The significant digits of a plain decimal (`0.00120` → 3).
+    private static func significantDigits(_ text: String) -> Int {
+        let digits = text.filter(\.isASCII).filter(\.isNumber).drop { $0 == "0" }
+        return digits.count
     }
 }

@@ -63,8 +63,8 @@ public struct TargetDesign: Sendable, Codable, Hashable {
 /// (`TypeMatrixTests`), so that every value crosses exactly.
 public enum TargetTypeMapping {
     /// A SQLite column's declared type → PostgreSQL: by SQLite's affinity, with the common names
-    /// SQLite stores as text (dates and times) kept as text, booleans as `boolean`, and a
-    /// `NUMERIC(p,s)`/`DECIMAL(p,s)` keeping its precision.
+    /// SQLite stores as text (dates and times) kept as text, booleans as `boolean`, and other
+    /// NUMERIC-affinity types (`DECIMAL(p,s)` included: SQLite never enforced it) as `numeric`.
     public static func postgres(fromSQLite declared: String) -> String {
         let upper = declared.uppercased()
         if upper.contains("BOOL") { return "boolean" }
@@ -74,11 +74,8 @@ public enum TargetTypeMapping {
         case .text: return "text"
         case .blob: return upper.contains("BLOB") ? "bytea" : "text"
         default:
+            // SQLite never enforced a NUMERIC(p,s)'s precision: its values may not fit one.
             if upper.contains("DATE") || upper.contains("TIME") { return "text" }
-            if let open = upper.firstIndex(of: "("), upper.hasPrefix("NUMERIC") || upper.hasPrefix("DECIMAL") {
-                let modifier = upper[open...].filter { $0.isNumber || $0 == "," || $0 == "(" || $0 == ")" }
-                return "numeric" + modifier
-            }
             return "numeric"
         }
     }

@@ -55,7 +55,8 @@ enum PostgresCatalog {
             CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
             WHERE i.indrelid = to_regclass(\(regclass)) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
-            GROUP BY i.indexrelid
+            GROUP BY i.indexrelid, i.indisprimary
+            ORDER BY i.indisprimary DESC, i.indexrelid
             """, "reading the table's unique indexes")
         var types: [String: PostgresColumnType] = [:]
         var described: [ColumnDescription] = []

@@ -4,7 +4,8 @@ import PostgresNIO
 
 /// A `postgres://user:password@host:port/database?sslmode=…` connection string, parsed.
 ///
-/// Only the settings `backfill` acts on are accepted; anything else is an error that names the
+/// Without a password in it, the password is `PGPASSWORD`'s, as libpq does. Only the settings
+/// `backfill` acts on are accepted; anything else is an error that names the
 /// parameter, so a typo never silently connects somewhere unintended. The password never appears
 /// in `description` or in errors.
 public struct PostgresDSN: Sendable, CustomStringConvertible {
@@ -61,6 +62,8 @@ public struct PostgresDSN: Sendable, CustomStringConvertible {
         }
         self.tls = tls
         self.connectTimeout = timeout
+        // As libpq: a DSN without a password takes PGPASSWORD's (specs need not hold one).
+        if self.password == nil { self.password = ProcessInfo.processInfo.environment["PGPASSWORD"] }
     }
 
     /// `postgres://user@host:port/database`, without the password.

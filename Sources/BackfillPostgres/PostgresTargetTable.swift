@@ -61,6 +61,8 @@ public enum PostgresTargetTable {
                 try await connection.query(PostgresQuery(unsafeSQL: sql), logger: database.logger)
             }
         } catch let error as BackfillError {
+            // Another worker's identical CREATE won the race (a unique violation in the catalog).
+            if try await exists(design.table, in: database) { return }
             throw BackfillError(.invalidInput, "creating table \(design.table): \(error.message)", location: database.dsn.description)
         }
     }

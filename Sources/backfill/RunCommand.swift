@@ -46,7 +46,8 @@ struct RunCommand: AsyncParsableCommand {
         common.bootstrapLogging()
         try await withExitCodes {
             do {
-                let creating: TargetCreation.Mode = dryRun ? .preview(asked: createTarget) : .create(asked: createTarget)
+                // A retry of quarantined rows writes into a table the run already has.
+                let creating: TargetCreation.Mode = retryQuarantined ? .none : dryRun ? .preview(asked: createTarget) : .create(asked: createTarget)
                 try await JobWiring.withPrepared(specPath: spec, checkKey: true, creating: creating) { prepared in
                     if retryQuarantined { return try await retry(prepared) }
                     try await execute(prepared)

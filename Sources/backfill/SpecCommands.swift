@@ -145,7 +145,7 @@ struct InitCommand: AsyncParsableCommand {
             With --from SOURCE (a SQLite file, a postgres:// DSN, a .csv or .jsonl file) the spec takes the \
             source's columns, its primary key as key (or --key), an updated_at/version-like column for \
             newer-wins, and a batch size from the rows' width; --to TARGET names the target (the same table \
-            name; create: true when it does not exist yet). A password in a DSN is written as ${PGPASSWORD}.
+            name; create: true when it does not exist yet). A DSN is written without its password: set PGPASSWORD.
             """)
 
     @Argument(help: "Where to write it.")
@@ -180,7 +180,7 @@ struct InitCommand: AsyncParsableCommand {
         if let from {
             try await withExitCodes {
                 let keys = key.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-                (text, summary) = try await SpecFromSource(from: from, to: to, table: table, key: keys).write()
+                (text, summary) = try await SpecFromSource(from: from, to: to, table: table, key: keys, specPath: path).write()
             }
         }
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {

@@ -11,6 +11,8 @@ struct SpecFromSource {
     var to: String?
     var table: String?
     var key: [String]?
+    /// Where the spec is written: its paths are relative to its folder.
+    var specPath: String
 
     /// Columns whose name says they hold a row's version, best first.
     static let versionNames = [
@@ -41,12 +43,28 @@ struct SpecFromSource {
             throw BackfillError(.invalidInput, "name the table to read with --table", location: Redaction.redact(from))
         }
         let name = source.table ?? URL(fileURLWithPath: source.location).deletingPathExtension().lastPathComponent
-        let targetTable = name.split(separator: ".").last.map(String.init) ?? name
+        // A PostgreSQL table may be `schema.table`; the target takes the table's own name.
+        let targetTable = source.kind == .postgres ? (name.split(separator: ".").last.map(String.init) ?? name) : name
+        if let to, case let kind = Self.endpoint(to, table: nil).kind, kind == .csv || kind == .jsonl {
+            throw BackfillError(.invalidInput, "--to names a SQLite file or a postgres:// DSN, not a \(kind.rawValue) file", location: to)
+        }
         let loaded = try SpecLoader.parse(
             yaml: Self.yaml(name: Self.jobName(name), source: source, target: Endpoint(kind: .sqlite, location: "unused.db", table: targetTable), key: ["unused"]),
             file: "--from", baseDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
         let connections = Connections(loaded.spec)
-        defer { Task { await connections.shutdown() } }
+        do {
+            let written = try await write(source: source, name: name, targetTable: targetTable, loaded: loaded, connections: connections)
+            await connections.shutdown()
+            return written
+        } catch {
+            await connections.shutdown()
+            throw error
+        }
+    }
+
+    private func write(
+        source: Endpoint, name: String, targetTable: String, loaded: LoadedSpec, connections: Connections
+    ) async throws -> (text: String, summary: String) {
         let opened = try await JobWiring.openSource(loaded.spec, columns: nil, connections: connections)
         let described = try await opened.reader.describe()
         let columns = described.columns.map(\.name)
@@ -65,16 +83,27 @@ struct SpecFromSource {
             file: "--from", baseDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
         let batch = try await batchSize(columns: columns, connections: connections, loaded: keyed)
         var target = to.map { Self.endpoint($0, table: targetTable) } ?? Endpoint(kind: .sqlite, location: "\(targetTable).db", table: targetTable)
-        if target.kind == .csv || target.kind == .jsonl { target = Endpoint(kind: .sqlite, location: target.location, table: targetTable) }
         var targetSpec = loaded.spec
         targetSpec.target = target
         let exists = try await targetExists(targetSpec, connections: connections)
         target.create = !exists
         let text = Self.yaml(
-            name: Self.jobName(name), source: source, target: target, key: key, columns: columns, version: version, batch: batch,
-            targetNamed: to != nil, writing: true)
+            name: Self.jobName(name), source: relocated(source), target: relocated(target), key: key, columns: columns, version: version,
+            batch: batch, targetNamed: to != nil, writing: true)
         let summary = "key \(key.joined(separator: ", "))\(version.map { " · newer-wins \($0)" } ?? "") · batch \(batch)\(target.create ? " · the target table is created by the first run" : "")"
         return (text, summary)
+    }
+
+    /// A file location as the spec names it: relative to the spec's folder — the path as given when
+    /// the spec is written into the current folder, else the absolute path.
+    private func relocated(_ endpoint: Endpoint) -> Endpoint {
+        guard endpoint.kind != .postgres else { return endpoint }
+        let current = FileManager.default.currentDirectoryPath
+        let specFolder = URL(fileURLWithPath: specPath).deletingLastPathComponent().standardizedFileURL.path
+        guard specFolder != URL(fileURLWithPath: current).standardizedFileURL.path else { return endpoint }
+        var moved = endpoint
+        moved.location = URL(fileURLWithPath: endpoint.location).standardizedFileURL.path
+        return moved
     }
 
     /// The one table of a SQLite file.
@@ -122,15 +151,19 @@ struct SpecFromSource {
         return cleaned.isEmpty ? "backfill" : cleaned
     }
 
-    /// A password written into a DSN becomes `${PGPASSWORD}`: the spec keeps no secret.
+    /// A DSN without its password (in the user part or a `password=` parameter): the spec keeps no
+    /// secret, and the connection takes `PGPASSWORD`'s, as libpq does.
     static func withoutPassword(_ location: String) -> String {
-        guard let scheme = location.range(of: "://"), let at = location[scheme.upperBound...].firstIndex(of: "@") else { return location }
-        let userinfo = location[scheme.upperBound..<at]
-        guard let colon = userinfo.firstIndex(of: ":") else { return location }
-        return String(location[..<colon]) + ":${PGPASSWORD}" + String(location[at...])
+        guard var components = URLComponents(string: location) else { return location }
+        components.password = nil
+        if let items = components.queryItems {
+            let kept = items.filter { $0.name != "password" }
+            components.queryItems = kept.isEmpty ? nil : kept
+        }
+        return components.string ?? location
     }
 
-    /// `{ kind: "location", table: "t" }`; a DSN's password as `${PGPASSWORD}` when `writing`.
+    /// `{ kind: "location", table: "t" }`; without a DSN's password when `writing`.
     static func flow(_ endpoint: Endpoint, writing: Bool) -> String {
         let location = writing && endpoint.kind == .postgres ? withoutPassword(endpoint.location) : endpoint.location
         var parts = ["\(endpoint.kind.rawValue): \(quoted(location))"]

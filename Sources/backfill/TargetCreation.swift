@@ -62,22 +62,27 @@ enum TargetCreation {
         let spec = loaded.spec
         let opened = try await JobWiring.openSource(spec, columns: nil, connections: connections)
         let described = try await opened.reader.describe()
-        let columns = spec.columns ?? described.columns.map(\.name)
+        let requested = spec.columns ?? described.columns.map(\.name)
         let known = Set(described.columns.map { $0.name.lowercased() })
-        var problems = (columns + spec.key).filter { !known.contains($0.lowercased()) }.map {
+        var problems = (requested + spec.key).filter { !known.contains($0.lowercased()) }.map {
             loaded.problem("columns", "the source has no column '\($0)' to create the target's from")
         }
-        if problems.isEmpty, let missing = spec.key.first(where: { key in !columns.contains { $0.lowercased() == key.lowercased() } }) {
+        if problems.isEmpty, let missing = spec.key.first(where: { key in !requested.contains { $0.lowercased() == key.lowercased() } }) {
             problems.append(loaded.problem("columns", "columns must include the key column '\(missing)'"))
         }
         if !problems.isEmpty { throw SpecProblems(problems) }
+        // The source's spelling of every name, the key's included.
+        let spelled = Dictionary(described.columns.map { ($0.name.lowercased(), $0.name) }, uniquingKeysWith: { first, _ in first })
+        let columns = requested.map { spelled[$0.lowercased()] ?? $0 }
+        let key = spec.key.map { spelled[$0.lowercased()] ?? $0 }
+        try await checkBeforeCreating(loaded, source: opened, columns: columns, connections: connections)
         let target = spec.target.kind
         let designed: [TargetDesign.Column]
         var origin: String
         switch opened {
         case .postgres where target == .postgres:
             let design = try await PostgresTargetTable.design(
-                copying: spec.source.table ?? "", in: try await connections.database(spec.source.location), columns: columns, key: spec.key,
+                copying: spec.source.table ?? "", in: try await connections.database(spec.source.location), columns: columns, key: key,
                 as: table)
             return (design, try await estimatedRows(opened))
         case .postgres:
@@ -99,7 +104,27 @@ enum TargetCreation {
             }
             origin = whole ? "types inferred from every row of the file" : "types inferred from the first \(Output.number(sampleRows)) rows"
         }
-        return (TargetDesign(engine: target, table: table, columns: designed, key: spec.key, origin: origin), try await estimatedRows(opened))
+        return (TargetDesign(engine: target, table: table, columns: designed, key: key, origin: origin), try await estimatedRows(opened))
+    }
+
+    /// What `prepare` would refuse on the source's side, checked before a table is created for a
+    /// job that could not run: NULL or duplicate keys of a table source, and PostgreSQL types
+    /// without a faithful form in SQLite.
+    private static func checkBeforeCreating(
+        _ loaded: LoadedSpec, source: OpenedSource, columns: [String], connections: Connections
+    ) async throws {
+        if case .postgres(let postgres) = source, loaded.spec.target.kind != .postgres {
+            let info = try await postgres.tableInfo()
+            let problems = columns.compactMap { column -> SpecProblem? in
+                guard let type = info.type(of: column), !type.crossesEngines else { return nil }
+                return loaded.problem(
+                    "columns", "source column '\(column)' has type \(type.formatted), which has no faithful form in sqlite; cast it in a view or leave it out of columns")
+            }
+            if !problems.isEmpty { throw SpecProblems(problems) }
+        }
+        if source.table != nil {
+            try await JobWiring.openSource(loaded.spec, columns: columns, connections: connections).reader.checkKey()
+        }
     }
 
     private static func estimatedRows(_ source: OpenedSource) async throws -> Int {

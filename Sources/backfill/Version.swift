@@ -11,7 +11,9 @@ enum Version {
     /// How a user runs this same binary again: `backfill` when that name on the PATH is this
     /// binary, else its absolute path (`swift run` runs it from `.build/…`).
     static var command: String {
-        let running = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        // The executable itself (argv[0] may be a bare name found on the PATH).
+        let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+        let running = URL(fileURLWithPath: executable).resolvingSymlinksInPath().path
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         for directory in path.split(separator: ":") {
             let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("backfill")

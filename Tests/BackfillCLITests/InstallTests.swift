@@ -53,9 +53,10 @@ struct InstallTests {
     @Test("install.sh puts backfill into PREFIX/bin and says where; the README's first job then runs as written")
     func installAndFirstJob() async throws {
         let dir = try Fixtures.temporaryDirectory("install")
+        let binary = URL(fileURLWithPath: Binary.path).standardizedFileURL.path
         let prefix = dir + "/prefix with space"
         let install = try await Self.shell(
-            "scripts/install.sh \"$PREFIX\"", in: Self.repository, environment: ["BACKFILL_BINARY": Binary.path, "PREFIX": prefix])
+            "scripts/install.sh \"$PREFIX\"", in: Self.repository, environment: ["BACKFILL_BINARY": binary, "PREFIX": prefix])
         #expect(install.status == 0, "\(install.stderr)")
         #expect(install.stdout.contains("installed backfill ") && install.stdout.contains("at \(prefix)/bin/backfill"), "\(install.stdout)")
         #expect(install.stdout.contains("is not on your PATH"))
@@ -74,7 +75,12 @@ struct InstallTests {
         let copied = "(SELECT id, customer_id, status, total_cents, updated_at FROM orders)"
         #expect(try Fixtures.dump(path: work + "/data/replica.db", table: copied) == Fixtures.dump(path: work + "/data/primary.db", table: copied))
 
-        let unwritable = try await Self.shell("scripts/install.sh /proc/backfill", in: Self.repository, environment: ["BACKFILL_BINARY": Binary.path])
+        // A relative PREFIX names a folder from where the script was run.
+        let relative = try await Self.shell(
+            "\"$REPO\"/scripts/install.sh local/", in: dir, environment: ["BACKFILL_BINARY": binary, "REPO": Self.repository])
+        #expect(relative.status == 0 && relative.stdout.contains("at \(dir)/local/bin/backfill"), "\(relative.stdout) \(relative.stderr)")
+
+        let unwritable = try await Self.shell("scripts/install.sh /proc/backfill", in: Self.repository, environment: ["BACKFILL_BINARY": binary])
         #expect(unwritable.status == 2 && unwritable.stderr.contains("cannot write to /proc/backfill/bin"), "\(unwritable.stderr)")
     }
 }

@@ -53,7 +53,15 @@ struct SpecCommandTests {
         #expect(created.status == 0, "\(created.stderr)")
         #expect(try Fixtures.integer(path: dir + "/export.db", "SELECT count(*) FROM export") == 300)
 
+        // A spec written into another folder names the files from there.
+        try FileManager.default.createDirectory(atPath: dir + "/specs", withIntermediateDirectories: true)
+        let elsewhere = try await Binary.run(["init", "--from", "source.db", "--to", "target.db", "specs/job.yaml"], in: dir)
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        let moved = try await Binary.run(["validate", "specs/job.yaml"], in: dir)
+        #expect(moved.status == 0, "\(moved.stderr)")
+
         for (arguments, message) in [
+            (["init", "--from", "export.csv", "--to", "out.csv", "x.yaml"], "not a csv file"),
             (["init", "--from", "source.db", "--key", "nope", "x.yaml"], "no column 'nope'"),
             (["init", "--to", "target.db", "x.yaml"], "go with --from"),
             (["init", "--from", "missing.db", "x.yaml"], "missing.db"),
