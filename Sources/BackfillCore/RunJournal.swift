@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The journal of one target table (`journal:`): the before-image of every row a journaled run
 /// changed, kept in the target's own database and written in the transaction that writes the row.
@@ -9,7 +10,7 @@ public protocol RunJournal: Sendable {
     /// The entries of `run` as a source (newest first) and the sink that takes them back, and how
     /// many entries there are.
     /// - Throws: `BackfillError` `.invalidInput` when the table keeps no journal.
-    func undoEndpoints(of run: RunRecord) async throws -> (source: any Source, sink: any Sink, entries: Int)
+    func undoEndpoints(of run: RunRecord) async throws -> UndoEndpoints
 
     /// What `run` changed, by its entries; all zero when the table keeps no journal.
     func summary(of run: RunRecord) async throws -> JournalSummary
@@ -36,6 +37,67 @@ public enum JournalColumns {
                 location: location)
         }
     }
+}
+
+/// The source and sink of an undo, and what its batches did (or, in a dry run, would do).
+public struct UndoEndpoints: Sendable {
+    /// The entries of the run taken back, newest first.
+    public var source: any Source
+    /// Takes entries back; it adds each batch's counts to `tally` once the batch is done.
+    public var sink: any Sink
+    /// How many entries the run has.
+    public var entries: Int
+    public var tally: UndoTally
+
+    public init(source: any Source, sink: any Sink, entries: Int, tally: UndoTally) {
+        self.source = source
+        self.sink = sink
+        self.entries = entries
+        self.tally = tally
+    }
+}
+
+/// What an undo's batches did in this process, by operation: rows put back to their before-image,
+/// deleted (the run inserted them), inserted again (the run deleted them), already taken back, and
+/// conflicts left alone. A dry run counts what it would do.
+public final class UndoTally: Sendable {
+    public struct Counts: Sendable, Codable, Hashable {
+        public var restored = 0
+        public var deleted = 0
+        public var reinserted = 0
+        public var alreadyUndone = 0
+        public var conflicts = 0
+
+        public init(restored: Int = 0, deleted: Int = 0, reinserted: Int = 0, alreadyUndone: Int = 0, conflicts: Int = 0) {
+            self.restored = restored
+            self.deleted = deleted
+            self.reinserted = reinserted
+            self.alreadyUndone = alreadyUndone
+            self.conflicts = conflicts
+        }
+
+        /// The runner's counters for these: put back and deleted rows as updated, rows inserted again
+        /// as inserted, entries already taken back as unchanged, conflicts as skipped.
+        public var outcome: WriteOutcome {
+            WriteOutcome(inserted: reinserted, updated: restored + deleted, unchanged: alreadyUndone, skipped: conflicts)
+        }
+    }
+
+    private let counts = Mutex(Counts())
+
+    public init() {}
+
+    public func add(_ batch: Counts) {
+        counts.withLock { total in
+            total.restored += batch.restored
+            total.deleted += batch.deleted
+            total.reinserted += batch.reinserted
+            total.alreadyUndone += batch.alreadyUndone
+            total.conflicts += batch.conflicts
+        }
+    }
+
+    public var total: Counts { counts.withLock { $0 } }
 }
 
 /// What one run's journal holds.

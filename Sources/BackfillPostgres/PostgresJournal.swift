@@ -24,14 +24,16 @@ public struct PostgresJournal: RunJournal {
         return try PostgresJournalSQL(table: table, info: info, key: key, location: "\(database.dsn) table \(table)")
     }
 
-    public func undoEndpoints(of run: RunRecord) async throws -> (source: any Source, sink: any Sink, entries: Int) {
+    public func undoEndpoints(of run: RunRecord) async throws -> UndoEndpoints {
         let journal = try await statements()
         guard try await exists() else {
             throw BackfillError(.invalidInput, "table \(table) keeps no journal: no run of it was journaled", location: database.dsn.description)
         }
         let source = PostgresJournalSource(database: database, journal: journal, tag: run.journalTag)
         let entries = try await source.plan(workers: 1).first?.estimatedRows ?? 0
-        return (source, PostgresUndoSink(database: database, journal: journal, tag: nil), entries)
+        let tally = UndoTally()
+        return UndoEndpoints(
+            source: source, sink: PostgresUndoSink(database: database, journal: journal, tag: nil, tally: tally), entries: entries, tally: tally)
     }
 
     public func summary(of run: RunRecord) async throws -> JournalSummary {

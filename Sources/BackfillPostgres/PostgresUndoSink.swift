@@ -21,13 +21,15 @@ public struct PostgresUndoSink: Sink {
     let journal: PostgresJournalSQL
     /// The undo run's own tag, once it has one.
     let tag: String?
+    /// Where each batch's counts go once it is done.
+    let tally: UndoTally
 
     public func describe() async throws -> TableDescription {
         TableDescription(columns: [ColumnDescription(name: "backfill_seq", declaredType: "bigint", notNull: true)], uniqueKeys: [["backfill_seq"]])
     }
 
     public func forRun(_ run: RunRecord) -> any Sink {
-        PostgresUndoSink(database: database, journal: journal, tag: run.journalTag)
+        PostgresUndoSink(database: database, journal: journal, tag: run.journalTag, tally: tally)
     }
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
@@ -39,7 +41,7 @@ public struct PostgresUndoSink: Sink {
         guard let tag else { throw BackfillError(.writeFailed, "an undo outside a run", location: database.dsn.description) }
         let statements = PostgresUndoSQL(journal: journal)
         let logger = database.logger
-        return try await database.transaction("taking back journal entries", commit: !dryRun) { connection in
+        let counts = try await database.transaction("taking back journal entries", commit: !dryRun) { connection in
             let entries = Self.binds(seqs)
             try await connection.query(PostgresQuery(unsafeSQL: statements.lock, binds: entries), logger: logger)
             let already = try await Self.count(statements.alreadyTakenBack, entries, on: connection, logger: logger)
@@ -50,9 +52,11 @@ public struct PostgresUndoSink: Sink {
             let deleted = try await Self.count(statements.deleteInserted, tagged, on: connection, logger: logger)
             let reinserted = try await Self.count(statements.reinsertDeleted, tagged, on: connection, logger: logger)
             let done = restored + deleted + reinserted
-            return WriteOutcome(
-                inserted: reinserted, updated: restored + deleted, unchanged: already, skipped: seqs.count - done - already)
+            return UndoTally.Counts(
+                restored: restored, deleted: deleted, reinserted: reinserted, alreadyUndone: already, conflicts: seqs.count - done - already)
         }
+        tally.add(counts)
+        return counts.outcome
     }
 
     private static func binds(_ seqs: [Int64]) -> PostgresBindings {

@@ -21,7 +21,7 @@ public struct SQLiteJournal: RunJournal {
 
     private var quotedJournal: String { Identifier.quoted(SQLiteJournalSQL.journalName(of: table)) }
 
-    public func undoEndpoints(of run: RunRecord) async throws -> (source: any Source, sink: any Sink, entries: Int) {
+    public func undoEndpoints(of run: RunRecord) async throws -> UndoEndpoints {
         let (table, key, location) = (self.table, self.key, self.location)
         let journal = try await reading("reading the target's schema") { db -> SQLiteJournalSQL? in
             guard try db.tableExists(SQLiteJournalSQL.journalName(of: table)) else { return nil }
@@ -32,7 +32,10 @@ public struct SQLiteJournal: RunJournal {
         }
         let source = SQLiteJournalSource(database: database, journal: journal, tag: run.journalTag, location: location)
         let entries = try await source.plan(workers: 1).first?.estimatedRows ?? 0
-        return (source, SQLiteUndoSink(database: database, journal: journal, tag: nil, location: location), entries)
+        let tally = UndoTally()
+        return UndoEndpoints(
+            source: source, sink: SQLiteUndoSink(database: database, journal: journal, tag: nil, location: location, tally: tally),
+            entries: entries, tally: tally)
     }
 
     public func summary(of run: RunRecord) async throws -> JournalSummary {

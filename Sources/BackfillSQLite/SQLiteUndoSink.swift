@@ -21,13 +21,15 @@ struct SQLiteUndoSink: Sink {
     /// The undo run's own tag, once it has one.
     let tag: String?
     let location: String
+    /// Where each batch's counts go once it is done.
+    let tally: UndoTally
 
     func describe() async throws -> TableDescription {
         TableDescription(columns: [ColumnDescription(name: "backfill_seq", declaredType: "INTEGER", notNull: true)], uniqueKeys: [["backfill_seq"]])
     }
 
     func forRun(_ run: RunRecord) -> any Sink {
-        SQLiteUndoSink(database: database, journal: journal, tag: run.journalTag, location: location)
+        SQLiteUndoSink(database: database, journal: journal, tag: run.journalTag, location: location, tally: tally)
     }
 
     func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
@@ -39,17 +41,21 @@ struct SQLiteUndoSink: Sink {
         guard let tag else { throw BackfillError(.writeFailed, "an undo outside a run", location: location) }
         let statements = SQLiteUndoStatements(journal: journal)
         do {
+            let counts: UndoTally.Counts
             if dryRun {
-                return try await database.read { db in try statements.takeBack(seqs, db: db, tag: nil) }
-            }
-            return try await database.writeWithoutTransaction { db in
-                var outcome = WriteOutcome()
-                try db.inTransaction(.immediate) {
-                    outcome = try statements.takeBack(seqs, db: db, tag: tag)
-                    return .commit
+                counts = try await database.read { db in try statements.takeBack(seqs, db: db, tag: nil) }
+            } else {
+                counts = try await database.writeWithoutTransaction { db in
+                    var counts = UndoTally.Counts()
+                    try db.inTransaction(.immediate) {
+                        counts = try statements.takeBack(seqs, db: db, tag: tag)
+                        return .commit
+                    }
+                    return counts
                 }
-                return outcome
             }
+            tally.add(counts)
+            return counts.outcome
         } catch {
             throw SQLiteErrors.map(error, "taking back journal entries", location: location)
         }
@@ -103,8 +109,8 @@ struct SQLiteUndoStatements: Sendable {
 
     /// Takes back the entries `seqs`, in that order; with the undo's `tag`, writing (and
     /// journaling under it) what it changes; without, only counting.
-    func takeBack(_ seqs: [Int64], db: Database, tag: String?) throws -> WriteOutcome {
-        var outcome = WriteOutcome()
+    func takeBack(_ seqs: [Int64], db: Database, tag: String?) throws -> UndoTally.Counts {
+        var outcome = UndoTally.Counts()
         for seq in seqs {
             guard let row = try Row.fetchOne(db.cachedStatement(sql: entry), arguments: [seq]) else { continue }
             let op: String = row[0]
@@ -121,23 +127,23 @@ struct SQLiteUndoStatements: Sendable {
                     if !restore.isEmpty { try db.cachedStatement(sql: restore).execute(arguments: [seq, seq]) }
                     try db.cachedStatement(sql: recordAfter).execute(arguments: [seq, logged])
                 }
-                outcome.updated += 1
+                outcome.restored += 1
             case "i" where exists && now == after:
                 if let tag {
                     try db.cachedStatement(sql: recordDeleted).execute(arguments: [tag, seq])
                     try db.cachedStatement(sql: delete).execute(arguments: [seq])
                 }
-                outcome.updated += 1
+                outcome.deleted += 1
             case "d" where !exists:
                 if let tag {
                     try db.cachedStatement(sql: reinsert).execute(arguments: [seq])
                     try db.cachedStatement(sql: recordInserted).execute(arguments: [tag, seq])
                 }
-                outcome.inserted += 1
+                outcome.reinserted += 1
             case "i" where !exists, "u" where exists && now == before, "d" where exists && now == before:
-                outcome.unchanged += 1
+                outcome.alreadyUndone += 1
             default:
-                outcome.skipped += 1
+                outcome.conflicts += 1
             }
         }
         return outcome

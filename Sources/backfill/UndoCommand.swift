@@ -38,7 +38,8 @@ struct UndoCommand: AsyncParsableCommand {
             defer { close() }
             try journaled.checkTarget(try await journal.summary(of: record))
             let undoJob = String("\(record.job).undo-\(run)".prefix(100))
-            let (source, sink, entries) = try await journal.undoEndpoints(of: record)
+            let endpoints = try await journal.undoEndpoints(of: record)
+            let (source, sink, entries) = (endpoints.source, endpoints.sink, endpoints.entries)
             let undoSpec = Self.undoSpec(of: spec, job: undoJob)
             let job = ResolvedJob(
                 spec: undoSpec, columns: ["backfill_seq"],
@@ -52,7 +53,11 @@ struct UndoCommand: AsyncParsableCommand {
             let summary = try await Runner(
                 job: job, source: source, sink: sink, state: state, configuration: configuration, logger: Logger(label: "backfill")
             ).execute(run: undoRun)
-            let done = dryRun ? JournalSummary() : try await journal.summary(of: undoRun)
+            // What the undo run journaled (across every process that ran it); a dry run's own tally.
+            let would = endpoints.tally.total
+            let done = dryRun
+                ? JournalSummary(inserted: would.reinserted, updated: would.restored, deleted: would.deleted)
+                : try await journal.summary(of: undoRun)
             // Rows the undone run changed that do not hold their before-images now: the conflicts, by key.
             let unrestored = !dryRun && summary.counters.skipped > 0 ? try await journal.unrestored(of: record, limit: Self.listedConflicts) : []
             let outcome = UndoOutcome(
@@ -92,7 +97,8 @@ struct UndoOutcome: Codable {
     var status: String
     /// Journal entries of the run.
     var entries: Int
-    /// Rows put back to their before-images, deleted (the run inserted them), inserted again (the run deleted them).
+    /// Rows put back to their before-images, deleted (the run inserted them), inserted again (the
+    /// run deleted them); with `--dry-run`, the rows that would be.
     var restored: Int
     var deleted: Int
     var reinserted: Int
@@ -109,6 +115,9 @@ struct UndoOutcome: Codable {
         lines.append("  journal entries   \(Output.number(entries))")
         if dryRun {
             lines.append("  would change      \(Output.number(wouldChange))")
+            lines.append("    restore         \(Output.number(restored))  (rows the run updated, back to what they held)")
+            lines.append("    delete          \(Output.number(deleted))  (rows the run inserted)")
+            lines.append("    insert again    \(Output.number(reinserted))  (rows the run deleted)")
         } else {
             lines.append("  restored          \(Output.number(restored))  (rows the run updated, back to what they held)")
             lines.append("  deleted           \(Output.number(deleted))  (rows the run inserted)")

@@ -29,6 +29,7 @@ struct PostgresUndoTests {
         let (dry, preview) = try await undo(workspace, ["1", "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(preview?.entries == written && preview?.wouldChange == written && preview?.conflicts == 0)
+        #expect(preview?.restored == report?["updated"] && preview?.deleted == report?["inserted"] && preview?.reinserted == 0)
         #expect(try await fingerprint(workspace, except: "3, 7") == afterRun)
 
         // Live traffic changes a row the run inserted (3) and one it updated (7).

@@ -73,6 +73,7 @@ struct SQLiteUndoTests {
         let (dry, preview) = try await Self.undo(dir, ["1", "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(preview?.entries == written && preview?.wouldChange == written && preview?.conflicts == 0)
+        #expect(preview?.restored == counters["updated"] && preview?.deleted == counters["inserted"] && preview?.reinserted == 0)
         #expect(try Self.target(dir, kind) == afterRun, "a dry run changes nothing")
 
         let liveKeys = try Fixtures.dump(path: dir + "/target.db", table: "(SELECT * FROM items WHERE \(livePick))", orderBy: order)
