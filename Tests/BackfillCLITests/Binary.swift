@@ -56,9 +56,11 @@ struct Binary {
         }
     }
 
-    private static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+    private static func start(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:], executable: String = Binary.path
+    ) throws -> (Process, Pipe, Pipe) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -69,20 +71,24 @@ struct Binary {
         return (process, out, err)
     }
 
-    /// Runs `backfill ARGS` in `directory` to completion, blocking a Dispatch thread rather than
-    /// one of Swift concurrency's few cooperative threads.
-    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) async throws -> Result {
+    /// Runs `backfill ARGS` (or another `executable`) in `directory` to completion, blocking a
+    /// Dispatch thread rather than one of Swift concurrency's few cooperative threads.
+    static func run(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:], executable: String = Binary.path
+    ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Swift.Result<Binary.Result, any Error> {
-                    try runBlocking(arguments, in: directory, environment: environment)
+                    try runBlocking(arguments, in: directory, environment: environment, executable: executable)
                 })
             }
         }
     }
 
-    static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String]) throws -> Result {
-        let (process, out, err) = try start(arguments, in: directory, environment: environment)
+    static func runBlocking(
+        _ arguments: [String], in directory: String, environment: [String: String], executable: String = Binary.path
+    ) throws -> Result {
+        let (process, out, err) = try start(arguments, in: directory, environment: environment, executable: executable)
         // No test may hang CI: a command still running after five minutes is killed (and fails its test).
         let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)

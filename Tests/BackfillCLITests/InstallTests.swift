@@ -11,27 +11,7 @@ struct InstallTests {
 
     /// Runs `script` with bash in `directory`, to completion.
     static func shell(_ script: String, in directory: String, environment: [String: String] = [:]) async throws -> Binary.Result {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-                    process.arguments = ["-c", script]
-                    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-                    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-                    let out = Pipe(), err = Pipe()
-                    process.standardOutput = out
-                    process.standardError = err
-                    try process.run()
-                    let stdout = out.readAll()
-                    let stderr = err.readAll()
-                    process.waitUntilExit()
-                    return Binary.Result(
-                        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                        stderr: String(decoding: stderr, as: UTF8.self))
-                })
-            }
-        }
+        try await Binary.run(["-c", script], in: directory, environment: environment, executable: "/bin/bash")
     }
 
     /// The commands of the README's "A first job", as written.

@@ -190,10 +190,7 @@ struct PostgresCrossEngineDiffTests {
         try spec("limits: { rows-per-second: 8000 }").write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
         let process = try Binary.launch(["run", "job.yaml"], in: dir)
         let state = dir + "/.backfill/state.db"
-        try await RunLifecycleTests.waitUntil({
-            ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks")) ?? 0) >= 8_000
-        }, then: { kill(process.processIdentifier, SIGKILL) })
-        await Binary.wait(process)
+        try await RunLifecycleTests.killNine(process, state: state, onceRead: 8_000)
         #expect(process.terminationReason == .uncaughtSignal)
         let partial = try await server.psql(target, "SELECT count(*) FROM writes")
         #expect(Int(partial)! < 8_000)

@@ -73,10 +73,7 @@ struct PostgresRunTests {
         let workspace = try await PostgresWorkspace.make(rows: 40_000, extra: "limits: { rows-per-second: 8000 }")
         let process = try Binary.launch(["run", "job.yaml"], in: workspace.dir)
         let state = workspace.dir + "/.backfill/state.db"
-        try await RunLifecycleTests.waitUntil({
-            ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks")) ?? 0) >= 8_000
-        }, then: { kill(process.processIdentifier, SIGKILL) })
-        await Binary.wait(process)
+        try await RunLifecycleTests.killNine(process, state: state, onceRead: 8_000)
         #expect(process.terminationReason == .uncaughtSignal)
         let partial = try await workspace.server.psql(workspace.target, "SELECT count(*) FROM writes")
         #expect(Int(partial)! < 8_000)

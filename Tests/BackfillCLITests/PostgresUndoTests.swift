@@ -63,10 +63,7 @@ struct PostgresUndoTests {
         #expect(first.status == 0 && report?["inserted"] == 1_200 && report?["updated"] == 1_200, "\(first.stderr)")
         let state = workspace.dir + "/.backfill/state.db"
         let process = try Binary.launch(["undo", "1"], in: workspace.dir)
-        try await RunLifecycleTests.waitUntil({
-            ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks WHERE run_id = 2")) ?? 0) >= 400
-        }, then: { kill(process.processIdentifier, SIGKILL) })
-        await Binary.wait(process)
+        try await RunLifecycleTests.killNine(process, state: state, onceRead: 400, run: 2)
         #expect(process.terminationReason == .uncaughtSignal)
         let partial = try Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks WHERE run_id = 2")
         #expect(partial < 2_400, "killed before the undo finished")
@@ -101,10 +98,7 @@ struct PostgresUndoTests {
         let before = try await workspace.server.fingerprint(workspace.target, table: "events")
         let process = try Binary.launch(["run", "job.yaml"], in: workspace.dir)
         let state = workspace.dir + "/.backfill/state.db"
-        try await RunLifecycleTests.waitUntil({
-            ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks")) ?? 0) >= 8_000
-        }, then: { kill(process.processIdentifier, SIGKILL) })
-        await Binary.wait(process)
+        try await RunLifecycleTests.killNine(process, state: state, onceRead: 8_000)
         #expect(process.terminationReason == .uncaughtSignal)
 
         try workspace.writeSpec(extra: "journal: on")

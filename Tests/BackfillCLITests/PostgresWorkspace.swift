@@ -54,11 +54,12 @@ struct PostgresWorkspace {
         return workspace
     }
 
-    func writeSpec(extra: String = "", name: String = "events") throws {
+    /// - Parameter targetOptions: more keys of `target:` (`, create: true`).
+    func writeSpec(extra: String = "", name: String = "events", targetOptions: String = "") throws {
         let spec = """
             name: \(name)
             source: { postgres: "\(server.dsn(source))", table: events }
-            target: { postgres: "\(server.dsn(target))", table: events }
+            target: { postgres: "\(server.dsn(target))", table: events\(targetOptions) }
             key: [id]
             batch: { size: 500 }
             workers: 2

@@ -47,6 +47,14 @@ struct RunLifecycleTests {
         }
     }
 
+    /// Sends SIGKILL to `process` once the state file `state` records `rows` rows read (by run `run`
+    /// only, when given), and waits for the process to end.
+    static func killNine(_ process: Process, state: String, onceRead rows: Int, run: Int? = nil) async throws {
+        let read = "SELECT coalesce(sum(read), 0) FROM chunks" + (run.map { " WHERE run_id = \($0)" } ?? "")
+        _ = try await waitUntil({ ((try? Fixtures.integer(path: state, read)) ?? 0) >= rows }, then: { kill(process.processIdentifier, SIGKILL) })
+        await Binary.wait(process)
+    }
+
     static func dump(_ dir: String, _ file: String, _ kind: KeyKind) throws -> [String] {
         try Fixtures.dump(path: dir + "/" + file, orderBy: kind.keyColumns.joined(separator: ", "))
     }

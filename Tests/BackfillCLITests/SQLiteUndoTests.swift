@@ -104,10 +104,7 @@ struct SQLiteUndoTests {
         let before = try Self.target(dir, .integer)
         let state = dir + "/.backfill/state.db"
         let run = try Binary.launch(["run", "job.yaml"], in: dir)
-        _ = try await RunLifecycleTests.waitUntil({
-            ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks WHERE run_id = 1")) ?? 0) >= 4_000
-        }, then: { kill(run.processIdentifier, SIGKILL) })
-        await Binary.wait(run)
+        try await RunLifecycleTests.killNine(run, state: state, onceRead: 4_000, run: 1)
         #expect(run.terminationReason == .uncaughtSignal)
         try Fixtures.spec(kind: .integer).write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
         let resumed = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
@@ -120,10 +117,7 @@ struct SQLiteUndoTests {
 
         // The undo runs with the spec stored with the run, its rate limit included: it is killed between two batches.
         let undo = try Binary.launch(["undo", "1"], in: dir)
-        _ = try await RunLifecycleTests.waitUntil({
-            ((try? Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks WHERE run_id = 2")) ?? 0) >= 500
-        }, then: { kill(undo.processIdentifier, SIGKILL) })
-        await Binary.wait(undo)
+        try await RunLifecycleTests.killNine(undo, state: state, onceRead: 500, run: 2)
         #expect(undo.terminationReason == .uncaughtSignal)
         #expect(try Fixtures.integer(path: state, "SELECT coalesce(sum(read), 0) FROM chunks WHERE run_id = 2") < damaged, "killed before the undo finished")
         let (undone, outcome) = try await Self.undo(dir, ["1"])

@@ -23,10 +23,7 @@ struct TargetCreationTests {
     func postgresToPostgres() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 2_000, countWrites: false)
         try await workspace.server.psql(workspace.target, "DROP TABLE events")
-        try workspace.writeSpec(extra: "")
-        let spec = try String(contentsOfFile: workspace.dir + "/job.yaml", encoding: .utf8)
-            .replacingOccurrences(of: "table: events }\nkey", with: "table: events, create: true }\nkey")
-        try spec.write(toFile: workspace.dir + "/job.yaml", atomically: true, encoding: .utf8)
+        try workspace.writeSpec(targetOptions: ", create: true")
 
         // validate, plan and a dry run show the table and create nothing.
         for command in [["validate", "job.yaml"], ["plan", "job.yaml"], ["run", "job.yaml", "--dry-run"]] {
@@ -117,17 +114,14 @@ struct TargetCreationTests {
     func existingTableIsNotAltered() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 100, countWrites: false)
         try await workspace.server.psql(workspace.target, "ALTER TABLE events DROP COLUMN ratio")
-        try workspace.writeSpec(extra: "columns: [id, account_id, kind, ratio]")
-        let spec = try String(contentsOfFile: workspace.dir + "/job.yaml", encoding: .utf8)
-            .replacingOccurrences(of: "table: events }\nkey", with: "table: events, create: true }\nkey")
-        try spec.write(toFile: workspace.dir + "/job.yaml", atomically: true, encoding: .utf8)
+        try workspace.writeSpec(extra: "columns: [id, account_id, kind, ratio]", targetOptions: ", create: true")
         let before = try await Self.shape(workspace.server, workspace.target, "events")
         let (run, _) = try await workspace.run()
         #expect(run.status == 2 && run.stderr.contains("ratio"), "\(run.stderr)")
         #expect(try await Self.shape(workspace.server, workspace.target, "events") == before)
 
         try await workspace.server.psql(workspace.target, "DROP TABLE events")
-        try spec.replacingOccurrences(of: "ratio]", with: "nope]").write(toFile: workspace.dir + "/job.yaml", atomically: true, encoding: .utf8)
+        try workspace.writeSpec(extra: "columns: [id, account_id, kind, nope]", targetOptions: ", create: true")
         let (missing, _) = try await workspace.run()
         #expect(missing.status == 2 && missing.stderr.contains("the source has no column 'nope'"), "\(missing.stderr)")
         #expect(try await workspace.server.psql(workspace.target, "SELECT to_regclass('events') IS NULL") == "t", "nothing created")
