@@ -88,11 +88,7 @@ public struct PostgresJournal: RunJournal {
 
     /// Whether the journal table exists.
     private func exists() async throws -> Bool {
-        var binds = PostgresBindings()
-        binds.append(quotedJournal)
-        return try await database.textRows(
-            PostgresQuery(unsafeSQL: "SELECT (to_regclass($1) IS NOT NULL)::text", binds: binds), "looking for the journal"
-        ).first?[0] == "true"
+        try await PostgresTargetTable.exists("backfill." + PostgresJournalSQL.journalName(of: table), in: database)
     }
 
     private static func bind(_ run: RunRecord) -> PostgresBindings {

@@ -7,7 +7,7 @@ public enum PostgresTargetTable {
     /// Whether `table` (`name` or `schema.name`) exists.
     public static func exists(_ table: String, in database: PostgresDatabase) async throws -> Bool {
         try await database.textRows(
-            "SELECT (to_regclass(\(Identifier.quoted(table))) IS NOT NULL)::text", "looking for the target table"
+            "SELECT (to_regclass(\(Identifier.quoted(table))) IS NOT NULL)::text", "looking for table \(table)"
         ).first?[0] == "true"
     }
 

@@ -21,13 +21,17 @@ public struct SQLiteJournal: RunJournal {
 
     private var quotedJournal: String { Identifier.quoted(SQLiteJournalSQL.journalName(of: table)) }
 
-    public func undoEndpoints(of run: RunRecord) async throws -> UndoEndpoints {
+    /// The journal's statements, from the target's columns; `nil` when the table keeps no journal.
+    private func statements() async throws -> SQLiteJournalSQL? {
         let (table, key, location) = (self.table, self.key, self.location)
-        let journal = try await reading("reading the target's schema") { db -> SQLiteJournalSQL? in
+        return try await reading("reading the target's schema") { db -> SQLiteJournalSQL? in
             guard try db.tableExists(SQLiteJournalSQL.journalName(of: table)) else { return nil }
             return try SQLiteJournalSQL.reading(db, table: table, key: key, location: location)
         }
-        guard let journal else {
+    }
+
+    public func undoEndpoints(of run: RunRecord) async throws -> UndoEndpoints {
+        guard let journal = try await statements() else {
             throw BackfillError(.invalidInput, "table \(table) keeps no journal: no run of it was journaled", location: location)
         }
         let source = SQLiteJournalSource(database: database, journal: journal, tag: run.journalTag, location: location)
@@ -65,12 +69,7 @@ public struct SQLiteJournal: RunJournal {
     }
 
     public func unrestored(of run: RunRecord, limit: Int) async throws -> [JournalEntry] {
-        let (table, key, location) = (self.table, self.key, self.location)
-        let journal = try await reading("reading the target's schema") { db -> SQLiteJournalSQL? in
-            guard try db.tableExists(SQLiteJournalSQL.journalName(of: table)) else { return nil }
-            return try SQLiteJournalSQL.reading(db, table: table, key: key, location: location)
-        }
-        guard let journal else { return [] }
+        guard let journal = try await statements() else { return [] }
         let keys = journal.list(nil, key)
         let firstKey = Identifier.quoted(key[0])
         // A key's first entry holds its row as it was before the run.

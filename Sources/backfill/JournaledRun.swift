@@ -21,8 +21,8 @@ struct JournaledRun {
         guard let text = try await state.specText(runID: run) else {
             throw BackfillError(.invalidInput, "run \(run) has no stored spec (it was started by an older version), so its journal cannot be found", location: location)
         }
-        guard let journaled = try found(record, specText: text, state: state) else {
-            let spec = try SpecLoader.parseStored(text, run: run, environment: ProcessInfo.processInfo.environment).spec
+        let spec = try SpecLoader.parseStored(text, run: run, environment: ProcessInfo.processInfo.environment).spec
+        guard let journaled = found(record, spec: spec, specText: text, state: state) else {
             if spec.events != nil {
                 throw BackfillError(
                     .invalidInput, "run \(run) sent events to a \(spec.target.kind.rawValue) target: events sent cannot be taken back",
@@ -40,9 +40,9 @@ struct JournaledRun {
         return journaled
     }
 
-    /// The journaled run `record`, or `nil` when its spec kept no journal.
-    static func found(_ record: RunRecord, specText: String, state: any StateStore) throws -> JournaledRun? {
-        let spec = try SpecLoader.parseStored(specText, run: record.id, environment: ProcessInfo.processInfo.environment).spec
+    /// The journaled run `record` started with `spec` (stored as `specText`), or `nil` when the
+    /// spec kept no journal.
+    static func found(_ record: RunRecord, spec: JobSpec, specText: String, state: any StateStore) -> JournaledRun? {
         guard spec.events == nil, spec.journal.isOn, spec.target.kind == .postgres || spec.target.kind == .sqlite,
             let table = spec.target.table
         else { return nil }

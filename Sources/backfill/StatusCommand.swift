@@ -121,7 +121,8 @@ struct ReportCommand: AsyncParsableCommand {
     /// cannot be read leaves the report whole and says why.
     static func addJournal(to report: inout RunReport, state: any StateStore) async throws {
         guard let text = try await state.specText(runID: report.run.id),
-            let journaled = try? JournaledRun.found(report.run, specText: text, state: state)
+            let spec = try? SpecLoader.parseStored(text, run: report.run.id, environment: ProcessInfo.processInfo.environment).spec,
+            let journaled = JournaledRun.found(report.run, spec: spec, specText: text, state: state)
         else { return }
         do {
             let (journal, close) = try await journaled.openJournal()
