@@ -50,9 +50,12 @@ let package = Package(
             name: "BackfillFiles",
             dependencies: [
                 "BackfillCore",
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "BackfillPostgres",
             dependencies: [

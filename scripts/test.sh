@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what is missing (SQLite headers, PostgreSQL), starts a
+# Runs the whole test suite: installs what is missing (SQLite and zlib headers, zstd, PostgreSQL), starts a
 # throwaway PostgreSQL cluster on 127.0.0.1 as a non-root user, builds, runs `swift test`, and
 # stops the cluster whatever happens; then the short form of the fault suite (scripts/chaos.sh,
 # on clusters of its own). Installs Chromium too (while the build runs) for the dashboard's
@@ -14,6 +14,11 @@ cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 
 [ -e /usr/include/sqlite3.h ] || apt_install libsqlite3-dev sqlite3
+# zlib's headers build the gzip reader; the gzip and zstd tools (and libzstd, loaded at run time)
+# make and read the compressed export parts the tests use.
+[ -e /usr/include/zlib.h ] || apt_install zlib1g-dev
+command -v gzip >/dev/null || apt_install gzip
+{ command -v zstd >/dev/null && ldconfig -p | grep -q 'libzstd\.so\.1'; } || apt_install zstd libzstd1
 pg_setup
 
 pg_dir=$(mktemp -d /tmp/backfill-pg.XXXXXX)

@@ -73,29 +73,29 @@ public struct ColumnSampler: Sendable {
     private static func matches(_ text: String, _ kind: Kind) -> Bool {
         switch kind {
         case .integer:
-            return text.wholeMatch(of: /-?(0|[1-9][0-9]*)/) != nil && Int64(text) != nil && !isNegativeZero(text)
+            return text.wholeMatch(of: Patterns.integer) != nil && Int64(text) != nil && !isNegativeZero(text)
         case .decimal:
-            return text.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?/) != nil && !isNegativeZero(text)
+            return text.wholeMatch(of: Patterns.decimal) != nil && !isNegativeZero(text)
         case .real:
             // Not a value a double cannot hold: an overflow, or a non-zero that underflows to 0.
-            guard text.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/) != nil, let double = Double(text), double.isFinite else {
+            guard text.wholeMatch(of: Patterns.real) != nil, let double = Double(text), double.isFinite else {
                 return false
             }
             return double != 0 || !text.contains(where: { $0 >= "1" && $0 <= "9" }) && !text.hasPrefix("-")
         case .boolean:
             return text == "true" || text == "false"
         case .timestamptz:
-            guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)/) else {
+            guard let match = text.wholeMatch(of: Patterns.timestamptz) else {
                 return false
             }
             return isDate(match.1, match.2, match.3) && isTime(match.4, match.5, match.6)
         case .timestamp:
-            guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?/) else {
+            guard let match = text.wholeMatch(of: Patterns.timestamp) else {
                 return false
             }
             return isDate(match.1, match.2, match.3) && isTime(match.4, match.5, match.6)
         case .date:
-            guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})/) else { return false }
+            guard let match = text.wholeMatch(of: Patterns.date) else { return false }
             return isDate(match.1, match.2, match.3)
         case .json:
             guard let first = text.first, first == "{" || first == "[" else { return false }
@@ -127,4 +127,15 @@ public struct ColumnSampler: Sendable {
         let digits = text.filter(\.isASCII).filter(\.isNumber).drop { $0 == "0" }
         return digits.count
     }
+}
+
+/// The patterns values are matched against, built once: a regex literal is parsed every time the
+/// expression holding it runs.
+private enum Patterns {
+    nonisolated(unsafe) static let integer = /-?(0|[1-9][0-9]*)/
+    nonisolated(unsafe) static let decimal = /-?(0|[1-9][0-9]*)(\.[0-9]+)?/
+    nonisolated(unsafe) static let real = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/
+    nonisolated(unsafe) static let timestamptz = /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)/
+    nonisolated(unsafe) static let timestamp = /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?/
+    nonisolated(unsafe) static let date = /([0-9]{4})-([0-9]{2})-([0-9]{2})/
 }

@@ -17,14 +17,18 @@ public struct Cursor: Codable, Sendable, Hashable {
     }
 }
 
-/// A half-open range `[lower, upper)` of the key space; `nil` bounds are unbounded.
+/// A half-open range `[lower, upper)` of the key space; `nil` bounds are unbounded. A chunk of an
+/// export read in parts covers one `part` instead, in file order.
 public struct KeyRange: Codable, Sendable, Hashable {
     public var lower: [Value]?
     public var upper: [Value]?
+    /// The export part the chunk covers (file sources), as it was when the run was planned.
+    public var part: SourcePart?
 
-    public init(lower: [Value]? = nil, upper: [Value]? = nil) {
+    public init(lower: [Value]? = nil, upper: [Value]? = nil, part: SourcePart? = nil) {
         self.lower = lower
         self.upper = upper
+        self.part = part
     }
 
     /// The whole key space.

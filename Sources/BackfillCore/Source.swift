@@ -45,6 +45,12 @@ public protocol Source: Sendable {
     /// The current rows for `keys` (missing keys are left out), for retrying quarantined rows from
     /// the source of truth; `nil` when the source cannot look rows up by key (files).
     func fetch(keys: [[Value]]) async throws -> [[Value]]?
+
+    /// Checks, before a run is resumed, that the chunks it has still to read can be read where
+    /// their checkpoints point: for an export, that each of their parts is still the file the run
+    /// planned. Tables need no check.
+    /// - Throws: `BackfillError` `.invalidInput` naming what changed.
+    func checkResumable(_ chunks: [KeyRange]) async throws
 }
 
 extension Source {
@@ -59,6 +65,9 @@ extension Source {
     }
 
     public func splitPoint(of chunk: KeyRange, after cursor: Cursor?, minimumRows: Int) async throws -> SplitPoint? { nil }
+
+    /// Tables: nothing to check.
+    public func checkResumable(_ chunks: [KeyRange]) async throws {}
 }
 
 /// Where a chunk's remaining rows split in two (`Source.splitPoint`).

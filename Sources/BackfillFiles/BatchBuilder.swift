@@ -19,6 +19,9 @@ struct BatchBuilder {
         lines.reserveCapacity(min(limit, 16_384))
     }
 
+    /// Rows plus rejected records so far.
+    var recordCount: Int { rows.count + rejected.count }
+
     /// Rows plus rejected records have reached the limit.
     var isFull: Bool { rows.count + rejected.count >= limit }
 

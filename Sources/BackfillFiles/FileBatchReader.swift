@@ -14,6 +14,8 @@ struct FileBatchReader: Sendable {
     let format: String
     var maxRecordBytes = FileBatchReader.defaultMaxRecordBytes
     var blockSize = FileBlockReader.defaultBlockSize
+    /// Where readers wait between batches; `nil` to open the file for every batch.
+    var openParts: OpenParts?
 
     init(path: String, format: String) {
         self.path = path
@@ -21,13 +23,40 @@ struct FileBatchReader: Sendable {
     }
 
     /// Reads up to `limit` records (rows and rejected records together) starting at `position`.
+    ///
+    /// When the file cannot be read or decoded any further (corrupt or truncated compressed data),
+    /// the records before that point are returned as a batch that is not the last; reading on from
+    /// its cursor throws, naming the last complete record, so nothing after the damage is skipped.
     /// - Throws: `BackfillError` `.invalidInput` when the file cannot be opened or read, or `position`
     ///   lies past its end.
     func read<Scanner: RecordScanner>(
         from position: FilePosition, limit: Int, with scanner: inout Scanner
     ) throws -> SourceBatch {
-        let reader = try FileBlockReader(path: path, format: format, offset: position.offset, blockSize: blockSize)
         var batch = BatchBuilder(limit: limit, line: position.line)
+        var reader: FileBlockReader?
+        do {
+            let opened =
+                try openParts?.take(path: path, at: position.offset)
+                ?? FileBlockReader(path: path, format: format, offset: position.offset, blockSize: blockSize)
+            reader = opened
+            let result = try fill(&batch, from: opened, with: &scanner)
+            if !result.isLast { openParts?.park(opened, path: path) }
+            return result
+        } catch let error as BackfillError where error.underlying is DamagedData {
+            let offset = reader?.consumedOffset ?? position.offset
+            if batch.recordCount > 0 {
+                return batch.batch(cursor: Cursor(byteOffset: offset, line: batch.line), isLast: false)
+            }
+            throw BackfillError(
+                .invalidInput,
+                "\(error.message); the last complete \(format) record read ends before line \(batch.line), at byte \(offset) of the decoded data",
+                location: error.location ?? path, underlying: error.underlying)
+        }
+    }
+
+    private func fill<Scanner: RecordScanner>(
+        _ batch: inout BatchBuilder, from reader: FileBlockReader, with scanner: inout Scanner
+    ) throws -> SourceBatch {
         var reachedEnd = false
         while !batch.isFull {
             let atEnd = reader.isAtEnd

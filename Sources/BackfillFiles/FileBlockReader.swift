@@ -1,7 +1,6 @@
 import BackfillCore
-import Foundation
 
-/// Reads a file forward in fixed-size blocks from a byte offset, keeping only the bytes not consumed yet.
+/// Reads a part's decoded bytes forward in fixed-size blocks from a byte offset, keeping only the bytes not consumed yet.
 ///
 /// Memory stays bounded by the block size plus the longest record in flight, whatever the file size:
 /// consumed bytes are dropped before each new block is appended.
@@ -9,47 +8,34 @@ final class FileBlockReader {
     /// 256 KiB: large enough that a read costs little per row, small enough to be negligible per worker.
     static let defaultBlockSize = 256 * 1024
 
-    private let path: String
-    private let handle: FileHandle
+    /// The part's decoded bytes, read forward.
+    let stream: any DecodedStream
     private let blockSize: Int
     private var buffer: [UInt8] = []
     /// Index in `buffer` of the first byte not consumed yet.
     private var start = 0
-    /// File offset of `buffer[0]`.
+    /// Decoded offset of `buffer[0]`.
     private var bufferOffset: Int
-
-    /// The file's size in bytes when it was opened.
-    let fileSize: Int
 
     /// `true` once a read returned no bytes: the unconsumed bytes are all that is left of the file.
     private(set) var isAtEnd = false
 
-    /// Opens `path` positioned at `offset`; `format` names the file kind in errors (`CSV`, `JSONL`).
-    /// - Throws: `BackfillError` `.invalidInput` when the file cannot be opened or `offset` lies past its end.
-    init(path: String, format: String, offset: Int, blockSize: Int = FileBlockReader.defaultBlockSize) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw BackfillError.cannotOpen(path, format: format)
-        }
-        self.path = path
-        self.handle = handle
-        self.blockSize = blockSize
-        self.bufferOffset = offset
-        do {
-            fileSize = Int(try handle.seekToEnd())
-            try handle.seek(toOffset: UInt64(max(0, offset)))
-        } catch {
-            try? handle.close()
-            throw BackfillError.cannotRead(path, underlying: error)
-        }
-        guard offset >= 0, offset <= fileSize else {
-            try? handle.close()
-            throw BackfillError.cursorPastEnd(path)
-        }
-        buffer.reserveCapacity(blockSize)
+    /// Opens `path` (plain, gzip or zstd by its name) positioned at decoded byte `offset`; `format`
+    /// names the file kind in errors (`CSV`, `JSONL`).
+    /// - Throws: `BackfillError` `.invalidInput` when the file cannot be opened or decoded, or `offset`
+    ///   lies past its end.
+    convenience init(path: String, format: String, offset: Int, blockSize: Int = FileBlockReader.defaultBlockSize) throws {
+        let stream = try PartEncoding.open(path: path, format: format)
+        guard offset >= 0, try stream.skip(offset) == offset else { throw BackfillError.cursorPastEnd(path) }
+        self.init(stream: stream, offset: offset, blockSize: blockSize)
     }
 
-    deinit {
-        try? handle.close()
+    /// Reads on from `stream`, which stands at decoded byte `offset`.
+    init(stream: any DecodedStream, offset: Int, blockSize: Int = FileBlockReader.defaultBlockSize) {
+        self.stream = stream
+        self.blockSize = blockSize
+        self.bufferOffset = offset
+        buffer.reserveCapacity(blockSize)
     }
 
     /// The file offset just after the last consumed byte.
@@ -80,17 +66,10 @@ final class FileBlockReader {
             bufferOffset += start
             start = 0
         }
-        let data: Data?
-        do {
-            data = try handle.read(upToCount: blockSize)
-        } catch {
-            throw BackfillError.cannotRead(path, underlying: error)
-        }
-        guard let data, !data.isEmpty else {
+        guard try stream.read(into: &buffer, count: blockSize) > 0 else {
             isAtEnd = true
             return false
         }
-        buffer.append(contentsOf: data)
         return true
     }
 

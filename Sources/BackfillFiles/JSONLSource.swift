@@ -1,7 +1,8 @@
 import BackfillCore
 import Logging
 
-/// A JSONL export: one JSON object per line, read in file order.
+/// A JSONL export: one JSON object per line, read in file order: one file, or the parts a
+/// directory or a glob names, plain or `.gz`/`.zst`. Each part is a chunk.
 ///
 /// Each row takes its columns from the object's keys (matched exactly first, then ignoring case).
 /// JSON strings read as `.text`, integer literals as `.integer`, literals with a fraction or an
@@ -13,9 +14,10 @@ import Logging
 /// by the batch size whatever the file size. A line that is not a JSON object does not stop the run:
 /// it is returned in `SourceBatch.rejected` with its line number and text. Blank lines are skipped.
 public struct JSONLSource: Source {
-    /// The JSONL file.
+    /// The JSONL file, or a directory or glob of parts.
     public let path: String
     private let requestedColumns: [String]?
+    private let export: PartedExport
     /// Lines longer than this many bytes are rejected rather than buffered. Default 16 MiB.
     public var maxRecordBytes = FileBatchReader.defaultMaxRecordBytes
 
@@ -25,6 +27,7 @@ public struct JSONLSource: Source {
     public init(path: String, columns: [String]?) {
         self.path = path
         self.requestedColumns = columns
+        self.export = PartedExport(location: path, format: "JSONL")
     }
 
     /// The columns each row carries: the ones asked for, or else the keys of the file's first lines
@@ -49,22 +52,30 @@ public struct JSONLSource: Source {
     /// Does nothing: a file has no key constraint to check, and the runner quarantines duplicate keys.
     public func checkKey() async throws {}
 
-    /// One chunk over the whole file, its row count estimated from the first lines and the file size.
-    /// - Throws: `BackfillError` `.invalidInput` when the file cannot be opened or read.
-    public func plan(workers: Int) async throws -> [ChunkPlan] {
-        let rows = try RowEstimator.estimate(
-            path: path, format: "JSONL", from: try ByteOrderMark.dataStart(of: path, format: "JSONL"))
-        return [ChunkPlan(index: 0, range: .all, estimatedRows: rows)]
+    /// Checks that each chunk's part is still the file the run planned (size, modification time and
+    /// first 64 KiB), so that resuming never reads from offsets into other data.
+    /// - Throws: `BackfillError` `.invalidInput` naming the part that changed.
+    public func checkResumable(_ chunks: [KeyRange]) async throws {
+        try export.checkUnchanged(chunks)
     }
 
-    /// Reads up to `limit` records after `cursor` (from the first line when `nil`); `chunk` is ignored,
-    /// as the file is one chunk.
+    /// One chunk per part, its row count estimated from the first lines and the file size.
+    /// - Throws: `BackfillError` `.invalidInput` when the location names no file or a part cannot be
+    ///   opened or read.
+    public func plan(workers: Int) async throws -> [ChunkPlan] {
+        try export.plan { part in
+            try RowEstimator.estimate(path: part, format: "JSONL", from: try ByteOrderMark.dataStart(of: part, format: "JSONL"))
+        }
+    }
+
+    /// Reads up to `limit` records of `chunk`'s part after `cursor` (from its first line when `nil`).
     ///
     /// Rows and rejected lines together number at most `limit`. The batch's cursor holds the byte
     /// offset after the last line consumed and the line the next record starts on.
-    /// - Throws: `BackfillError` `.invalidInput` when the file cannot be read, or `cursor` is not a file
-    ///   cursor or lies past the end of the file.
+    /// - Throws: `BackfillError` `.invalidInput` when the part cannot be read or decoded or changed since
+    ///   the run planned it, or `cursor` is not a file cursor or lies past the end of the part.
     public func read(chunk: KeyRange, after cursor: Cursor?, limit: Int) async throws -> SourceBatch {
+        let path = try export.path(of: chunk)
         let start =
             try cursor.map { try FilePosition(cursor: $0, path: path) }
             ?? ByteOrderMark.dataStart(of: path, format: "JSONL")
@@ -72,13 +83,15 @@ public struct JSONLSource: Source {
         var scanner = JSONLRecordScanner(columns: try requestedColumns ?? sampledKeys(), maxRecordBytes: maxRecordBytes)
         var reader = FileBatchReader(path: path, format: "JSONL")
         reader.maxRecordBytes = maxRecordBytes
-        let batch = try reader.read(from: start, limit: limit, with: &scanner)
+        reader.openParts = export.openParts
+        let batch = export.naming(path, in: try reader.read(from: start, limit: limit, with: &scanner))
         FileSourceLog.batchRead(batch)
         return batch
     }
 
     private func sampledKeys() throws -> [String] {
-        try JSONLKeySampler.keys(
+        let path = try export.firstPart()
+        return try JSONLKeySampler.keys(
             path: path, from: ByteOrderMark.dataStart(of: path, format: "JSONL"), maxRecordBytes: maxRecordBytes)
     }
 }

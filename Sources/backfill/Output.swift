@@ -106,6 +106,7 @@ enum Output {
     }
 
     static func range(_ range: KeyRange) -> String {
-        "[\(range.lower.map { key($0) } ?? "-∞"), \(range.upper.map { key($0) } ?? "+∞"))"
+        if let part = range.part { return "part \(part.path)" }
+        return "[\(range.lower.map { key($0) } ?? "-∞"), \(range.upper.map { key($0) } ?? "+∞"))"
     }
 }

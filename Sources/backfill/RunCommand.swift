@@ -77,6 +77,9 @@ struct RunCommand: AsyncParsableCommand {
             ? .memory(InMemoryStateStore()) : try await JobWiring.stateStore(for: prepared.spec, create: true, lease: lease.duration)
         let source = prepared.source
         let workers = prepared.spec.workers
+        if let resumable = try await state.store.latestResumableRun(job: prepared.spec.name), resumable.specFingerprint == prepared.spec.fingerprint {
+            try await source.checkResumable(try await state.store.chunks(runID: resumable.id).filter { $0.status != .done }.map(\.range))
+        }
         let (run, resumed) = try await RunStarter(state: state.store).startOrResume(spec: prepared.spec, specText: prepared.loaded.text) {
             try await source.plan(workers: workers)
         }

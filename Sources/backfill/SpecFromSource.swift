@@ -1,4 +1,5 @@
 import BackfillCore
+import BackfillFiles
 import BackfillPostgres
 import BackfillSQLite
 import Foundation
@@ -23,14 +24,23 @@ struct SpecFromSource {
     /// About this many bytes of row values per batch.
     static let batchBytes = 2_000_000
 
-    /// The endpoint a command-line location names: a `postgres://` DSN, a `.csv` or `.jsonl`
-    /// file, or else a SQLite file.
+    /// The endpoint a command-line location names: a `postgres://` DSN, a `.csv` or `.jsonl` file
+    /// (plain, `.gz` or `.zst`) or a directory or glob of them, or else a SQLite file.
     static func endpoint(_ location: String, table: String?) -> Endpoint {
         let lower = location.lowercased()
         if lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") { return Endpoint(kind: .postgres, location: location, table: table) }
-        if lower.hasSuffix(".csv") { return Endpoint(kind: .csv, location: location) }
-        if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") { return Endpoint(kind: .jsonl, location: location) }
-        return Endpoint(kind: .sqlite, location: location, table: table)
+        let first = ((try? ExportParts.resolve(location, format: "export")) ?? [location])[0]
+        switch URL(fileURLWithPath: Self.uncompressedName(first)).pathExtension.lowercased() {
+        case "csv": return Endpoint(kind: .csv, location: location)
+        case "jsonl", "ndjson": return Endpoint(kind: .jsonl, location: location)
+        default: return Endpoint(kind: .sqlite, location: location, table: table)
+        }
+    }
+
+    /// `path` without a `.gz` or `.zst` suffix.
+    private static func uncompressedName(_ path: String) -> String {
+        let compressed = [".gz", ".gzip", ".zst", ".zstd"].first { path.lowercased().hasSuffix($0) }
+        return compressed.map { String(path.dropLast($0.count)) } ?? path
     }
 
     /// The spec's text.
@@ -42,7 +52,7 @@ struct SpecFromSource {
         if source.kind == .postgres, source.table == nil {
             throw BackfillError(.invalidInput, "name the table to read with --table", location: Redaction.redact(from))
         }
-        let name = source.table ?? URL(fileURLWithPath: source.location).deletingPathExtension().lastPathComponent
+        let name = source.table ?? URL(fileURLWithPath: Self.uncompressedName(source.location)).deletingPathExtension().lastPathComponent
         // A PostgreSQL table may be `schema.table`; the target takes the table's own name.
         let targetTable = source.kind == .postgres ? (name.split(separator: ".").last.map(String.init) ?? name) : name
         if let to, case let kind = Self.endpoint(to, table: nil).kind, kind == .csv || kind == .jsonl {

@@ -51,7 +51,10 @@ struct RunLifecycleTests {
     /// only, when given), and waits for the process to end.
     static func killNine(_ process: Process, state: String, onceRead rows: Int, run: Int? = nil) async throws {
         let read = "SELECT coalesce(sum(read), 0) FROM chunks" + (run.map { " WHERE run_id = \($0)" } ?? "")
-        _ = try await waitUntil({ ((try? Fixtures.integer(path: state, read)) ?? 0) >= rows }, then: { kill(process.processIdentifier, SIGKILL) })
+        // A process that exits first (a bad spec, a refused input) ends the wait: the caller's checks
+        // of how it ended then fail at once instead of after the timeout.
+        _ = try await waitUntil(
+            { !process.isRunning || ((try? Fixtures.integer(path: state, read)) ?? 0) >= rows }, then: { kill(process.processIdentifier, SIGKILL) })
         await Binary.wait(process)
     }
 

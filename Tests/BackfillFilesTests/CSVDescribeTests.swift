@@ -75,10 +75,12 @@ import Testing
     }
 
     @Test func planIsOneChunkOverTheWholeFileWithAnExactCountForSmallFiles() async throws {
-        let plans = try await withTemporaryFile("id,name\n1,a\n2,b\n3,c") { path async throws in
-            try await CSVSource(path: path, columns: ["id"]).plan(workers: 4)
+        let (plans, path) = try await withTemporaryFile("id,name\n1,a\n2,b\n3,c") { path async throws in
+            (try await CSVSource(path: path, columns: ["id"]).plan(workers: 4), path)
         }
-        #expect(plans == [ChunkPlan(index: 0, range: .all, estimatedRows: 3)])
+        #expect(plans.count == 1)
+        #expect(plans.first?.estimatedRows == 3)
+        #expect(plans.first?.range.part?.path == path)
     }
 
     @Test func planEstimatesLargeFilesFromTheirFirstLines() async throws {

@@ -155,11 +155,14 @@ import Testing
         }
     }
 
-    @Test func planIsOneChunkCountingTheLines() async throws {
-        let plans = try await withTemporaryFile("{\"id\":1}\n{\"id\":2}\n", extension: "jsonl") { path async throws in
-            try await JSONLSource(path: path, columns: ["id"]).plan(workers: 3)
+    @Test func planIsOneChunkForTheFileCountingTheLines() async throws {
+        let (plans, path) = try await withTemporaryFile("{\"id\":1}\n{\"id\":2}\n", extension: "jsonl") { path async throws in
+            (try await JSONLSource(path: path, columns: ["id"]).plan(workers: 3), path)
         }
-        #expect(plans == [ChunkPlan(index: 0, range: .all, estimatedRows: 2)])
+        #expect(plans.count == 1)
+        #expect(plans.first?.estimatedRows == 2)
+        #expect(plans.first?.range.part?.path == path)
+        #expect(plans.first?.range.part?.size == 18)
     }
 
     @Test func valuesAreTextAndRowsAreNotKeyOrdered() {

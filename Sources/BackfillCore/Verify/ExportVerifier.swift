@@ -29,23 +29,8 @@ public struct ExportVerifier: Sendable {
         let comparer = RowComparer(job: job, reportLimit: reportLimit, canonical: canonical)
         let shaper = RowShaper(job: job, strict: source.valuesAreText)
         var seen = Set<UInt64>()
-        var cursor: Cursor?
-        while true {
-            let batch = try await source.read(chunk: .all, after: cursor, limit: batchSize)
-            report.unreadableSourceRecords += batch.rejected.count
-            var rows: [[Value]] = []
-            for row in batch.rows {
-                guard case .success(let typed) = shaper.shape(row), seen.insert(RowDigest.hash(job.key(of: typed))).inserted else {
-                    report.unreadableSourceRecords += 1
-                    continue
-                }
-                rows.append(typed)
-            }
-            report.sourceRows += rows.count
-            let targetRows = try await target.fetch(keys: rows.map { job.key(of: $0) }) ?? []
-            comparer.compare(sorted(rows), sorted(targetRows), report: &report)
-            cursor = batch.cursor
-            if batch.isLast { break }
+        for chunk in try await source.plan(workers: 1) {
+            try await compare(chunk.range, comparer: comparer, shaper: shaper, seen: &seen, report: &report)
         }
         var after: [Value]?
         while true {
@@ -59,6 +44,30 @@ public struct ExportVerifier: Sendable {
         }
         report.seconds = started.duration(to: .now).inSeconds
         return report
+    }
+
+    /// Compares one chunk (an export part) with the target rows of its keys.
+    private func compare(
+        _ chunk: KeyRange, comparer: RowComparer, shaper: RowShaper, seen: inout Set<UInt64>, report: inout VerifyReport
+    ) async throws {
+        var cursor: Cursor?
+        while true {
+            let batch = try await source.read(chunk: chunk, after: cursor, limit: batchSize)
+            report.unreadableSourceRecords += batch.rejected.count
+            var rows: [[Value]] = []
+            for row in batch.rows {
+                guard case .success(let typed) = shaper.shape(row), seen.insert(RowDigest.hash(job.key(of: typed))).inserted else {
+                    report.unreadableSourceRecords += 1
+                    continue
+                }
+                rows.append(typed)
+            }
+            report.sourceRows += rows.count
+            let targetRows = try await target.fetch(keys: rows.map { job.key(of: $0) }) ?? []
+            comparer.compare(sorted(rows), sorted(targetRows), report: &report)
+            cursor = batch.cursor
+            if batch.isLast { return }
+        }
     }
 
     private func sorted(_ rows: [[Value]]) -> [[Value]] {

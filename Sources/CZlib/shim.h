@@ -1,0 +1,2 @@
+// The system zlib (Debian: zlib1g-dev), through which gzip export parts are decoded.
+#include <zlib.h>
