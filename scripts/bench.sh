@@ -29,6 +29,11 @@
 #                                 the journal's cost: `backfill run` journaled (the default) against
 #                                 `journal: off`, three rounds each way, alternating; the journal's size;
 #                                 `backfill undo` of the last run, checked to restore the target exactly
+#   scripts/bench.sh parts [N]    a warehouse export of N rows in 8 gzipped CSV parts into a new PostgreSQL
+#                                 table: `backfill run` (the spec `init --from` writes: create: true, 2 workers)
+#                                 against `zcat parts | psql
+#                                 \copy` into an empty table of the same shape, two rounds each, alternating;
+#                                 both tables checked equal
 #
 # Data and results go to bench-data/ (gitignored). Release build in .build-release.
 set -euo pipefail
@@ -635,6 +640,43 @@ PY
   done
 }
 
+# A warehouse export (8 gzipped CSV parts with a header each, as BigQuery writes them) into a new
+# PostgreSQL table: `backfill run` with `create: true` against the plain way, `zcat` into `psql \copy`
+# (headers dropped) into an empty table of the same shape, in one cluster of ../shared/peers/pg.sh.
+bench_parts() {
+  local n=${1:-1000000}
+  local shared=${BACKFILL_SHARED:-$root/../shared}
+  local dir="$root/bench-data/parts-$n"
+  local bin; bin=$(build_release)
+  need psql postgresql-client
+  mkdir -p "$dir/export"
+  export PGHOST=127.0.0.1 PGUSER=postgres PGPORT=${BENCH_PG_PORT:-55462}
+  trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
+  "$shared/peers/pg.sh" start "$PGPORT" "$dir/pgdata" >&2
+  if [ "$(find "$dir/export" -name '*.csv.gz' | wc -l)" != 8 ]; then
+    Benchmarks/parts/make-export.py "$n" "$dir/export"
+    gzip -f "$dir"/export/*.csv
+  fi
+  # The spec a user gets from `init --from` (create: true, 2 workers, a batch size from the rows' width).
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS parts_backfill" -c "CREATE DATABASE parts_backfill" >/dev/null
+  (cd "$dir" && "$bin" init --force --from export/ --to "postgres://postgres@127.0.0.1:$PGPORT/parts_backfill" --table orders job.yaml >&2)
+  local ddl='CREATE TABLE orders (id bigint NOT NULL PRIMARY KEY, customer text, amount numeric, placed_at timestamptz, note text)'
+  local copy="for f in $dir/export/*.csv.gz; do zcat \$f | tail -n +2; done | psql -X -q -d parts_copy -c '\\copy orders FROM STDIN (FORMAT csv)'"
+  : > "$dir/times"
+  for round in 1 2; do
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS parts_copy" -c "DROP DATABASE IF EXISTS parts_backfill" \
+      -c "CREATE DATABASE parts_copy" -c "CREATE DATABASE parts_backfill" >/dev/null
+    psql -X -q -d parts_copy -c "$ddl"
+    rm -rf "$dir/.backfill"
+    /usr/bin/time -f "copy %e %M" -a -o "$dir/times" bash -c "$copy"
+    (cd "$dir" && /usr/bin/time -f "backfill %e %M" -a -o "$dir/times" "$bin" run job.yaml --json >"$dir/run-$round.json" 2>"$dir/run-$round.log")
+  done
+  local table_md5="SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM orders t"
+  local shape="SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'orders'"
+  Benchmarks/parts/summary.py "$n" "$dir/times" "$(psql -X -At -d parts_copy -c "$table_md5")" \
+    "$(psql -X -At -d parts_backfill -c "$table_md5")" "$(psql -X -At -d parts_backfill -c "$shape")" "$(du -sb "$dir/export" | cut -f1)"
+}
+
 case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
   sqlite-batches) shift; bench_sqlite_batches "$(build_release)" ;;
@@ -646,5 +688,6 @@ case "${1:-}" in
   workers) shift; bench_workers "$@" ;;
   events) shift; bench_events "$@" ;;
   journal) shift; bench_journal "$@" ;;
+  parts) shift; bench_parts "$@" ;;
   *) echo "usage: scripts/bench.sh sqlite [N] | sqlite-batches | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N] | journal sqlite|postgres [N]" >&2; exit 2 ;;
 esac

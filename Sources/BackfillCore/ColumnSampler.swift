@@ -73,34 +73,63 @@ public struct ColumnSampler: Sendable {
     private static func matches(_ text: String, _ kind: Kind) -> Bool {
         switch kind {
         case .integer:
-            return text.wholeMatch(of: Patterns.integer) != nil && Int64(text) != nil && !isNegativeZero(text)
+            return numberShape(text) == .integer && Int64(text) != nil && !isNegativeZero(text)
         case .decimal:
-            return text.wholeMatch(of: Patterns.decimal) != nil && !isNegativeZero(text)
+            return [.integer, .decimal].contains(numberShape(text)) && !isNegativeZero(text)
         case .real:
             // Not a value a double cannot hold: an overflow, or a non-zero that underflows to 0.
-            guard text.wholeMatch(of: Patterns.real) != nil, let double = Double(text), double.isFinite else {
+            guard numberShape(text) != nil, let double = Double(text), double.isFinite else {
                 return false
             }
             return double != 0 || !text.contains(where: { $0 >= "1" && $0 <= "9" }) && !text.hasPrefix("-")
         case .boolean:
             return text == "true" || text == "false"
         case .timestamptz:
-            guard let match = text.wholeMatch(of: Patterns.timestamptz) else {
+            guard text.utf8.count >= 19, let match = text.wholeMatch(of: Patterns.timestamptz) else {
                 return false
             }
             return isDate(match.1, match.2, match.3) && isTime(match.4, match.5, match.6)
         case .timestamp:
-            guard let match = text.wholeMatch(of: Patterns.timestamp) else {
+            guard text.utf8.count >= 19, let match = text.wholeMatch(of: Patterns.timestamp) else {
                 return false
             }
             return isDate(match.1, match.2, match.3) && isTime(match.4, match.5, match.6)
         case .date:
-            guard let match = text.wholeMatch(of: Patterns.date) else { return false }
+            guard text.utf8.count == 10, let match = text.wholeMatch(of: Patterns.date) else { return false }
             return isDate(match.1, match.2, match.3)
         case .json:
             guard let first = text.first, first == "{" || first == "[" else { return false }
             return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil
         }
+    }
+
+    /// The shape of `text` as a number literal: `.integer` for `-?(0|[1-9][0-9]*)`, `.decimal` when a
+    /// fraction `.[0-9]+` follows, `.real` when an exponent `[eE][-+]?[0-9]+` ends it; `nil` for any
+    /// other text. Scanned by hand: most sampled values are tested as numbers first.
+    private static func numberShape(_ text: String) -> Kind? {
+        let bytes = Array(text.utf8)
+        let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        var index = bytes.first == UInt8(ascii: "-") ? 1 : 0
+        func digits() -> Int {
+            let start = index
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+            return index - start
+        }
+        let whole = index
+        guard digits() > 0, bytes[whole] != UInt8(ascii: "0") || index == whole + 1 else { return nil }
+        var shape = Kind.integer
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { return nil }
+            shape = .decimal
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
+            guard digits() > 0 else { return nil }
+            shape = .real
+        }
+        return index == bytes.count ? shape : nil
     }
 
     /// `-0`, `-0.00`: PostgreSQL and SQLite store them without the sign, so they stay text.
@@ -132,9 +161,6 @@ public struct ColumnSampler: Sendable {
 /// The patterns values are matched against, built once: a regex literal is parsed every time the
 /// expression holding it runs.
 private enum Patterns {
-    nonisolated(unsafe) static let integer = /-?(0|[1-9][0-9]*)/
-    nonisolated(unsafe) static let decimal = /-?(0|[1-9][0-9]*)(\.[0-9]+)?/
-    nonisolated(unsafe) static let real = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/
     nonisolated(unsafe) static let timestamptz = /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)/
     nonisolated(unsafe) static let timestamp = /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?/
     nonisolated(unsafe) static let date = /([0-9]{4})-([0-9]{2})-([0-9]{2})/

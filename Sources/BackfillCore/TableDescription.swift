@@ -76,7 +76,11 @@ public struct ColumnAffinity: Sendable, Hashable, Codable, CustomStringConvertib
     }
 
     private static func number(from text: String, preferReal: Bool) -> Value? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        // Most values start and end with a visible ASCII character: nothing to trim, and Foundation's
+        // trimming (through NSString) would cost more than the conversion itself.
+        let visible: ClosedRange<UInt8> = 0x21...0x7E
+        let bare = text.utf8.first.map(visible.contains) == true && text.utf8.last.map(visible.contains) == true
+        let trimmed = bare ? text : text.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty { return nil }
         if let int = Int64(trimmed) {
             return preferReal ? .real(Double(int)) : .integer(int)

@@ -19,7 +19,7 @@ struct CSVField: Hashable {
     /// The field's text, quotes unescaped; `nil` when not valid UTF-8.
     func text(in bytes: UnsafeBufferPointer<UInt8>) -> String? {
         let content = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        guard hasEscapedQuotes else { return String(validating: content, as: UTF8.self) }
+        guard hasEscapedQuotes else { return UTF8Text.valid(content) }
         var unescaped: [UInt8] = []
         unescaped.reserveCapacity(content.count)
         var index = 0
@@ -28,6 +28,6 @@ struct CSVField: Hashable {
             // The parser only lets quotes through in pairs, so skip the second of each.
             index += content[index] == ASCII.quote ? 2 : 1
         }
-        return String(validating: unescaped, as: UTF8.self)
+        return unescaped.withUnsafeBufferPointer(UTF8Text.valid)
     }
 }

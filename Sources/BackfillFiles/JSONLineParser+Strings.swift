@@ -7,7 +7,7 @@ extension JSONLineParser {
         let start = index
         while let byte = current {
             if byte == ASCII.quote {
-                guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                guard let text = UTF8Text.valid(UnsafeBufferPointer(rebasing: bytes[start..<index]))
                 else { throw .invalidUTF8(at: start - 1) }
                 index += 1
                 return text
@@ -26,7 +26,7 @@ extension JSONLineParser {
             index += 1
             switch byte {
             case ASCII.quote:
-                guard let text = String(validating: decoded, as: UTF8.self) else { throw .invalidUTF8(at: start - 1) }
+                guard let text = decoded.withUnsafeBufferPointer(UTF8Text.valid) else { throw .invalidUTF8(at: start - 1) }
                 return text
             case UInt8(ascii: "\\"):
                 try unescape(into: &decoded)

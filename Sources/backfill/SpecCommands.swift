@@ -154,13 +154,13 @@ struct InitCommand: AsyncParsableCommand {
     @Flag(help: "Overwrite an existing file.")
     var force = false
 
-    @Option(help: "Write the spec from this source: a SQLite file, a postgres:// DSN, or a .csv/.jsonl export.")
+    @Option(help: "Write the spec from this source: a SQLite file, a postgres:// DSN, or a .csv/.jsonl export (a file, or a directory or glob of parts, plain, .gz or .zst).")
     var from: String?
 
     @Option(help: "The target: a SQLite file or a postgres:// DSN (default: a new SQLite file named after the table).")
     var to: String?
 
-    @Option(help: "The source table (a SQLite file with one table needs none).")
+    @Option(help: "The source table (a SQLite file with one table needs none); for a CSV or JSONL export, the target table to fill.")
     var table: String?
 
     @Option(help: "The key columns, comma-separated, when the source has no primary key.")

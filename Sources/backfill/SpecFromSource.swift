@@ -54,7 +54,10 @@ struct SpecFromSource {
         }
         let name = source.table ?? URL(fileURLWithPath: Self.uncompressedName(source.location)).deletingPathExtension().lastPathComponent
         // A PostgreSQL table may be `schema.table`; the target takes the table's own name.
-        let targetTable = source.kind == .postgres ? (name.split(separator: ".").last.map(String.init) ?? name) : name
+        // For an export, --table names the table it fills.
+        let isExport = source.kind == .csv || source.kind == .jsonl
+        let ownName = source.kind == .postgres ? (name.split(separator: ".").last.map(String.init) ?? name) : name
+        let targetTable = isExport ? (table ?? ownName) : ownName
         if let to, case let kind = Self.endpoint(to, table: nil).kind, kind == .csv || kind == .jsonl {
             throw BackfillError(.invalidInput, "--to names a SQLite file or a postgres:// DSN, not a \(kind.rawValue) file", location: to)
         }

@@ -104,6 +104,23 @@ struct PostgresExportPartsTests {
         #expect(try await server.psql(database, "SELECT to_regclass('orders') IS NULL") == "t")
     }
 
+    @Test("init --from a directory of gzipped parts, --table naming the target: a spec that validates, creates, fills and verifies")
+    func initFromPartsDirectory() async throws {
+        guard let server = PostgresFixture.server else { return }
+        let dir = try Fixtures.temporaryDirectory("export-init")
+        try Self.writeExport(dir, parts: 2, rowsPerPart: 5_000)
+        let database = try await server.createDatabase("initparts")
+        let written = try await Binary.run(["init", "--from", "export/", "--to", server.dsn(database), "--table", "orders", "job.yaml"], in: dir)
+        #expect(written.status == 0, "\(written.stderr)")
+        let text = try String(contentsOfFile: dir + "/job.yaml", encoding: .utf8)
+        #expect(text.contains(#"source: { csv: "export/" }"#) && text.contains(#"table: "orders", create: true"#), "\(text)")
+        for command in [["validate", "job.yaml"], ["run", "job.yaml"], ["verify", "job.yaml"]] {
+            let result = try await Binary.run(command, in: dir)
+            #expect(result.status == 0, "\(command): \(result.stdout) \(result.stderr)")
+        }
+        #expect(try await server.psql(database, "SELECT count(*) FROM orders") == "10000")
+    }
+
     @Test("a part changed since the run started is refused on resume, naming it; nothing more is written")
     func changedPartIsRefusedOnResume() async throws {
         guard let server = PostgresFixture.server else { return }
