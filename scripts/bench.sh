@@ -660,9 +660,11 @@ bench_parts() {
   # The spec a user gets from `init --from` (create: true, 2 workers, a batch size from the rows' width).
   psql -X -q -d postgres -c "DROP DATABASE IF EXISTS parts_backfill" -c "CREATE DATABASE parts_backfill" >/dev/null
   (cd "$dir" && "$bin" init --force --from export/ --to "postgres://postgres@127.0.0.1:$PGPORT/parts_backfill" --table orders job.yaml >&2)
+  { cat "$dir/job.yaml"; echo "journal: off"; } > "$dir/nojournal.yaml"
   local ddl='CREATE TABLE orders (id bigint NOT NULL PRIMARY KEY, customer text, amount numeric, placed_at timestamptz, note text)'
   local copy="for f in $dir/export/*.csv.gz; do zcat \$f | tail -n +2; done | psql -X -q -d parts_copy -c '\\copy orders FROM STDIN (FORMAT csv)'"
   : > "$dir/times"
+  local table_md5="SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM orders t" backfill_md5=""
   for round in 1 2; do
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS parts_copy" -c "DROP DATABASE IF EXISTS parts_backfill" \
       -c "CREATE DATABASE parts_copy" -c "CREATE DATABASE parts_backfill" >/dev/null
@@ -670,11 +672,15 @@ bench_parts() {
     rm -rf "$dir/.backfill"
     /usr/bin/time -f "copy %e %M" -a -o "$dir/times" bash -c "$copy"
     (cd "$dir" && /usr/bin/time -f "backfill %e %M" -a -o "$dir/times" "$bin" run job.yaml --json >"$dir/run-$round.json" 2>"$dir/run-$round.log")
+    backfill_md5=$(psql -X -At -d parts_backfill -c "$table_md5")
+    # The same without the journal (no undo): what writing the undo's row images costs a first load.
+    psql -X -q -d postgres -c "DROP DATABASE parts_backfill" -c "CREATE DATABASE parts_backfill" >/dev/null
+    rm -rf "$dir/.backfill"
+    (cd "$dir" && /usr/bin/time -f "unjournaled %e %M" -a -o "$dir/times" "$bin" run nojournal.yaml --json >/dev/null 2>&1)
   done
-  local table_md5="SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM orders t"
   local shape="SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'orders'"
   Benchmarks/parts/summary.py "$n" "$dir/times" "$(psql -X -At -d parts_copy -c "$table_md5")" \
-    "$(psql -X -At -d parts_backfill -c "$table_md5")" "$(psql -X -At -d parts_backfill -c "$shape")" "$(du -sb "$dir/export" | cut -f1)"
+    "$backfill_md5" "$(psql -X -At -d parts_backfill -c "$shape")" "$(du -sb "$dir/export" | cut -f1)"
 }
 
 case "${1:-}" in

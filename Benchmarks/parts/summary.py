@@ -11,10 +11,10 @@ for line in open(times):
     tool, secs, rss = line.split()
     runs.setdefault(tool, []).append((float(secs), int(rss) // 1024))
 best = {tool: min(r) for tool, r in runs.items()}
-c, f = best["copy"], best["backfill"]
+c, f, u = best["copy"], best["backfill"], best["unjournaled"]
 print(f"8 gzipped CSV parts, {n:,} rows, {size / 1e6:.1f} MB; the table backfill created: {shape}")
-print("| N | zcat \\| psql \\copy (best of 2) | backfill run, spec from `init --from` (best of 2) | backfill ÷ copy rows/s | backfill peak RSS | tables equal |")
-print("|---|---|---|---|---|---|")
+print("| N | zcat \\| psql \\copy (best of 2) | backfill run, spec from `init --from` (best of 2) | ÷ copy rows/s | the same with `journal: off` | ÷ copy rows/s | backfill peak RSS | tables equal |")
+print("|---|---|---|---|---|---|---|---|")
 print(f"| {n:,} | {c[0]:.2f} s ({n / c[0]:,.0f} rows/s) | {f[0]:.2f} s ({n / f[0]:,.0f} rows/s) | {c[0] / f[0]:.0%} "
-      f"| {f[1]} MB | {'yes' if a == b else 'NO'} |")
+      f"| {u[0]:.2f} s ({n / u[0]:,.0f} rows/s) | {c[0] / u[0]:.0%} | {f[1]} MB | {'yes' if a == b else 'NO'} |")
 print("every round (s):", {tool: [s for s, _ in r] for tool, r in runs.items()})
