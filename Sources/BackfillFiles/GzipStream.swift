@@ -11,32 +11,28 @@ final class GzipStream: DecodedStream {
     private static let inputSize = 64 * 1024
 
     let path: String
-    var fileSize: Int { file.fileSize }
+    var fileSize: Int { input.file.fileSize }
     /// Compressed bytes zlib consumed so far.
-    var fileBytesRead: Int { file.fileBytesRead - input.count + inputStart }
+    var fileBytesRead: Int { input.consumedOffset }
 
-    private let file: PlainFileStream
+    private let input: CompressedInput
     /// zlib keeps a pointer to its stream, so the stream lives at one address for its whole life.
     private let stream: UnsafeMutablePointer<z_stream>
-    private var input: [UInt8] = []
-    private var inputStart = 0
-    private var fileEnded = false
     private var finished = false
 
     /// Opens `path`, which must start with the gzip magic bytes.
     /// - Throws: `BackfillError` `.invalidInput` when the file cannot be read or is not gzip data.
     init(path: String, format: String) throws {
         self.path = path
-        file = try PlainFileStream(path: path, format: format)
+        input = try CompressedInput(path: path, format: format, blockSize: Self.inputSize)
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         // 16 + MAX_WBITS: a gzip header and trailer, not a zlib or raw deflate stream.
         guard inflateInit2_(stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw BackfillError(.invalidInput, "zlib could not start decoding", location: path)
         }
-        try refill()
-        guard input.starts(with: Self.magic) else {
-            throw CompressedPartError.notCompressed(path, format: "gzip", starts: input)
+        guard try input.startsWith(Self.magic) else {
+            throw CompressedPartError.notCompressed(path, format: "gzip", starts: Array(input.bytes.prefix(4)))
         }
     }
 
@@ -50,11 +46,9 @@ final class GzipStream: DecodedStream {
         return try buffer.appendFilling(count) { space in
             var produced = 0
             while produced == 0 {
-                if inputStart == input.count {
-                    try refill()
-                    if fileEnded, inputStart == input.count {
-                        throw CompressedPartError.truncated(path, format: "gzip", size: fileSize)
-                    }
+                if input.start == input.bytes.count {
+                    try input.refill()
+                    if input.isExhausted { throw CompressedPartError.truncated(path, format: "gzip", size: fileSize) }
                 }
                 let status = inflateStep(into: UnsafeMutableBufferPointer(rebasing: space[produced...]), produced: &produced)
                 switch status {
@@ -76,13 +70,14 @@ final class GzipStream: DecodedStream {
 
     /// Runs zlib once over the unconsumed input into `space`, counting what it wrote and consumed.
     private func inflateStep(into space: UnsafeMutableBufferPointer<UInt8>, produced: inout Int) -> Int32 {
-        input.withUnsafeMutableBufferPointer { bytes in
-            stream.pointee.next_in = bytes.baseAddress! + inputStart
-            stream.pointee.avail_in = UInt32(bytes.count - inputStart)
+        let start = input.start
+        return input.bytes.withUnsafeBufferPointer { bytes in
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress! + start)
+            stream.pointee.avail_in = UInt32(bytes.count - start)
             stream.pointee.next_out = space.baseAddress
             stream.pointee.avail_out = UInt32(space.count)
             let status = inflate(stream, Z_NO_FLUSH)
-            inputStart = bytes.count - Int(stream.pointee.avail_in)
+            input.start = bytes.count - Int(stream.pointee.avail_in)
             produced += space.count - Int(stream.pointee.avail_out)
             stream.pointee.next_in = nil
             return status
@@ -93,20 +88,13 @@ final class GzipStream: DecodedStream {
     /// next member.
     /// - Throws: when bytes follow that are not another gzip member.
     private func startNextMember() throws -> Bool {
-        if input.count - inputStart < Self.magic.count { try refill() }
-        if inputStart == input.count, fileEnded { return false }
-        guard input[inputStart...].starts(with: Self.magic) else {
+        let next = try input.startsWith(Self.magic)
+        if input.isExhausted { return false }
+        guard next else {
             throw CompressedPartError.corrupt(
                 path, format: "gzip", at: fileBytesRead, reason: "bytes that are not a gzip member follow the end of the data")
         }
         inflateReset(stream)
         return true
-    }
-
-    /// Drops consumed input and appends the next block of the file.
-    private func refill() throws {
-        input.removeSubrange(0..<inputStart)
-        inputStart = 0
-        if !fileEnded, try file.read(into: &input, count: Self.inputSize) == 0 { fileEnded = true }
     }
 }

@@ -9,19 +9,16 @@ final class ZstdStream: DecodedStream {
     private static let inputSize = 128 * 1024
 
     let path: String
-    var fileSize: Int { file.fileSize }
+    var fileSize: Int { input.file.fileSize }
     /// Compressed bytes libzstd consumed so far.
-    var fileBytesRead: Int { file.fileBytesRead - input.count + inputStart }
+    var fileBytesRead: Int { input.consumedOffset }
 
     private let library: ZstdLibrary
-    private let file: PlainFileStream
+    private let input: CompressedInput
     private let context: OpaquePointer
     /// `ZSTD_inBuffer` and `ZSTD_outBuffer`: a pointer and two `size_t`s each, laid out as C does.
     private let inBuffer = UnsafeMutablePointer<UInt>.allocate(capacity: 3)
     private let outBuffer = UnsafeMutablePointer<UInt>.allocate(capacity: 3)
-    private var input: [UInt8] = []
-    private var inputStart = 0
-    private var fileEnded = false
     /// `true` when the last call ended a frame and flushed it: the data may end here.
     private var atFrameEnd = false
 
@@ -30,7 +27,7 @@ final class ZstdStream: DecodedStream {
     ///   is not zstd data.
     init(path: String, format: String) throws {
         let library = try ZstdLibrary.shared.get()
-        file = try PlainFileStream(path: path, format: format)
+        input = try CompressedInput(path: path, format: format, blockSize: Self.inputSize)
         guard let context = library.createDStream() else {
             throw BackfillError(.invalidInput, "libzstd could not start decoding", location: path)
         }
@@ -38,9 +35,8 @@ final class ZstdStream: DecodedStream {
         self.context = context
         self.path = path
         _ = library.initDStream(context)
-        try refill()
-        guard input.starts(with: Self.magic) else {
-            throw CompressedPartError.notCompressed(path, format: "zstd", starts: input)
+        guard try input.startsWith(Self.magic) else {
+            throw CompressedPartError.notCompressed(path, format: "zstd", starts: Array(input.bytes.prefix(4)))
         }
     }
 
@@ -55,9 +51,9 @@ final class ZstdStream: DecodedStream {
         return try buffer.appendFilling(count) { space in
             var produced = 0
             while produced == 0 {
-                if inputStart == input.count {
-                    try refill()
-                    if fileEnded, inputStart == input.count {
+                if input.start == input.bytes.count {
+                    try input.refill()
+                    if input.isExhausted {
                         if atFrameEnd { return 0 }
                         throw CompressedPartError.truncated(path, format: "zstd", size: fileSize)
                     }
@@ -75,24 +71,17 @@ final class ZstdStream: DecodedStream {
 
     /// Runs libzstd once over the unconsumed input into `space`, counting what it wrote and consumed.
     private func decompressStep(into space: UnsafeMutableBufferPointer<UInt8>, produced: inout Int) -> Int {
-        input.withUnsafeMutableBufferPointer { bytes in
+        input.bytes.withUnsafeBufferPointer { bytes in
             inBuffer[0] = UInt(bitPattern: bytes.baseAddress)
             inBuffer[1] = UInt(bytes.count)
-            inBuffer[2] = UInt(inputStart)
+            inBuffer[2] = UInt(input.start)
             outBuffer[0] = UInt(bitPattern: space.baseAddress)
             outBuffer[1] = UInt(space.count)
             outBuffer[2] = 0
             let result = library.decompressStream(context, outBuffer, inBuffer)
-            inputStart = Int(inBuffer[2])
+            input.start = Int(inBuffer[2])
             produced += Int(outBuffer[2])
             return result
         }
-    }
-
-    /// Drops consumed input and appends the next block of the file.
-    private func refill() throws {
-        input.removeSubrange(0..<inputStart)
-        inputStart = 0
-        if !fileEnded, try file.read(into: &input, count: Self.inputSize) == 0 { fileEnded = true }
     }
 }
