@@ -179,4 +179,9 @@ private struct MemoryLedger: DeliveryLedger {
     }
 
     func record(_ ids: [String]) async throws { await store.addDelivered(job: job, ids) }
+
+    func ids(after id: String?, limit: Int) async throws -> [String] {
+        let sorted = await store.deliveredIDs(job: job).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return Array(sorted.filter { id == nil || id!.utf8.lexicographicallyPrecedes($0.utf8) }.prefix(limit))
+    }
 }

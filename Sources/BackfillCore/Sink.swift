@@ -5,12 +5,20 @@ public struct WriteOutcome: Sendable, Hashable, Codable {
     public var unchanged = 0
     /// Rows a guard kept from being written (`newer-wins`, or the mode).
     public var skipped = 0
+    /// Requests the sink retried inside the write (a webhook's retried deliveries); the run counts
+    /// them with its own retries. Not a row count.
+    public var retries = 0
 
-    public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0, skipped: Int = 0) {
+    enum CodingKeys: String, CodingKey {
+        case inserted, updated, unchanged, skipped
+    }
+
+    public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0, skipped: Int = 0, retries: Int = 0) {
         self.inserted = inserted
         self.updated = updated
         self.unchanged = unchanged
         self.skipped = skipped
+        self.retries = retries
     }
 
     public var total: Int { inserted + updated + unchanged + skipped }
@@ -20,7 +28,8 @@ public struct WriteOutcome: Sendable, Hashable, Codable {
             inserted: lhs.inserted + rhs.inserted,
             updated: lhs.updated + rhs.updated,
             unchanged: lhs.unchanged + rhs.unchanged,
-            skipped: lhs.skipped + rhs.skipped
+            skipped: lhs.skipped + rhs.skipped,
+            retries: lhs.retries + rhs.retries
         )
     }
 }

@@ -44,27 +44,48 @@ public final class JSONLEventSink: Sink, Sendable {
 
     /// The ids already in the file; a last line without its newline (a crash mid-append) is cut off.
     private static func readIDs(path: String, idColumn: String) throws -> Set<String> {
+        let (ids, complete, size) = try parseIDs(path: path, idColumn: idColumn)
+        if complete < size {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try handle.truncate(atOffset: UInt64(complete))
+            try handle.close()
+        }
+        return ids
+    }
+
+    /// The ids of the events the file at `path` holds, read without changing it (a last line
+    /// without its newline, cut off by a crash mid-append, is not counted): what `verify` checks a
+    /// JSONL event log's deliveries against. A missing file holds none.
+    /// - Throws: `BackfillError` `.invalidInput` when it cannot be read or a line is not a JSON
+    ///   object with the id.
+    public static func deliveredIDs(path: String, job: ResolvedJob) throws -> Set<String> {
+        guard let events = job.spec.events else { throw BackfillError(.invalidSpec, "a JSONL event target needs events:", location: "events") }
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        return try parseIDs(path: path, idColumn: events.id).ids
+    }
+
+    /// The ids of the file's complete lines, where those lines end, and the file's size.
+    private static func parseIDs(path: String, idColumn: String) throws -> (ids: Set<String>, complete: Int, size: Int) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BackfillError(.invalidInput, "cannot read the events file", location: path)
         }
         var complete = data.count
         if let last = data.last, last != UInt8(ascii: "\n") {
             complete = (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            try handle.truncate(atOffset: UInt64(complete))
-            try handle.close()
         }
         var ids: Set<String> = []
         var lineNumber = 0
         for line in data.prefix(complete).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             guard !line.isEmpty else { continue }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let id = object[idColumn] else {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                let id = object.first(where: { $0.key.caseInsensitiveCompare(idColumn) == .orderedSame })?.value
+            else {
                 throw BackfillError(.invalidInput, "line \(lineNumber) is not a JSON object with '\(idColumn)'", location: path)
             }
             ids.insert(Self.text(id))
         }
-        return ids
+        return (ids, complete, data.count)
     }
 
     private static func text(_ member: Any) -> String {
@@ -82,7 +103,7 @@ public final class JSONLEventSink: Sink, Sendable {
             var added: [String] = []
             var seen = file.ids
             for row in rows {
-                let id = WebhookSink.idText(row[idIndex])
+                let id = EventID.text(row[idIndex])
                 guard seen.insert(id).inserted else { continue }
                 lines += EventJSON.encode(columns: columns, row: row)
                 lines.append(UInt8(ascii: "\n"))

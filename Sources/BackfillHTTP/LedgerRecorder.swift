@@ -34,3 +34,18 @@ actor RefusedEvents {
 
     func reason(for id: String) -> String? { reasons[id] }
 }
+
+/// Requests retried by this sink and not yet reported: each write reports those made since the
+/// last write that returned (a write ending in a refusal or an error reports none), so every retry
+/// is counted once in the run's retries.
+actor RetriedRequests {
+    private var count = 0
+
+    func add(_ retries: Int) { count += retries }
+
+    /// The retries not reported yet, now reported.
+    func take() -> Int {
+        defer { count = 0 }
+        return count
+    }
+}

@@ -25,6 +25,8 @@ public struct WebhookSink: Sink {
     let backoff: Duration
     let ledger: (any DeliveryLedger)?
     let refused = RefusedEvents()
+    /// Retried requests not yet reported in an outcome (those of a write that ended in a refusal).
+    let retried = RetriedRequests()
     let client: HTTPClient
     let logger: Logger
 
@@ -87,7 +89,7 @@ public struct WebhookSink: Sink {
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
         guard !rows.isEmpty else { return WriteOutcome() }
-        let ids = rows.map { Self.idText($0[idIndex]) }
+        let ids = rows.map { EventID.text($0[idIndex]) }
         let done = try await ledger?.delivered(among: ids) ?? []
         let pending = zip(rows, ids).filter { !done.contains($0.1) }
         if dryRun || pending.isEmpty { return WriteOutcome(inserted: pending.count, unchanged: rows.count - pending.count) }
@@ -109,7 +111,7 @@ public struct WebhookSink: Sink {
             // in the ledger by now and are not sent again.
             throw BackfillError(.writeFailed, kind: .data, "the receiver refused \(outcome.refused) of \(pending.count) events", location: location)
         }
-        return WriteOutcome(inserted: outcome.delivered, unchanged: done.count)
+        return WriteOutcome(inserted: outcome.delivered, unchanged: done.count, retries: await retried.take())
     }
 
     /// Events grouped by order key, each group in batch order; groups in order of first appearance.
@@ -181,6 +183,7 @@ public struct WebhookSink: Sink {
                 let answer = try await response.body.collect(upTo: 64 * 1024)
                 switch status {
                 case 200..<300:
+                    await retried.add(attempt)
                     return .delivered
                 case 429, 503:
                     last = "HTTP \(status)"
@@ -188,6 +191,7 @@ public struct WebhookSink: Sink {
                 case 408, 500..<600:
                     last = "HTTP \(status)"
                 default:
+                    await retried.add(attempt)
                     return .refused("the receiver refused the event: HTTP \(status): \(Self.excerpt(answer))")
                 }
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
@@ -199,6 +203,7 @@ public struct WebhookSink: Sink {
             }
             if attempt + 1 < attempts { try await Task.sleep(for: wait ?? Backoff.jittered(base: backoff, attempt: attempt + 1)) }
         }
+        await retried.add(attempts - 1)
         throw BackfillError(
             .unavailable, kind: .transient, "event \(id) was not acknowledged after \(attempts) attempts (last: \(last))", location: location)
     }
@@ -216,16 +221,6 @@ public struct WebhookSink: Sink {
         for (name, value) in options.headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
         return request
-    }
-
-    static func idText(_ value: Value) -> String {
-        switch value {
-        case .integer(let v): return String(v)
-        case .text(let v): return v
-        case .real(let v): return String(v)
-        case .blob(let v): return v.map { String(format: "%02x", $0) }.joined()
-        case .null: return ""
-        }
     }
 
     private static func excerpt(_ buffer: ByteBuffer) -> String {

@@ -526,4 +526,10 @@ private struct PostgresLedger: DeliveryLedger {
             "INSERT INTO backfill.ledger (job, event_id, at) SELECT \(job), unnest(\(ids)::text[]), \(now) ON CONFLICT DO NOTHING",
             "recording deliveries")
     }
+    func ids(after id: String?, limit: Int) async throws -> [String] {
+        let rows = try await database.textRows(
+            "SELECT event_id FROM backfill.ledger WHERE job = \(job) AND (\(id)::text IS NULL OR event_id COLLATE \"C\" > \(id)) ORDER BY event_id COLLATE \"C\" LIMIT \(limit)",
+            "reading the delivery ledger")
+        return rows.compactMap { $0.first ?? nil }
+    }
 }

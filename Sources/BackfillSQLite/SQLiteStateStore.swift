@@ -394,6 +394,14 @@ extension SQLiteStateStore {
         }
     }
 
+    fileprivate func deliveredIDs(job: String, after id: String?, limit: Int) async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(
+                db, sql: "SELECT event_id FROM ledger WHERE job = ? AND (? IS NULL OR event_id > ?) ORDER BY event_id LIMIT ?",
+                arguments: [job, id, id, limit])
+        }
+    }
+
     fileprivate func recordDelivered(job: String, _ ids: [String]) async throws {
         let now = Date().timeIntervalSince1970
         try await write { db in
@@ -410,4 +418,6 @@ private struct SQLiteLedger: DeliveryLedger {
     func delivered(among ids: [String]) async throws -> Set<String> { try await store.delivered(job: job, among: ids) }
 
     func record(_ ids: [String]) async throws { try await store.recordDelivered(job: job, ids) }
+
+    func ids(after id: String?, limit: Int) async throws -> [String] { try await store.deliveredIDs(job: job, after: id, limit: limit) }
 }

@@ -171,24 +171,25 @@ enum JobWiring {
         statePath.hasPrefix("postgres://") || statePath.hasPrefix("postgresql://")
     }
 
+    /// The sink a run of the job writes through: a webhook records deliveries in the job's ledger in
+    /// `state` (and skips what it holds); other targets as prepared.
+    static func sink(_ prepared: PreparedJob, state: any StateStore) -> any Sink {
+        guard case .webhook(let webhook) = prepared.target else { return prepared.sink }
+        return webhook.recording(into: state.ledger(job: prepared.spec.name))
+    }
+
     /// The runner of a prepared job over `state`: an event target records deliveries in the
     /// state store's ledger of the job (and skips what it holds), and a PostgreSQL target whose
     /// database holds the state store commits each batch's checkpoint with its rows.
     static func runner(
         _ prepared: PreparedJob, state: OpenedState, configuration: RunnerConfiguration, logger: Logger, observer: any RunObserver = SilentObserver()
     ) -> Runner {
-        var sink = prepared.sink
         var checkpointing: (any CheckpointingSink)?
-        switch (prepared.target, state) {
-        case (.webhook(let webhook), _):
-            sink = webhook.recording(into: state.store.ledger(job: prepared.spec.name))
-        case (.postgres(let target), .postgres(let store)):
+        if case (.postgres(let target), .postgres(let store)) = (prepared.target, state) {
             checkpointing = PostgresCheckpointingSink(sink: target, state: store)
-        default:
-            break
         }
         return Runner(
-            job: prepared.job, source: prepared.source, sink: sink, state: state.store, configuration: configuration, logger: logger,
+            job: prepared.job, source: prepared.source, sink: sink(prepared, state: state.store), state: state.store, configuration: configuration, logger: logger,
             observer: observer, transfer: prepared.transfer, comparer: prepared.comparer, differ: prepared.differ,
             checkpointing: checkpointing)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackfillCore
+import BackfillHTTP
 import Foundation
 
 struct VerifyCommand: AsyncParsableCommand {
@@ -30,6 +31,7 @@ struct VerifyCommand: AsyncParsableCommand {
         common.bootstrapLogging()
         try await withExitCodes {
             try await JobWiring.withPrepared(specPath: spec, checkKey: false) { prepared in
+                if prepared.spec.events != nil { return try await verifyDeliveries(prepared) }
                 let (report, repaired): (VerifyReport, RepairOutcome?) = switch prepared.opened.table {
                 case nil: (try await verifyExport(prepared), nil)
                 case let source?: try await verifyTables(prepared, source: source)
@@ -86,10 +88,74 @@ extension VerifyCommand {
         return report
     }
 
+    /// An events job: the source's events against the deliveries (the ledger of a webhook target, the
+    /// file of a JSONL one), `--repair` offering the undelivered ones again through the runner.
+    private func verifyDeliveries(_ prepared: PreparedJob) async throws {
+        let spec = prepared.spec
+        if deleteExtra {
+            throw BackfillError(.invalidInput, "--delete-extra deletes rows of a table target; delivered events cannot be taken back")
+        }
+        var verifier = try DeliveryVerifier(job: prepared.job, source: prepared.source)
+        verifier.reportLimit = limit
+        func check() async throws -> DeliveryReport {
+            // No state store yet: nothing was delivered to a webhook, and nothing refused.
+            let hasState = spec.statePath.contains("://") || FileManager.default.fileExists(atPath: spec.statePath)
+            let state = hasState ? try await JobWiring.stateStore(for: spec, create: false).store : nil
+            let delivered: Set<String>
+            if spec.target.kind == .jsonl {
+                delivered = try JSONLEventSink.deliveredIDs(path: spec.resolve(path: spec.target.location), job: prepared.job)
+            } else {
+                delivered = try await state?.ledger(job: spec.name).allIDs() ?? []
+            }
+            var refused: [String: String] = [:]
+            if let state { refused = try await verifier.refusals(in: state) }
+            return try await verifier.verify(delivered: delivered, refused: refused)
+        }
+        var report = try await check()
+        var repaired: RepairOutcome?
+        if repair, !report.complete {
+            guard let source = prepared.opened.table else {
+                throw BackfillError(.invalidInput, "--repair reads events again by key, which an export cannot do; `backfill run` offers them again")
+            }
+            let state = try await JobWiring.stateStore(for: spec, create: true).store
+            let repairer = VerifyRepair(
+                state: state, sink: JobWiring.sink(prepared, state: state), deleting: nil, logger: LogBootstrap.logger(), specText: prepared.loaded.text)
+            let outcome = try await verifier.repair(report, with: repairer, source: source)
+            if !common.json { print(DeliveryText.render(report) + "\n" + VerifyText.render(outcome)) }
+            repaired = outcome
+            report = try await check()
+        }
+        try await record(report.verifyReport, repair: repaired, spec: spec)
+        print(common.json ? try Output.json(report) : DeliveryText.render(report))
+        if !report.complete { throw ExitCode(ExitStatus.differences) }
+    }
+
     /// Records the result (and the repair before it) on the job's latest run, when a state store with one exists.
     private func record(_ report: VerifyReport, repair: RepairOutcome?, spec: JobSpec) async throws {
         guard spec.statePath.contains("://") || FileManager.default.fileExists(atPath: spec.statePath) else { return }
         try await JobWiring.stateStore(for: spec, create: false).store.recordVerification(report, repair: repair, job: spec.name)
+    }
+}
+
+enum DeliveryText {
+    static func render(_ report: DeliveryReport) -> String {
+        var lines = [
+            "verify \(report.job): " + (report.complete ? "EVERY EVENT DELIVERED" : "EVENTS MISSING") + " in \(Output.seconds(report.seconds))",
+            "  source \(Output.number(report.sourceEvents)) events · delivered \(Output.number(report.delivered))"
+                + " · refused \(Output.number(report.refused)) · never delivered \(Output.number(report.neverDelivered))",
+            "  delivered but no longer in the source \(Output.number(report.deliveredNotInSource))",
+        ]
+        if report.unreadableSourceRecords > 0 {
+            lines.append("  source records not read (malformed): \(Output.number(report.unreadableSourceRecords))")
+        }
+        for event in report.undelivered {
+            let what = event.refusal.map { "refused          id \(event.id): \($0)" } ?? "never delivered  id \(event.id)"
+            lines.append("  " + what)
+        }
+        for id in report.notInSource { lines.append("  not in source    id \(id)") }
+        let unlisted = report.refused + report.neverDelivered + report.deliveredNotInSource - report.undelivered.count - report.notInSource.count
+        if unlisted > 0 { lines.append("  … and \(Output.number(unlisted)) more not listed (--limit N lists more)") }
+        return lines.joined(separator: "\n")
     }
 }
 

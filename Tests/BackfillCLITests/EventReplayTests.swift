@@ -126,6 +126,23 @@ struct EventReplayTests {
         #expect(receiver.tally.processed.count == 98)
     }
 
+    @Test("every retried request of an event counts in the run's retries: one per 429, exactly")
+    func retriesAreCounted() async throws {
+        var faults = WebhookReceiver.Faults()
+        faults.throttleEvery = 7
+        faults.retryAfter = 0
+        let receiver = try await WebhookReceiver.start(secret: Self.secret, faults: faults)
+        defer { Task { await receiver.stop() } }
+        let dir = try Self.workspace(events: 120, accounts: 6, receiver: receiver)
+        let result = try await Binary.run(["run", "job.yaml", "--json"], in: dir, environment: Self.environment)
+        #expect(result.status == 0, "\(result.stderr.suffix(1000))")
+        let tally = receiver.tally
+        #expect(tally.processed.count == 120 && tally.requests > 120)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let counters = try #require(report["counters"] as? [String: Any])
+        #expect(counters["retries"] as? Int == tally.requests - 120, "every request beyond an event's first is a retry: \(counters)")
+    }
+
     @Test("a dry run sends nothing")
     func dryRun() async throws {
         let receiver = try await WebhookReceiver.start(secret: Self.secret)

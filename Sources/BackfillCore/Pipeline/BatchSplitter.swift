@@ -24,6 +24,7 @@ struct BatchSplitter: Sendable {
             written.outcome = try await calls.call(.target, "write", logger: logger, retries: &written.retries) { _ in
                 try await sink.write(rows, keyOrdered: keyOrdered, dryRun: dryRun)
             }
+            written.retries += written.outcome.retries
         } catch let error as BackfillError where error.kind == .data {
             if rows.count == 1 {
                 written.refused = [(rows[0], error.message)]
@@ -33,6 +34,7 @@ struct BatchSplitter: Sendable {
             let first = try await write(Array(rows[..<middle]), logger: logger)
             let second = try await write(Array(rows[middle...]), logger: logger)
             written.outcome = first.outcome + second.outcome
+            written.outcome.retries = 0  // counted in the halves' retries
             written.refused = first.refused + second.refused
             written.retries += first.retries + second.retries + 1
         }
