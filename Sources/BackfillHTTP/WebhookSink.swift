@@ -26,7 +26,9 @@ public struct WebhookSink: Sink {
     let ledger: (any DeliveryLedger)?
     let refused = RefusedEvents()
     /// Retried requests not yet reported in an outcome (those of a write that ended in a refusal).
-    let retried = RetriedRequests()
+    let retried: RetriedRequests
+    /// Answers by status and retries per event, shared by the sink's copies.
+    public let stats: DeliveryStats
     let client: HTTPClient
     let logger: Logger
 
@@ -40,13 +42,15 @@ public struct WebhookSink: Sink {
     ) {
         self.init(
             url: url, options: options, columns: [], idIndex: 0, orderKeyIndex: nil, attempts: retries + 1, backoff: backoff, ledger: nil,
-            client: client, logger: logger)
+            client: client, logger: logger, retried: RetriedRequests(), stats: DeliveryStats())
     }
 
     private init(
         url: String, options: WebhookSpec, columns: [String], idIndex: Int, orderKeyIndex: Int?, attempts: Int, backoff: Duration,
-        ledger: (any DeliveryLedger)?, client: HTTPClient, logger: Logger
+        ledger: (any DeliveryLedger)?, client: HTTPClient, logger: Logger, retried: RetriedRequests, stats: DeliveryStats
     ) {
+        self.retried = retried
+        self.stats = stats
         self.url = url
         self.options = options
         self.columns = columns
@@ -72,14 +76,14 @@ public struct WebhookSink: Sink {
             url: url, options: options, columns: job.columns, idIndex: try index(events.id, "events.id"),
             orderKeyIndex: try events.orderKey.map { try index($0, "events.order-key") },
             attempts: job.spec.limits.retries + 1, backoff: .milliseconds(Int64(job.spec.limits.backoff * 1000)), ledger: ledger,
-            client: client, logger: logger)
+            client: client, logger: logger, retried: retried, stats: stats)
     }
 
     /// The same sink recording deliveries in `ledger` and skipping events it holds.
     public func recording(into ledger: any DeliveryLedger) -> WebhookSink {
         WebhookSink(
             url: url, options: options, columns: columns, idIndex: idIndex, orderKeyIndex: orderKeyIndex, attempts: attempts,
-            backoff: backoff, ledger: ledger, client: client, logger: logger)
+            backoff: backoff, ledger: ledger, client: client, logger: logger, retried: retried, stats: stats)
     }
 
     /// Where events go, without credentials.
@@ -181,9 +185,11 @@ public struct WebhookSink: Sink {
                 let response = try await client.execute(request(body: body, id: id), timeout: .milliseconds(Int64(options.timeout * 1000)))
                 let status = Int(response.status.code)
                 let answer = try await response.body.collect(upTo: 64 * 1024)
+                await stats.answered(status)
                 switch status {
                 case 200..<300:
                     await retried.add(attempt)
+                    await stats.settled(afterRetries: attempt)
                     return .delivered
                 case 429, 503:
                     last = "HTTP \(status)"
@@ -192,13 +198,16 @@ public struct WebhookSink: Sink {
                     last = "HTTP \(status)"
                 default:
                     await retried.add(attempt)
+                    await stats.settled(afterRetries: attempt)
                     return .refused("the receiver refused the event: HTTP \(status): \(Self.excerpt(answer))")
                 }
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                await stats.answered(0)
                 last = "no answer within \(options.timeout) s"
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
+                await stats.answered(0)
                 last = "connection failed (\(type(of: error)))"
             }
             if attempt + 1 < attempts { try await Task.sleep(for: wait ?? Backoff.jittered(base: backoff, attempt: attempt + 1)) }

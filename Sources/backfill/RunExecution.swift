@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackfillCore
+import BackfillHTTP
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -36,10 +37,11 @@ struct RunExecution {
         var group = ServiceGroupConfiguration(services: services, logger: logger)
         group.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: group).run()
+        let deliveries = try await recordDeliveries(of: run)
         let summary = try service.summary()
         let code = ExitStatus.code(for: summary, spec: prepared.spec)
         guard verify, code == 0, summary.status == .completed, !summary.dryRun, !Self.stoppedAtLimit(summary) else {
-            print(common.json ? try Output.json(summary) : RunSummaryText.render(summary))
+            print(common.json ? try Output.json(summary) : RunSummaryText.render(summary) + (deliveries.map { "\n  deliveries  " + $0 } ?? ""))
             if code != 0 { throw ExitCode(code) }
             return
         }
@@ -53,6 +55,14 @@ struct RunExecution {
         }
         if let repair = proof.repair, repair.summary.status != .completed { throw ExitCode(ExitStatus.code(for: repair.summary.status)) }
         if !proof.report.equal { throw ExitCode(ExitStatus.differences) }
+    }
+
+    /// A webhook's answers by status and retries per event in this invocation, recorded in the run's
+    /// events (`report` shows them); `nil` when nothing was sent.
+    private func recordDeliveries(of run: RunRecord) async throws -> String? {
+        guard case .webhook(let webhook) = prepared.target, !configuration.dryRun, let line = await webhook.stats.summary() else { return nil }
+        try await state.store.recordEvent(runID: run.id, kind: "deliveries", message: line)
+        return line
     }
 
     private static func stoppedAtLimit(_ summary: RunSummary) -> Bool {

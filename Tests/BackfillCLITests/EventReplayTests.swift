@@ -141,6 +141,18 @@ struct EventReplayTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let counters = try #require(report["counters"] as? [String: Any])
         #expect(counters["retries"] as? Int == tally.requests - 120, "every request beyond an event's first is a retry: \(counters)")
+        // The report: answers by status, and events by the retries they needed.
+        let reported = try await Binary.run(["report", "1"], in: dir)
+        let throttled = tally.requests - 120
+        #expect(reported.stdout.contains("answers: 200 ×120 · 429 ×\(throttled); retries per event: 0 ×"), "\(reported.stdout)")
+        // `n ×count` buckets: every event once, and (an event may meet a 429 twice) the retries they add up to.
+        let histogram = try #require(reported.stdout.components(separatedBy: "retries per event: ").last?.split(separator: "\n").first)
+        let buckets = histogram.components(separatedBy: " · ").compactMap { bucket -> (Int, Int)? in
+            let parts = bucket.components(separatedBy: " ×")
+            guard parts.count == 2, let n = Int(parts[0]), let count = Int(parts[1]) else { return nil }
+            return (n, count)
+        }
+        #expect(buckets.reduce(0) { $0 + $1.1 } == 120 && buckets.reduce(0) { $0 + $1.0 * $1.1 } == throttled, "\(histogram)")
     }
 
     @Test("a dry run sends nothing")
