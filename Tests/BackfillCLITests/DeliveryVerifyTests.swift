@@ -53,13 +53,7 @@ struct DeliveryVerifyTests {
         let receiver = try await WebhookReceiver.start(secret: nil)
         defer { Task { await receiver.stop() } }
         let dir = try EventReplayTests.workspace(events: 40, accounts: 3, receiver: receiver)
-        try """
-            name: to-file
-            source: { sqlite: events.db, table: events }
-            target: { jsonl: out.jsonl }
-            mode: insert-missing
-            events: { id: id, order-key: account, order-by: occurred_at }
-            """.write(toFile: dir + "/file.yaml", atomically: true, encoding: .utf8)
+        try EventReplayTests.writeFileSpec(dir)
         #expect(try await Binary.run(["run", "file.yaml"], in: dir).status == 0)
         let proven = try await Binary.run(["verify", "file.yaml"], in: dir)
         #expect(proven.status == 0 && proven.stdout.contains("EVERY EVENT DELIVERED") && proven.stdout.contains("source 40 events · delivered 40"), "\(proven.stdout)")

@@ -35,6 +35,18 @@ struct EventReplayTests {
 
     static let environment = ["WEBHOOK_SECRET": secret]
 
+    /// `file.yaml` in `dir`: the workspace's events appended to the JSONL log `out.jsonl`.
+    static func writeFileSpec(_ dir: String) throws {
+        try """
+            name: to-file
+            source: { sqlite: events.db, table: events }
+            target: { jsonl: out.jsonl }
+            mode: insert-missing
+            events: { id: id, order-key: account, order-by: occurred_at }
+            batch: { size: 20, min: 10 }
+            """.write(toFile: dir + "/file.yaml", atomically: true, encoding: .utf8)
+    }
+
     /// Each order key's events were processed in order, and every one of them.
     static func inOrder(_ tally: WebhookReceiver.Tally, events: Int, accounts: Int) -> Bool {
         tally.sequences.count == accounts && tally.sequences.values.allSatisfy { $0 == Array(0..<$0.count) }
@@ -170,14 +182,7 @@ struct EventReplayTests {
         let receiver = try await WebhookReceiver.start(secret: nil)
         defer { Task { await receiver.stop() } }
         let dir = try Self.workspace(events: 50, accounts: 3, receiver: receiver)
-        try """
-            name: to-file
-            source: { sqlite: events.db, table: events }
-            target: { jsonl: out.jsonl }
-            mode: insert-missing
-            events: { id: id, order-key: account, order-by: occurred_at }
-            batch: { size: 20, min: 10 }
-            """.write(toFile: dir + "/file.yaml", atomically: true, encoding: .utf8)
+        try Self.writeFileSpec(dir)
         // Two events already there, and a third cut short by a crash.
         try #"{"id":1,"account":"acct-1"}\#n{"id":2,"account":"acct-2"}\#n{"id":3,"acc"#.write(toFile: dir + "/out.jsonl", atomically: true, encoding: .utf8)
         let result = try await Binary.run(["run", "file.yaml", "--json"], in: dir)
