@@ -70,10 +70,19 @@ struct PlanCommand: AsyncParsableCommand {
                     (prepared.spec, try await prepared.source.plan(workers: prepared.spec.workers), BatchPathDescription(prepared))
                 }
             } catch let missing as TargetCreation.TableToCreate {
+                // The table first, then how the source would be read into it.
+                let loaded = try SpecLoader.load(path: self.spec)
+                let chunks = try await Self.sourceChunks(loaded.spec)
                 if common.json {
-                    print(try Output.json(TargetCreation.Preview(missing, dryRun: false)))
+                    var preview = TargetCreation.Preview(missing, dryRun: false)
+                    preview.chunks = chunks
+                    print(try Output.json(preview))
                 } else {
                     print(TargetCreation.preview(missing))
+                    print("plan for \(loaded.spec.name): \(chunks.count) chunks, \(loaded.spec.workers) workers, batches of \(loaded.spec.batch.size)")
+                    for chunk in chunks {
+                        print("  chunk \(chunk.index)  \(Output.range(chunk.range))  ~\(Output.number(chunk.estimatedRows)) rows")
+                    }
                 }
                 return
             }
@@ -87,6 +96,20 @@ struct PlanCommand: AsyncParsableCommand {
             for chunk in chunks {
                 print("  chunk \(chunk.index)  \(Output.range(chunk.range))  ~\(Output.number(chunk.estimatedRows)) rows")
             }
+        }
+    }
+
+    /// The chunks the spec's source plans, without a target (one that `run` would create).
+    private static func sourceChunks(_ spec: JobSpec) async throws -> [ChunkPlan] {
+        let connections = Connections(spec)
+        do {
+            let source = try await JobWiring.openSource(spec, columns: spec.columns, connections: connections)
+            let chunks = try await source.reader.plan(workers: spec.workers)
+            await connections.shutdown()
+            return chunks
+        } catch {
+            await connections.shutdown()
+            throw error
         }
     }
 

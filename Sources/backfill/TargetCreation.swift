@@ -149,6 +149,8 @@ enum TargetCreation {
         /// The statement `run` will execute.
         var createTable: String
         var estimatedRows: Int
+        /// The source's chunks (`plan`); `nil` elsewhere.
+        var chunks: [ChunkPlan]?
 
         init(_ table: TableToCreate, dryRun: Bool) {
             self.dryRun = dryRun

@@ -7,7 +7,11 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Prove the target equals the source: checksums per chunk, bisection, every difference with its key.",
-        discussion: "Exit 0 when equal, 3 when anything differs (rows newer in the target under newer-wins are reported, not counted).")
+        discussion: """
+            Exit 0 when equal, 3 when anything differs (rows newer in the target under newer-wins are reported, not counted). \
+            On an events job (webhook or JSONL target): the proof of delivery — every source event against the ledger or the file; \
+            exit 3 when any was refused or never delivered.
+            """)
 
     @Argument(help: "The job spec (YAML).")
     var spec: String

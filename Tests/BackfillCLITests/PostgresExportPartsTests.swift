@@ -46,6 +46,10 @@ struct PostgresExportPartsTests {
         let database = try await server.createDatabase("parts")
         try Self.spec(dir, database: database, server: server)
 
+        // Before the table exists: its DDL first, then the parts the run would read.
+        let preview = try await Binary.run(["plan", "job.yaml"], in: dir)
+        #expect(preview.status == 0 && preview.stdout.contains("CREATE TABLE \"orders\"") && preview.stdout.contains("8 chunks"), "\(preview.stdout)")
+
         let process = try Binary.launch(["run", "job.yaml"], in: dir)
         try await RunLifecycleTests.killNine(process, state: dir + "/.backfill/state.db", onceRead: 300_000)
         #expect(process.terminationReason == .uncaughtSignal)
