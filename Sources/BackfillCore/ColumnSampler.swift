@@ -31,7 +31,8 @@ public struct ColumnSampler: Sendable {
         case .blob:
             possible.removeAll()
         case .text(let text):
-            possible = possible.filter { Self.matches(text, $0) }
+            let number = Self.numberShape(text)
+            possible = possible.filter { Self.matches(text, $0, number: number) }
             if possible.contains(.decimal) { digits = max(digits, Self.significantDigits(text)) }
         }
     }
@@ -70,15 +71,16 @@ public struct ColumnSampler: Sendable {
         return Kind.allCases.first { possible.contains($0) }
     }
 
-    private static func matches(_ text: String, _ kind: Kind) -> Bool {
+    /// Whether `text` is a value of `kind`; `number` is its `numberShape`, found once per value.
+    private static func matches(_ text: String, _ kind: Kind, number: Kind?) -> Bool {
         switch kind {
         case .integer:
-            return numberShape(text) == .integer && Int64(text) != nil && !isNegativeZero(text)
+            return number == .integer && Int64(text) != nil && !isNegativeZero(text)
         case .decimal:
-            return [.integer, .decimal].contains(numberShape(text)) && !isNegativeZero(text)
+            return (number == .integer || number == .decimal) && !isNegativeZero(text)
         case .real:
             // Not a value a double cannot hold: an overflow, or a non-zero that underflows to 0.
-            guard numberShape(text) != nil, let double = Double(text), double.isFinite else {
+            guard number != nil, let double = Double(text), double.isFinite else {
                 return false
             }
             return double != 0 || !text.contains(where: { $0 >= "1" && $0 <= "9" }) && !text.hasPrefix("-")
