@@ -26,7 +26,7 @@ struct PartedExport: Sendable {
     func plan(estimate: (String) throws -> Int) throws -> [ChunkPlan] {
         try parts().enumerated().map { index, path in
             let part = try PartFingerprint.take(path, format: format)
-            try PartEncoding.checkIntact(path: path, format: format)
+            try PartEncoding.checkIntact(part, format: format)
             return ChunkPlan(index: index, range: KeyRange(part: part), estimatedRows: try estimate(path))
         }
     }
