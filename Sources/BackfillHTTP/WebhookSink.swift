@@ -188,8 +188,7 @@ public struct WebhookSink: Sink {
                 await stats.answered(status)
                 switch status {
                 case 200..<300:
-                    await retried.add(attempt)
-                    await stats.settled(afterRetries: attempt)
+                    await settled(afterRetries: attempt)
                     return .delivered
                 case 429, 503:
                     last = "HTTP \(status)"
@@ -197,8 +196,7 @@ public struct WebhookSink: Sink {
                 case 408, 500..<600:
                     last = "HTTP \(status)"
                 default:
-                    await retried.add(attempt)
-                    await stats.settled(afterRetries: attempt)
+                    await settled(afterRetries: attempt)
                     return .refused("the receiver refused the event: HTTP \(status): \(Self.excerpt(answer))")
                 }
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
@@ -215,6 +213,13 @@ public struct WebhookSink: Sink {
         await retried.add(attempts - 1)
         throw BackfillError(
             .unavailable, kind: .transient, "event \(id) was not acknowledged after \(attempts) attempts (last: \(last))", location: location)
+    }
+
+    /// An event answered for good after `retries` retried requests: counted for the run's retries
+    /// and the retry histogram.
+    private func settled(afterRetries retries: Int) async {
+        await retried.add(retries)
+        await stats.settled(afterRetries: retries)
     }
 
     private func request(body: [UInt8], id: String) -> HTTPClientRequest {

@@ -35,6 +35,19 @@ actor Connections {
         return client
     }
 
+    /// Runs `body` with the connections of `spec`, then closes them, whether `body` returns or throws.
+    static func using<T>(_ spec: JobSpec, _ body: (Connections) async throws -> T) async throws -> T {
+        let connections = Connections(spec)
+        do {
+            let result = try await body(connections)
+            await connections.shutdown()
+            return result
+        } catch {
+            await connections.shutdown()
+            throw error
+        }
+    }
+
     /// Closes the pools and shuts the HTTP client down.
     func shutdown() async {
         for database in open.values { database.close() }

@@ -46,15 +46,9 @@ enum JobWiring {
     static func withPrepared<T>(
         _ loaded: LoadedSpec, checkKey: Bool, creating: TargetCreation.Mode = .none, _ body: (PreparedJob) async throws -> T
     ) async throws -> T {
-        let connections = Connections(loaded.spec)
-        do {
+        try await Connections.using(loaded.spec) { connections in
             try await TargetCreation.apply(creating, to: loaded, connections: connections)
-            let result = try await body(try await prepare(loaded, checkKey: checkKey, connections: connections))
-            await connections.shutdown()
-            return result
-        } catch {
-            await connections.shutdown()
-            throw error
+            return try await body(try await prepare(loaded, checkKey: checkKey, connections: connections))
         }
     }
 

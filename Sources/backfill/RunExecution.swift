@@ -60,7 +60,9 @@ struct RunExecution {
     /// A webhook's answers by status and retries per event in this invocation, recorded in the run's
     /// events (`report` shows them); `nil` when nothing was sent.
     private func recordDeliveries(of run: RunRecord) async throws -> String? {
-        guard case .webhook(let webhook) = prepared.target, !configuration.dryRun, let line = await webhook.stats.summary() else { return nil }
+        guard case .webhook(let webhook) = prepared.target, !configuration.dryRun, let line = DeliveryText.line(await webhook.stats.total) else {
+            return nil
+        }
         try await state.store.recordEvent(runID: run.id, kind: "deliveries", message: line)
         return line
     }

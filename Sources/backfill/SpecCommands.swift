@@ -101,15 +101,8 @@ struct PlanCommand: AsyncParsableCommand {
 
     /// The chunks the spec's source plans, without a target (one that `run` would create).
     private static func sourceChunks(_ spec: JobSpec) async throws -> [ChunkPlan] {
-        let connections = Connections(spec)
-        do {
-            let source = try await JobWiring.openSource(spec, columns: spec.columns, connections: connections)
-            let chunks = try await source.reader.plan(workers: spec.workers)
-            await connections.shutdown()
-            return chunks
-        } catch {
-            await connections.shutdown()
-            throw error
+        try await Connections.using(spec) { connections in
+            try await JobWiring.openSource(spec, columns: spec.columns, connections: connections).reader.plan(workers: spec.workers)
         }
     }
 

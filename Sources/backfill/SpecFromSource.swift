@@ -30,18 +30,13 @@ struct SpecFromSource {
         let lower = location.lowercased()
         if lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") { return Endpoint(kind: .postgres, location: location, table: table) }
         let first = ((try? ExportParts.resolve(location, format: "export")) ?? [location])[0]
-        switch URL(fileURLWithPath: Self.uncompressedName(first)).pathExtension.lowercased() {
+        switch URL(fileURLWithPath: ExportParts.uncompressedName(first)).pathExtension.lowercased() {
         case "csv": return Endpoint(kind: .csv, location: location)
         case "jsonl", "ndjson": return Endpoint(kind: .jsonl, location: location)
         default: return Endpoint(kind: .sqlite, location: location, table: table)
         }
     }
 
-    /// `path` without a `.gz` or `.zst` suffix.
-    private static func uncompressedName(_ path: String) -> String {
-        let compressed = [".gz", ".gzip", ".zst", ".zstd"].first { path.lowercased().hasSuffix($0) }
-        return compressed.map { String(path.dropLast($0.count)) } ?? path
-    }
 
     /// The spec's text.
     /// - Throws: `BackfillError` `.invalidInput` when the source cannot be read, names no table
@@ -52,7 +47,7 @@ struct SpecFromSource {
         if source.kind == .postgres, source.table == nil {
             throw BackfillError(.invalidInput, "name the table to read with --table", location: Redaction.redact(from))
         }
-        let name = source.table ?? URL(fileURLWithPath: Self.uncompressedName(source.location)).deletingPathExtension().lastPathComponent
+        let name = source.table ?? URL(fileURLWithPath: ExportParts.uncompressedName(source.location)).deletingPathExtension().lastPathComponent
         // A PostgreSQL table may be `schema.table`; the target takes the table's own name.
         // For an export, --table names the table it fills.
         let isExport = source.kind == .csv || source.kind == .jsonl
@@ -64,14 +59,8 @@ struct SpecFromSource {
         let loaded = try SpecLoader.parse(
             yaml: Self.yaml(name: Self.jobName(name), source: source, target: Endpoint(kind: .sqlite, location: "unused.db", table: targetTable), key: ["unused"]),
             file: "--from", baseDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
-        let connections = Connections(loaded.spec)
-        do {
-            let written = try await write(source: source, name: name, targetTable: targetTable, loaded: loaded, connections: connections)
-            await connections.shutdown()
-            return written
-        } catch {
-            await connections.shutdown()
-            throw error
+        return try await Connections.using(loaded.spec) { connections in
+            try await write(source: source, name: name, targetTable: targetTable, loaded: loaded, connections: connections)
         }
     }
 

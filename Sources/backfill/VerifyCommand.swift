@@ -103,8 +103,7 @@ extension VerifyCommand {
         verifier.reportLimit = limit
         func check() async throws -> DeliveryReport {
             // No state store yet: nothing was delivered to a webhook, and nothing refused.
-            let hasState = spec.statePath.contains("://") || FileManager.default.fileExists(atPath: spec.statePath)
-            let state = hasState ? try await JobWiring.stateStore(for: spec, create: false).store : nil
+            let state = try await Self.existingStateStore(spec)
             let delivered: Set<String>
             if spec.target.kind == .jsonl {
                 delivered = try JSONLEventSink.deliveredIDs(path: spec.resolve(path: spec.target.location), job: prepared.job)
@@ -136,12 +135,31 @@ extension VerifyCommand {
 
     /// Records the result (and the repair before it) on the job's latest run, when a state store with one exists.
     private func record(_ report: VerifyReport, repair: RepairOutcome?, spec: JobSpec) async throws {
-        guard spec.statePath.contains("://") || FileManager.default.fileExists(atPath: spec.statePath) else { return }
-        try await JobWiring.stateStore(for: spec, create: false).store.recordVerification(report, repair: repair, job: spec.name)
+        try await Self.existingStateStore(spec)?.recordVerification(report, repair: repair, job: spec.name)
+    }
+
+    /// The spec's state store when one exists (a PostgreSQL store, or a SQLite file already made); `nil` otherwise.
+    private static func existingStateStore(_ spec: JobSpec) async throws -> (any StateStore)? {
+        guard spec.statePath.contains("://") || FileManager.default.fileExists(atPath: spec.statePath) else { return nil }
+        return try await JobWiring.stateStore(for: spec, create: false).store
     }
 }
 
 enum DeliveryText {
+    /// `answers: 200 ×1,000 · 429 ×37 · no answer ×3; retries per event: 0 ×960 · 1 ×30 · 2 ×8 · 3+ ×2`;
+    /// `nil` before any request.
+    static func line(_ counts: DeliveryStats.Counts) -> String? {
+        guard !counts.answers.isEmpty else { return nil }
+        let statuses = counts.answers.sorted { $0.key < $1.key }.map { status, count in
+            (status == 0 ? "no answer" : String(status)) + " ×" + Output.number(count)
+        }
+        var buckets: [(String, Int)] = (0..<3).compactMap { n in counts.retries[n].map { (String(n), $0) } }
+        let more = counts.retries.filter { $0.key >= 3 }.values.reduce(0, +)
+        if more > 0 { buckets.append(("3+", more)) }
+        let histogram = buckets.map { "\($0.0) ×" + Output.number($0.1) }
+        return "answers: " + statuses.joined(separator: " · ") + "; retries per event: " + histogram.joined(separator: " · ")
+    }
+
     static func render(_ report: DeliveryReport) -> String {
         var lines = [
             "verify \(report.job): " + (report.complete ? "EVERY EVENT DELIVERED" : "EVENTS MISSING") + " in \(Output.seconds(report.seconds))",
