@@ -8,7 +8,7 @@ public enum EventID {
         case .integer(let v): return String(v)
         case .text(let v): return v
         case .real(let v): return String(v)
-        case .blob(let v): return v.map { String(format: "%02x", $0) }.joined()
+        case .blob(let v): return Hex.encode(v)
         case .null: return ""
         }
     }

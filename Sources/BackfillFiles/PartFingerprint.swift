@@ -22,7 +22,7 @@ enum PartFingerprint {
         guard stat(path, &info) == 0 else { throw BackfillError.cannotOpen(path, format: format) }
         var block: [UInt8] = []
         while block.count < blockSize, try file.read(into: &block, count: blockSize - block.count) > 0 {}
-        let digest = SHA256.hash(data: block).prefix(16).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(SHA256.hash(data: block).prefix(16))
         #if canImport(Glibc)
         let time = info.st_mtim
         #else

@@ -1,3 +1,4 @@
+import BackfillCore
 import Crypto
 import Foundation
 
@@ -27,6 +28,6 @@ public enum WebhookSignature {
         var message = Array("\(timestamp).".utf8)
         message += body
         let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
-        return code.map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(code)
     }
 }

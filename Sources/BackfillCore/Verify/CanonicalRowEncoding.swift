@@ -67,20 +67,15 @@ public struct CanonicalRowEncoder: Sendable {
         case .real(let v):
             header(tag: "r", length: 16, to: &bytes)
             let bits = v.bitPattern
-            for shift in stride(from: 60, through: 0, by: -4) { bytes.append(hexDigits[Int((bits >> UInt64(shift)) & 0xf)]) }
+            for shift in stride(from: 60, through: 0, by: -4) { bytes.append(Hex.digits[Int((bits >> UInt64(shift)) & 0xf)]) }
         case .text(let v):
             header(tag: "t", length: v.utf8.count, to: &bytes)
             bytes.append(contentsOf: v.utf8)
         case .blob(let v):
             header(tag: "b", length: v.count * 2, to: &bytes)
-            for byte in v {
-                bytes.append(hexDigits[Int(byte >> 4)])
-                bytes.append(hexDigits[Int(byte & 0xf)])
-            }
+            Hex.append(v, to: &bytes)
         }
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// `tag`, the body's length in bytes and `:`.
     private static func header(tag: Unicode.Scalar, length: Int, to bytes: inout [UInt8]) {
