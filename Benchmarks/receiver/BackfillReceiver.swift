@@ -3,10 +3,12 @@ import Foundation
 
 /// The webhook receiver of `scripts/bench.sh events` and `scripts/chaos.sh`, as a process:
 ///
-///     backfill-receiver PORT_FILE [--secret S] [--faults none|mixed] [--order-field F --sequence-field F]
+///     backfill-receiver PORT_FILE [--secret S] [--faults none|mixed|outage] [--order-field F --sequence-field F]
 ///
 /// Writes its port to PORT_FILE once it listens. `--faults mixed` answers 20% of requests 500,
-/// every 37th 429 with Retry-After: 1, and every 53rd (processed) after 1.5 s. On SIGTERM or
+/// every 37th 429 with Retry-After: 1, and every 53rd (processed) after 1.5 s. `--faults outage`
+/// answers 15% 500, every 20th (5%) 429 with Retry-After: 1, and is down for 3 s from the 2,000th
+/// request (connections closed unanswered). On SIGTERM or
 /// SIGINT it writes what it saw as JSON to PORT_FILE.tally and exits; SIGUSR1 takes it down
 /// (every connection closed unanswered), SIGUSR2 brings it back up.
 @main
@@ -14,7 +16,7 @@ struct BackfillReceiver {
     static func main() async throws {
         let arguments = CommandLine.arguments
         guard arguments.count >= 2 else {
-            FileHandle.standardError.write(Data("usage: backfill-receiver PORT_FILE [--secret S] [--faults none|mixed]\n".utf8))
+            FileHandle.standardError.write(Data("usage: backfill-receiver PORT_FILE [--secret S] [--faults none|mixed|outage]\n".utf8))
             exit(2)
         }
         func option(_ name: String) -> String? {
@@ -22,11 +24,19 @@ struct BackfillReceiver {
         }
         let portFile = arguments[1]
         var faults = WebhookReceiver.Faults()
-        if option("--faults") == "mixed" {
+        switch option("--faults") {
+        case "mixed":
             faults.failureRate = 0.2
             faults.throttleEvery = 37
             faults.slowEvery = 53
             faults.slowDelay = .milliseconds(1500)
+        case "outage":
+            faults.failureRate = 0.15
+            faults.throttleEvery = 20
+            faults.outageAt = 2000
+            faults.outage = .seconds(3)
+        default:
+            break
         }
         let receiver = try await WebhookReceiver.start(
             secret: option("--secret"), faults: faults, orderField: option("--order-field"), sequenceField: option("--sequence-field"))

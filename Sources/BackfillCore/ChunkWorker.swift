@@ -35,7 +35,10 @@ struct ChunkWorker: Sendable {
         while true {
             if let chunk = try await context.state.claimChunk(runID: context.runID) {
                 announcedIdle = false
-                if let exit = try await process(chunk, machine: &machine, sizer: &sizer) { return exit }
+                let exit = try await pipeline.claimed(logger: context.logger) { flow in
+                    try await process(chunk, flow: flow, machine: &machine, sizer: &sizer)
+                }
+                if let exit { return exit }
                 continue
             }
             guard context.state.leasesChunks else { return .noMoreChunks }
@@ -61,14 +64,18 @@ struct ChunkWorker: Sendable {
         }
     }
 
-    /// Runs one chunk's batches; `nil` when the worker is done with the chunk (finished, or
-    /// taken over by another process), otherwise why the worker ends.
-    private func process(_ claimed: ChunkRecord, machine: inout RunStateMachine, sizer: inout BatchSizer) async throws -> WorkerExit? {
+    /// Runs one chunk's batches (with the chunk's event flow, for an events job delivered one
+    /// request at a time); `nil` when the worker is done with the chunk (finished, or taken over
+    /// by another process), otherwise why the worker ends.
+    private func process(
+        _ claimed: ChunkRecord, flow: EventFlow?, machine: inout RunStateMachine, sizer: inout BatchSizer
+    ) async throws -> WorkerExit? {
         var logger = context.logger
         logger[metadataKey: LogKey.chunk] = .stringConvertible(claimed.index)
         logger[metadataKey: LogKey.worker] = .stringConvertible(number)
         var progress = ChunkProgress(
-            claimed, seenKeys: context.source.isKeyOrdered ? nil : SeenKeys(), windowsFirst: context.differ?.windowsFirst ?? false, now: context.clock.now)
+            claimed, seenKeys: context.source.isKeyOrdered ? nil : SeenKeys(), windowsFirst: context.differ?.windowsFirst ?? false,
+            flow: flow, now: context.clock.now)
         while true {
             if let stop = try await waiter.waitUntilClear(&machine, holding: progress.chunk, sizer: &sizer, logger: logger) {
                 return .stopped(stop)
@@ -132,13 +139,15 @@ struct ChunkWorker: Sendable {
     ) async {
         let (result, seconds) = timed
         let delta = result.delta
-        if delta.read < wanted {
-            await context.budget.giveBack(wanted - delta.read)
-            await context.limiter.refund(wanted - delta.read)
+        let taken = result.taken ?? delta.read
+        if taken < wanted {
+            await context.budget.giveBack(wanted - taken)
+            await context.limiter.refund(wanted - taken)
         }
-        if !result.compared { sizer.observe(rows: delta.read, seconds: seconds) }
+        if !result.compared { sizer.observe(rows: taken, seconds: seconds) }
         context.metrics.batch(delta, seconds: seconds, size: wanted)
         progress.advance(past: result)
+        guard result.checkpoints > 0 else { return }
         BatchLog.report(
             delta, seconds: seconds, chunk: progress.chunk, done: result.isLast, context: context, logger: logger)
     }
@@ -149,7 +158,8 @@ struct ChunkWorker: Sendable {
         sizer: inout BatchSizer, logger: Logger
     ) async throws -> WorkerSteps.Step {
         let result = timed.0
-        if context.state.leasesChunks, !result.isLast,
+        // (An events flow reads ahead of its checkpoint: its chunk is never split.)
+        if context.state.leasesChunks, !result.isLast, progress.flow == nil,
             progress.lastSplitCheck.duration(to: context.clock.now) >= context.configuration.idlePollInterval
         {
             progress.lastSplitCheck = context.clock.now
@@ -183,6 +193,8 @@ struct ChunkProgress: Sendable {
     private(set) var cursor: Cursor?
     private(set) var generation: Int
     let seenKeys: SeenKeys?
+    /// The chunk's event flow (`EventPath`), if any.
+    let flow: EventFlow?
     var lastSplitCheck: ContinuousClock.Instant
     /// A window is compared before the rest of the chunk (`RangeDiffer.windowsFirst`).
     private let windowsFirst: Bool
@@ -191,11 +203,12 @@ struct ChunkProgress: Sendable {
     /// A comparison of the rest of the chunk was offered in this claim.
     private var comparisonOffered = false
 
-    init(_ chunk: ChunkRecord, seenKeys: SeenKeys?, windowsFirst: Bool = false, now: ContinuousClock.Instant) {
+    init(_ chunk: ChunkRecord, seenKeys: SeenKeys?, windowsFirst: Bool = false, flow: EventFlow? = nil, now: ContinuousClock.Instant) {
         self.chunk = chunk
         self.cursor = chunk.cursor
         self.generation = chunk.generation
         self.seenKeys = seenKeys
+        self.flow = flow
         self.windowsFirst = windowsFirst
         self.lastSplitCheck = now
     }
@@ -215,13 +228,13 @@ struct ChunkProgress: Sendable {
     func request(limit: Int, logger: Logger) -> BatchRequest {
         BatchRequest(
             chunk: chunk, cursor: cursor, limit: limit, generation: generation, mayCompareRest: mayCompareRest, seenKeys: seenKeys,
-            logger: logger)
+            flow: flow, logger: logger)
     }
 
-    /// After a committed batch: its checkpoint bumped the chunk's generation.
+    /// After a batch: each checkpoint it committed bumped the chunk's generation.
     mutating func advance(past result: BatchResult) {
         if mayCompareRest { comparisonOffered = true }
-        generation += 1
+        generation += result.checkpoints
         let delta = result.delta
         lastBatchEqual = delta.read > 0 && delta.unchanged == delta.read
         cursor = result.cursor ?? cursor

@@ -13,6 +13,7 @@ public enum LogKey {
     public static let quarantined = "backfill.rows.quarantined"
     public static let read = "backfill.rows.read"
     public static let cursor = "backfill.cursor"
+    public static let event = "backfill.event"
     public static let status = "backfill.status"
     public static let reason = "backfill.reason"
     public static let attempt = "backfill.retry.attempt"

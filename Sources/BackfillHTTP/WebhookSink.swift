@@ -22,7 +22,8 @@ public struct WebhookSink: Sink {
     let idIndex: Int
     let orderKeyIndex: Int?
     let attempts: Int
-    let backoff: Duration
+    /// The base of the backoff between an event's attempts.
+    public let backoff: Duration
     let ledger: (any DeliveryLedger)?
     let refused = RefusedEvents()
     /// Retried requests not yet reported in an outcome (those of a write that ended in a refusal).
@@ -176,48 +177,32 @@ public struct WebhookSink: Sink {
 
     /// One event, retried until the receiver acknowledges or refuses it.
     private func deliver(row: [Value], id: String) async throws -> DeliveryResult {
-        let body = EventJSON.encode(columns: columns, row: row)
         var last = ""
         for attempt in 0..<attempts {
-            if attempt > 0 { logger.debug("retrying an event", metadata: ["backfill.event": .string(id), "backfill.reason": .string(last)]) }
-            var wait: Duration?
-            do {
-                let response = try await client.execute(request(body: body, id: id), timeout: .milliseconds(Int64(options.timeout * 1000)))
-                let status = Int(response.status.code)
-                let answer = try await response.body.collect(upTo: 64 * 1024)
-                await stats.answered(status)
-                switch status {
-                case 200..<300:
-                    await settled(afterRetries: attempt)
-                    return .delivered
-                case 429, 503:
-                    last = "HTTP \(status)"
-                    wait = RetryAfter.delay(response.headers.first(name: "Retry-After"))
-                case 408, 500..<600:
-                    last = "HTTP \(status)"
-                default:
-                    await settled(afterRetries: attempt)
-                    return .refused("the receiver refused the event: HTTP \(status): \(Self.excerpt(answer))")
-                }
-            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-                await stats.answered(0)
-                last = "no answer within \(options.timeout) s"
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                await stats.answered(0)
-                last = "connection failed (\(type(of: error)))"
+            let outcome = await self.attempt(row, id: id)
+            switch outcome {
+            case .delivered:
+                await settledInWrite(afterRetries: attempt)
+                return .delivered
+            case .refused(let reason):
+                await settledInWrite(afterRetries: attempt)
+                return .refused(reason)
+            case .failed(let reason, _, _), .unanswered(let reason):
+                try Task.checkCancellation()
+                last = reason
+                guard attempt + 1 < attempts else { break }
+                logger.debug("retrying an event", metadata: ["backfill.event": .string(id), "backfill.reason": .string(reason)])
+                try await Task.sleep(for: outcome.retryAfter ?? Backoff.jittered(base: backoff, attempt: attempt + 1))
             }
-            if attempt + 1 < attempts { try await Task.sleep(for: wait ?? Backoff.jittered(base: backoff, attempt: attempt + 1)) }
         }
         await retried.add(attempts - 1)
         throw BackfillError(
             .unavailable, kind: .transient, "event \(id) was not acknowledged after \(attempts) attempts (last: \(last))", location: location)
     }
 
-    /// An event answered for good after `retries` retried requests: counted for the run's retries
-    /// and the retry histogram.
-    private func settled(afterRetries retries: Int) async {
+    /// An event answered for good (by a write) after `retries` retried requests: counted for the
+    /// run's retries and the retry histogram.
+    private func settledInWrite(afterRetries retries: Int) async {
         await retried.add(retries)
         await stats.settled(afterRetries: retries)
     }
@@ -241,6 +226,53 @@ public struct WebhookSink: Sink {
         let text = String(buffer: buffer).replacingOccurrences(of: "\n", with: " ")
         return text.count > 200 ? String(text.prefix(200)) + "…" : text
     }
+}
+
+extension WebhookSink: EventDeliverer {
+    public var endpoint: String { location }
+    public var concurrency: Int { options.concurrency }
+    public var attemptsPerRound: Int { attempts }
+
+    public func eventID(of row: [Value]) -> String { EventID.text(row[idIndex]) }
+
+    public func orderKey(of row: [Value]) -> Value? { orderKeyIndex.map { row[$0] } }
+
+    public func delivered(among ids: [String]) async throws -> Set<String> { try await ledger?.delivered(among: ids) ?? [] }
+
+    public func record(_ ids: [String]) async throws { try await ledger?.record(ids) }
+
+    /// One `POST` of the event. 2xx delivers it; 429 and 503 ask for a wait (`Retry-After`) and
+    /// fewer requests; other 5xx and 408 are worth another try, as no answer is; any other 4xx
+    /// refuses the event for good.
+    public func attempt(_ row: [Value], id: String) async -> DeliveryAttempt {
+        let body = EventJSON.encode(columns: columns, row: row)
+        do {
+            let response = try await client.execute(request(body: body, id: id), timeout: .milliseconds(Int64(options.timeout * 1000)))
+            let status = Int(response.status.code)
+            let answer = try await response.body.collect(upTo: 64 * 1024)
+            await stats.answered(status)
+            switch status {
+            case 200..<300:
+                return .delivered
+            case 429, 503:
+                return .failed(reason: "HTTP \(status)", retryAfter: RetryAfter.delay(response.headers.first(name: "Retry-After")), overloaded: true)
+            case 408, 500..<600:
+                return .failed(reason: "HTTP \(status)", retryAfter: nil, overloaded: false)
+            default:
+                return .refused(reason: "the receiver refused the event: HTTP \(status): \(Self.excerpt(answer))")
+            }
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            await stats.answered(0)
+            return .unanswered(reason: "no answer within \(options.timeout) s")
+        } catch is CancellationError {
+            return .unanswered(reason: "cancelled")
+        } catch {
+            await stats.answered(0)
+            return .unanswered(reason: "connection failed (\(type(of: error)))")
+        }
+    }
+
+    public func settled(afterRetries retries: Int) async { await stats.settled(afterRetries: retries) }
 }
 
 extension WebhookSink {

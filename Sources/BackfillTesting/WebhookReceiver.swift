@@ -1,3 +1,4 @@
+import BackfillCore
 import Crypto
 import Foundation
 import NIOCore
@@ -22,6 +23,9 @@ public final class WebhookReceiver: Sendable {
         public var slowDelay: Duration = .seconds(2)
         /// Event ids answered 422 (refused for good).
         public var refuse: Set<String> = []
+        /// The receiver goes down (`goDown`) at this request and comes up `outage` later (0: never).
+        public var outageAt = 0
+        public var outage: Duration = .seconds(3)
 
         public init() {}
     }
@@ -56,6 +60,10 @@ public final class WebhookReceiver: Sendable {
         var down = false
         var listener: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
+        /// Order keys whose events are answered 429 (`holdBack`).
+        var heldBack: Set<String> = []
+        /// Once this many events are processed, answers come this late (`answerLate`).
+        var late: (after: Int, delay: Duration)?
     }
 
     /// Starts a receiver on a free port of 127.0.0.1.
@@ -92,6 +100,19 @@ public final class WebhookReceiver: Sendable {
         }
         for connection in connections { try? await connection.close() }
     }
+
+    /// Answers every event of `orderKey` 429 with `Retry-After` until `letThrough` (needs the
+    /// receiver's `orderField`).
+    public func holdBack(orderKey: String) { state.withLock { _ = $0.heldBack.insert(orderKey) } }
+
+    /// Once `count` events are processed, processes each new one at once but answers it only
+    /// after `delay` (`nil`: answer at once again) — requests stay in flight meanwhile.
+    public func answerLate(by delay: Duration?, afterProcessing count: Int = 0) {
+        state.withLock { $0.late = delay.map { (count, $0) } }
+    }
+
+    /// Takes `orderKey`'s events again.
+    public func letThrough(orderKey: String) { state.withLock { _ = $0.heldBack.remove(orderKey) } }
 
     /// Answers again.
     public func comeUp() async throws {
@@ -158,17 +179,31 @@ public final class WebhookReceiver: Sendable {
                 state.tally.redeliveries += 1
                 return (.ok, [], .zero)
             }
+            if faults.outageAt > 0, n == faults.outageAt {
+                let outage = faults.outage
+                Task {
+                    await self.goDown()
+                    try? await Task.sleep(for: outage)
+                    try? await self.comeUp()
+                }
+                return (.serviceUnavailable, [], .zero)
+            }
             if faults.refuse.contains(id) { return (.unprocessableEntity, [], .zero) }
-            if faults.throttleEvery > 0, n % faults.throttleEvery == 0 { return (.tooManyRequests, [("Retry-After", String(faults.retryAfter))], .zero) }
+            let tooMany: (HTTPResponseStatus, [(String, String)], Duration) = (.tooManyRequests, [("Retry-After", String(faults.retryAfter))], .zero)
+            if faults.throttleEvery > 0, n % faults.throttleEvery == 0 { return tooMany }
             if faults.failureRate > 0, Double.random(in: 0..<1) < faults.failureRate { return (.internalServerError, [], .zero) }
-            state.seen.insert(id)
-            state.tally.processed.append(id)
+            var ordered: (key: String, sequence: Int)?
             if let orderField, let sequenceField,
                 let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
                 let key = object[orderField].map({ "\($0)" }), let sequence = (object[sequenceField] as? NSNumber)?.intValue
             {
-                state.tally.sequences[key, default: []].append(sequence)
+                if state.heldBack.contains(key) { return tooMany }
+                ordered = (key, sequence)
             }
+            state.seen.insert(id)
+            state.tally.processed.append(id)
+            if let ordered { state.tally.sequences[ordered.key, default: []].append(ordered.sequence) }
+            if let late = state.late, state.tally.processed.count > late.after { return (.ok, [], late.delay) }
             if faults.slowEvery > 0, n % faults.slowEvery == 0 { return (.ok, [], faults.slowDelay) }
             return (.ok, [], .zero)
         }
@@ -184,7 +219,7 @@ public final class WebhookReceiver: Sendable {
         }, uniquingKeysWith: { first, _ in first })
         guard let t = parts["t"], let v1 = parts["v1"] else { return false }
         let code = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + body, using: SymmetricKey(data: Array(secret.utf8)))
-        return code.map { String(format: "%02x", $0) }.joined() == v1
+        return Hex.encode(code) == v1
     }
 }
 

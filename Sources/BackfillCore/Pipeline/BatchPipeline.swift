@@ -11,6 +11,8 @@ struct BatchRequest: Sendable {
     var mayCompareRest: Bool
     /// Keys already seen in this chunk, for sources not in key order (`nil`: in key order).
     var seenKeys: SeenKeys?
+    /// The chunk's event flow, for an events job delivered one request at a time (`EventPath`).
+    var flow: EventFlow? = nil
     var logger: Logger
 }
 
@@ -25,6 +27,12 @@ struct BatchResult: Sendable {
     var checkpointed = false
     /// The rest of the chunk was found equal on both sides without reading it (no batch size to learn from).
     var compared = false
+    /// Rows read from the source by this batch when they are not the rows its counters account
+    /// for (`EventPath`: the checkpoint counts the batches settled meanwhile); `nil`: `delta.read`.
+    var taken: Int? = nil
+    /// Checkpoints the batch committed, each a generation of the chunk (`EventPath` commits none
+    /// while no batch has settled).
+    var checkpoints = 1
 }
 
 /// One way of doing a batch: comparing the chunk on both sides, a same-engine transfer, or
@@ -44,14 +52,23 @@ protocol BatchPath: Sendable {
 struct BatchPipeline: Sendable {
     let paths: [any BatchPath]
     let sealer: CheckpointSealer
+    /// The path of an events job delivered one request at a time, which needs a flow per claimed chunk.
+    let events: EventPath?
 
-    init(paths: [any BatchPath], sealer: CheckpointSealer) {
+    init(paths: [any BatchPath], sealer: CheckpointSealer, events: EventPath? = nil) {
         self.paths = paths
         self.sealer = sealer
+        self.events = events
     }
 
     init(context: WorkerContext) {
         let calls = DependencyCalls(context: context)
+        if let deliverer = context.sink as? any EventDeliverer, !context.configuration.dryRun {
+            let sealer = CheckpointSealer(context: context)
+            let events = EventPath(deliverer: deliverer, context: context, calls: calls, sealer: sealer)
+            self.init(paths: [events], sealer: sealer, events: events)
+            return
+        }
         var paths: [any BatchPath] = []
         if let comparer = context.comparer { paths.append(ChunkComparisonPath(comparer: comparer, calls: calls)) }
         let sealer = CheckpointSealer(context: context)
@@ -62,6 +79,13 @@ struct BatchPipeline: Sendable {
         if let transfer = context.transfer { paths.append(TransferPath(transfer: transfer, calls: calls)) }
         paths.append(rows)
         self.init(paths: paths, sealer: sealer)
+    }
+
+    /// Runs `body`, the batches of a claimed chunk, with what the chunk's batches share: for an
+    /// events job delivered one request at a time, the chunk's `EventFlow` (otherwise `nil`).
+    func claimed<T>(logger: Logger, _ body: (EventFlow?) async throws -> T) async throws -> T {
+        guard let events else { return try await body(nil) }
+        return try await events.flowing({ try await body($0) }, logger: logger)
     }
 
     /// Does the batch through the first path that takes it and commits its checkpoint, after

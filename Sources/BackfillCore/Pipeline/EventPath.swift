@@ -1,0 +1,119 @@
+import Logging
+
+/// The path of every batch of an events job whose target takes events one request at a time (a
+/// webhook): read, shape, leave out what the ledger holds, and admit the rest to the chunk's
+/// `EventFlow` — which delivers across batches — then checkpoint the batches settled so far.
+///
+/// A batch's call returns as soon as its events are admitted, so reading runs ahead of delivery
+/// by up to a window of events; the checkpoint it commits covers the contiguous prefix of settled
+/// batches (none: no checkpoint). The chunk's last batch waits for every event to settle.
+struct EventPath: BatchPath {
+    let deliverer: any EventDeliverer
+    let source: any Source
+    let shaper: BatchShaper
+    let sealer: CheckpointSealer
+    let calls: DependencyCalls
+    let configuration: RunnerConfiguration
+    let clock: any RunClock
+    let state: any StateStore
+    let runID: Int64
+
+    init(deliverer: any EventDeliverer, context: WorkerContext, calls: DependencyCalls, sealer: CheckpointSealer) {
+        self.deliverer = deliverer
+        self.source = context.source
+        self.shaper = BatchShaper(
+            runID: context.runID, job: context.job, shaper: RowShaper(job: context.job, strict: context.source.valuesAreText))
+        self.sealer = sealer
+        self.calls = calls
+        self.configuration = context.configuration
+        self.clock = context.clock
+        self.state = context.state
+        self.runID = context.runID
+    }
+
+    /// Events unsettled at most while reading goes on: two batches, enough for every request slot
+    /// to find a ready key among them — and at least 4,096, so that a key held back by its
+    /// receiver holds back reading only once that many events wait behind it.
+    func window(batch: Int) -> Int { max(2 * batch, 16 * deliverer.concurrency, 4096) }
+
+    /// Runs `body` — the worker's batches of one claimed chunk — with the chunk's flow delivering
+    /// beside it. When `body` returns (the chunk done, or the worker stopping) the requests in
+    /// flight are answered first; when it throws they are abandoned. Either way, what was
+    /// acknowledged is recorded in the ledger.
+    func flowing<T>(_ body: (EventFlow) async throws -> T, logger: Logger) async throws -> T {
+        let (state, runID) = (self.state, self.runID)
+        let flow = EventFlow(
+            deliverer: deliverer, clock: clock, rounds: configuration.retries, roundBackoff: configuration.backoffBase,
+            circuitFailures: configuration.circuitFailures, circuitCoolDown: configuration.circuitCoolDown, logger: logger,
+            circuitOpened: { message in try? await state.recordEvent(runID: runID, kind: "circuit-open", message: message) })
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await flow.run() }
+            do {
+                let result = try await body(flow)
+                await flow.close(drain: true)
+                try await group.waitForAll()
+                try await flow.flushLedger()
+                return result
+            } catch {
+                await flow.close(drain: false)
+                group.cancelAll()
+                try? await group.waitForAll()
+                try? await flow.flushLedger()
+                throw error
+            }
+        }
+    }
+
+    func process(_ request: BatchRequest) async throws -> BatchResult? {
+        guard let flow = request.flow else { return nil }
+        var retries = 0
+        let (range, cursor, limit, source) = (request.chunk.range, request.cursor, request.limit, self.source)
+        let batch = try await calls.call(.source, "batch", logger: request.logger, retries: &retries) { _ in
+            try await source.read(chunk: range, after: cursor, limit: limit)
+        }
+        let shaped = shaper.shape(batch, chunk: request.chunk, seenKeys: request.seenKeys)
+        let ids = shaped.rows.map(deliverer.eventID(of:))
+        let deliverer = self.deliverer
+        let done = try await calls.call(.target, "reading the ledger", logger: request.logger, retries: &retries) { _ in
+            try await deliverer.delivered(among: ids)
+        }
+        var pending: (rows: [[Value]], ids: [String]) = ([], [])
+        for (row, id) in zip(shaped.rows, ids) where !done.contains(id) {
+            pending.rows.append(row)
+            pending.ids.append(id)
+        }
+        var counters = Counters(
+            read: batch.recordCount, outcome: WriteOutcome(unchanged: shaped.rows.count - pending.rows.count),
+            quarantined: shaped.quarantine.count, retries: retries)
+        counters.ship(pending.rows)
+        try await flow.admit(
+            pending.rows, ids: pending.ids,
+            as: EventFlow.Batch(cursor: batch.cursor ?? cursor, isLast: batch.isLast, counters: counters, quarantine: shaped.quarantine),
+            window: window(batch: limit))
+        let settled = batch.isLast ? try await flow.settleAll() : try await flow.takeSettled()
+        var result = BatchResult(
+            delta: Counters(), quarantine: [], cursor: batch.cursor, isLast: batch.isLast, checkpointed: true, taken: batch.recordCount)
+        guard let last = settled.last else {
+            result.checkpoints = 0
+            return result
+        }
+        var delta = Counters()
+        var quarantine: [QuarantineRecord] = []
+        for batch in settled {
+            var counters = batch.batch.counters
+            counters.inserted += batch.delivered
+            counters.quarantined += batch.refused.count
+            counters.retries += batch.retries
+            delta = delta + counters
+            quarantine += batch.batch.quarantine
+            quarantine += batch.refused.map { row, reason in
+                shaper.record(chunk: request.chunk, key: shaper.job.key(of: row), line: nil, type: "write", reason: reason, row: row, raw: nil)
+            }
+        }
+        let sealed = BatchResult(delta: delta, quarantine: quarantine, cursor: last.batch.cursor, isLast: last.batch.isLast)
+        try await sealer.commit(sealed, of: request)
+        result.delta = delta
+        result.quarantine = quarantine
+        return result
+    }
+}
