@@ -17,8 +17,9 @@
 #                                 all in one cluster in one run; then the rerun
 #   scripts/bench.sh workers [N]  1, 2 and 4 `backfill worker` processes sharing a PostgreSQL state store on the
 #                                 data of `postgres`, against the COPY limit, and one process with a SQLite state
-#   scripts/bench.sh events [N]   events/s replayed to a local webhook receiver at concurrency 1, 8, 64, without
-#                                 and with injected faults (500s, 429 + Retry-After, answers slower than the timeout)
+#   scripts/bench.sh events [N]   events/s replayed to a local webhook receiver at concurrency 1, 8, 64 without
+#                                 faults, and with #19's outage (500s, 429 + Retry-After, 3 s down) and the mixed
+#                                 faults (500s, 429s, answers slower than the timeout); peak RSS at 1M events
 #   scripts/bench.sh controls     the overhead of every live-traffic control with generous limits, and the
 #                                 rate achieved under a rows-per-second limit over ~30 s
 #   scripts/bench.sh cross [N]    SQLite → PostgreSQL and PostgreSQL → SQLite with 1% scattered damage
@@ -590,53 +591,51 @@ print(f'| {label} | {store} | {s:.2f} s | {n / s:,.0f} | {a / s:.0%} | $chunks |
   )
 }
 
-# Events/s delivered to the local receiver (Benchmarks/receiver) at concurrency 1, 8 and 64,
-# without faults (N events) and with them (N/10 events: 20% 500s, a 429 with Retry-After: 1 in
-# 37 requests, an answer slower than the 1 s timeout in 53). Every event is signed; the receiver
-# counts each one it processed, redeliveries and bad signatures, and checks per-key order.
+# Events/s delivered to the local receiver (Benchmarks/receiver) — an event log of N events over
+# 1,000 order keys (default 100,000: 100 events a key):
+#   none    no faults, at concurrency 1, 8 and 64 — the baseline of the ratios below;
+#   outage  the faults #19 measured: 15% 500s, 5% 429 with Retry-After: 1, and the receiver down for
+#           3 s from its 2,000th request — N events at concurrency 64;
+#   mixed   20% 500s, a 429 with Retry-After: 1 in 37 requests, an answer slower than the 1 s
+#           timeout in 53 — N/10 events at concurrency 8 and 64;
+# then 1,000,000 events without faults at concurrency 64, for the peak RSS. Every event is signed;
+# the receiver counts each one it processed, redeliveries and bad signatures, and checks per-key
+# order (Benchmarks/events/row.py prints each row).
 bench_events() {
-  local n=${1:-20000}
-  local dir="$root/bench-data/events-$n"
+  local n=${1:-100000}
+  local dir="$root/bench-data/events"
   swift build -c release --scratch-path .build-release --product backfill >&2
   swift build -c release --scratch-path .build-release --product backfill-receiver >&2
   local bin="$root/.build-release/release/backfill" receiver="$root/.build-release/release/backfill-receiver"
   mkdir -p "$dir"
-  rm -f "$dir/events.db"
-  sqlite3 "$dir/events.db" "CREATE TABLE events (id INTEGER PRIMARY KEY, account TEXT NOT NULL, seq INTEGER NOT NULL,
-      occurred_at TEXT NOT NULL, payload TEXT);
-    WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $n)
-    INSERT INTO events SELECT i, 'acct-' || (i % 1000), (i - 1) / 1000, printf('2026-11-01T%012d', i),
-      '{\"amount\": ' || (i * 7 % 1000) || ', \"sku\": \"SKU-' || (i % 5000) || '\"}' FROM c;"
-  echo "| faults | concurrency | events | time | events/s | processed once | redeliveries | requests | per-key order | bad signatures |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
-  local faults c events limit t0 t1 rpid
-  for faults in none mixed; do
-    for c in 1 8 64; do
-      events=$n; [ "$faults" = mixed ] && events=$((n / 10))
-      rm -rf "$dir/.backfill" "$dir/port" "$dir/port.tally"
-      "$receiver" "$dir/port" --secret bench-secret --faults "$faults" --order-field account --sequence-field seq & rpid=$!
-      for _ in $(seq 1 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
-      cat > "$dir/job.yaml" <<YAML
-name: bench-events
-source: { sqlite: events.db, table: events }
-target: { webhook: "http://127.0.0.1:$(cat "$dir/port")/events", secret: "\${WEBHOOK_SECRET}", timeout: 1s, concurrency: $c }
-events: { id: id, order-key: account, order-by: occurred_at }
-range: { where: "id <= $events" }
-batch: { size: 1000, max: 1000 }
-limits: { backoff: 20ms, retries: 12 }
-YAML
-      t0=$(now)
-      (cd "$dir" && WEBHOOK_SECRET=bench-secret "$bin" run job.yaml --json >"$dir/run-$faults-$c.json" 2>"$dir/run-$faults-$c.log") || echo "run failed: $dir/run-$faults-$c.log" >&2
-      t1=$(now)
-      kill -TERM "$rpid"; wait "$rpid" || true
-      python3 - "$dir/port.tally" "$faults" "$c" "$events" "$(seconds "$t0" "$t1")" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-faults, c, n, s = sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
-once = "yes" if t["processed"] == n and t["unique"] == n else f'NO ({t["unique"]} of {n})'
-print(f'| {faults} | {c} | {n:,} | {s:.2f} s | {n / s:,.0f} | {once} | {t["redeliveries"]} | {t["requests"]:,} | {"yes" if t["in_order"] else "NO"} | {t["bad_signatures"]} |')
-PY
-    done
+  local total=$((n > 1000000 ? n : 1000000))
+  if [ "$(sqlite3 "$dir/events.db" 'SELECT count(*) FROM events' 2>/dev/null)" != "$total" ]; then
+    rm -f "$dir/events.db"
+    sqlite3 "$dir/events.db" "CREATE TABLE events (id INTEGER PRIMARY KEY, account TEXT NOT NULL, seq INTEGER NOT NULL,
+        occurred_at TEXT NOT NULL, payload TEXT);
+      WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $total)
+      INSERT INTO events SELECT i, 'acct-' || (i % 1000), (i - 1) / 1000, printf('2026-11-01T%012d', i),
+        '{\"amount\": ' || (i * 7 % 1000) || ', \"sku\": \"SKU-' || (i % 5000) || '\"}' FROM c;"
+  fi
+  echo "| faults | concurrency | events | time | events/s | vs no faults | peak RSS | processed once | redeliveries | requests | per-key order | bad signatures |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  : >"$dir/rates"
+  local run faults c events rpid
+  for run in "none 1 $n" "none 8 $n" "none 64 $n" "outage 64 $n" "mixed 8 $((n / 10))" "mixed 64 $((n / 10))" "none 64 1000000"; do
+    read -r faults c events <<<"$run"
+    rm -rf "$dir/.backfill" "$dir/port" "$dir/port.tally"
+    "$receiver" "$dir/port" --secret bench-secret --faults "$faults" --order-field account --sequence-field seq &
+    rpid=$!
+    for _ in $(seq 1 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
+    printf '%s\n' "name: bench-events" "source: { sqlite: events.db, table: events }" \
+      "target: { webhook: \"http://127.0.0.1:$(cat "$dir/port")/events\", secret: \"\${WEBHOOK_SECRET}\", timeout: 1s, concurrency: $c }" \
+      "events: { id: id, order-key: account, order-by: occurred_at }" "range: { where: \"id <= $events\" }" \
+      "batch: { size: 1000, max: 1000 }" "limits: { backoff: 20ms, retries: 12 }" >"$dir/job.yaml"
+    (cd "$dir" && WEBHOOK_SECRET=bench-secret /usr/bin/time -f "%e %M" -o "$dir/time" "$bin" run job.yaml --json \
+      >"$dir/run-$faults-$c.json" 2>"$dir/run-$faults-$c.log") || echo "run failed: $dir/run-$faults-$c.log" >&2
+    kill -TERM "$rpid"
+    wait "$rpid" || true
+    python3 "$root/Benchmarks/events/row.py" "$dir/port.tally" "$faults" "$c" "$events" "$dir/time" "$dir/rates"
   done
 }
 

@@ -77,7 +77,7 @@ struct ChunkWorker: Sendable {
             claimed, seenKeys: context.source.isKeyOrdered ? nil : SeenKeys(), windowsFirst: context.differ?.windowsFirst ?? false,
             flow: flow, now: context.clock.now)
         while true {
-            if let stop = try await waiter.waitUntilClear(&machine, holding: progress.chunk, sizer: &sizer, logger: logger) {
+            if let stop = try await waiter.waitUntilClear(&machine, holding: progress.chunk, flow: progress.flow, sizer: &sizer, logger: logger) {
                 return .stopped(stop)
             }
             if await context.slots.shouldRetire() {
@@ -145,6 +145,10 @@ struct ChunkWorker: Sendable {
             await context.limiter.refund(wanted - taken)
         }
         if !result.compared { sizer.observe(rows: taken, seconds: seconds) }
+        if taken == 0, result.checkpoints == 0 {
+            progress.advance(past: result)
+            return
+        }
         context.metrics.batch(delta, seconds: seconds, size: wanted)
         progress.advance(past: result)
         guard result.checkpoints > 0 else { return }

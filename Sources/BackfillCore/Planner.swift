@@ -45,3 +45,19 @@ public enum Planner {
         return plans
     }
 }
+
+extension Planner {
+    /// The chunks a run of `spec` reads from `source`: the source's plan for the job's workers —
+    /// except that an events job's key ranges are one chunk. Its one worker reads in order, and
+    /// its `EventFlow` lives as long as a chunk: a chunk's end waits for its slowest order key
+    /// (say, one in a 429's `Retry-After`) before the next chunk is read. Export parts stay a
+    /// chunk each (each has its own cursor).
+    public static func chunks(of source: any Source, for spec: JobSpec) async throws -> [ChunkPlan] {
+        let chunks = try await source.plan(workers: spec.workers)
+        guard spec.events != nil, chunks.count > 1, chunks.allSatisfy({ $0.range.part == nil }), let first = chunks.first, let last = chunks.last
+        else { return chunks }
+        return [ChunkPlan(
+            index: first.index, range: KeyRange(lower: first.range.lower, upper: last.range.upper),
+            estimatedRows: chunks.reduce(0) { $0 + $1.estimatedRows })]
+    }
+}

@@ -12,22 +12,25 @@ struct RunWaiter: Sendable {
     }
 
     /// Returns `nil` when the worker may go on, or why it must stop (it then released `chunk`).
+    /// While it waits, the chunk's event `flow` (if any) sends nothing new.
     func waitUntilClear(
-        _ machine: inout RunStateMachine, holding chunk: ChunkRecord?, sizer: inout BatchSizer, logger: Logger
+        _ machine: inout RunStateMachine, holding chunk: ChunkRecord?, flow: EventFlow? = nil, sizer: inout BatchSizer, logger: Logger
     ) async throws -> StopReason? {
         await context.timeline.beginWait()
         do {
-            let stop = try await loop(&machine, holding: chunk, sizer: &sizer, logger: logger)
+            let stop = try await loop(&machine, holding: chunk, flow: flow, sizer: &sizer, logger: logger)
             await context.timeline.endWait()
+            await flow?.hold(false)
             return stop
         } catch {
             await context.timeline.endWait()
+            await flow?.hold(false)
             throw error
         }
     }
 
     private func loop(
-        _ machine: inout RunStateMachine, holding chunk: ChunkRecord?, sizer: inout BatchSizer, logger: Logger
+        _ machine: inout RunStateMachine, holding chunk: ChunkRecord?, flow: EventFlow?, sizer: inout BatchSizer, logger: Logger
     ) async throws -> StopReason? {
         while true {
             if await context.stop.isSet {
@@ -38,12 +41,14 @@ struct RunWaiter: Sendable {
             switch try await steps.perform(machine.handle(.statusObserved(run.status)), holding: chunk, sizer: &sizer, logger: logger) {
             case .stop(let reason): return reason
             case .wait(let reason):
+                await flow?.hold(true)
                 await context.timeline.waiting(because: reason.kind)
                 try await context.clock.sleep(for: context.configuration.pollInterval)
                 continue
             case .proceed, .leaveChunk: break
             }
             if let reason = try await context.gates.reasonToWait() {
+                await flow?.hold(true)
                 await context.timeline.waiting(because: reason.kind)
                 _ = try await steps.perform(machine.handle(.gateClosed(reason)), holding: chunk, sizer: &sizer, logger: logger)
                 try await context.clock.sleep(for: context.gates.retryDelay(for: reason))

@@ -75,13 +75,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         let state: OpenedState = dryRun
             ? .memory(InMemoryStateStore()) : try await JobWiring.stateStore(for: prepared.spec, create: true, lease: lease.duration)
-        let source = prepared.source
-        let workers = prepared.spec.workers
+        let (source, spec) = (prepared.source, prepared.spec)
         if let resumable = try await state.store.latestResumableRun(job: prepared.spec.name), resumable.specFingerprint == prepared.spec.fingerprint {
             try await source.checkResumable(try await state.store.chunks(runID: resumable.id).filter { $0.status != .done }.map(\.range))
         }
         let (run, resumed) = try await RunStarter(state: state.store).startOrResume(spec: prepared.spec, specText: prepared.loaded.text) {
-            try await source.plan(workers: workers)
+            try await Planner.chunks(of: source, for: spec)
         }
         if resumed && !common.json {
             print("resuming run \(run.id) of \(run.job) (\(Output.number(run.counters.read)) rows already read)")

@@ -67,7 +67,7 @@ struct PlanCommand: AsyncParsableCommand {
             let (spec, chunks, path): (JobSpec, [ChunkPlan], BatchPathDescription)
             do {
                 (spec, chunks, path) = try await JobWiring.withPrepared(specPath: self.spec, checkKey: false, creating: .preview(asked: false)) { prepared in
-                    (prepared.spec, try await prepared.source.plan(workers: prepared.spec.workers), BatchPathDescription(prepared))
+                    (prepared.spec, try await Planner.chunks(of: prepared.source, for: prepared.spec), BatchPathDescription(prepared))
                 }
             } catch let missing as TargetCreation.TableToCreate {
                 // The table first, then how the source would be read into it.

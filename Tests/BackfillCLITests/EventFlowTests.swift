@@ -80,4 +80,35 @@ struct EventFlowTests {
         let verify = try await Binary.run(["verify", "job.yaml"], in: dir, environment: EventReplayTests.environment)
         #expect(verify.status == 0, "every event proven delivered: \(verify.stdout) \(verify.stderr)")
     }
+
+    @Test("pause stops sending (the requests in flight are answered), resume goes on: every event once, in order")
+    func pauseStopsSending() async throws {
+        var faults = WebhookReceiver.Faults()
+        faults.slowEvery = 1
+        faults.slowDelay = .milliseconds(10)
+        let receiver = try await WebhookReceiver.start(secret: EventReplayTests.secret, faults: faults, orderField: "account", sequenceField: "seq")
+        defer { Task { await receiver.stop() } }
+        let dir = try EventReplayTests.workspace(events: 600, accounts: 20, receiver: receiver, concurrency: 4)
+        let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log", environment: EventReplayTests.environment)
+        let pause = try await RunLifecycleTests.waitUntil(
+            { receiver.tally.processed.count >= 100 || !process.isRunning }, then: { try Binary.runBlocking(["pause", "1"], in: dir, environment: [:]) })
+        #expect(pause.status == 0, "\(pause.stderr)")
+        // The event: the worker saw the pause.
+        let paused = try await RunLifecycleTests.waitUntil({
+            ((try? String(contentsOfFile: dir + "/run.log", encoding: .utf8)) ?? "").contains("run paused; waiting for resume") || !process.isRunning
+        }, then: { receiver.tally.requests })
+        #expect(process.isRunning)
+        let status = try await Binary.run(["status", "1", "--json"], in: dir)
+        #expect(status.stdout.contains("\"status\" : \"paused\""))
+        // At most the requests in flight when the pause was seen, and those sent before the flow
+        // heard of it (each after an answer to one in flight): 2 × concurrency.
+        #expect(receiver.tally.requests <= paused + 2 * 4, "\(receiver.tally.requests - paused) requests sent while paused")
+        #expect(receiver.tally.processed.count < 600)
+        #expect(try await Binary.run(["resume", "1"], in: dir).status == 0)
+        await Binary.wait(process)
+        #expect(process.terminationStatus == 0)
+        let tally = receiver.tally
+        #expect(tally.processed.count == 600 && Set(tally.processed).count == 600)
+        #expect(EventReplayTests.inOrder(tally, events: 600, accounts: 20))
+    }
 }

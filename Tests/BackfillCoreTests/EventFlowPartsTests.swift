@@ -50,6 +50,8 @@ struct EventFlowPartsTests {
         #expect(limit.current == 16, "answers to requests sent after the decrease halve it again")
         for request in 97...(96 + 16 + 17) { limit.answered(overloaded: false, request: request, sent: request) }
         #expect(limit.current == 18, "16 healthy answers raise it to 17, 17 more to 18")
+        for request in 130...148 { limit.answered(overloaded: request == 139, request: request, sent: request) }
+        #expect(limit.current == 19, "a lone 429 among 18 healthy answers does not start the count again")
         var floor = ConcurrencyLimit(maximum: 2, window: 4)
         for request in 1...40 { floor.answered(overloaded: true, request: request, sent: request) }
         #expect(floor.current == 1)

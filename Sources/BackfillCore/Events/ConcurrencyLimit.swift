@@ -3,8 +3,9 @@
 /// It starts at the job's `concurrency`. When most recent answers say the receiver is overloaded
 /// (429, 503, timeouts, refused connections) it halves — once per round trip: only an answer to a
 /// request sent after the last decrease can halve it again, as TCP does — down to 1. Every
-/// `current` answers that were not overload signs raise it by one, up to the maximum. A lone 429
-/// among healthy answers (one event's `Retry-After`) delays that event, not the others.
+/// `current` answers that were not overload signs raise it by one, up to the maximum; a sporadic
+/// sign in between does not start that count again. A lone 429 among healthy answers (one event's
+/// `Retry-After`) delays that event, not the others.
 public struct ConcurrencyLimit: Sendable, Equatable {
     public let maximum: Int
     public private(set) var current: Int
@@ -33,10 +34,10 @@ public struct ConcurrencyLimit: Sendable, Equatable {
         if overloaded { overloadedInRecent += 1 }
         next = (next + 1) % recent.count
         if overloaded {
-            healthySinceIncrease = 0
             if overloadedInRecent * 2 > recent.count, request > decreasedAt, current > 1 {
                 current = max(1, current / 2)
                 decreasedAt = sent
+                healthySinceIncrease = 0
             }
             return
         }

@@ -103,10 +103,16 @@ public actor EventFlow {
     private var closing: Closing?
     /// `run()` returned: nothing is sent any more.
     private var ended = false
+    /// The run waits (paused, a gate closed): nothing new is sent meanwhile.
+    private var held = false
     private var wake: CheckedContinuation<Void, Never>?
     private var wakePending = false
-    private var spaceWaiter: (needed: Int, window: Int, continuation: CheckedContinuation<Void, Never>)?
-    private var settleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The worker waiting for room in the window, or for every event to settle — until its timer.
+    private var spaceWaiter: (token: Int, needed: Int, window: Int, continuation: CheckedContinuation<Void, Never>)?
+    private var settleWaiter: (token: Int, continuation: CheckedContinuation<Void, Never>)?
+    private var timers = 0
+    /// The chunk's last batch has been admitted: the source has nothing more.
+    public private(set) var exhausted = false
     private var recordWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// Acknowledged events are recorded in the ledger in groups of this many as they come in,
@@ -137,14 +143,23 @@ public actor EventFlow {
 
     // MARK: The worker's side
 
-    /// Admits a batch's events to be delivered after every event admitted before them; waits
-    /// while more than `window` events would be unsettled (a batch is admitted alone whatever its size).
-    public func admit(_ rows: [[Value]], ids: [String], as batch: Batch, window: Int) async throws {
+    /// Waits up to `timeout` until `needed` more events fit in `window` unsettled events (a batch
+    /// always fits when nothing is unsettled); whether they fit. The worker reads its next batch
+    /// only then, and otherwise goes round its loop (a pause, a stop) and asks again.
+    public func waitForRoom(_ needed: Int, window: Int, timeout: Duration) async throws -> Bool {
         try checkRunning()
-        while unsettled > 0, unsettled + rows.count > window {
-            await withCheckedContinuation { spaceWaiter = (rows.count, window, $0) }
-            try checkRunning()
-        }
+        if fits(needed, window) { return true }
+        let token = startTimer(timeout)
+        await withCheckedContinuation { spaceWaiter = (token, needed, window, $0) }
+        try checkRunning()
+        return fits(needed, window)
+    }
+
+    private func fits(_ needed: Int, _ window: Int) -> Bool { unsettled == 0 || unsettled + needed <= window }
+
+    /// Admits a batch's events, to be delivered after every event admitted before them.
+    public func admit(_ rows: [[Value]], ids: [String], as batch: Batch) throws {
+        try checkRunning()
         let number = nextBatch
         nextBatch += 1
         open[number] = Open(batch: batch, unsettled: rows.count)
@@ -152,6 +167,7 @@ public actor EventFlow {
             queues.append(Event(row: row, id: id, batch: number), key: deliverer.orderKey(of: row) ?? .text(id))
         }
         unsettled += rows.count
+        if batch.isLast { exhausted = true }
         signal()
     }
 
@@ -169,13 +185,37 @@ public actor EventFlow {
         return settled
     }
 
-    /// Waits until every admitted event is settled, then `takeSettled()`.
-    public func settleAll() async throws -> [Settled] {
-        while unsettled > 0 {
+    /// Waits up to `timeout` until every admitted event is settled, then `takeSettled()`.
+    public func settleAll(timeout: Duration) async throws -> [Settled] {
+        try checkRunning()
+        if unsettled > 0 {
+            let token = startTimer(timeout)
+            await withCheckedContinuation { settleWaiter = (token, $0) }
             try checkRunning()
-            await withCheckedContinuation { settleWaiters.append($0) }
         }
         return try await takeSettled()
+    }
+
+    /// A timer that ends the worker's wait it is started for after `timeout`.
+    private func startTimer(_ timeout: Duration) -> Int {
+        timers += 1
+        let (token, clock) = (timers, self.clock)
+        Task {
+            try? await clock.sleep(for: timeout)
+            await self.expire(token)
+        }
+        return token
+    }
+
+    private func expire(_ token: Int) {
+        if let waiter = spaceWaiter, waiter.token == token {
+            spaceWaiter = nil
+            waiter.continuation.resume()
+        }
+        if let waiter = settleWaiter, waiter.token == token {
+            settleWaiter = nil
+            waiter.continuation.resume()
+        }
     }
 
     /// Records the acknowledged events the ledger does not hold yet, and waits for the groups
@@ -188,6 +228,14 @@ public actor EventFlow {
         }
         while recording > 0 { await withCheckedContinuation { recordWaiters.append($0) } }
         try checkFailure()
+    }
+
+    /// While `held`, no new request goes out (the run is paused or a gate holds it back); the
+    /// requests in flight are answered.
+    public func hold(_ held: Bool) {
+        guard held != self.held else { return }
+        self.held = held
+        if !held { signal() }
     }
 
     /// Ends the flow: with `drain`, the requests in flight are answered first (nothing new goes
@@ -273,7 +321,7 @@ public actor EventFlow {
     /// probe once its wait has passed.
     private func startReady(_ group: inout TaskGroup<Finished>) {
         let deliverer = self.deliverer
-        while failure == nil, inFlight < limit.current, acknowledged.count < 2 * Self.ledgerGroup {
+        while failure == nil, !held, inFlight < limit.current, acknowledged.count < 2 * Self.ledgerGroup {
             let probe = health.isOpen
             if probe, !probeAllowed || inFlight > 0 { return }
             guard let (key, event) = queues.take() else { return }
@@ -310,7 +358,8 @@ public actor EventFlow {
             limit.answered(overloaded: true, request: request, sent: sent)
             return await unanswered(reason, key: key, event: event, probe: probe)
         }
-        if health.answered() { logger.info("the receiver answers again; circuit closed") }
+        // An answer to a request sent before the circuit opened says nothing about now.
+        if !health.isOpen || probe, health.answered() { logger.info("the receiver answers again; circuit closed") }
         switch attempt {
         case .delivered:
             limit.answered(overloaded: false, request: request, sent: sent)
@@ -392,11 +441,14 @@ public actor EventFlow {
             open[event.batch] = batch
         }
         unsettled -= 1
-        if let waiter = spaceWaiter, unsettled + waiter.needed <= waiter.window || unsettled == 0 {
+        if let waiter = spaceWaiter, fits(waiter.needed, waiter.window) {
             spaceWaiter = nil
             waiter.continuation.resume()
         }
-        if unsettled == 0 { resume(&settleWaiters) }
+        if unsettled == 0, let waiter = settleWaiter {
+            settleWaiter = nil
+            waiter.continuation.resume()
+        }
         await deliverer.settled(afterRetries: event.failures)
     }
 
@@ -421,7 +473,10 @@ public actor EventFlow {
             spaceWaiter = nil
             waiter.continuation.resume()
         }
-        resume(&settleWaiters)
+        if let waiter = settleWaiter {
+            settleWaiter = nil
+            waiter.continuation.resume()
+        }
         resume(&recordWaiters)
     }
 

@@ -6,7 +6,9 @@ import Logging
 ///
 /// A batch's call returns as soon as its events are admitted, so reading runs ahead of delivery
 /// by up to a window of events; the checkpoint it commits covers the contiguous prefix of settled
-/// batches (none: no checkpoint). The chunk's last batch waits for every event to settle.
+/// batches (none: no checkpoint). While the window is full, or once the source is read to its end,
+/// a call waits at most the poll interval and reads nothing; the chunk is done when its last batch
+/// is settled.
 struct EventPath: BatchPath {
     let deliverer: any EventDeliverer
     let source: any Source
@@ -66,6 +68,15 @@ struct EventPath: BatchPath {
 
     func process(_ request: BatchRequest) async throws -> BatchResult? {
         guard let flow = request.flow else { return nil }
+        // Waits are short (the poll interval), so that the worker goes round its loop — a pause, a
+        // stop — while the flow delivers; each round checkpoints what settled meanwhile.
+        let wait = configuration.pollInterval
+        if await flow.exhausted {
+            return try await seal(try await flow.settleAll(timeout: wait), of: request, read: nil)
+        }
+        guard try await flow.waitForRoom(request.limit, window: window(batch: request.limit), timeout: wait) else {
+            return try await seal(try await flow.takeSettled(), of: request, read: nil)
+        }
         var retries = 0
         let (range, cursor, limit, source) = (request.chunk.range, request.cursor, request.limit, self.source)
         let batch = try await calls.call(.source, "batch", logger: request.logger, retries: &retries) { _ in
@@ -88,11 +99,15 @@ struct EventPath: BatchPath {
         counters.ship(pending.rows)
         try await flow.admit(
             pending.rows, ids: pending.ids,
-            as: EventFlow.Batch(cursor: batch.cursor ?? cursor, isLast: batch.isLast, counters: counters, quarantine: shaped.quarantine),
-            window: window(batch: limit))
-        let settled = batch.isLast ? try await flow.settleAll() : try await flow.takeSettled()
+            as: EventFlow.Batch(cursor: batch.cursor ?? cursor, isLast: batch.isLast, counters: counters, quarantine: shaped.quarantine))
+        return try await seal(try await flow.takeSettled(), of: request, read: (batch.recordCount, batch.cursor))
+    }
+
+    /// Checkpoints the batches settled (none: no checkpoint). `read`: the rows this call read and
+    /// where reading stands now (`nil`: it read nothing). The chunk is done once its last batch is settled.
+    private func seal(_ settled: [EventFlow.Settled], of request: BatchRequest, read: (rows: Int, cursor: Cursor?)?) async throws -> BatchResult {
         var result = BatchResult(
-            delta: Counters(), quarantine: [], cursor: batch.cursor, isLast: batch.isLast, checkpointed: true, taken: batch.recordCount)
+            delta: Counters(), quarantine: [], cursor: read?.cursor, isLast: false, checkpointed: true, taken: read?.rows ?? 0)
         guard let last = settled.last else {
             result.checkpoints = 0
             return result
@@ -114,6 +129,7 @@ struct EventPath: BatchPath {
         try await sealer.commit(sealed, of: request)
         result.delta = delta
         result.quarantine = quarantine
+        result.isLast = last.batch.isLast
         return result
     }
 }
