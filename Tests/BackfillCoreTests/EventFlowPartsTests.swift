@@ -36,6 +36,23 @@ struct EventFlowPartsTests {
         #expect(fifo.count == 2500)
     }
 
+    @Test("FIFO: taken items are let go while others stay queued (a key with events always waiting held every event it ever had)")
+    func fifoLetsGo() {
+        final class Token: Sendable {}
+        var fifo = FIFO<Token>()
+        var taken: [Weak] = []
+        for _ in 0..<40 { fifo.append(Token()) }
+        for _ in 0..<20 { taken.append(Weak(fifo.popFirst())) }
+        #expect(fifo.count == 20)
+        #expect(taken.allSatisfy { $0.object == nil })
+    }
+
+    /// A weak reference to a taken item.
+    struct Weak {
+        weak var object: AnyObject?
+        init(_ object: AnyObject?) { self.object = object }
+    }
+
     @Test("concurrency limit: a lone 429 among healthy answers changes nothing; mostly overloaded halves it once per round trip; healthy answers raise it by one per limit's worth")
     func concurrencyLimit() {
         var limit = ConcurrencyLimit(maximum: 64, window: 20)

@@ -20,10 +20,12 @@ struct FIFO<Element>: Sendable where Element: Sendable {
         guard !isEmpty else { return nil }
         let item = items[head]
         head += 1
+        // Taken items are dropped once they are at least half the storage (amortized O(1)):
+        // they would otherwise hold on to what they reference.
         if head == items.count {
             items.removeAll(keepingCapacity: true)
             head = 0
-        } else if head >= 1024, head * 2 >= items.count {
+        } else if head >= 16, head * 2 >= items.count {
             items.removeFirst(head)
             head = 0
         }
