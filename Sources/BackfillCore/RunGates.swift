@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// The checks a worker passes before every batch besides the pause flag: the pause file, the
-/// window and the throttle probe. While one holds the run back the worker waits, holding no
+/// window, the throttle probe and the target's standbys (`health.replica-lag`). While one holds the run back the worker waits, holding no
 /// transaction, and the run's status says why (and, for the window, until when).
 struct RunGates: Sendable {
     let pauseFile: String?
@@ -14,11 +14,14 @@ struct RunGates: Sendable {
     let clock: any RunClock
     /// The latest probe value, reused for `throttle.every` so the source is asked at most that often.
     let lastProbe: ProbeCache
+    /// `health.replica-lag`, when the spec sets it.
+    let replicaLag: ReplicaLagGate?
 
     init(
         pauseFile: String?, window: WindowSpec?, throttle: ThrottleSpec?, probe: (@Sendable (String) async throws -> Double)?,
-        pollInterval: Duration, clock: any RunClock
+        pollInterval: Duration, clock: any RunClock, replicaLag: ReplicaLagGate? = nil
     ) {
+        self.replicaLag = replicaLag
         self.pauseFile = pauseFile
         self.window = window
         self.throttle = throttle
@@ -48,6 +51,7 @@ struct RunGates: Sendable {
                 return WaitReason(.throttled, "throttled: the throttle query returned \(value), above \(throttle.max)")
             }
         }
+        if let replicaLag, let reason = await replicaLag.reasonToWait() { return reason }
         return nil
     }
 

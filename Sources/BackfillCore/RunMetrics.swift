@@ -8,7 +8,7 @@ import Metrics
 /// - `backfill_process_rows_total{outcome}`, `backfill_process_batches_total`,
 ///   `backfill_process_retries_total`: what this process did;
 /// - `backfill_current_batch_size`: rows asked for by the latest batch;
-/// - `backfill_wait_seconds_total{reason}`: `rate_limit`, `paused`, `pause_file`, `window`, `throttled`.
+/// - `backfill_wait_seconds_total{reason}`: `rate_limit`, `paused`, `pause_file`, `window`, `throttled`, `health`.
 struct RunMetrics: Sendable {
     private let labels: [(String, String)]
     private let rows: [(KeyPath<Counters, Int> & Sendable, Counter)]
@@ -30,7 +30,7 @@ struct RunMetrics: Sendable {
         retries = Counter(label: "backfill_process_retries_total", dimensions: labels)
         batchDuration = Metrics.Timer(label: "backfill_batch_duration_seconds", dimensions: labels, preferredDisplayUnit: .seconds)
         batchSize = Gauge(label: "backfill_current_batch_size", dimensions: labels)
-        waits = Dictionary(uniqueKeysWithValues: ["rate_limit", "paused", "pause_file", "window", "throttled"].map {
+        waits = Dictionary(uniqueKeysWithValues: ["rate_limit", "paused", "pause_file", "window", "throttled", "health"].map {
             ($0, FloatingPointCounter(label: "backfill_wait_seconds_total", dimensions: labels + [("reason", $0)]))
         })
     }
@@ -54,6 +54,7 @@ struct RunMetrics: Sendable {
         case .pauseFile: "pause_file"
         case .window: "window"
         case .throttled: "throttled"
+        case .health: "health"
         }
         waits[label]?.increment(by: seconds)
     }

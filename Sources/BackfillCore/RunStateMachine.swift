@@ -97,7 +97,7 @@ public struct RunStateMachine: Sendable, Equatable {
             guard waiting != reason else { return [.wait(reason)] }
             waiting = reason
             let announce: [Action] = [.announceWaiting(reason)]
-            return announce + (reason.kind == .throttled ? [.backOff] : []) + [.wait(reason)]
+            return announce + (reason.kind == .throttled || reason.kind == .health ? [.backOff] : []) + [.wait(reason)]
         case .gateOpened:
             guard let reason = waiting else { return [.proceed] }
             waiting = nil

@@ -102,7 +102,7 @@ public struct Runner: Sendable {
             gates: RunGates(
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
-                clock: clock),
+                clock: clock, replicaLag: replicaLagGate(clock: clock)),
             batchLimiter: RateLimiter(rowsPerSecond: configuration.batchesPerSecond ?? 0, burst: 1, clock: clock),
             sourceBreaker: CircuitBreaker(
                 dependency: "source", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown, clock: clock),
@@ -114,6 +114,16 @@ public struct Runner: Sendable {
             limiter: RateLimiter(
                 rowsPerSecond: configuration.rowsPerSecond ?? 0,
                 burst: max((configuration.rowsPerSecond ?? 0) / 10, Double(configuration.batchSize)), clock: clock))
+    }
+
+    /// `health.replica-lag` as a gate; with a limit but no way to read the standbys, a gate that
+    /// always waits (fails closed) rather than none.
+    private func replicaLagGate(clock: any RunClock) -> ReplicaLagGate? {
+        guard let limit = configuration.replicaLag else { return nil }
+        let read = configuration.standbys ?? {
+            throw BackfillError(.invalidSpec, "this target reports no standbys", location: "health.replica-lag")
+        }
+        return ReplicaLagGate(limit: limit, read: read, gauge: ReplicaLagGauge(clock: clock))
     }
 
     /// Runs the workers; a worker retired by `set workers=N` may have handed back its chunk after

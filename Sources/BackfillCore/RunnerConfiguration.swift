@@ -36,6 +36,10 @@ public struct RunnerConfiguration: Sendable {
     /// Set from outside (a signal) to stop the run's workers before their next batch; each hands
     /// its chunk back, and the run stays resumable.
     public var stop: StopSignal? = nil
+    /// `health.replica-lag`: how far (seconds) the target's standbys may be behind.
+    public var replicaLag: Double? = nil
+    /// Reads the target's standbys (a PostgreSQL target); the run waits when it cannot.
+    public var standbys: (@Sendable () async throws -> [StandbyReplay])? = nil
     /// How often this process renews its chunk leases, in a state store that leases chunks
     /// (a third of the lease, so two heartbeats may fail before it expires).
     public var heartbeatInterval: Duration = .seconds(5)
@@ -72,5 +76,6 @@ public struct RunnerConfiguration: Sendable {
         pauseFile = spec.limits.pauseFile.map { spec.resolve(path: $0) }
         window = spec.window
         throttle = spec.throttle
+        replicaLag = spec.health.replicaLag
     }
 }

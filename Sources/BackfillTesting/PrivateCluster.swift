@@ -31,6 +31,32 @@ public struct PrivateCluster: Sendable {
         }
     }
 
+    /// A physical standby of this cluster (`pg_basebackup -R`), streaming its WAL, on a port of its own.
+    public func startStandby() async throws -> PrivateCluster {
+        let dir = try Fixtures.temporaryDirectory("pgstandby")
+        if getuid() == 0 { try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: dir) }
+        try await ctl([
+            "\(bin)/pg_basebackup", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-D", dir + "/data", "-R", "-X", "stream",
+            "-c", "fast",
+        ])
+        // -R wrote primary_conninfo; name the standby so pg_stat_replication shows which one it is.
+        let conf = dir + "/data/postgresql.auto.conf"
+        let text = try String(contentsOfFile: conf, encoding: .utf8)
+        try (text + "\nprimary_conninfo = 'host=127.0.0.1 port=\(port) user=postgres application_name=standby1'\n")
+            .write(toFile: conf, atomically: true, encoding: .utf8)
+        var attempt = 0
+        while true {
+            let standby = PrivateCluster(dir: dir, port: try Self.freePort(), bin: bin)
+            do {
+                try await standby.ctl(["\(bin)/pg_ctl", "-D", dir + "/data", "-l", dir + "/log", "-w", "-o", standby.options, "start"])
+                return standby
+            } catch {
+                attempt += 1
+                guard attempt < 5, standby.log.contains("Address already in use") else { throw error }
+            }
+        }
+    }
+
     /// A port of 127.0.0.1 no socket holds now (the kernel's pick for port 0).
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -182,6 +182,10 @@ enum JobWiring {
         if case (.postgres(let target), .postgres(let store)) = (prepared.target, state) {
             checkpointing = PostgresCheckpointingSink(sink: target, state: store)
         }
+        var configuration = configuration
+        if case .postgres(let target) = prepared.target, configuration.replicaLag != nil {
+            configuration.standbys = { try await target.standbys() }
+        }
         return Runner(
             job: prepared.job, source: prepared.source, sink: sink(prepared, state: state.store), state: state.store, configuration: configuration, logger: logger,
             observer: observer, transfer: prepared.transfer, comparer: prepared.comparer, differ: prepared.differ,

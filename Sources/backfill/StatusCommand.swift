@@ -50,7 +50,8 @@ enum RunText {
             "  throughput  \(Output.number(rate)) rows/s over \(Output.seconds(run.activeSeconds)) of work",
             "  time        \(Output.seconds(run.activeSeconds)) working · waiting \(Output.seconds(run.waits.total)): "
                 + "paused \(Output.seconds(run.waits.paused)), window \(Output.seconds(run.waits.window)), "
-                + "throttled \(Output.seconds(run.waits.throttled)), pause file \(Output.seconds(run.waits.pauseFile))"
+                + "throttled \(Output.seconds(run.waits.throttled)), health \(Output.seconds(run.waits.health)), "
+                + "pause file \(Output.seconds(run.waits.pauseFile))"
                 + eta(run, rate: rate),
             "  batches     \(Output.number(run.counters.batches))" + (run.batchSize.map { " · latest size \(Output.number($0))" } ?? "")
                 + (run.knobs.rowsPerSecond.map { " · rows-per-second set to \(Output.number(Int($0)))" } ?? ""),

@@ -22,6 +22,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var window: WindowSpec? = nil
     /// `throttle:` — a health probe on the source.
     public var throttle: ThrottleSpec? = nil
+    /// `health:` — the live system's signals the run keeps within limits (the target's standbys).
+    public var health = HealthSpec()
     /// `verify:` — key fields, spot checks and named queries.
     public var verify = VerifySpec()
     /// `journal:`: before-images of the rows a run changes (on for table targets unless `journal: off`).

@@ -54,6 +54,12 @@ enum SpecBuilder {
         if throttle != nil, let source, source.kind != .sqlite && source.kind != .postgres {
             reader.problem("throttle", top["throttle"], "a throttle query runs on the source database; a \(source.kind.rawValue) source has none")
         }
+        let health = healthSpec(top["health"], reader: &reader)
+        if health.replicaLag != nil, let target, target.kind != .postgres {
+            reader.problem(
+                "health.replica-lag", top["health"],
+                "replica lag is read from the target's pg_stat_replication; a \(target.kind.rawValue) target has none")
+        }
         let set = setExpressions(top["set"], reader: &reader)
         // Runs into tables are journaled unless `journal: off`; events sent cannot be taken back.
         let journalable = (target.map { ($0.kind == .sqlite || $0.kind == .postgres) && $0.table != nil } ?? false) && events == nil
@@ -80,6 +86,7 @@ enum SpecBuilder {
         spec.journal = journal
         spec.set = set
         spec.events = events
+        spec.health = health
         return spec
     }
 
@@ -162,6 +169,11 @@ enum SpecBuilder {
             }
         }
         return window
+    }
+
+    private static func healthSpec(_ node: Node?, reader: inout SpecNodeReader) -> HealthSpec {
+        guard let node, let map = reader.mapping(node, field: "health", allowed: ["replica-lag"]) else { return HealthSpec() }
+        return HealthSpec(replicaLag: reader.duration(map["replica-lag"], field: "health.replica-lag"))
     }
 
     private static func throttleSpec(_ node: Node?, reader: inout SpecNodeReader) -> ThrottleSpec? {

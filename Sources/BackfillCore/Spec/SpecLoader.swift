@@ -25,7 +25,7 @@ public struct LoadedSpec: Sendable {
 public enum SpecLoader {
     static let topKeys = [
         "name", "source", "target", "key", "columns", "mode", "conflict", "range", "batch", "workers",
-        "limits", "throttle", "window", "state", "verify", "events", "set", "journal",
+        "limits", "throttle", "health", "window", "state", "verify", "events", "set", "journal",
     ]
     /// Contract keys that later versions implement; rejected rather than silently ignored.
     static let notYetSupported: Set<String> = []

@@ -81,3 +81,15 @@ public struct ThrottleSpec: Sendable, Codable, Hashable {
         self.every = every
     }
 }
+
+/// `health:` — signals of the live system the run keeps within limits; while one is exceeded, or
+/// cannot be read, the run waits and says why.
+public struct HealthSpec: Sendable, Codable, Hashable {
+    /// Seconds the target's standbys may be behind in replaying its WAL (`pg_stat_replication`
+    /// on a PostgreSQL target): past this the run waits.
+    public var replicaLag: Double?
+
+    public init(replicaLag: Double? = nil) {
+        self.replicaLag = replicaLag
+    }
+}

@@ -1,0 +1,22 @@
+import BackfillCore
+import PostgresNIO
+
+extension PostgresSink {
+    /// The standbys streaming this target's WAL (`pg_stat_replication`), for `health.replica-lag`.
+    public func standbys() async throws -> [StandbyReplay] {
+        let rows = try await database.textRows(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT coalesce(nullif(application_name, ''), 'pid ' || pid) || coalesce(' at ' || host(client_addr), ''),
+                           coalesce(replay_lsn::text, ''),
+                           coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'))::bigint::text,
+                           extract(epoch FROM replay_lag)::text
+                    FROM pg_stat_replication
+                    """), "reading the target's standbys")
+        return rows.map { row in
+            StandbyReplay(
+                name: row[0] ?? "?", replayPosition: row[1] ?? "", behindBytes: row[2].flatMap { Int64($0) } ?? 0,
+                reportedLag: row[3].flatMap { Double($0) })
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// `health: { replica-lag: … }` against a real physical standby (`pg_basebackup -R`) of the target
+/// cluster, by the real binary.
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs PostgreSQL's binaries, which scripts/test.sh installs"), .timeLimit(.minutes(8)))
+struct PostgresReplicaLagTests {
+    /// A SQLite source of `rows` rows and a spec filling a new table of `cluster` at a rate that
+    /// keeps the run going for a few seconds.
+    static func workspace(_ cluster: PrivateCluster, rows: Int) async throws -> (dir: String, database: String) {
+        let dir = try Fixtures.temporaryDirectory("pg-replica-lag")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: rows)
+        let database = try await cluster.server.createDatabase("lag")
+        try """
+            name: replica-lag
+            source: { sqlite: source.db, table: items }
+            target: { postgres: "\(cluster.server.dsn(database))", table: items, create: true }
+            key: [id]
+            batch: { size: 500, max: 500 }
+            limits: { rows-per-second: 3000 }
+            health: { replica-lag: 1s }
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        return (dir, database)
+    }
+
+    static func log(_ dir: String) -> String { (try? String(contentsOfFile: dir + "/run.log", encoding: .utf8)) ?? "" }
+
+    @Test("a standby whose replay is paused: the run waits and says why, and goes on once replay resumes; the target ends equal to the source")
+    func pausedReplay() async throws {
+        let primary = try await PrivateCluster.start()
+        var standby: PrivateCluster?
+        do {
+            standby = try await primary.startStandby()
+            let replica = try #require(standby)
+            let (dir, _) = try await Self.workspace(primary, rows: 15_000)
+            // The event: the standby streams from the primary.
+            while try await primary.server.psql("postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") != "1" {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            _ = try await replica.server.psql("postgres", "SELECT pg_wal_replay_pause()")
+            let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
+            // The event: the run waits for the standby.
+            _ = try await RunLifecycleTests.waitUntil(
+                { Self.log(dir).contains("behind the target, above health.replica-lag 1 s") || !process.isRunning }, then: { () })
+            #expect(process.isRunning, "the run waits while the standby does not replay: \(Self.log(dir).suffix(2000))")
+            let status = try await Binary.run(["status", "1"], in: dir)
+            #expect(status.stdout.contains("standby standby1 at 127.0.0.1 is"), "\(status.stdout)")
+            _ = try await replica.server.psql("postgres", "SELECT pg_wal_replay_resume()")
+            await Binary.wait(process)
+            #expect(process.terminationStatus == 0, "\(Self.log(dir).suffix(2000))")
+            let verify = try await Binary.run(["verify", "job.yaml"], in: dir)
+            #expect(verify.status == 0, "\(verify.stdout)")
+            let json = try await Binary.run(["status", "1", "--json"], in: dir)
+            #expect(!json.stdout.contains("\"health\" : 0,"), "time waiting for health is counted: \(json.stdout)")
+        } catch {
+            await standby?.stop()
+            await primary.stop()
+            throw error
+        }
+        await standby?.stop()
+        await primary.stop()
+    }
+
+    @Test("a standby that goes away mid-run: the run waits and says so (it fails closed)")
+    func standbyGone() async throws {
+        let primary = try await PrivateCluster.start()
+        var standby: PrivateCluster?
+        do {
+            standby = try await primary.startStandby()
+            let replica = try #require(standby)
+            let (dir, _) = try await Self.workspace(primary, rows: 20_000)
+            while try await primary.server.psql("postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") != "1" {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
+            _ = try await RunLifecycleTests.waitUntil({ RunLifecycleTests.rowsRead(dir) > 0 || !process.isRunning }, then: { () })
+            try await replica.shutDown()
+            _ = try await RunLifecycleTests.waitUntil(
+                { Self.log(dir).contains("is gone from the target's pg_stat_replication") || !process.isRunning }, then: { () })
+            #expect(process.isRunning, "the run waits without its standby: \(Self.log(dir).suffix(2000))")
+            try await replica.startAgain()
+            await Binary.wait(process)
+            #expect(process.terminationStatus == 0, "the standby back, the run completes: \(Self.log(dir).suffix(2000))")
+        } catch {
+            await standby?.stop()
+            await primary.stop()
+            throw error
+        }
+        await standby?.stop()
+        await primary.stop()
+    }
+}
