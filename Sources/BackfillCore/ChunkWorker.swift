@@ -106,12 +106,34 @@ struct ChunkWorker: Sendable {
         }
     }
 
-    /// Waits as long as the run's rate limits ask before a batch of `rows` rows.
+    /// Waits as long as the run's rate limits and WAL budget ask before a batch of `rows` rows.
     private func pace(_ rows: Int) async throws {
-        let wait = max(await context.limiter.reserve(rows), await context.batchLimiter.reserve(1))
+        let wait = max(await context.limiter.reserve(rows), await context.batchLimiter.reserve(1), try await walWait())
         guard wait > .zero else { return }
         try await context.clock.sleep(for: wait)
         context.metrics.rateLimited(wait.inSeconds)
+    }
+
+    /// How long the WAL budget asks to wait. A WAL position that cannot be read is asked again
+    /// after the poll interval, up to the run's retries, and then fails the run: no batch goes out
+    /// unmeasured.
+    private func walWait() async throws -> Duration {
+        guard let budget = context.walBudget else { return .zero }
+        guard let read = context.configuration.walPosition else {
+            throw BackfillError(.invalidSpec, "limits.wal-bytes-per-second needs a PostgreSQL target", location: "limits.wal-bytes-per-second")
+        }
+        var attempt = 0
+        while true {
+            do {
+                return await budget.wait(after: try await read())
+            } catch let error as BackfillError where attempt < context.configuration.retries {
+                attempt += 1
+                var metadata = Runner.errorMetadata(error)
+                metadata[LogKey.attempt] = .stringConvertible(attempt)
+                context.logger.warning("the target's WAL position cannot be read; waiting (limits.wal-bytes-per-second)", metadata: metadata)
+                try await context.clock.sleep(for: context.configuration.pollInterval)
+            }
+        }
     }
 
     /// The batch through the pipeline, timed; `nil` when the chunk's lease was lost meanwhile.

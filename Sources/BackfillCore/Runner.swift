@@ -110,6 +110,7 @@ public struct Runner: Sendable {
                 dependency: "target", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown, clock: clock),
             slots: WorkerSlots(allowed: configuration.workers),
             errorGuard: ErrorGuard(maxRate: configuration.maxErrorRate),
+            walBudget: configuration.walBytesPerSecond.map { WalBudget(bytesPerSecond: $0, clock: clock) },
             budget: RowBudget(limit: configuration.limitRows),
             limiter: RateLimiter(
                 rowsPerSecond: configuration.rowsPerSecond ?? 0,
@@ -254,6 +255,8 @@ struct WorkerContext: Sendable {
     let targetBreaker: CircuitBreaker
     let slots: WorkerSlots
     let errorGuard: ErrorGuard
+    /// `limits.wal-bytes-per-second`, read through `configuration.walPosition`.
+    let walBudget: WalBudget?
     var clock: any RunClock { configuration.clock }
     var stop: StopSignal { configuration.stop ?? ownStop }
     let ownStop = StopSignal()

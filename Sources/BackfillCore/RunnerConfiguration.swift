@@ -36,6 +36,10 @@ public struct RunnerConfiguration: Sendable {
     /// Set from outside (a signal) to stop the run's workers before their next batch; each hands
     /// its chunk back, and the run stays resumable.
     public var stop: StopSignal? = nil
+    /// `limits.wal-bytes-per-second` of a PostgreSQL target.
+    public var walBytesPerSecond: Double? = nil
+    /// Reads the target's WAL position in bytes (a PostgreSQL target).
+    public var walPosition: (@Sendable () async throws -> Int64)? = nil
     /// `health.replica-lag`: how far (seconds) the target's standbys may be behind.
     public var replicaLag: Double? = nil
     /// Reads the target's standbys (a PostgreSQL target); the run waits when it cannot.
@@ -77,5 +81,6 @@ public struct RunnerConfiguration: Sendable {
         window = spec.window
         throttle = spec.throttle
         replicaLag = spec.health.replicaLag
+        walBytesPerSecond = spec.limits.walBytesPerSecond
     }
 }

@@ -20,3 +20,15 @@ extension PostgresSink {
         }
     }
 }
+
+extension PostgresSink {
+    /// This target's WAL position in bytes (`pg_current_wal_lsn()`), for `limits.wal-bytes-per-second`.
+    public func walPosition() async throws -> Int64 {
+        let rows = try await database.textRows(
+            PostgresQuery(unsafeSQL: "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text"), "reading the target's WAL position")
+        guard let text = rows.first?[0], let position = Int64(text) else {
+            throw BackfillError(.unavailable, kind: .transient, "the target returned no WAL position", location: "limits.wal-bytes-per-second")
+        }
+        return position
+    }
+}

@@ -183,8 +183,9 @@ enum JobWiring {
             checkpointing = PostgresCheckpointingSink(sink: target, state: store)
         }
         var configuration = configuration
-        if case .postgres(let target) = prepared.target, configuration.replicaLag != nil {
-            configuration.standbys = { try await target.standbys() }
+        if case .postgres(let target) = prepared.target {
+            if configuration.replicaLag != nil { configuration.standbys = { try await target.standbys() } }
+            if configuration.walBytesPerSecond != nil { configuration.walPosition = { try await target.walPosition() } }
         }
         return Runner(
             job: prepared.job, source: prepared.source, sink: sink(prepared, state: state.store), state: state.store, configuration: configuration, logger: logger,

@@ -90,4 +90,41 @@ struct PostgresReplicaLagTests {
         await standby?.stop()
         await primary.stop()
     }
+
+    @Test("limits.wal-bytes-per-second: the target's WAL rate, measured by the test from pg_current_wal_lsn() over 60 s, stays within ±15% of the budget")
+    func walBudget() async throws {
+        let primary = try await PrivateCluster.start()
+        do {
+            let dir = try Fixtures.temporaryDirectory("pg-wal-budget")
+            try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 400_000)
+            let database = try await primary.server.createDatabase("wal")
+            let budget = 512 * 1024
+            try """
+                name: wal-budget
+                source: { sqlite: source.db, table: items }
+                target: { postgres: "\(primary.server.dsn(database))", table: items, create: true }
+                key: [id]
+                batch: { size: 500, max: 500 }
+                journal: off
+                limits: { wal-bytes-per-second: 512KB }
+                """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+            let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
+            // The event: the run writes.
+            _ = try await RunLifecycleTests.waitUntil({ RunLifecycleTests.rowsRead(dir) > 0 || !process.isRunning }, then: { () })
+            let position = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+            let start = (ContinuousClock.now, Int64(try await primary.server.psql("postgres", position)) ?? 0)
+            // The measurement window itself, not a wait for an event.
+            try await Task.sleep(for: .seconds(60))
+            let end = (ContinuousClock.now, Int64(try await primary.server.psql("postgres", position)) ?? 0)
+            #expect(process.isRunning, "the budget still holds the run back after 60 s: \(Self.log(dir).suffix(1500))")
+            let rate = Double(end.1 - start.1) / start.0.duration(to: end.0).inSeconds
+            #expect(abs(rate / Double(budget) - 1) <= 0.15, "WAL at \(Int(rate)) bytes/s against a budget of \(budget)")
+            _ = try await Binary.run(["cancel", "1"], in: dir)
+            await Binary.wait(process)
+        } catch {
+            await primary.stop()
+            throw error
+        }
+        await primary.stop()
+    }
 }

@@ -189,6 +189,9 @@ public struct BatchSpec: Sendable, Codable, Hashable {
 public struct LimitsSpec: Sendable, Codable, Hashable {
     /// Rows per second across all workers; `nil` = unlimited.
     public var rowsPerSecond: Double?
+    /// WAL bytes per second a PostgreSQL target may write (all of its WAL, as a standby receives
+    /// it); `nil` = unlimited.
+    public var walBytesPerSecond: Double?
     /// Attempts for a transient failure before the run fails.
     public var retries = 8
     /// Share of failed rows in the recent window above which the run pauses itself: rows

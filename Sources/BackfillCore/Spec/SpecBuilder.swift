@@ -54,6 +54,10 @@ enum SpecBuilder {
         if throttle != nil, let source, source.kind != .sqlite && source.kind != .postgres {
             reader.problem("throttle", top["throttle"], "a throttle query runs on the source database; a \(source.kind.rawValue) source has none")
         }
+        if limits?.walBytesPerSecond != nil, let target, target.kind != .postgres {
+            reader.problem(
+                "limits.wal-bytes-per-second", top["limits"], "WAL is measured on a PostgreSQL target; a \(target.kind.rawValue) target writes none")
+        }
         let health = healthSpec(top["health"], reader: &reader)
         if health.replicaLag != nil, let target, target.kind != .postgres {
             reader.problem(
@@ -423,7 +427,7 @@ enum SpecBuilder {
         guard let node else { return LimitsSpec() }
         let allowed = [
             "rows-per-second", "retries", "max-error-rate", "batches-per-second", "backoff", "pause-file", "circuit",
-            "lock-timeout", "statement-timeout", "accept-quarantined",
+            "lock-timeout", "statement-timeout", "accept-quarantined", "wal-bytes-per-second",
         ]
         guard let map = reader.mapping(node, field: "limits", allowed: allowed) else { return nil }
         var limits = LimitsSpec()
@@ -436,6 +440,7 @@ enum SpecBuilder {
             if let v = reader.duration(circuit["cool-down"], field: "limits.circuit.cool-down") { limits.circuitCoolDown = v }
         }
         limits.rowsPerSecond = reader.number(map["rows-per-second"], field: "limits.rows-per-second", range: 0.1...10_000_000)
+        limits.walBytesPerSecond = reader.byteSize(map["wal-bytes-per-second"], field: "limits.wal-bytes-per-second")
         if let v = reader.integer(map["retries"], field: "limits.retries", range: 0...100) { limits.retries = v }
         limits.maxErrorRate = reader.number(map["max-error-rate"], field: "limits.max-error-rate", range: 0...1)
         limits.pauseFile = reader.string(map["pause-file"], field: "limits.pause-file")

@@ -116,6 +116,21 @@ struct SpecNodeReader {
     }
 
     /// A duration such as `200ms`, `2s`, `1.5m`, `1h` or a bare number of seconds.
+    /// A number of bytes: `1048576`, `512KB`, `8MB`, `1GB` (powers of 1024).
+    mutating func byteSize(_ node: Node?, field: String) -> Double? {
+        guard let node else { return nil }
+        let text = (string(node, field: field) ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [(String, Double)] = [("GB", 1_073_741_824), ("MB", 1_048_576), ("KB", 1024), ("B", 1), ("", 1)]
+        for (unit, factor) in units where text.hasSuffix(unit) {
+            if let number = Double(text.dropLast(unit.count).trimmingCharacters(in: .whitespaces)), number > 0, number * factor <= 1e12 {
+                return number * factor
+            }
+            break
+        }
+        problem(field, node, "expected a positive number of bytes like 1048576, 512KB, 8MB or 1GB")
+        return nil
+    }
+
     mutating func duration(_ node: Node?, field: String) -> Double? {
         guard let node else { return nil }
         guard let text = string(node, field: field), let seconds = Self.parseDuration(text), seconds > 0 else {
