@@ -108,7 +108,9 @@ struct ChunkWorker: Sendable {
 
     /// Waits as long as the run's rate limits and WAL budget ask before a batch of `rows` rows.
     private func pace(_ rows: Int) async throws {
-        let wait = max(await context.limiter.reserve(rows), await context.batchLimiter.reserve(1), try await walWait())
+        let wait = max(
+            await context.limiter.reserve(rows), await context.batchLimiter.reserve(1), try await walWait(),
+            await context.byteBudget?.wait() ?? .zero)
         guard wait > .zero else { return }
         try await context.clock.sleep(for: wait)
         context.metrics.rateLimited(wait.inSeconds)
@@ -171,6 +173,7 @@ struct ChunkWorker: Sendable {
             progress.advance(past: result)
             return
         }
+        await context.byteBudget?.spend(delta.shippedBytes)
         context.metrics.batch(delta, seconds: seconds, size: wanted)
         progress.advance(past: result)
         guard result.checkpoints > 0 else { return }

@@ -9,6 +9,8 @@ public struct RunKnobs: Sendable, Codable, Hashable {
     public var workers: Int?
     /// The WAL budget of a PostgreSQL target, bytes per second.
     public var walBytesPerSecond: Double?
+    /// The budget of row bytes sent to the target per second.
+    public var bytesPerSecond: Double?
 
     public init(rowsPerSecond: Double? = nil, batchSize: Int? = nil, workers: Int? = nil) {
         self.rowsPerSecond = rowsPerSecond
@@ -17,7 +19,7 @@ public struct RunKnobs: Sendable, Codable, Hashable {
     }
 
     /// The knob names `set` accepts.
-    public static let names = ["rows-per-second", "batch-size", "workers", "wal-bytes-per-second"]
+    public static let names = ["rows-per-second", "batch-size", "workers", "wal-bytes-per-second", "bytes-per-second"]
 
     /// Applies `name=value`.
     /// - Throws: `BackfillError` `.invalidInput` naming the knob or value.
@@ -37,11 +39,11 @@ public struct RunKnobs: Sendable, Codable, Hashable {
                 throw BackfillError(.invalidInput, "batch-size must be a whole number from 1 to 100000, got '\(parts[1])'")
             }
             batchSize = value
-        case "wal-bytes-per-second":
+        case "wal-bytes-per-second", "bytes-per-second":
             guard let value = Double(parts[1]), value >= 1, value <= 1e12 else {
-                throw BackfillError(.invalidInput, "wal-bytes-per-second must be a number of bytes from 1 to 1000000000000, got '\(parts[1])'")
+                throw BackfillError(.invalidInput, "\(parts[0]) must be a number of bytes from 1 to 1000000000000, got '\(parts[1])'")
             }
-            walBytesPerSecond = value
+            if parts[0] == "bytes-per-second" { bytesPerSecond = value } else { walBytesPerSecond = value }
         case "workers":
             guard let value = Int(parts[1]), (1...64).contains(value) else {
                 throw BackfillError(.invalidInput, "workers must be a whole number from 1 to 64, got '\(parts[1])'")

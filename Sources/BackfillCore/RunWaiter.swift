@@ -78,5 +78,6 @@ struct RunWaiter: Sendable {
         }
         if let workers = knobs.workers { await context.slots.allow(workers) }
         if let wal = knobs.walBytesPerSecond { await context.walBudget?.setRate(wal) }
+        if let bytes = knobs.bytesPerSecond { await context.byteBudget?.setRate(bytes) }
     }
 }

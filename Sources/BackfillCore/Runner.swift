@@ -111,6 +111,7 @@ public struct Runner: Sendable {
             slots: WorkerSlots(allowed: configuration.workers),
             errorGuard: ErrorGuard(maxRate: configuration.maxErrorRate),
             walBudget: configuration.walBytesPerSecond.map { WalBudget(bytesPerSecond: $0, clock: clock) },
+            byteBudget: configuration.bytesPerSecond.map { ByteBudget(bytesPerSecond: $0, clock: clock) },
             budget: RowBudget(limit: configuration.limitRows),
             limiter: RateLimiter(
                 rowsPerSecond: configuration.rowsPerSecond ?? 0,
@@ -257,6 +258,8 @@ struct WorkerContext: Sendable {
     let errorGuard: ErrorGuard
     /// `limits.wal-bytes-per-second`, read through `configuration.walPosition`.
     let walBudget: WalBudget?
+    /// `limits.bytes-per-second`.
+    let byteBudget: ByteBudget?
     var clock: any RunClock { configuration.clock }
     var stop: StopSignal { configuration.stop ?? ownStop }
     let ownStop = StopSignal()

@@ -36,6 +36,8 @@ public struct RunnerConfiguration: Sendable {
     /// Set from outside (a signal) to stop the run's workers before their next batch; each hands
     /// its chunk back, and the run stays resumable.
     public var stop: StopSignal? = nil
+    /// `limits.bytes-per-second`: row bytes sent to the target per second.
+    public var bytesPerSecond: Double? = nil
     /// `limits.wal-bytes-per-second` of a PostgreSQL target.
     public var walBytesPerSecond: Double? = nil
     /// Reads the target's WAL position in bytes (a PostgreSQL target).
@@ -82,5 +84,6 @@ public struct RunnerConfiguration: Sendable {
         throttle = spec.throttle
         replicaLag = spec.health.replicaLag
         walBytesPerSecond = spec.limits.walBytesPerSecond
+        bytesPerSecond = spec.limits.bytesPerSecond
     }
 }

@@ -1,39 +1,83 @@
+/// A budget of bytes per second kept by waiting: bytes spent come out of a bucket refilled at the
+/// budget (holding at most one second of it); while the bucket is in debt the next batch waits
+/// until it is paid off. So over any stretch of a minute the rate stays at the budget, however
+/// unevenly the batches spent it.
+struct DebtBucket: Sendable {
+    private(set) var rate: Double
+    private var tokens: Double
+    private var refilled: ContinuousClock.Instant?
+
+    init(rate: Double) {
+        self.rate = rate
+        self.tokens = rate
+    }
+
+    mutating func setRate(_ rate: Double) {
+        self.rate = rate
+        tokens = min(tokens, rate)
+    }
+
+    /// Takes `bytes` out, after refilling for the time since the last call.
+    mutating func spend(_ bytes: Double, now: ContinuousClock.Instant) {
+        if let refilled { tokens = min(rate, tokens + refilled.duration(to: now).inSeconds * rate) }
+        refilled = now
+        tokens -= bytes
+    }
+
+    /// How long to wait until the debt is paid off.
+    var wait: Duration {
+        guard tokens < 0, rate > 0 else { return .zero }
+        return .milliseconds(Int64((-tokens / rate * 1000).rounded(.up)))
+    }
+}
+
 /// `limits.wal-bytes-per-second`: the WAL a PostgreSQL target writes, kept to a budget.
 ///
 /// Before each batch a worker reads the target's WAL position (`pg_current_wal_lsn()`); the bytes
 /// written since the last reading — by the backfill and anyone else, which is what a standby on a
-/// slow link has to ship — are spent from a bucket that refills at the budget (and holds at most one
-/// second of it). While the bucket is in debt the worker waits until it is paid off; so over any
-/// stretch of a minute the WAL rate stays at the budget, whatever a batch's WAL was.
+/// slow link has to ship — are spent from a `DebtBucket`.
 public actor WalBudget {
-    private var rate: Double
-    private var tokens: Double
-    private var last: (position: Int64, at: ContinuousClock.Instant)?
+    private var bucket: DebtBucket
+    private var position: Int64?
     private let clock: any RunClock
 
     /// - Parameter bytesPerSecond: the budget (`set RUN wal-bytes-per-second=N` changes it).
     public init(bytesPerSecond: Double, clock: any RunClock) {
-        self.rate = bytesPerSecond
-        self.tokens = bytesPerSecond
+        self.bucket = DebtBucket(rate: bytesPerSecond)
         self.clock = clock
     }
 
     /// A new budget from the next batch on.
-    public func setRate(_ bytesPerSecond: Double) {
-        rate = bytesPerSecond
-        tokens = min(tokens, rate)
-    }
+    public func setRate(_ bytesPerSecond: Double) { bucket.setRate(bytesPerSecond) }
 
     /// Takes a reading of the WAL position and returns how long to wait before the next batch.
     public func wait(after position: Int64) -> Duration {
-        let now = clock.now
-        if let last {
-            tokens += last.at.duration(to: now).inSeconds * rate
-            tokens = min(tokens, rate)
-            tokens -= Double(max(0, position - last.position))
-        }
-        last = (position, now)
-        guard tokens < 0, rate > 0 else { return .zero }
-        return .milliseconds(Int64((-tokens / rate * 1000).rounded(.up)))
+        bucket.spend(Double(max(0, position - (self.position ?? position))), now: clock.now)
+        self.position = position
+        return bucket.wait
+    }
+}
+
+/// `limits.bytes-per-second`: the bytes of row values the run sends to its target (text and blobs
+/// by length, numbers as 8 — the run's `shippedBytes`), kept to a budget: each batch spends what it
+/// shipped, and the next waits while the `DebtBucket` is in debt.
+public actor ByteBudget {
+    private var bucket: DebtBucket
+    private let clock: any RunClock
+
+    public init(bytesPerSecond: Double, clock: any RunClock) {
+        self.bucket = DebtBucket(rate: bytesPerSecond)
+        self.clock = clock
+    }
+
+    public func setRate(_ bytesPerSecond: Double) { bucket.setRate(bytesPerSecond) }
+
+    /// A batch shipped `bytes`.
+    public func spend(_ bytes: Int) { bucket.spend(Double(bytes), now: clock.now) }
+
+    /// How long the next batch waits.
+    public func wait() -> Duration {
+        bucket.spend(0, now: clock.now)
+        return bucket.wait
     }
 }

@@ -16,8 +16,13 @@ public struct PrivateCluster: Sendable {
         let bin = "/usr/lib/postgresql/\(version)/bin"
         if getuid() == 0 { try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: dir) }
         try await PrivateCluster(dir: dir, port: 0, bin: bin).ctl(["\(bin)/initdb", "-D", dir + "/data", "-A", "trust", "-U", "postgres"])
-        // A port the kernel just gave out can be taken again before the server binds it (another
-        // test's server, an outgoing connection): then the start fails saying so, and another port is tried.
+        return try await startServer(dir: dir, bin: bin)
+    }
+
+    /// Starts the server of the data folder in `dir` on a free port. A port the kernel just gave
+    /// out can be taken again before the server binds it (another test's server, an outgoing
+    /// connection): then the start fails saying so, and another port is tried.
+    private static func startServer(dir: String, bin: String) async throws -> PrivateCluster {
         var attempt = 0
         while true {
             let cluster = PrivateCluster(dir: dir, port: try Self.freePort(), bin: bin)
@@ -44,17 +49,7 @@ public struct PrivateCluster: Sendable {
         let text = try String(contentsOfFile: conf, encoding: .utf8)
         try (text + "\nprimary_conninfo = 'host=127.0.0.1 port=\(port) user=postgres application_name=standby1'\n")
             .write(toFile: conf, atomically: true, encoding: .utf8)
-        var attempt = 0
-        while true {
-            let standby = PrivateCluster(dir: dir, port: try Self.freePort(), bin: bin)
-            do {
-                try await standby.ctl(["\(bin)/pg_ctl", "-D", dir + "/data", "-l", dir + "/log", "-w", "-o", standby.options, "start"])
-                return standby
-            } catch {
-                attempt += 1
-                guard attempt < 5, standby.log.contains("Address already in use") else { throw error }
-            }
-        }
+        return try await Self.startServer(dir: dir, bin: bin)
     }
 
     /// A port of 127.0.0.1 no socket holds now (the kernel's pick for port 0).

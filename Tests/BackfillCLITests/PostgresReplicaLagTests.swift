@@ -26,18 +26,31 @@ struct PostgresReplicaLagTests {
 
     static func log(_ dir: String) -> String { (try? String(contentsOfFile: dir + "/run.log", encoding: .utf8)) ?? "" }
 
-    @Test("a standby whose replay is paused: the run waits and says why, and goes on once replay resumes; the target ends equal to the source")
-    func pausedReplay() async throws {
+    /// Runs `body` with a cluster of its own and a streaming standby of it; stops both after.
+    static func withStandby(_ body: (_ primary: PrivateCluster, _ standby: PrivateCluster) async throws -> Void) async throws {
         let primary = try await PrivateCluster.start()
         var standby: PrivateCluster?
         do {
-            standby = try await primary.startStandby()
-            let replica = try #require(standby)
-            let (dir, _) = try await Self.workspace(primary, rows: 15_000)
+            let replica = try await primary.startStandby()
+            standby = replica
             // The event: the standby streams from the primary.
             while try await primary.server.psql("postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") != "1" {
                 try await Task.sleep(for: .milliseconds(50))
             }
+            try await body(primary, replica)
+        } catch {
+            await standby?.stop()
+            await primary.stop()
+            throw error
+        }
+        await standby?.stop()
+        await primary.stop()
+    }
+
+    @Test("a standby whose replay is paused: the run waits and says why, and goes on once replay resumes; the target ends equal to the source")
+    func pausedReplay() async throws {
+        try await Self.withStandby { primary, replica in
+            let (dir, _) = try await Self.workspace(primary, rows: 15_000)
             _ = try await replica.server.psql("postgres", "SELECT pg_wal_replay_pause()")
             let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
             // The event: the run waits for the standby.
@@ -53,26 +66,13 @@ struct PostgresReplicaLagTests {
             #expect(verify.status == 0, "\(verify.stdout)")
             let json = try await Binary.run(["status", "1", "--json"], in: dir)
             #expect(!json.stdout.contains("\"health\" : 0,"), "time waiting for health is counted: \(json.stdout)")
-        } catch {
-            await standby?.stop()
-            await primary.stop()
-            throw error
         }
-        await standby?.stop()
-        await primary.stop()
     }
 
     @Test("a standby that goes away mid-run: the run waits and says so (it fails closed)")
     func standbyGone() async throws {
-        let primary = try await PrivateCluster.start()
-        var standby: PrivateCluster?
-        do {
-            standby = try await primary.startStandby()
-            let replica = try #require(standby)
+        try await Self.withStandby { primary, replica in
             let (dir, _) = try await Self.workspace(primary, rows: 20_000)
-            while try await primary.server.psql("postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") != "1" {
-                try await Task.sleep(for: .milliseconds(50))
-            }
             let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
             _ = try await RunLifecycleTests.waitUntil({ RunLifecycleTests.rowsRead(dir) > 0 || !process.isRunning }, then: { () })
             try await replica.shutDown()
@@ -82,13 +82,7 @@ struct PostgresReplicaLagTests {
             try await replica.startAgain()
             await Binary.wait(process)
             #expect(process.terminationStatus == 0, "the standby back, the run completes: \(Self.log(dir).suffix(2000))")
-        } catch {
-            await standby?.stop()
-            await primary.stop()
-            throw error
         }
-        await standby?.stop()
-        await primary.stop()
     }
 
     @Test("limits.wal-bytes-per-second: the target's WAL rate, measured by the test from pg_current_wal_lsn() over 60 s, stays within ±15% of the budget")

@@ -108,6 +108,26 @@ struct RunLifecycleTests {
         #expect(report.stdout.contains("resumed"))
     }
 
+    @Test("limits.bytes-per-second holds the run to its budget: the bytes it shipped took at least as long as the budget allows")
+    func byteBudget() async throws {
+        let (dir, _) = try Self.workspace(kind: .integer, rows: 20_000, extra: "limits: { bytes-per-second: 300KB }")
+        // Batches of at most 1,000 rows: the last batch of each worker is not waited for.
+        try String(contentsOfFile: dir + "/job.yaml", encoding: .utf8).replacingOccurrences(of: "batch: { size: 500 }", with: "batch: { size: 500, max: 1000 }")
+            .write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let started = ContinuousClock.now
+        let result = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        let elapsed = started.duration(to: .now).inSeconds
+        #expect(result.status == 0, "\(result.stderr.suffix(1000))")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let shipped = try #require((report["counters"] as? [String: Any])?["shippedBytes"] as? Int)
+        let budget = 300.0 * 1024
+        #expect(Double(shipped) > 2 * budget, "enough bytes to be held back: \(shipped)")
+        // The bucket's first second is free, and each of the 2 workers' last batch (≤ 1,000 rows) is not paid for.
+        let unpaid = budget + 2 * 1000 * Double(shipped) / 20_000
+        #expect(elapsed >= (Double(shipped) - unpaid) / budget * 0.95, "\(shipped) bytes in \(elapsed) s against \(Int(budget)) bytes/s")
+        #expect(try Self.dump(dir, "target.db", .integer) == Self.dump(dir, "source.db", .integer))
+    }
+
     @Test("cancel stops the run before its next batch with exit 4")
     func cancel() async throws {
         let (dir, _) = try Self.workspace(kind: .integer, rows: 20_000, extra: "limits: { rows-per-second: 4000 }")

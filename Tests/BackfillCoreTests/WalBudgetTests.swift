@@ -26,3 +26,17 @@ struct WalBudgetTests {
         #expect(throws: BackfillError.self) { try knobs.set("wal-bytes-per-second=0") }
     }
 }
+
+/// `limits.bytes-per-second`: what batches ship is spent from the same kind of bucket.
+struct ByteBudgetTests {
+    @Test("bytes shipped beyond the budget make the next batch wait until they are paid off")
+    func debt() async {
+        let clock = TestClock()
+        let budget = ByteBudget(bytesPerSecond: 1000, clock: clock)
+        #expect(await budget.wait() == .zero)
+        await budget.spend(2500)
+        #expect(await budget.wait() == .milliseconds(1500), "1,000 in the bucket, 2,500 spent")
+        clock.advance(by: .milliseconds(1500))
+        #expect(await budget.wait() == .zero)
+    }
+}

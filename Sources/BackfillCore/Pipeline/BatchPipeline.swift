@@ -76,7 +76,10 @@ struct BatchPipeline: Sendable {
         if let differ = context.differ {
             paths.append(DiffPath(differ: differ, source: context.source, job: context.job, rows: rows, calls: calls))
         }
-        if let transfer = context.transfer { paths.append(TransferPath(transfer: transfer, calls: calls)) }
+        // The attached transfer writes inside SQLite without shipping the rows: it cannot keep a byte budget.
+        if let transfer = context.transfer, context.configuration.bytesPerSecond == nil {
+            paths.append(TransferPath(transfer: transfer, calls: calls))
+        }
         paths.append(rows)
         self.init(paths: paths, sealer: sealer)
     }

@@ -189,6 +189,8 @@ public struct BatchSpec: Sendable, Codable, Hashable {
 public struct LimitsSpec: Sendable, Codable, Hashable {
     /// Rows per second across all workers; `nil` = unlimited.
     public var rowsPerSecond: Double?
+    /// Bytes of row values per second the run may send to its target; `nil` = unlimited.
+    public var bytesPerSecond: Double?
     /// WAL bytes per second a PostgreSQL target may write (all of its WAL, as a standby receives
     /// it); `nil` = unlimited.
     public var walBytesPerSecond: Double?

@@ -427,7 +427,7 @@ enum SpecBuilder {
         guard let node else { return LimitsSpec() }
         let allowed = [
             "rows-per-second", "retries", "max-error-rate", "batches-per-second", "backoff", "pause-file", "circuit",
-            "lock-timeout", "statement-timeout", "accept-quarantined", "wal-bytes-per-second",
+            "lock-timeout", "statement-timeout", "accept-quarantined", "wal-bytes-per-second", "bytes-per-second",
         ]
         guard let map = reader.mapping(node, field: "limits", allowed: allowed) else { return nil }
         var limits = LimitsSpec()
@@ -441,6 +441,7 @@ enum SpecBuilder {
         }
         limits.rowsPerSecond = reader.number(map["rows-per-second"], field: "limits.rows-per-second", range: 0.1...10_000_000)
         limits.walBytesPerSecond = reader.byteSize(map["wal-bytes-per-second"], field: "limits.wal-bytes-per-second")
+        limits.bytesPerSecond = reader.byteSize(map["bytes-per-second"], field: "limits.bytes-per-second")
         if let v = reader.integer(map["retries"], field: "limits.retries", range: 0...100) { limits.retries = v }
         limits.maxErrorRate = reader.number(map["max-error-rate"], field: "limits.max-error-rate", range: 0...1)
         limits.pauseFile = reader.string(map["pause-file"], field: "limits.pause-file")
