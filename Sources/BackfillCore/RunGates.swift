@@ -16,12 +16,15 @@ struct RunGates: Sendable {
     let lastProbe: ProbeCache
     /// `health.replica-lag`, when the spec sets it.
     let replicaLag: ReplicaLagGate?
+    /// `health.target-latency`, when the spec sets it.
+    let targetLatency: TargetLatencyGate?
 
     init(
         pauseFile: String?, window: WindowSpec?, throttle: ThrottleSpec?, probe: (@Sendable (String) async throws -> Double)?,
-        pollInterval: Duration, clock: any RunClock, replicaLag: ReplicaLagGate? = nil
+        pollInterval: Duration, clock: any RunClock, replicaLag: ReplicaLagGate? = nil, targetLatency: TargetLatencyGate? = nil
     ) {
         self.replicaLag = replicaLag
+        self.targetLatency = targetLatency
         self.pauseFile = pauseFile
         self.window = window
         self.throttle = throttle
@@ -52,6 +55,7 @@ struct RunGates: Sendable {
             }
         }
         if let replicaLag, let reason = await replicaLag.reasonToWait() { return reason }
+        if let targetLatency, let reason = await targetLatency.reasonToWait() { return reason }
         return nil
     }
 

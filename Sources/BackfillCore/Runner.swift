@@ -102,7 +102,7 @@ public struct Runner: Sendable {
             gates: RunGates(
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
-                clock: clock, replicaLag: replicaLagGate(clock: clock)),
+                clock: clock, replicaLag: replicaLagGate(clock: clock), targetLatency: targetLatencyGate()),
             batchLimiter: RateLimiter(rowsPerSecond: configuration.batchesPerSecond ?? 0, burst: 1, clock: clock),
             sourceBreaker: CircuitBreaker(
                 dependency: "source", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown, clock: clock),
@@ -126,6 +126,15 @@ public struct Runner: Sendable {
             throw BackfillError(.invalidSpec, "this target reports no standbys", location: "health.replica-lag")
         }
         return ReplicaLagGate(limit: limit, read: read, gauge: ReplicaLagGauge(clock: clock))
+    }
+
+    /// `health.target-latency` as a gate; with a limit but no probe, one that always waits.
+    private func targetLatencyGate() -> TargetLatencyGate? {
+        guard let limit = configuration.targetLatency else { return nil }
+        let probe = configuration.targetProbe ?? {
+            throw BackfillError(.invalidSpec, "this target has no latency probe", location: "health.target-latency")
+        }
+        return TargetLatencyGate(limit: limit, probe: probe)
     }
 
     /// Runs the workers; a worker retired by `set workers=N` may have handed back its chunk after

@@ -44,6 +44,10 @@ public struct RunnerConfiguration: Sendable {
     public var walPosition: (@Sendable () async throws -> Int64)? = nil
     /// `health.replica-lag`: how far (seconds) the target's standbys may be behind.
     public var replicaLag: Double? = nil
+    /// `health.target-latency`: seconds a trivial query on the target may take beyond its baseline.
+    public var targetLatency: Double? = nil
+    /// Times a trivial query on the target, in seconds (a PostgreSQL target).
+    public var targetProbe: (@Sendable () async throws -> Double)? = nil
     /// Reads the target's standbys (a PostgreSQL target); the run waits when it cannot.
     public var standbys: (@Sendable () async throws -> [StandbyReplay])? = nil
     /// How often this process renews its chunk leases, in a state store that leases chunks
@@ -83,6 +87,7 @@ public struct RunnerConfiguration: Sendable {
         window = spec.window
         throttle = spec.throttle
         replicaLag = spec.health.replicaLag
+        targetLatency = spec.health.targetLatency
         walBytesPerSecond = spec.limits.walBytesPerSecond
         bytesPerSecond = spec.limits.bytesPerSecond
     }

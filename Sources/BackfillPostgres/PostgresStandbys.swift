@@ -32,3 +32,12 @@ extension PostgresSink {
         return position
     }
 }
+
+extension PostgresSink {
+    /// Seconds a trivial query (`SELECT 1`) takes on this target, for `health.target-latency`.
+    public func probeLatency() async throws -> Double {
+        let started = ContinuousClock.now
+        _ = try await database.textRows(PostgresQuery(unsafeSQL: "SELECT 1"), "probing the target's latency")
+        return started.duration(to: .now).inSeconds
+    }
+}

@@ -186,6 +186,7 @@ enum JobWiring {
         if case .postgres(let target) = prepared.target {
             if configuration.replicaLag != nil { configuration.standbys = { try await target.standbys() } }
             if configuration.walBytesPerSecond != nil { configuration.walPosition = { try await target.walPosition() } }
+            if configuration.targetLatency != nil { configuration.targetProbe = { try await target.probeLatency() } }
         }
         return Runner(
             job: prepared.job, source: prepared.source, sink: sink(prepared, state: state.store), state: state.store, configuration: configuration, logger: logger,

@@ -19,7 +19,7 @@ struct PostgresReplicaLagTests {
             key: [id]
             batch: { size: 500, max: 500 }
             limits: { rows-per-second: 3000 }
-            health: { replica-lag: 1s }
+            health: { replica-lag: 1s, target-latency: 5s }
             """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
         return (dir, database)
     }

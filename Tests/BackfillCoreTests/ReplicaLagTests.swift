@@ -45,3 +45,29 @@ struct ReplicaLagTests {
         func next() -> [StandbyReplay] { [ReplicaLagTests.standby(at: "0/5", behind: 10)] }
     }
 }
+
+/// `health.target-latency`: the probe against its own fastest answer.
+struct TargetLatencyGateTests {
+    /// Latencies to answer with, in order; an error after them.
+    actor Script {
+        var latencies: [Double]
+        init(_ latencies: [Double]) { self.latencies = latencies }
+        func next() throws -> Double {
+            guard !latencies.isEmpty else { throw BackfillError(.unavailable, "connection refused") }
+            return latencies.removeFirst()
+        }
+    }
+
+    @Test("waits while the probe is slower than its baseline by more than the limit, and when the probe fails")
+    func gate() async {
+        let script = Script([0.012, 0.010, 0.045, 0.080])
+        let gate = TargetLatencyGate(limit: 0.050, probe: { try await script.next() })
+        #expect(await gate.reasonToWait() == nil)
+        #expect(await gate.reasonToWait() == nil, "a faster answer lowers the baseline")
+        #expect(await gate.reasonToWait() == nil, "35 ms above the baseline: within 50 ms")
+        let busy = await gate.reasonToWait()
+        #expect(busy?.kind == .health && busy?.message.contains("80 ms, 70 ms above its baseline of 10 ms") == true, "\(String(describing: busy))")
+        let failed = await gate.reasonToWait()
+        #expect(failed?.message.contains("latency probe failed (connection refused)") == true, "\(String(describing: failed))")
+    }
+}

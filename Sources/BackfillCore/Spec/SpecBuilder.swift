@@ -64,6 +64,9 @@ enum SpecBuilder {
                 "health.replica-lag", top["health"],
                 "replica lag is read from the target's pg_stat_replication; a \(target.kind.rawValue) target has none")
         }
+        if health.targetLatency != nil, let target, target.kind != .postgres {
+            reader.problem("health.target-latency", top["health"], "the latency probe runs on a PostgreSQL target; a \(target.kind.rawValue) target has none")
+        }
         let set = setExpressions(top["set"], reader: &reader)
         // Runs into tables are journaled unless `journal: off`; events sent cannot be taken back.
         let journalable = (target.map { ($0.kind == .sqlite || $0.kind == .postgres) && $0.table != nil } ?? false) && events == nil
@@ -176,8 +179,10 @@ enum SpecBuilder {
     }
 
     private static func healthSpec(_ node: Node?, reader: inout SpecNodeReader) -> HealthSpec {
-        guard let node, let map = reader.mapping(node, field: "health", allowed: ["replica-lag"]) else { return HealthSpec() }
-        return HealthSpec(replicaLag: reader.duration(map["replica-lag"], field: "health.replica-lag"))
+        guard let node, let map = reader.mapping(node, field: "health", allowed: ["replica-lag", "target-latency"]) else { return HealthSpec() }
+        return HealthSpec(
+            replicaLag: reader.duration(map["replica-lag"], field: "health.replica-lag"),
+            targetLatency: reader.duration(map["target-latency"], field: "health.target-latency"))
     }
 
     private static func throttleSpec(_ node: Node?, reader: inout SpecNodeReader) -> ThrottleSpec? {

@@ -88,8 +88,12 @@ public struct HealthSpec: Sendable, Codable, Hashable {
     /// Seconds the target's standbys may be behind in replaying its WAL (`pg_stat_replication`
     /// on a PostgreSQL target): past this the run waits.
     public var replicaLag: Double?
+    /// Seconds a trivial query on the target may take beyond its baseline (the fastest answer of
+    /// the run so far): past this the run waits.
+    public var targetLatency: Double?
 
-    public init(replicaLag: Double? = nil) {
+    public init(replicaLag: Double? = nil, targetLatency: Double? = nil) {
         self.replicaLag = replicaLag
+        self.targetLatency = targetLatency
     }
 }
