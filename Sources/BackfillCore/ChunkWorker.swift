@@ -110,7 +110,7 @@ struct ChunkWorker: Sendable {
     private func pace(_ rows: Int) async throws {
         let wait = max(
             await context.limiter.reserve(rows), await context.batchLimiter.reserve(1), try await walWait(),
-            await context.byteBudget?.wait() ?? .zero)
+            await context.byteBudget.wait())
         guard wait > .zero else { return }
         try await context.clock.sleep(for: wait)
         context.metrics.rateLimited(wait.inSeconds)
@@ -120,9 +120,16 @@ struct ChunkWorker: Sendable {
     /// after the poll interval, up to the run's retries, and then fails the run: no batch goes out
     /// unmeasured.
     private func walWait() async throws -> Duration {
-        guard let budget = context.walBudget else { return .zero }
+        let budget = context.walBudget
+        guard await budget.isOn else { return .zero }
         guard let read = context.configuration.walPosition else {
-            throw BackfillError(.invalidSpec, "limits.wal-bytes-per-second needs a PostgreSQL target", location: "limits.wal-bytes-per-second")
+            // The spec refuses the limit for other targets; `set` cannot know the target: said once, in the log and the run's events.
+            if await budget.firstIgnored() {
+                let message = "wal-bytes-per-second was set, but this run's target writes no WAL: it has no effect"
+                context.logger.warning("\(message)")
+                try? await context.state.recordEvent(runID: context.runID, kind: "knob-ignored", message: message)
+            }
+            return .zero
         }
         var attempt = 0
         while true {
@@ -173,7 +180,7 @@ struct ChunkWorker: Sendable {
             progress.advance(past: result)
             return
         }
-        await context.byteBudget?.spend(delta.shippedBytes)
+        await context.byteBudget.spend(delta.shippedBytes)
         context.metrics.batch(delta, seconds: seconds, size: wanted)
         progress.advance(past: result)
         guard result.checkpoints > 0 else { return }

@@ -77,7 +77,7 @@ struct RunWaiter: Sendable {
             sizer = BatchSizer(size: size, minimum: 1, maximum: size, target: nil)
         }
         if let workers = knobs.workers { await context.slots.allow(workers) }
-        if let wal = knobs.walBytesPerSecond { await context.walBudget?.setRate(wal) }
-        if let bytes = knobs.bytesPerSecond { await context.byteBudget?.setRate(bytes) }
+        if let wal = knobs.walBytesPerSecond { await context.walBudget.setRate(wal) }
+        if let bytes = knobs.bytesPerSecond { await context.byteBudget.setRate(bytes) }
     }
 }

@@ -110,8 +110,8 @@ public struct Runner: Sendable {
                 dependency: "target", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown, clock: clock),
             slots: WorkerSlots(allowed: configuration.workers),
             errorGuard: ErrorGuard(maxRate: configuration.maxErrorRate),
-            walBudget: configuration.walBytesPerSecond.map { WalBudget(bytesPerSecond: $0, clock: clock) },
-            byteBudget: configuration.bytesPerSecond.map { ByteBudget(bytesPerSecond: $0, clock: clock) },
+            walBudget: WalBudget(bytesPerSecond: configuration.walBytesPerSecond, clock: clock),
+            byteBudget: ByteBudget(bytesPerSecond: configuration.bytesPerSecond, clock: clock),
             budget: RowBudget(limit: configuration.limitRows),
             limiter: RateLimiter(
                 rowsPerSecond: configuration.rowsPerSecond ?? 0,
@@ -265,10 +265,11 @@ struct WorkerContext: Sendable {
     let targetBreaker: CircuitBreaker
     let slots: WorkerSlots
     let errorGuard: ErrorGuard
-    /// `limits.wal-bytes-per-second`, read through `configuration.walPosition`.
-    let walBudget: WalBudget?
-    /// `limits.bytes-per-second`.
-    let byteBudget: ByteBudget?
+    /// `limits.wal-bytes-per-second` (off until the spec or `set` gives one), read through
+    /// `configuration.walPosition`.
+    let walBudget: WalBudget
+    /// `limits.bytes-per-second` (off until the spec or `set` gives one).
+    let byteBudget: ByteBudget
     var clock: any RunClock { configuration.clock }
     var stop: StopSignal { configuration.stop ?? ownStop }
     let ownStop = StopSignal()

@@ -3,22 +3,26 @@
 /// until it is paid off. So over any stretch of a minute the rate stays at the budget, however
 /// unevenly the batches spent it.
 struct DebtBucket: Sendable {
-    private(set) var rate: Double
+    /// Bytes per second; `nil`: no budget (nothing is counted, nothing waits).
+    private(set) var rate: Double?
     private var tokens: Double
     private var refilled: ContinuousClock.Instant?
 
-    init(rate: Double) {
+    init(rate: Double?) {
         self.rate = rate
-        self.tokens = rate
+        self.tokens = rate ?? 0
     }
 
+    /// A budget from now on (`backfill set`), also where the spec set none.
     mutating func setRate(_ rate: Double) {
+        if self.rate == nil { tokens = rate }
         self.rate = rate
         tokens = min(tokens, rate)
     }
 
     /// Takes `bytes` out, after refilling for the time since the last call.
     mutating func spend(_ bytes: Double, now: ContinuousClock.Instant) {
+        guard let rate else { return }
         if let refilled { tokens = min(rate, tokens + refilled.duration(to: now).inSeconds * rate) }
         refilled = now
         tokens -= bytes
@@ -26,7 +30,7 @@ struct DebtBucket: Sendable {
 
     /// How long to wait until the debt is paid off.
     var wait: Duration {
-        guard tokens < 0, rate > 0 else { return .zero }
+        guard let rate, tokens < 0, rate > 0 else { return .zero }
         return .milliseconds(Int64((-tokens / rate * 1000).rounded(.up)))
     }
 }
@@ -41,14 +45,25 @@ public actor WalBudget {
     private var position: Int64?
     private let clock: any RunClock
 
-    /// - Parameter bytesPerSecond: the budget (`set RUN wal-bytes-per-second=N` changes it).
-    public init(bytesPerSecond: Double, clock: any RunClock) {
+    /// - Parameter bytesPerSecond: the budget, `nil` for none yet (`set RUN wal-bytes-per-second=N` sets it).
+    public init(bytesPerSecond: Double?, clock: any RunClock) {
         self.bucket = DebtBucket(rate: bytesPerSecond)
         self.clock = clock
     }
 
     /// A new budget from the next batch on.
     public func setRate(_ bytesPerSecond: Double) { bucket.setRate(bytesPerSecond) }
+
+    /// Whether a budget is set.
+    public var isOn: Bool { bucket.rate != nil }
+
+    private var ignored = false
+
+    /// `true` the first time it is asked: a budget set on a target without WAL is reported once.
+    func firstIgnored() -> Bool {
+        defer { ignored = true }
+        return !ignored
+    }
 
     /// Takes a reading of the WAL position and returns how long to wait before the next batch.
     public func wait(after position: Int64) -> Duration {
@@ -65,7 +80,8 @@ public actor ByteBudget {
     private var bucket: DebtBucket
     private let clock: any RunClock
 
-    public init(bytesPerSecond: Double, clock: any RunClock) {
+    /// - Parameter bytesPerSecond: the budget, `nil` for none yet (`set RUN bytes-per-second=N` sets it).
+    public init(bytesPerSecond: Double?, clock: any RunClock) {
         self.bucket = DebtBucket(rate: bytesPerSecond)
         self.clock = clock
     }

@@ -58,9 +58,11 @@ struct CancelCommand: AsyncParsableCommand {
 struct SetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
-        abstract: "Change a running run's rows-per-second or batch-size; workers apply it before their next batch.")
+        abstract: "Change a running run's rates, budgets, batch size or workers; workers apply it before their next batch.")
     @Argument(help: "The run id.") var run: Int64
-    @Argument(help: "KNOB=VALUE: rows-per-second=N (0 lifts the limit), batch-size=N.") var assignments: [String]
+    @Argument(
+        help: "KNOB=VALUE: rows-per-second=N (0 lifts the limit), batch-size=N, workers=N, bytes-per-second=N, wal-bytes-per-second=N (bytes).")
+    var assignments: [String]
     @OptionGroup var stateOptions: StateOptions
     @OptionGroup var common: CommonOptions
 

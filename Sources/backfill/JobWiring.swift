@@ -185,7 +185,8 @@ enum JobWiring {
         var configuration = configuration
         if case .postgres(let target) = prepared.target {
             if configuration.replicaLag != nil { configuration.standbys = { try await target.standbys() } }
-            if configuration.walBytesPerSecond != nil { configuration.walPosition = { try await target.walPosition() } }
+            // Also without a WAL budget in the spec: `backfill set` may give one.
+            configuration.walPosition = { try await target.walPosition() }
             if configuration.targetLatency != nil { configuration.targetProbe = { try await target.probeLatency() } }
         }
         return Runner(

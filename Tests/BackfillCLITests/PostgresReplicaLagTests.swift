@@ -92,7 +92,7 @@ struct PostgresReplicaLagTests {
             let dir = try Fixtures.temporaryDirectory("pg-wal-budget")
             try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 400_000)
             let database = try await primary.server.createDatabase("wal")
-            let budget = 512 * 1024
+            let budget = 128 * 1024
             try """
                 name: wal-budget
                 source: { sqlite: source.db, table: items }
@@ -100,7 +100,7 @@ struct PostgresReplicaLagTests {
                 key: [id]
                 batch: { size: 500, max: 500 }
                 journal: off
-                limits: { wal-bytes-per-second: 512KB }
+                limits: { wal-bytes-per-second: 128KB }
                 """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
             let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
             // The event: the run writes.

@@ -76,7 +76,8 @@ struct BatchPipeline: Sendable {
         if let differ = context.differ {
             paths.append(DiffPath(differ: differ, source: context.source, job: context.job, rows: rows, calls: calls))
         }
-        // The attached transfer writes inside SQLite without shipping the rows: it cannot keep a byte budget.
+        // The attached transfer writes inside SQLite without shipping the rows: it cannot keep a
+        // byte budget. (One set later with `backfill set` holds the row path's batches.)
         if let transfer = context.transfer, context.configuration.bytesPerSecond == nil {
             paths.append(TransferPath(transfer: transfer, calls: calls))
         }
