@@ -86,7 +86,10 @@ struct ChunkWorker: Sendable {
                 return .retired
             }
             let wanted = await context.budget.take(sizer.size)
-            if wanted == 0 {
+            // With `--limit` reached, the events already read are still delivered and checkpointed
+            // (a batch of 0 rows reads nothing and settles).
+            let unsettled = await progress.flow?.hasUnsettled ?? false
+            if wanted == 0, !unsettled {
                 let actions = machine.handle(.budgetExhausted(rows: context.configuration.limitRows ?? 0))
                 if case .stop(let reason) = try await steps.perform(actions, holding: progress.chunk, sizer: &sizer, logger: logger) {
                     return .stopped(reason)

@@ -20,11 +20,11 @@ struct RunWaiter: Sendable {
         do {
             let stop = try await loop(&machine, holding: chunk, flow: flow, sizer: &sizer, logger: logger)
             await context.timeline.endWait()
-            await flow?.hold(false)
+            // A stopping worker's flow stays held: it only drains what is in flight.
+            if stop == nil { await flow?.hold(false) }
             return stop
         } catch {
             await context.timeline.endWait()
-            await flow?.hold(false)
             throw error
         }
     }
@@ -34,6 +34,7 @@ struct RunWaiter: Sendable {
     ) async throws -> StopReason? {
         while true {
             if await context.stop.isSet {
+                await flow?.hold(true)
                 return try await stop(machine.handle(.signal), holding: chunk, sizer: &sizer, logger: logger)
             }
             guard let run = try await context.state.directives(runID: context.runID) else { return .ended(.cancelled) }

@@ -249,11 +249,11 @@ extension WebhookSink: EventDeliverer {
         do {
             let response = try await client.execute(request(body: body, id: id), timeout: .milliseconds(Int64(options.timeout * 1000)))
             let status = Int(response.status.code)
-            let answer = try await response.body.collect(upTo: 64 * 1024)
             await stats.answered(status)
+            if (200..<300).contains(status) { return .delivered }
+            // An answer longer than 64 KiB is an answer all the same: its excerpt is left out.
+            let answer = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
             switch status {
-            case 200..<300:
-                return .delivered
             case 429, 503:
                 return .failed(reason: "HTTP \(status)", retryAfter: RetryAfter.delay(response.headers.first(name: "Retry-After")), overloaded: true)
             case 408, 500..<600:

@@ -111,4 +111,22 @@ struct EventFlowTests {
         #expect(tally.processed.count == 600 && Set(tally.processed).count == 600)
         #expect(EventReplayTests.inOrder(tally, events: 600, accounts: 20))
     }
+
+    @Test("--limit: the events read are all delivered and checkpointed before the run stops; the next run goes on from there")
+    func limitDeliversWhatWasRead() async throws {
+        let receiver = try await WebhookReceiver.start(secret: EventReplayTests.secret, orderField: "account", sequenceField: "seq")
+        defer { Task { await receiver.stop() } }
+        let dir = try EventReplayTests.workspace(events: 600, accounts: 12, receiver: receiver)
+        let first = try await Binary.run(["run", "job.yaml", "--limit", "120", "--json"], in: dir, environment: EventReplayTests.environment)
+        #expect(first.status == 0 || first.status == 4, "\(first.stderr.suffix(1500))")
+        #expect(receiver.tally.processed.count == 120, "\(receiver.tally.processed.count) processed")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        let counters = try #require(report["counters"] as? [String: Any])
+        #expect(counters["read"] as? Int == 120 && counters["inserted"] as? Int == 120, "checkpointed: \(counters)")
+        let rest = try await Binary.run(["run", "job.yaml", "--json"], in: dir, environment: EventReplayTests.environment)
+        #expect(rest.status == 0, "\(rest.stderr.suffix(1500))")
+        let tally = receiver.tally
+        #expect(tally.processed.count == 600 && Set(tally.processed).count == 600 && tally.redeliveries == 0)
+        #expect(EventReplayTests.inOrder(tally, events: 600, accounts: 12))
+    }
 }

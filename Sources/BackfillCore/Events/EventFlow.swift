@@ -70,7 +70,7 @@ public actor EventFlow {
         case answered(key: Value, Event, request: Int, probe: Bool, DeliveryAttempt)
         case due(key: Value, Event)
         case probeDue
-        case recorded((any Error)?)
+        case recorded([String], (any Error)?)
         case woken
     }
 
@@ -98,7 +98,10 @@ public actor EventFlow {
     private var unsettled = 0
     /// Acknowledged events not yet recorded in the ledger.
     private var acknowledged: [String] = []
-    private var recording = 0
+    /// The group being recorded (one at a time), and how many groups were started and finished.
+    private var recordingIDs: [String] = []
+    private var groupsStarted = 0
+    private var groupsFinished = 0
     private var failure: (any Error)?
     private var closing: Closing?
     /// `run()` returned: nothing is sent any more.
@@ -113,7 +116,11 @@ public actor EventFlow {
     private var timers = 0
     /// The chunk's last batch has been admitted: the source has nothing more.
     public private(set) var exhausted = false
-    private var recordWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Whether some admitted batch is not taken back settled yet.
+    public var hasUnsettled: Bool { open[firstOpen] != nil }
+    /// Workers waiting for the groups started before their flush to finish.
+    private var recordWaiters: [(group: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
     /// Acknowledged events are recorded in the ledger in groups of this many as they come in,
     /// one group at a time; while two groups wait, no new request goes out. So a crash can
@@ -218,16 +225,27 @@ public actor EventFlow {
         }
     }
 
-    /// Records the acknowledged events the ledger does not hold yet, and waits for the groups
-    /// being recorded.
+    /// Records the acknowledged events the ledger does not hold yet, and waits for the group
+    /// being recorded when it was called (not for groups started after).
     public func flushLedger() async throws {
+        let started = groupsStarted
         if !acknowledged.isEmpty {
             let ids = acknowledged
             acknowledged = []
-            try await deliverer.record(ids)
+            do {
+                try await recordRetrying(ids)
+            } catch {
+                acknowledged.insert(contentsOf: ids, at: 0)
+                throw error
+            }
         }
-        while recording > 0 { await withCheckedContinuation { recordWaiters.append($0) } }
+        while groupsFinished < started, !ended { await withCheckedContinuation { recordWaiters.append((started, $0)) } }
         try checkFailure()
+    }
+
+    /// Records `ids`, retrying transient failures of the state store as the runner does.
+    private nonisolated func recordRetrying(_ ids: [String]) async throws {
+        try await Retry(attempts: rounds, base: roundBackoff, clock: clock).run { try await deliverer.record(ids) }
     }
 
     /// While `held`, no new request goes out (the run is paused or a gate holds it back); the
@@ -253,9 +271,9 @@ public actor EventFlow {
         await withTaskGroup(of: Finished.self) { group in
             var waiting = false
             while !Task.isCancelled {
-                if closing == .now || (closing == .drain && inFlight == 0 && recording == 0) { break }
+                if closing == .now || (closing == .drain && inFlight == 0 && recordingIDs.isEmpty) { break }
                 if closing == nil { startReady(&group) }
-                if acknowledged.count >= Self.ledgerGroup, recording == 0 { startRecording(&group) }
+                if acknowledged.count >= Self.ledgerGroup, recordingIDs.isEmpty { startRecording(&group) }
                 if !waiting {
                     waiting = true
                     group.addTask { await self.waitForWork() }
@@ -290,10 +308,8 @@ public actor EventFlow {
                 case .probeDue:
                     probeTimer = false
                     probeAllowed = true
-                case .recorded(let error):
-                    recording -= 1
-                    if let error { fail(error) }
-                    if recording == 0 { resume(&recordWaiters) }
+                case .recorded(let ids, let error):
+                    recorded(ids, error)
                 }
             }
             if Task.isCancelled { fail(CancellationError()) }
@@ -305,9 +321,8 @@ public actor EventFlow {
                 switch finished {
                 case .answered(_, let event, _, _, let attempt) where attempt == .delivered:
                     acknowledged.append(event.id)
-                case .recorded(let error):
-                    recording -= 1
-                    if let error, failure == nil { failure = error }
+                case .recorded(let ids, let error):
+                    recorded(ids, error)
                 default:
                     break
                 }
@@ -321,7 +336,7 @@ public actor EventFlow {
     /// probe once its wait has passed.
     private func startReady(_ group: inout TaskGroup<Finished>) {
         let deliverer = self.deliverer
-        while failure == nil, !held, inFlight < limit.current, acknowledged.count < 2 * Self.ledgerGroup {
+        while failure == nil, !held, inFlight < limit.current, acknowledged.count + recordingIDs.count < 2 * Self.ledgerGroup {
             let probe = health.isOpen
             if probe, !probeAllowed || inFlight > 0 { return }
             guard let (key, event) = queues.take() else { return }
@@ -333,18 +348,33 @@ public actor EventFlow {
         }
     }
 
+    /// Records the next group of acknowledgements beside the deliveries.
     private func startRecording(_ group: inout TaskGroup<Finished>) {
-        let (ids, deliverer) = (acknowledged, self.deliverer)
-        acknowledged = []
-        recording += 1
+        let ids = Array(acknowledged.prefix(Self.ledgerGroup))
+        acknowledged.removeFirst(ids.count)
+        recordingIDs = ids
+        groupsStarted += 1
         group.addTask {
             do {
-                try await deliverer.record(ids)
-                return .recorded(nil)
+                try await self.recordRetrying(ids)
+                return .recorded(ids, nil)
             } catch {
-                return .recorded(error)
+                return .recorded(ids, error)
             }
         }
+    }
+
+    /// A group was recorded — or not: then its ids wait again (a later flush records them) and the flow fails.
+    private func recorded(_ ids: [String], _ error: (any Error)?) {
+        recordingIDs = []
+        groupsFinished += 1
+        if let error {
+            acknowledged.insert(contentsOf: ids, at: 0)
+            if failure == nil { fail(error) }
+        }
+        let ready = recordWaiters.filter { $0.group <= groupsFinished }
+        recordWaiters.removeAll { $0.group <= groupsFinished }
+        for waiter in ready { waiter.continuation.resume() }
     }
 
     /// Settles the event, or says when to try it again.
@@ -477,7 +507,9 @@ public actor EventFlow {
             settleWaiter = nil
             waiter.continuation.resume()
         }
-        resume(&recordWaiters)
+        let waiters = recordWaiters
+        recordWaiters = []
+        for waiter in waiters { waiter.continuation.resume() }
     }
 
     private func resume(_ waiters: inout [CheckedContinuation<Void, Never>]) {

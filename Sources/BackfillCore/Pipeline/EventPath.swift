@@ -71,7 +71,8 @@ struct EventPath: BatchPath {
         // Waits are short (the poll interval), so that the worker goes round its loop — a pause, a
         // stop — while the flow delivers; each round checkpoints what settled meanwhile.
         let wait = configuration.pollInterval
-        if await flow.exhausted {
+        let exhausted = await flow.exhausted
+        if request.limit == 0 || exhausted {
             return try await seal(try await flow.settleAll(timeout: wait), of: request, read: nil)
         }
         guard try await flow.waitForRoom(request.limit, window: window(batch: request.limit), timeout: wait) else {
