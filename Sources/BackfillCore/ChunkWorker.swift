@@ -179,12 +179,11 @@ struct ChunkWorker: Sendable {
             await context.limiter.refund(wanted - taken)
         }
         if !result.compared { sizer.observe(rows: taken, seconds: seconds) }
-        if taken == 0, result.checkpoints == 0 {
-            progress.advance(past: result)
-            return
+        // A call that read nothing and settled nothing (an events flow waiting) is no batch.
+        if taken > 0 || result.checkpoints > 0 {
+            await context.byteBudget.spend(delta.shippedBytes)
+            context.metrics.batch(delta, seconds: seconds, size: wanted)
         }
-        await context.byteBudget.spend(delta.shippedBytes)
-        context.metrics.batch(delta, seconds: seconds, size: wanted)
         progress.advance(past: result)
         guard result.checkpoints > 0 else { return }
         BatchLog.report(

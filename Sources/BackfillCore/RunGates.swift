@@ -2,8 +2,9 @@ import Foundation
 import Logging
 
 /// The checks a worker passes before every batch besides the pause flag: the pause file, the
-/// window, the throttle probe and the target's standbys (`health.replica-lag`). While one holds the run back the worker waits, holding no
-/// transaction, and the run's status says why (and, for the window, until when).
+/// window, the throttle probe, and the target's standbys and latency (`health:`). While one holds
+/// the run back the worker waits, holding no transaction, and the run's status says why (and, for
+/// the window, until when).
 struct RunGates: Sendable {
     let pauseFile: String?
     let window: WindowSpec?

@@ -204,7 +204,7 @@ public struct WebhookSink: Sink {
     /// run's retries and the retry histogram.
     private func settledInWrite(afterRetries retries: Int) async {
         await retried.add(retries)
-        await stats.settled(afterRetries: retries)
+        await settled(afterRetries: retries)
     }
 
     private func request(body: [UInt8], id: String) -> HTTPClientRequest {
@@ -250,10 +250,12 @@ extension WebhookSink: EventDeliverer {
             let response = try await client.execute(request(body: body, id: id), timeout: .milliseconds(Int64(options.timeout * 1000)))
             let status = Int(response.status.code)
             await stats.answered(status)
-            if (200..<300).contains(status) { return .delivered }
-            // An answer longer than 64 KiB is an answer all the same: its excerpt is left out.
+            // Read to its end, so the connection serves the next request; an answer longer than
+            // 64 KiB is an answer all the same, its excerpt left out.
             let answer = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
             switch status {
+            case 200..<300:
+                return .delivered
             case 429, 503:
                 return .failed(reason: "HTTP \(status)", retryAfter: RetryAfter.delay(response.headers.first(name: "Retry-After")), overloaded: true)
             case 408, 500..<600:

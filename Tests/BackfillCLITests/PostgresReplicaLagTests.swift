@@ -6,9 +6,16 @@ import Testing
 /// cluster, by the real binary.
 @Suite(.enabled(if: PostgresFixture.server != nil, "needs PostgreSQL's binaries, which scripts/test.sh installs"), .timeLimit(.minutes(8)))
 struct PostgresReplicaLagTests {
-    /// A SQLite source of `rows` rows and a spec filling a new table of `cluster` at a rate that
-    /// keeps the run going for a few seconds.
-    static func workspace(_ cluster: PrivateCluster, rows: Int) async throws -> (dir: String, database: String) {
+    /// The spec's controls by default: a rate that keeps the run going for a few seconds, and the
+    /// health limits under test.
+    static let healthControls = """
+        limits: { rows-per-second: 3000 }
+        health: { replica-lag: 1s, target-latency: 5s }
+        """
+
+    /// A SQLite source of `rows` rows and a spec filling a new table of `cluster` in batches of
+    /// 500, with `controls` (spec lines).
+    static func workspace(_ cluster: PrivateCluster, rows: Int, controls: String = healthControls) async throws -> String {
         let dir = try Fixtures.temporaryDirectory("pg-replica-lag")
         try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: rows)
         let database = try await cluster.server.createDatabase("lag")
@@ -18,10 +25,9 @@ struct PostgresReplicaLagTests {
             target: { postgres: "\(cluster.server.dsn(database))", table: items, create: true }
             key: [id]
             batch: { size: 500, max: 500 }
-            limits: { rows-per-second: 3000 }
-            health: { replica-lag: 1s, target-latency: 5s }
+            \(controls)
             """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
-        return (dir, database)
+        return dir
     }
 
     static func log(_ dir: String) -> String { (try? String(contentsOfFile: dir + "/run.log", encoding: .utf8)) ?? "" }
@@ -50,7 +56,7 @@ struct PostgresReplicaLagTests {
     @Test("a standby whose replay is paused: the run waits and says why, and goes on once replay resumes; the target ends equal to the source")
     func pausedReplay() async throws {
         try await Self.withStandby { primary, replica in
-            let (dir, _) = try await Self.workspace(primary, rows: 15_000)
+            let dir = try await Self.workspace(primary, rows: 15_000)
             _ = try await replica.server.psql("postgres", "SELECT pg_wal_replay_pause()")
             let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
             // The event: the run waits for the standby.
@@ -72,7 +78,7 @@ struct PostgresReplicaLagTests {
     @Test("a standby that goes away mid-run: the run waits and says so (it fails closed)")
     func standbyGone() async throws {
         try await Self.withStandby { primary, replica in
-            let (dir, _) = try await Self.workspace(primary, rows: 20_000)
+            let dir = try await Self.workspace(primary, rows: 20_000)
             let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
             _ = try await RunLifecycleTests.waitUntil({ RunLifecycleTests.rowsRead(dir) > 0 || !process.isRunning }, then: { () })
             try await replica.shutDown()
@@ -89,19 +95,8 @@ struct PostgresReplicaLagTests {
     func walBudget() async throws {
         let primary = try await PrivateCluster.start()
         do {
-            let dir = try Fixtures.temporaryDirectory("pg-wal-budget")
-            try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 400_000)
-            let database = try await primary.server.createDatabase("wal")
             let budget = 128 * 1024
-            try """
-                name: wal-budget
-                source: { sqlite: source.db, table: items }
-                target: { postgres: "\(primary.server.dsn(database))", table: items, create: true }
-                key: [id]
-                batch: { size: 500, max: 500 }
-                journal: off
-                limits: { wal-bytes-per-second: 128KB }
-                """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+            let dir = try await Self.workspace(primary, rows: 400_000, controls: "journal: off\nlimits: { wal-bytes-per-second: 128KB }")
             let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
             // The event: the run writes.
             _ = try await RunLifecycleTests.waitUntil({ RunLifecycleTests.rowsRead(dir) > 0 || !process.isRunning }, then: { () })

@@ -4,8 +4,8 @@ import Logging
 /// only for that key's previous one, other keys keep flowing, and reading goes on while fewer than
 /// a window of events are unsettled — there is no barrier between batches.
 ///
-/// The worker admits each batch it reads (`admit`, which waits while the window is full) and
-/// takes back the batches settled so far, in order (`takeSettled`): a batch is settled when each
+/// The worker reads its next batch once there is room in the window (`waitForRoom`), admits it
+/// (`admit`) and takes back the batches settled so far, in order (`takeSettled`): a batch is settled when each
 /// of its events was acknowledged (and recorded in the ledger) or refused. Its checkpoint — the
 /// contiguous prefix of settled batches — is what a resume starts after; events acknowledged
 /// beyond it are in the ledger and are not sent again.
@@ -114,17 +114,18 @@ public actor EventFlow {
     private var spaceWaiter: (token: Int, needed: Int, window: Int, continuation: CheckedContinuation<Void, Never>)?
     private var settleWaiter: (token: Int, continuation: CheckedContinuation<Void, Never>)?
     private var timers = 0
+    /// Workers waiting for the groups started before their flush to finish.
+    private var recordWaiters: [(group: Int, continuation: CheckedContinuation<Void, Never>)] = []
     /// The chunk's last batch has been admitted: the source has nothing more.
     public private(set) var exhausted = false
 
     /// Whether some admitted batch is not taken back settled yet.
     public var hasUnsettled: Bool { open[firstOpen] != nil }
-    /// Workers waiting for the groups started before their flush to finish.
-    private var recordWaiters: [(group: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
     /// Acknowledged events are recorded in the ledger in groups of this many as they come in,
-    /// one group at a time; while two groups wait, no new request goes out. So a crash can
-    /// re-send at most `2 × ledgerGroup` acknowledged events, and the requests in flight.
+    /// one group at a time; while twice this many wait or are being recorded, no new request goes
+    /// out. So a crash can re-send at most `2 × ledgerGroup` acknowledged events, and the requests
+    /// in flight.
     public static let ledgerGroup = 32
 
     /// - Parameters:
@@ -510,12 +511,6 @@ public actor EventFlow {
         let waiters = recordWaiters
         recordWaiters = []
         for waiter in waiters { waiter.continuation.resume() }
-    }
-
-    private func resume(_ waiters: inout [CheckedContinuation<Void, Never>]) {
-        let all = waiters
-        waiters = []
-        for waiter in all { waiter.resume() }
     }
 
     /// Returns once there is something new to do (an admitted batch, a close).

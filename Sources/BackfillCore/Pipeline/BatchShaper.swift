@@ -17,6 +17,13 @@ struct BatchShaper: Sendable {
     let job: ResolvedJob
     let shaper: RowShaper
 
+    /// The run's shaper: values typed for the target, strictly when the source gives text.
+    init(context: WorkerContext) {
+        self.runID = context.runID
+        self.job = context.job
+        self.shaper = RowShaper(job: context.job, strict: context.source.valuesAreText)
+    }
+
     struct Shaped: Sendable {
         var rows: [[Value]] = []
         var quarantine: [QuarantineRecord] = []

@@ -43,6 +43,14 @@ struct DependencyCalls: Sendable {
             onOpen: { error in await circuitOpened(breaker, error, logger: logger) })
     }
 
+    /// Reads `request`'s batch from `source`, retried as `call` retries.
+    func readBatch(from source: any Source, for request: BatchRequest, retries: inout Int) async throws -> SourceBatch {
+        let (range, cursor, limit) = (request.chunk.range, request.cursor, request.limit)
+        return try await call(.source, "batch", logger: request.logger, retries: &retries) { _ in
+            try await source.read(chunk: range, after: cursor, limit: limit)
+        }
+    }
+
     /// Logs and records that a dependency's circuit opened.
     private func circuitOpened(_ breaker: CircuitBreaker, _ error: BackfillError, logger: Logger) async {
         let message = "circuit open for the \(breaker.dependency) after \(configuration.circuitFailures) failures in a row; "

@@ -16,19 +16,16 @@ struct EventPath: BatchPath {
     let sealer: CheckpointSealer
     let calls: DependencyCalls
     let configuration: RunnerConfiguration
-    let clock: any RunClock
     let state: any StateStore
     let runID: Int64
 
     init(deliverer: any EventDeliverer, context: WorkerContext, calls: DependencyCalls, sealer: CheckpointSealer) {
         self.deliverer = deliverer
         self.source = context.source
-        self.shaper = BatchShaper(
-            runID: context.runID, job: context.job, shaper: RowShaper(job: context.job, strict: context.source.valuesAreText))
+        self.shaper = BatchShaper(context: context)
         self.sealer = sealer
         self.calls = calls
         self.configuration = context.configuration
-        self.clock = context.clock
         self.state = context.state
         self.runID = context.runID
     }
@@ -45,7 +42,7 @@ struct EventPath: BatchPath {
     func flowing<T>(_ body: (EventFlow) async throws -> T, logger: Logger) async throws -> T {
         let (state, runID) = (self.state, self.runID)
         let flow = EventFlow(
-            deliverer: deliverer, clock: clock, rounds: configuration.retries, roundBackoff: configuration.backoffBase,
+            deliverer: deliverer, clock: configuration.clock, rounds: configuration.retries, roundBackoff: configuration.backoffBase,
             circuitFailures: configuration.circuitFailures, circuitCoolDown: configuration.circuitCoolDown, logger: logger,
             circuitOpened: { message in try? await state.recordEvent(runID: runID, kind: "circuit-open", message: message) })
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -79,10 +76,7 @@ struct EventPath: BatchPath {
             return try await seal(try await flow.takeSettled(), of: request, read: nil)
         }
         var retries = 0
-        let (range, cursor, limit, source) = (request.chunk.range, request.cursor, request.limit, self.source)
-        let batch = try await calls.call(.source, "batch", logger: request.logger, retries: &retries) { _ in
-            try await source.read(chunk: range, after: cursor, limit: limit)
-        }
+        let batch = try await calls.readBatch(from: source, for: request, retries: &retries)
         let shaped = shaper.shape(batch, chunk: request.chunk, seenKeys: request.seenKeys)
         let ids = shaped.rows.map(deliverer.eventID(of:))
         let deliverer = self.deliverer
@@ -100,7 +94,7 @@ struct EventPath: BatchPath {
         counters.ship(pending.rows)
         try await flow.admit(
             pending.rows, ids: pending.ids,
-            as: EventFlow.Batch(cursor: batch.cursor ?? cursor, isLast: batch.isLast, counters: counters, quarantine: shaped.quarantine))
+            as: EventFlow.Batch(cursor: batch.cursor ?? request.cursor, isLast: batch.isLast, counters: counters, quarantine: shaped.quarantine))
         return try await seal(try await flow.takeSettled(), of: request, read: (batch.recordCount, batch.cursor))
     }
 

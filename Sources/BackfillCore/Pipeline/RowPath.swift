@@ -13,8 +13,7 @@ struct RowPath: BatchPath {
 
     init(context: WorkerContext, calls: DependencyCalls, sealer: CheckpointSealer) {
         self.source = context.source
-        self.shaper = BatchShaper(
-            runID: context.runID, job: context.job, shaper: RowShaper(job: context.job, strict: context.source.valuesAreText))
+        self.shaper = BatchShaper(context: context)
         self.splitter = BatchSplitter(
             sink: context.sink, calls: calls, keyOrdered: context.source.isKeyOrdered, dryRun: context.configuration.dryRun)
         self.sealed = context.checkpointing
@@ -29,10 +28,7 @@ struct RowPath: BatchPath {
     /// `process`, after a comparison inside the engines whose bytes and retries `compared` counts.
     func process(_ request: BatchRequest, compared: Counters) async throws -> BatchResult {
         var retries = compared.retries
-        let (range, cursor, limit, source) = (request.chunk.range, request.cursor, request.limit, self.source)
-        let batch = try await calls.call(.source, "batch", logger: request.logger, retries: &retries) { _ in
-            try await source.read(chunk: range, after: cursor, limit: limit)
-        }
+        let batch = try await calls.readBatch(from: source, for: request, retries: &retries)
         return try await write(batch, read: batch.recordCount, settled: WriteOutcome(), compared: compared, request: request, retries: retries)
     }
 
