@@ -35,6 +35,9 @@
 #                                 against `zcat parts | psql
 #                                 \copy` into an empty table of the same shape, two rounds each, alternating;
 #                                 both tables checked equal
+#   scripts/bench.sh live [N]     pgbench on the target alone, then beside backfill (full speed, the defaults,
+#                                 a WAL budget): pgbench's TPS and p99 while each backfill ran; then backfill
+#                                 alone on the target with the defaults against full speed
 #
 # Data and results go to bench-data/ (gitignored). Release build in .build-release.
 set -euo pipefail
@@ -683,6 +686,92 @@ bench_parts() {
     "$backfill_md5" "$(psql -X -At -d parts_backfill -c "$shape")" "$(du -sb "$dir/export" | cut -f1)"
 }
 
+# Live traffic (#20): pgbench (4 clients, simple-update on 1M accounts) works on the target database
+# while backfill repairs the peers' damage there. pgbench alone, then beside backfill pinned to full
+# speed, with its defaults (gentle while others work) and with a WAL budget; pgbench's TPS and p99
+# while each backfill ran, from its per-transaction logs. Then backfill with no one else there, with
+# the defaults and pinned to full speed: the defaults must cost nothing when alone.
+#   scripts/bench.sh live [N]        (LIVE_SECONDS: pgbench's duration per round, default 90)
+bench_live() {
+  local n=${1:-1000000} secs=${LIVE_SECONDS:-90}
+  local shared=${BACKFILL_SHARED:-$root/../shared}
+  local dir="$root/bench-data/postgres-$n"
+  local bin; bin=$(build_release)
+  need pgbench postgresql-contrib
+  need psql postgresql-client
+  mkdir -p "$dir/live"
+  rm -rf "$dir/live"; mkdir -p "$dir/live"
+  export BENCH_PG_PORT=${BENCH_PG_PORT:-55461} PGHOST=127.0.0.1 PGUSER=postgres
+  export PGPORT=$BENCH_PG_PORT RESULTS="$dir/live/results.csv" LOGDIR="$dir/live/logs"
+  # shellcheck source=/dev/null
+  source "$shared/peers/common.sh"
+  # (After the `source`: a RETURN trap also fires when a sourced file finishes.)
+  trap '"$shared/peers/pg.sh" stop "$PGPORT" "$dir/pgdata" >/dev/null 2>&1 || true' RETURN
+  "$shared/peers/pg.sh" start "$PGPORT" "$dir/pgdata" >&2
+  if [ "$(psql -X -At -d src -c 'select count(*) from events' 2>/dev/null || echo 0)" != "$n" ]; then
+    "$shared/peers/gen.sh" "$n" >&2
+  fi
+  local lsn_bytes="SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+  fresh_target() {
+    reset_dst damaged >/dev/null
+    pgbench -i -q -s 10 dst >/dev/null 2>&1
+    psql -X -q -d dst -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+    rm -rf "$dir/live/.backfill"
+  }
+  # live_round NAME [SPEC-LINES]: pgbench for $secs s; from its 5th second, backfill with the spec
+  # lines (none: pgbench alone, measured from the 5th second to 5 s before its end).
+  live_round() {
+    local name=$1 lines=${2:-}
+    fresh_target
+    pgbench -c 4 -j 2 -T "$secs" -b simple-update -l --log-prefix="$dir/live/$name.log" dst >"$dir/live/$name.pgbench" 2>&1 &
+    local pgbench_pid=$! pgbench_end
+    pgbench_end=$(python3 -c "print($(now) + $secs)")
+    sleep 5
+    local t0 t1 w0 w1 result="-" took="-"
+    t0=$(now); w0=$(psql -X -At -d postgres -c "$lsn_bytes")
+    if [ -n "$lines" ]; then
+      { cat Benchmarks/live/job.yaml; printf '%s\n' "$lines"; } > "$dir/live/$name.yaml"
+      (cd "$dir/live" && "$bin" run "$name.yaml" --json >"$name.json" 2>"$name.err") || true
+      t1=$(now)
+      took="$(seconds "$t0" "$t1") s"
+    else
+      sleep $((secs - 10)); t1=$(now)
+    fi
+    w1=$(psql -X -At -d postgres -c "$lsn_bytes")
+    wait "$pgbench_pid" || true
+    # The window ends with pgbench when the backfill outlasted it.
+    if python3 -c "import sys; sys.exit(0 if $t1 > $pgbench_end else 1)"; then t1=$pgbench_end; took="$took (outlasted pgbench)"; fi
+    [ -n "$lines" ] && result=$(check_equal 2>/dev/null)
+    echo "$t0 $t1 ${took// /_} $result $(python3 -c "print(f'{($w1 - $w0) / 1048576:.0f}')")" > "$dir/live/$name.window"
+    echo "live round $name: $(cat "$dir/live/$name.window")" >&2
+  }
+  live_round alone
+  # The WAL budget: the WAL pgbench writes alone, and half as much again for the backfill.
+  local wal_budget
+  wal_budget=$(python3 -c "
+t0, t1, _, _, mb = open('$dir/live/alone.window').read().split()
+print(int(float(mb) * 1048576 / (float(t1) - float(t0)) * 1.5))")
+  live_round unthrottled "health: { live-traffic: full-speed }"
+  live_round defaults "# health: the defaults"
+  live_round wal-budget "health: { live-traffic: full-speed }
+limits: { wal-bytes-per-second: $wal_budget }"
+  # With nobody else on the target: the defaults against full speed, twice each, alternating.
+  local times=()
+  for round in 1 2; do
+    for mode in auto full-speed; do
+      fresh_target
+      { cat Benchmarks/live/job.yaml; echo "health: { live-traffic: $mode }"; } > "$dir/live/quiet-$mode.yaml"
+      local t0; t0=$(now)
+      (cd "$dir/live" && "$bin" run "quiet-$mode.yaml" --json >"quiet-$mode-$round.json" 2>&1)
+      times+=("$mode=$(seconds "$t0" "$(now)")")
+    done
+  done
+  Benchmarks/live/summary.py "$dir/live" alone unthrottled defaults wal-budget
+  echo
+  echo "WAL budget: $((wal_budget / 1024)) KB/s (pgbench alone wrote $(cut -d' ' -f5 "$dir/live/alone.window") MB in its window, × 1.5)"
+  echo "with no one else on the target (seconds): ${times[*]}"
+}
+
 case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
   sqlite-batches) shift; bench_sqlite_batches "$(build_release)" ;;
@@ -695,5 +784,6 @@ case "${1:-}" in
   events) shift; bench_events "$@" ;;
   journal) shift; bench_journal "$@" ;;
   parts) shift; bench_parts "$@" ;;
-  *) echo "usage: scripts/bench.sh sqlite [N] | sqlite-batches | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N] | journal sqlite|postgres [N]" >&2; exit 2 ;;
+  live) shift; bench_live "$@" ;;
+  *) echo "usage: scripts/bench.sh sqlite [N] | sqlite-batches | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N] | journal sqlite|postgres [N] | parts [N] | live [N]" >&2; exit 2 ;;
 esac

@@ -85,6 +85,7 @@ struct ChunkWorker: Sendable {
                 logger.info("worker retired: fewer workers asked for")
                 return .retired
             }
+            await senseLiveTraffic()
             let wanted = await context.budget.take(sizer.size)
             // With `--limit` reached, the events already read are still delivered and checkpointed
             // (a batch of 0 rows reads nothing and settles).
@@ -96,10 +97,18 @@ struct ChunkWorker: Sendable {
                 }
                 return .stopped(.limitReached(rows: context.configuration.limitRows ?? 0))
             }
-            try await pace(wanted)
-            guard let result = try await runBatch(progress.request(limit: wanted, logger: logger), logger: logger) else {
-                return nil
+            let turns = await context.control.isGentle ? context.control.turns : nil
+            try await turns?.take()
+            let timed: (BatchResult, seconds: Double)?
+            do {
+                try await pace(wanted)
+                timed = try await runBatch(progress.request(limit: wanted, logger: logger), logger: logger)
+                await turns?.give()
+            } catch {
+                await turns?.give()
+                throw error
             }
+            guard let result = timed else { return nil }
             await account(result, wanted: wanted, progress: &progress, sizer: &sizer, logger: logger)
             switch try await afterBatch(result, progress: &progress, machine: &machine, sizer: &sizer, logger: logger) {
             case .proceed, .wait: continue
@@ -109,14 +118,39 @@ struct ChunkWorker: Sendable {
         }
     }
 
-    /// Waits as long as the run's rate limits and WAL budget ask before a batch of `rows` rows.
+    /// Waits as long as the run's budgets (rows, batches, bytes, WAL) and its controller's load ask
+    /// before a batch of `rows` rows; the longest wait names the signal that binds.
     private func pace(_ rows: Int) async throws {
-        let wait = max(
-            await context.limiter.reserve(rows), await context.batchLimiter.reserve(1), try await walWait(),
-            await context.byteBudget.wait())
-        guard wait > .zero else { return }
+        let control = context.control
+        let waits: [(ControlSignal, Duration)] = [
+            (.rowsPerSecond, await context.limiter.reserve(rows)),
+            (.batchesPerSecond, await context.batchLimiter.reserve(1)),
+            (.walBytesPerSecond, try await walWait()),
+            (.bytesPerSecond, await context.byteBudget.wait()),
+            (await control.limitedBy ?? .liveTraffic, await control.wait()),
+        ]
+        guard let (signal, wait) = waits.max(by: { $0.1 < $1.1 }), wait > .zero else { return }
         try await context.clock.sleep(for: wait)
         context.metrics.rateLimited(wait.inSeconds)
+        await context.timeline.held(by: signal, seconds: wait.inSeconds)
+    }
+
+    /// Tells the controller whether other applications work on the target (`health.live-traffic`),
+    /// and says so when that changes or cannot be seen.
+    private func senseLiveTraffic() async {
+        let (present, problem) = await context.liveTraffic.sense()
+        if let problem {
+            let message = "other applications' sessions on the target cannot be seen (\(problem)); the run stays gentle (health.live-traffic)"
+            context.logger.warning("\(message)")
+            try? await context.state.recordEvent(runID: context.runID, kind: "live-traffic", message: message)
+        }
+        guard await context.control.liveTraffic(present) else { return }
+        let share = await context.control.gentleShare
+        let message = present
+            ? "live traffic on the target: batches take at most \(Int((share * 100).rounded()))% of a worker's time (health.live-traffic)"
+            : "no live traffic on the target any more: back to full speed (health.live-traffic)"
+        context.logger.info("\(message)")
+        try? await context.state.recordEvent(runID: context.runID, kind: "live-traffic", message: message)
     }
 
     /// How long the WAL budget asks to wait. A WAL position that cannot be read is asked again
@@ -182,6 +216,7 @@ struct ChunkWorker: Sendable {
         // A call that read nothing and settled nothing (an events flow waiting) is no batch.
         if taken > 0 || result.checkpoints > 0 {
             await context.byteBudget.spend(delta.shippedBytes)
+            await context.control.spend(seconds)
             context.metrics.batch(delta, seconds: seconds, size: wanted)
         }
         progress.advance(past: result)

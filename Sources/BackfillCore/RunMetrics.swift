@@ -8,7 +8,9 @@ import Metrics
 /// - `backfill_process_rows_total{outcome}`, `backfill_process_batches_total`,
 ///   `backfill_process_retries_total`: what this process did;
 /// - `backfill_current_batch_size`: rows asked for by the latest batch;
-/// - `backfill_wait_seconds_total{reason}`: `rate_limit`, `paused`, `pause_file`, `window`, `throttled`, `health`.
+/// - `backfill_wait_seconds_total{reason}`: `rate_limit`, `paused`, `pause_file`, `window`, `throttled`, `health`;
+/// - `backfill_held_seconds_total{signal}`: seconds each budget or health signal (`ControlSignal`)
+///   held a worker back, summed over workers.
 struct RunMetrics: Sendable {
     private let labels: [(String, String)]
     private let rows: [(KeyPath<Counters, Int> & Sendable, Counter)]
@@ -17,6 +19,7 @@ struct RunMetrics: Sendable {
     private let batchDuration: Metrics.Timer
     private let batchSize: Gauge
     private let waits: [String: FloatingPointCounter]
+    private let held: [ControlSignal: FloatingPointCounter]
 
     init(job: String, runID: Int64) {
         let labels = [("job", job), ("run", String(runID))]
@@ -33,6 +36,9 @@ struct RunMetrics: Sendable {
         waits = Dictionary(uniqueKeysWithValues: ["rate_limit", "paused", "pause_file", "window", "throttled", "health"].map {
             ($0, FloatingPointCounter(label: "backfill_wait_seconds_total", dimensions: labels + [("reason", $0)]))
         })
+        held = Dictionary(uniqueKeysWithValues: ControlSignal.allCases.map {
+            ($0, FloatingPointCounter(label: "backfill_held_seconds_total", dimensions: labels + [("signal", $0.metricLabel)]))
+        })
     }
 
     /// A committed batch: its outcome, how long it took and how many rows it asked for.
@@ -46,6 +52,9 @@ struct RunMetrics: Sendable {
 
     /// Seconds a worker slept for the rate limit.
     func rateLimited(_ seconds: Double) { waits["rate_limit"]?.increment(by: seconds) }
+
+    /// Seconds `signal` held a worker back.
+    func held(_ seconds: Double, by signal: ControlSignal) { held[signal]?.increment(by: seconds) }
 
     /// Seconds the run waited for `reason`.
     func waited(_ seconds: Double, for reason: WaitTimes.Reason) {

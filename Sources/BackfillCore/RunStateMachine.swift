@@ -214,10 +214,14 @@ public struct WaitReason: Sendable, Equatable {
     public var kind: WaitTimes.Reason
     /// The sentence the status and the log show.
     public var message: String
+    /// The budget or health signal behind it, when one is (the controller lowers the run's load
+    /// for it, and its waiting counts for it).
+    public var signal: ControlSignal?
 
-    public init(_ kind: WaitTimes.Reason, _ message: String) {
+    public init(_ kind: WaitTimes.Reason, _ message: String, signal: ControlSignal? = nil) {
         self.kind = kind
         self.message = message
+        self.signal = signal
     }
 
     /// Paused by `backfill pause`, the API or the error guard.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Wall-clock accounting of one execution, shared by its workers: time with at least one batch in
 /// flight counts as working, time when no worker works but one waits (pause, window, throttle)
 /// counts as waiting. Summing per-worker batch times instead would count two busy workers twice.
@@ -10,6 +12,10 @@ actor RunTimeline {
     private var waited = WaitTimes()
     /// Why the run waits now (the latest reason a worker saw).
     private var reason: WaitTimes.Reason?
+    /// The signal that held a worker back last, since when (wall clock) and when it last did.
+    private var binding: (signal: ControlSignal, since: Date, last: ContinuousClock.Instant)?
+    /// The binding last handed to `take()`, to store only changes.
+    private var reportedBinding: ControlSignal??
 
     /// Where waiting time also goes as it passes (not only at the next checkpoint).
     private let metrics: RunMetrics?
@@ -39,9 +45,39 @@ actor RunTimeline {
     /// Why the run waits from now on; `nil` when it goes on (the pre-batch checks are not waiting).
     func waiting(because reason: WaitTimes.Reason?) { advance(); self.reason = reason }
 
-    /// Working and waiting seconds since the last call.
+    /// A budget or health signal held a worker back for `seconds` (0: it binds, the time is not
+    /// known yet — a gate that just closed).
+    func held(by signal: ControlSignal, seconds: Double) {
+        advance()
+        if seconds > 0 {
+            waited.held[signal.rawValue, default: 0] += seconds
+            metrics?.held(seconds, by: signal)
+        }
+        let now = clock.now
+        if binding?.signal == signal {
+            binding?.last = now
+        } else {
+            binding = (signal, clock.date, now)
+        }
+    }
+
+    /// The workers ended: nothing binds any more.
+    func workersEnded() { binding = nil }
+
+    /// Nothing held the run back for two seconds: no signal binds.
+    private func bindingNow() -> ControlSignal? {
+        guard let binding, binding.last.duration(to: clock.now) < .seconds(2) else { return nil }
+        return binding.signal
+    }
+
+    /// Working and waiting seconds since the last call, and the binding signal when it changed.
     func take() -> (working: Double, waited: WaitTimes) {
         advance()
+        let now = bindingNow()
+        if reportedBinding == nil || reportedBinding! != now {
+            reportedBinding = .some(now)
+            waited.binding = WaitTimes.Binding(signal: now, since: now == nil ? clock.date : binding?.since ?? clock.date)
+        }
         defer {
             working = .zero
             waited = WaitTimes()

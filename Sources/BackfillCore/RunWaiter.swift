@@ -32,6 +32,8 @@ struct RunWaiter: Sendable {
     private func loop(
         _ machine: inout RunStateMachine, holding chunk: ChunkRecord?, flow: EventFlow?, sizer: inout BatchSizer, logger: Logger
     ) async throws -> StopReason? {
+        // The signals the controller lowered the load for while this worker waits.
+        var lowered: Set<ControlSignal> = []
         while true {
             if await context.stop.isSet {
                 await flow?.hold(true)
@@ -51,10 +53,22 @@ struct RunWaiter: Sendable {
             if let reason = try await context.gates.reasonToWait() {
                 await flow?.hold(true)
                 await context.timeline.waiting(because: reason.kind)
-                _ = try await steps.perform(machine.handle(.gateClosed(reason)), holding: chunk, sizer: &sizer, logger: logger)
-                try await context.clock.sleep(for: context.gates.retryDelay(for: reason))
+                let actions = machine.handle(.gateClosed(reason))
+                if let signal = reason.signal {
+                    // Once per closing (not per second of waiting), the controller halves the run's
+                    // load for it, so the run goes on gently once it clears.
+                    if lowered.insert(signal).inserted {
+                        await context.control.decrease(because: signal, capacity: await context.slots.allowed)
+                    }
+                    await context.timeline.held(by: signal, seconds: 0)
+                }
+                _ = try await steps.perform(actions, holding: chunk, sizer: &sizer, logger: logger)
+                let delay = context.gates.retryDelay(for: reason)
+                try await context.clock.sleep(for: delay)
+                if let signal = reason.signal { await context.timeline.held(by: signal, seconds: delay.inSeconds) }
                 continue
             }
+            await context.control.healthy(capacity: await context.slots.allowed)
             await context.timeline.waiting(because: nil)
             _ = try await steps.perform(machine.handle(.gateOpened), holding: chunk, sizer: &sizer, logger: logger)
             return nil

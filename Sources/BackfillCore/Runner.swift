@@ -79,6 +79,7 @@ public struct Runner: Sendable {
             logger.error("run failed", metadata: Self.errorMetadata(error))
             throw error
         }
+        await context.timeline.workersEnded()
         let rest = await context.timeline.take()
         try await state.addTime(runID: run.id, activeSeconds: rest.working, waits: rest.waited)
         let stop = try await finish(run.id, machine: &machine, stops: stops)
@@ -102,7 +103,10 @@ public struct Runner: Sendable {
             gates: RunGates(
                 pauseFile: configuration.pauseFile, window: configuration.window, throttle: configuration.throttle,
                 probe: { [source] query in try await source.probe(query) }, pollInterval: configuration.pollInterval,
-                clock: clock, replicaLag: replicaLagGate(clock: clock), targetLatency: targetLatencyGate()),
+                clock: clock, replicaLag: replicaLagGate(clock: clock), targetLatency: targetLatencyGate(),
+                sourceLag: configuration.replicaLag.flatMap { limit in configuration.sourceLag.map { SourceLagGate(limit: limit, read: $0) } }),
+            control: LoadController(gentleShare: configuration.gentleShare, clock: clock),
+            liveTraffic: LiveTrafficSensor(mode: configuration.liveTraffic, read: configuration.liveSessions, clock: clock),
             batchLimiter: RateLimiter(rowsPerSecond: configuration.batchesPerSecond ?? 0, burst: 1, clock: clock),
             sourceBreaker: CircuitBreaker(
                 dependency: "source", threshold: configuration.circuitFailures, coolDown: configuration.circuitCoolDown, clock: clock),
@@ -118,10 +122,10 @@ public struct Runner: Sendable {
                 burst: max((configuration.rowsPerSecond ?? 0) / 10, Double(configuration.batchSize)), clock: clock))
     }
 
-    /// `health.replica-lag` as a gate; with a limit but no way to read the standbys, a gate that
-    /// always waits (fails closed) rather than none.
+    /// `health.replica-lag` as a gate on the target's standbys; with a limit but no way to read
+    /// them (nor the source's lag), a gate that always waits (fails closed) rather than none.
     private func replicaLagGate(clock: any RunClock) -> ReplicaLagGate? {
-        guard let limit = configuration.replicaLag else { return nil }
+        guard let limit = configuration.replicaLag, configuration.standbys != nil || configuration.sourceLag == nil else { return nil }
         let read = configuration.standbys ?? {
             throw BackfillError(.invalidSpec, "this target reports no standbys", location: "health.replica-lag")
         }
@@ -260,6 +264,10 @@ struct WorkerContext: Sendable {
     let metrics: RunMetrics
     let timeline: RunTimeline
     let gates: RunGates
+    /// The load the health signals and live traffic allow (`LoadController`).
+    let control: LoadController
+    /// Other applications on the target (`health.live-traffic`).
+    let liveTraffic: LiveTrafficSensor
     let batchLimiter: RateLimiter
     let sourceBreaker: CircuitBreaker
     let targetBreaker: CircuitBreaker

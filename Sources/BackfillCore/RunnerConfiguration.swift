@@ -50,6 +50,16 @@ public struct RunnerConfiguration: Sendable {
     public var targetProbe: (@Sendable () async throws -> Double)? = nil
     /// Reads the target's standbys (a PostgreSQL target); the run waits when it cannot.
     public var standbys: (@Sendable () async throws -> [StandbyReplay])? = nil
+    /// Reads the source's own replication lag in seconds, `nil` when it is no standby (a
+    /// PostgreSQL source), for `health.replica-lag`; the run waits when it cannot.
+    public var sourceLag: (@Sendable () async throws -> Double?)? = nil
+    /// `health.live-traffic`: whether the run slows down for other applications on the target.
+    public var liveTraffic = LiveTrafficMode.auto
+    /// `health.gentle-share`: the load (seconds of batch work per second) allowed meanwhile.
+    public var gentleShare = HealthSpec.defaultGentleShare
+    /// Counts other applications' working sessions on the target's database (a PostgreSQL
+    /// target); without it, `auto` is full speed.
+    public var liveSessions: (@Sendable () async throws -> Int)? = nil
     /// How often this process renews its chunk leases, in a state store that leases chunks
     /// (a third of the lease, so two heartbeats may fail before it expires).
     public var heartbeatInterval: Duration = .seconds(5)
@@ -88,6 +98,8 @@ public struct RunnerConfiguration: Sendable {
         throttle = spec.throttle
         replicaLag = spec.health.replicaLag
         targetLatency = spec.health.targetLatency
+        liveTraffic = spec.health.liveTraffic
+        gentleShare = spec.health.gentleShare
         walBytesPerSecond = spec.limits.walBytesPerSecond
         bytesPerSecond = spec.limits.bytesPerSecond
     }

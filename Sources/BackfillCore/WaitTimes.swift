@@ -1,16 +1,36 @@
+import Foundation
+
 /// Seconds a run waited, by why: the pause flag, the pause file, the window, the throttle probe,
-/// the live system's health (`health:`).
+/// the live system's health (`health:`) — and, apart from those, the seconds each budget or health
+/// signal held its workers back and which one binds now.
 public struct WaitTimes: Sendable, Codable, Hashable {
     public var paused: Double = 0
     public var pauseFile: Double = 0
     public var window: Double = 0
     public var throttled: Double = 0
     public var health: Double = 0
+    /// Seconds each budget or health signal held a worker back before its next batch, summed over
+    /// workers (keyed by `ControlSignal` name). Not part of `total`: workers held by a budget
+    /// while another works are not a run waiting.
+    public var held: [String: Double] = [:]
+    /// The signal holding the run back now, as of the latest checkpoint (`nil`: none reported).
+    public var binding: Binding?
+
+    /// Which signal binds, and since when; `signal` `nil`: none binds any more.
+    public struct Binding: Sendable, Codable, Hashable {
+        public var signal: ControlSignal?
+        public var since: Date
+
+        public init(signal: ControlSignal?, since: Date) {
+            self.signal = signal
+            self.since = since
+        }
+    }
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case paused, pauseFile, window, throttled, health
+        case paused, pauseFile, window, throttled, health, held, binding
     }
 
     /// Stored before `health` existed, a record has none: 0.
@@ -21,7 +41,12 @@ public struct WaitTimes: Sendable, Codable, Hashable {
         window = try container.decodeIfPresent(Double.self, forKey: .window) ?? 0
         throttled = try container.decodeIfPresent(Double.self, forKey: .throttled) ?? 0
         health = try container.decodeIfPresent(Double.self, forKey: .health) ?? 0
+        held = try container.decodeIfPresent([String: Double].self, forKey: .held) ?? [:]
+        binding = try container.decodeIfPresent(Binding.self, forKey: .binding)
     }
+
+    /// Nothing to add to a stored record.
+    public var isEmpty: Bool { total == 0 && held.isEmpty && binding == nil }
 
     public var total: Double { paused + pauseFile + window + throttled + health }
 
@@ -32,6 +57,8 @@ public struct WaitTimes: Sendable, Codable, Hashable {
         sum.window = lhs.window + rhs.window
         sum.throttled = lhs.throttled + rhs.throttled
         sum.health = lhs.health + rhs.health
+        sum.held = lhs.held.merging(rhs.held, uniquingKeysWith: +)
+        sum.binding = rhs.binding ?? lhs.binding
         return sum
     }
 

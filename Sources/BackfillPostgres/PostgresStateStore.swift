@@ -403,7 +403,7 @@ public struct PostgresStateStore: StateStore {
 
     /// Adds waiting time to a run, by reason, inside the caller's transaction.
     private static func addWaits(_ waits: WaitTimes, runID: Int64, on connection: PostgresConnection, logger: Logger) async throws {
-        guard waits.total > 0 else { return }
+        guard !waits.isEmpty else { return }
         let stored = try await PostgresDatabase.textRows("SELECT waits FROM backfill.runs WHERE id = \(runID) FOR NO KEY UPDATE", on: connection, logger: logger)
         let sum = (try PostgresStateRows.decode(WaitTimes.self, stored.first?[0] ?? nil) ?? WaitTimes()) + waits
         try await connection.query("UPDATE backfill.runs SET waits = \(try PostgresStateRows.json(sum)) WHERE id = \(runID)", logger: logger)

@@ -287,7 +287,7 @@ public struct SQLiteStateStore: StateStore {
 
     /// Adds waiting time to a run, by reason (inside the caller's transaction).
     private static func addWaits(_ waits: WaitTimes, runID: Int64, db: Database) throws {
-        guard waits.total > 0 else { return }
+        guard !waits.isEmpty else { return }
         let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT waits FROM runs WHERE id = ?"), arguments: [runID])
         let sum = (try StateRows.decode(WaitTimes.self, stored) ?? WaitTimes()) + waits
         try db.cachedStatement(sql: "UPDATE runs SET waits = ? WHERE id = ?").execute(arguments: [try StateRows.json(sum), runID])

@@ -184,6 +184,13 @@ enum DashboardPage {
           replace(target, ...nodes);
         }
 
+        // The budget or health signal holding the run back now, with the seconds it has held its workers.
+        function binding(waits) {
+          const signal = waits && waits.binding ? waits.binding.signal : null;
+          if (!signal) return "none";
+          return `${signal} · ${duration((waits.held || {})[signal] || 0)}`;
+        }
+
         function stat(label, text, id) {
           const b = el("b", id ? { id } : {}, text);
           return el("div", { class: "stat" }, b, el("span", {}, label));
@@ -218,7 +225,8 @@ enum DashboardPage {
             stat("unchanged", number(c.unchanged)), stat("skipped", number(c.skipped)), stat("quarantined", number(c.quarantined)),
             stat("failure rate", percent(report.failureRate)), stat("retries", number(c.retries)),
             stat("checkpoints", number(report.checkpoints)), stat("batch size", report.batchSizes ? number(report.batchSizes.latest) : "–"),
-            stat("waited", duration(Object.values(run.waits || {}).reduce((a, b) => a + b, 0))), stat("balanced", report.balanced ? "yes" : "NO"));
+            stat("waited", duration(["paused", "pauseFile", "window", "throttled", "health"].reduce((a, k) => a + ((run.waits || {})[k] || 0), 0))),
+            stat("binding", binding(run.waits), "binding"), stat("balanced", report.balanced ? "yes" : "NO"));
           chart($("rate-chart"), report.series, (p) => p.rowsPerSecond, number, "#2e90fa");
           chart($("failure-chart"), report.series, (p) => p.failureRate, percent, "#f04438");
           replace($("chunk-map"), ...report.chunks.map((chunk) =>

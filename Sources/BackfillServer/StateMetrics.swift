@@ -12,7 +12,8 @@ import Synchronization
 /// skipped, quarantined), `backfill_batches`, `backfill_retries`, `backfill_errors{type}`,
 /// `backfill_chunks_done`, `backfill_chunks_total`, `backfill_batch_size`, `backfill_paused`,
 /// `backfill_status{status}` (1 for the run's status), `backfill_rows_per_second` (over working
-/// time), `backfill_eta_seconds` and `backfill_waited_seconds`.
+/// time), `backfill_eta_seconds`, `backfill_waited_seconds`, and per budget or health signal
+/// `backfill_binding{signal}` (1 while it binds) and `backfill_held_seconds{signal}`.
 final class StateMetrics: Sendable {
     private let state: any StateStore
     private let registry: PrometheusCollectorRegistry
@@ -53,6 +54,12 @@ final class StateMetrics: Sendable {
             let left = max(0, run.estimatedRows - counters.read)
             gauge("backfill_eta_seconds", labels, run.status.isResumable && rate > 0 ? Double(left) / rate : 0)
             gauge("backfill_waited_seconds", labels, run.waits.total)
+            // Which budget or health signal binds now (1) and how long each held the run's workers.
+            for signal in ControlSignal.allCases {
+                let signalLabels = labels + [("signal", signal.metricLabel)]
+                gauge("backfill_binding", signalLabels, run.waits.binding?.signal == signal ? 1 : 0)
+                gauge("backfill_held_seconds", signalLabels, run.waits.held[signal.rawValue] ?? 0)
+            }
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)

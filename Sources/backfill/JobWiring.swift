@@ -188,6 +188,10 @@ enum JobWiring {
             // Also without a WAL budget in the spec: `backfill set` may give one.
             configuration.walPosition = { try await target.walPosition() }
             if configuration.targetLatency != nil { configuration.targetProbe = { try await target.probeLatency() } }
+            configuration.liveSessions = { try await target.otherSessions() }
+        }
+        if case .postgres(let source) = prepared.opened, configuration.replicaLag != nil {
+            configuration.sourceLag = { try await source.replicationLag() }
         }
         return Runner(
             job: prepared.job, source: prepared.source, sink: sink(prepared, state: state.store), state: state.store, configuration: configuration, logger: logger,

@@ -117,3 +117,90 @@ struct PostgresReplicaLagTests {
         await primary.stop()
     }
 }
+
+/// The source's own replication lag and live traffic on the target, by the real binary against
+/// real clusters.
+@Suite(.enabled(if: PostgresFixture.server != nil, "needs PostgreSQL's binaries, which scripts/test.sh installs"), .timeLimit(.minutes(8)))
+struct PostgresLiveSystemTests {
+    @Test("a source that is a standby replaying late: the run waits and says why (it would copy stale rows), and goes on once replay resumes")
+    func sourceStandbyBehind() async throws {
+        try await PostgresReplicaLagTests.withStandby { primary, replica in
+            let dir = try Fixtures.temporaryDirectory("pg-source-lag")
+            let database = try await primary.server.createDatabase("src")
+            _ = try await primary.server.psql(
+                database, "CREATE TABLE items (id bigint PRIMARY KEY, note text); INSERT INTO items SELECT g, 'row ' || g FROM generate_series(1, 15000) g")
+            // The event: the standby has replayed the table.
+            while try await replica.server.psql(database, "SELECT count(*) FROM pg_class WHERE relname = 'items'") != "1" {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            _ = try await replica.server.psql("postgres", "SELECT pg_wal_replay_pause()")
+            // WAL the standby receives and does not replay: it falls behind from now on.
+            _ = try await primary.server.psql(database, "UPDATE items SET note = 'changed' WHERE id = 1")
+            try """
+                name: source-lag
+                source: { postgres: "\(replica.server.dsn(database))", table: items }
+                target: { sqlite: target.db, table: items, create: true }
+                key: [id]
+                batch: { size: 500, max: 500 }
+                health: { replica-lag: 1s }
+                """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+            let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
+            _ = try await RunLifecycleTests.waitUntil(
+                { PostgresReplicaLagTests.log(dir).contains("the source is a standby") || !process.isRunning }, then: { () })
+            #expect(process.isRunning, "the run waits while its source is behind: \(PostgresReplicaLagTests.log(dir).suffix(2000))")
+            #expect(PostgresReplicaLagTests.log(dir).contains("behind its primary, above health.replica-lag 1 s"))
+            _ = try await replica.server.psql("postgres", "SELECT pg_wal_replay_resume()")
+            await Binary.wait(process)
+            #expect(process.terminationStatus == 0, "\(PostgresReplicaLagTests.log(dir).suffix(2000))")
+            let verify = try await Binary.run(["verify", "job.yaml"], in: dir)
+            #expect(verify.status == 0, "the target has the row as replayed after the wait: \(verify.stdout)")
+            let status = try await Binary.run(["status", "1", "--json"], in: dir)
+            #expect(status.stdout.contains("\"replica-lag\" :"), "the seconds replica-lag held the run: \(status.stdout)")
+        }
+    }
+
+    @Test("another application's open transaction on the target: the run turns gentle and says so, and back to full speed when it ends")
+    func liveTraffic() async throws {
+        guard let server = PostgresFixture.server else { return }
+        let dir = try Fixtures.temporaryDirectory("pg-live-traffic")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 40_000)
+        let database = try await server.createDatabase("live")
+        try """
+            name: live-traffic
+            source: { sqlite: source.db, table: items }
+            target: { postgres: "\(server.dsn(database))", table: items, create: true }
+            key: [id]
+            batch: { size: 500, max: 500 }
+            limits: { rows-per-second: 2000 }
+            health: { gentle-share: 20% }
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let session = try PostgresSession(server, database: database, application: "live-app")
+        // The event: the session's transaction is open.
+        let open = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'live-app' AND state = 'idle in transaction'"
+        while try await server.psql(database, open) != "1" { try await Task.sleep(for: .milliseconds(50)) }
+        let process = try Binary.launch(["run", "job.yaml"], in: dir, log: "run.log")
+        let log = { @Sendable in PostgresReplicaLagTests.log(dir) }
+        _ = try await RunLifecycleTests.waitUntil(
+            { log().contains("live traffic on the target: batches take at most 20%") || !process.isRunning }, then: { () })
+        #expect(process.isRunning, "\(log().suffix(2000))")
+        // The event: a checkpoint stored the seconds live traffic held the run.
+        let held = try await RunLifecycleTests.waitUntil({
+            let status = (try? Binary.runBlocking(["status", "1", "--json"], in: dir, environment: [:]))?.stdout ?? ""
+            return status.contains("\"live-traffic\" :") || !process.isRunning
+        }, then: { () })
+        _ = held
+        try session.end()
+        _ = try await RunLifecycleTests.waitUntil(
+            { log().contains("no live traffic on the target any more") || !process.isRunning }, then: { () })
+        #expect(log().contains("no live traffic on the target any more"), "\(log().suffix(2000))")
+        let report = try await Binary.run(["report", "1"], in: dir)
+        #expect(report.stdout.contains("live traffic on the target"), "the changes are in the run's events: \(report.stdout)")
+        _ = try await Binary.run(["set", "1", "rows-per-second=0"], in: dir)
+        await Binary.wait(process)
+        #expect(process.terminationStatus == 0, "\(log().suffix(2000))")
+        let status = try await Binary.run(["status", "1"], in: dir)
+        #expect(status.stdout.contains("live-traffic"), "status names the seconds live traffic held the workers: \(status.stdout)")
+        let verify = try await Binary.run(["verify", "job.yaml"], in: dir)
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+}

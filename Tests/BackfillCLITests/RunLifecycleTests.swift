@@ -175,9 +175,13 @@ struct RunLifecycleTests {
     func setKnobs() async throws {
         let (dir, _) = try Self.workspace(kind: .integer, rows: 40_000, extra: "limits: { rows-per-second: 2000 }")
         let process = try Binary.launch(["run", "job.yaml"], in: dir)
-        let set = try await Self.waitUntil({ Self.rowsRead(dir) > 0 }, then: {
-            try Binary.runBlocking(["set", "1", "rows-per-second=0", "batch-size=5000"], in: dir, environment: [:])
+        let (status, set) = try await Self.waitUntil({ Self.rowsRead(dir) > 0 }, then: { () throws -> (Binary.Result, Binary.Result) in
+            (
+                try Binary.runBlocking(["status", "1"], in: dir, environment: [:]),
+                try Binary.runBlocking(["set", "1", "rows-per-second=0", "batch-size=5000"], in: dir, environment: [:])
+            )
         })
+        #expect(status.stdout.contains("binding     rows-per-second since"), "the rate binds the run: \(status.stdout)")
         #expect(set.status == 0, "\(set.stderr)")
         // At 2,000 rows/s the 40,000 rows would take 20 s; with the limit lifted the run ends long before.
         let finished = try await Self.waitUntil({ !process.isRunning }, timeout: 15, then: { true })

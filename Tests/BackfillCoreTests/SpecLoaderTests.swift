@@ -63,6 +63,41 @@ import Testing
         #expect(found.contains { $0.description.hasPrefix("job.yaml:7:1: extra: unknown key 'extra'") })
     }
 
+    @Test("health: live-traffic and gentle-share; replica-lag also for a PostgreSQL source; bad values named")
+    func healthControls() throws {
+        let postgres = "postgres://u@h/db"
+        let spec = try parse("""
+            name: x
+            source: { sqlite: a.db, table: t }
+            target: { postgres: "\(postgres)", table: t }
+            key: id
+            health: { live-traffic: gentle, gentle-share: 5% }
+            """).spec
+        #expect(spec.health.liveTraffic == .gentle)
+        #expect(spec.health.gentleShare == 0.05)
+        let defaults = try parse("name: x\nsource: { sqlite: a.db, table: t }\ntarget: { sqlite: b.db, table: t }\nkey: id").spec
+        #expect(defaults.health.liveTraffic == .auto)
+        #expect(defaults.health.gentleShare == HealthSpec.defaultGentleShare)
+        let fromStandby = try parse("""
+            name: x
+            source: { postgres: "\(postgres)", table: t }
+            target: { sqlite: b.db, table: t }
+            key: id
+            health: { replica-lag: 2s }
+            """).spec
+        #expect(fromStandby.health.replicaLag == 2)
+        let found = problems("""
+            name: x
+            source: { sqlite: a.db, table: t }
+            target: { sqlite: b.db, table: t }
+            key: id
+            health: { live-traffic: slow, gentle-share: 0%, replica-lag: 1s }
+            """)
+        #expect(found.contains { $0.field == "health.live-traffic" && $0.message.contains("auto, gentle, full-speed") })
+        #expect(found.contains { $0.field == "health.gentle-share" && $0.message.contains("like 25% or 0.25") })
+        #expect(found.contains { $0.field == "health.replica-lag" && $0.message.contains("a sqlite source and a sqlite target have none") })
+    }
+
     @Test func interpolatesEnvironmentVariables() throws {
         let yaml = "name: x\nsource: { sqlite: \"${DIR}/a.db\", table: t }\ntarget: { sqlite: b.db, table: t }\nkey: id\n"
         let loaded = try parse(yaml, environment: ["DIR": "/data"])

@@ -59,10 +59,11 @@ enum SpecBuilder {
                 "limits.wal-bytes-per-second", top["limits"], "WAL is measured on a PostgreSQL target; a \(target.kind.rawValue) target writes none")
         }
         let health = healthSpec(top["health"], reader: &reader)
-        if health.replicaLag != nil, let target, target.kind != .postgres {
+        if health.replicaLag != nil, let target, target.kind != .postgres, source?.kind != .postgres {
             reader.problem(
                 "health.replica-lag", top["health"],
-                "replica lag is read from the target's pg_stat_replication; a \(target.kind.rawValue) target has none")
+                "replica lag is read from a PostgreSQL target's pg_stat_replication or a PostgreSQL source that is a standby; "
+                    + "a \(source?.kind.rawValue ?? "?") source and a \(target.kind.rawValue) target have none")
         }
         if health.targetLatency != nil, let target, target.kind != .postgres {
             reader.problem("health.target-latency", top["health"], "the latency probe runs on a PostgreSQL target; a \(target.kind.rawValue) target has none")
@@ -179,10 +180,23 @@ enum SpecBuilder {
     }
 
     private static func healthSpec(_ node: Node?, reader: inout SpecNodeReader) -> HealthSpec {
-        guard let node, let map = reader.mapping(node, field: "health", allowed: ["replica-lag", "target-latency"]) else { return HealthSpec() }
+        guard let node, let map = reader.mapping(node, field: "health", allowed: ["replica-lag", "target-latency", "live-traffic", "gentle-share"])
+        else { return HealthSpec() }
+        var mode = LiveTrafficMode.auto
+        if let text = reader.string(map["live-traffic"], field: "health.live-traffic") {
+            if let parsed = LiveTrafficMode(rawValue: text) {
+                mode = parsed
+            } else {
+                reader.problem(
+                    "health.live-traffic", map["live-traffic"],
+                    "expected one of \(LiveTrafficMode.allCases.map(\.rawValue).joined(separator: ", ")), got \(text)")
+            }
+        }
         return HealthSpec(
             replicaLag: reader.duration(map["replica-lag"], field: "health.replica-lag"),
-            targetLatency: reader.duration(map["target-latency"], field: "health.target-latency"))
+            targetLatency: reader.duration(map["target-latency"], field: "health.target-latency"),
+            liveTraffic: mode,
+            gentleShare: reader.share(map["gentle-share"], field: "health.gentle-share", range: 0.01...16) ?? HealthSpec.defaultGentleShare)
     }
 
     private static func throttleSpec(_ node: Node?, reader: inout SpecNodeReader) -> ThrottleSpec? {

@@ -115,7 +115,23 @@ struct SpecNodeReader {
         return value
     }
 
-    /// A duration such as `200ms`, `2s`, `1.5m`, `1h` or a bare number of seconds.
+    /// A share of a whole: `25%` or `0.25`, within `range` (as a fraction).
+    mutating func share(_ node: Node?, field: String, range: ClosedRange<Double>) -> Double? {
+        guard let node else { return nil }
+        let text = (string(node, field: field) ?? "").trimmingCharacters(in: .whitespaces)
+        let value = text.hasSuffix("%") ? Double(text.dropLast().trimmingCharacters(in: .whitespaces)).map { $0 / 100 } : Double(text)
+        guard let value, range.contains(value) else {
+            problem(field, node, "expected a share between \(Self.percent(range.lowerBound)) and \(Self.percent(range.upperBound)), like 25% or 0.25")
+            return nil
+        }
+        return value
+    }
+
+    private static func percent(_ fraction: Double) -> String {
+        let percent = fraction * 100
+        return percent.rounded() == percent ? "\(Int(percent))%" : "\(percent)%"
+    }
+
     /// A number of bytes: `1048576`, `512KB`, `8MB`, `1GB` (powers of 1024).
     mutating func byteSize(_ node: Node?, field: String) -> Double? {
         guard let node else { return nil }
@@ -131,6 +147,7 @@ struct SpecNodeReader {
         return nil
     }
 
+    /// A duration such as `200ms`, `2s`, `1.5m`, `1h` or a bare number of seconds.
     mutating func duration(_ node: Node?, field: String) -> Double? {
         guard let node else { return nil }
         guard let text = string(node, field: field), let seconds = Self.parseDuration(text), seconds > 0 else {

@@ -83,7 +83,7 @@ public struct ThrottleSpec: Sendable, Codable, Hashable {
 }
 
 /// `health:` — signals of the live system the run keeps within limits; while one is exceeded, or
-/// cannot be read, the run waits and says why.
+/// cannot be read, the run waits and says why, and goes on at a lowered load (`LoadController`).
 public struct HealthSpec: Sendable, Codable, Hashable {
     /// Seconds the target's standbys may be behind in replaying its WAL (`pg_stat_replication`
     /// on a PostgreSQL target): past this the run waits.
@@ -91,9 +91,34 @@ public struct HealthSpec: Sendable, Codable, Hashable {
     /// Seconds a trivial query on the target may take beyond its baseline (the fastest answer of
     /// the run so far): past this the run waits.
     public var targetLatency: Double?
+    /// Whether the run slows down for other applications working on the target's database.
+    public var liveTraffic: LiveTrafficMode
+    /// Seconds of batch work per second (summed over workers) the run may do while it is gentle.
+    public var gentleShare: Double
 
-    public init(replicaLag: Double? = nil, targetLatency: Double? = nil) {
+    /// The gentle share when the spec names none (measured with `scripts/bench.sh live`).
+    public static let defaultGentleShare = 0.1
+
+    public init(
+        replicaLag: Double? = nil, targetLatency: Double? = nil, liveTraffic: LiveTrafficMode = .auto,
+        gentleShare: Double = HealthSpec.defaultGentleShare
+    ) {
         self.replicaLag = replicaLag
         self.targetLatency = targetLatency
+        self.liveTraffic = liveTraffic
+        self.gentleShare = gentleShare
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case replicaLag, targetLatency, liveTraffic, gentleShare
+    }
+
+    /// A spec stored before `live-traffic` existed has the defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        replicaLag = try container.decodeIfPresent(Double.self, forKey: .replicaLag)
+        targetLatency = try container.decodeIfPresent(Double.self, forKey: .targetLatency)
+        liveTraffic = try container.decodeIfPresent(LiveTrafficMode.self, forKey: .liveTraffic) ?? .auto
+        gentleShare = try container.decodeIfPresent(Double.self, forKey: .gentleShare) ?? Self.defaultGentleShare
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 
 /// The checks a worker passes before every batch besides the pause flag: the pause file, the
-/// window, the throttle probe, and the target's standbys and latency (`health:`). While one holds
+/// window, the throttle probe, the target's standbys and latency and the source's own replication
+/// lag (`health:`). While one holds
 /// the run back the worker waits, holding no transaction, and the run's status says why (and, for
 /// the window, until when).
 struct RunGates: Sendable {
@@ -19,11 +20,15 @@ struct RunGates: Sendable {
     let replicaLag: ReplicaLagGate?
     /// `health.target-latency`, when the spec sets it.
     let targetLatency: TargetLatencyGate?
+    /// `health.replica-lag` on a source that may be a standby.
+    let sourceLag: SourceLagGate?
 
     init(
         pauseFile: String?, window: WindowSpec?, throttle: ThrottleSpec?, probe: (@Sendable (String) async throws -> Double)?,
-        pollInterval: Duration, clock: any RunClock, replicaLag: ReplicaLagGate? = nil, targetLatency: TargetLatencyGate? = nil
+        pollInterval: Duration, clock: any RunClock, replicaLag: ReplicaLagGate? = nil, targetLatency: TargetLatencyGate? = nil,
+        sourceLag: SourceLagGate? = nil
     ) {
+        self.sourceLag = sourceLag
         self.replicaLag = replicaLag
         self.targetLatency = targetLatency
         self.pauseFile = pauseFile
@@ -52,10 +57,11 @@ struct RunGates: Sendable {
                 try await probe(throttle.query)
             }
             if value > throttle.max {
-                return WaitReason(.throttled, "throttled: the throttle query returned \(value), above \(throttle.max)")
+                return WaitReason(.throttled, "throttled: the throttle query returned \(value), above \(throttle.max)", signal: .throttle)
             }
         }
         if let replicaLag, let reason = await replicaLag.reasonToWait() { return reason }
+        if let sourceLag, let reason = await sourceLag.reasonToWait() { return reason }
         if let targetLatency, let reason = await targetLatency.reasonToWait() { return reason }
         return nil
     }

@@ -77,23 +77,50 @@ struct ReplicaLagGate: Sendable {
             reading = await gauge.observe(try await read())
         } catch {
             let cause = (error as? BackfillError)?.message ?? String(describing: type(of: error))
-            return WaitReason(.health, "waiting: the target's standbys cannot be read (\(cause)); health.replica-lag waits until they can")
+            return WaitReason(.health, "waiting: the target's standbys cannot be read (\(cause)); health.replica-lag waits until they can", signal: .replicaLag)
         }
         if let gone = reading.gone.first {
             return WaitReason(
                 .health,
                 "waiting: standby \(gone) is gone from the target's pg_stat_replication; the run goes on when it is back "
-                    + "(or run it again to keep only the standbys there are now)")
+                    + "(or run it again to keep only the standbys there are now)", signal: .replicaLag)
         }
         if let worst = reading.worst, worst.seconds > limit {
             return WaitReason(
                 .health,
-                "waiting: standby \(worst.name) is \(Self.format(worst.seconds)) s behind the target, above health.replica-lag \(Self.format(limit)) s")
+                "waiting: standby \(worst.name) is \(Self.format(worst.seconds)) s behind the target, above health.replica-lag \(Self.format(limit)) s", signal: .replicaLag)
         }
         return nil
     }
 
-    private static func format(_ seconds: Double) -> String {
+    static func format(_ seconds: Double) -> String {
         seconds.rounded() == seconds ? String(Int(seconds)) : String((seconds * 10).rounded() / 10)
+    }
+}
+
+/// `health.replica-lag` on a source that is itself a standby: reading a replica that is behind its
+/// primary copies stale truth, so the run waits while the source replays WAL more than the limit
+/// late (`pg_last_xact_replay_timestamp()`, when it has received WAL it has not replayed yet), or
+/// when its lag cannot be read (it fails closed). A source that is no standby reports `nil`.
+struct SourceLagGate: Sendable {
+    let limit: Double
+    let read: @Sendable () async throws -> Double?
+
+    func reasonToWait() async -> WaitReason? {
+        let lag: Double?
+        do {
+            lag = try await read()
+        } catch {
+            let cause = (error as? BackfillError)?.message ?? String(describing: type(of: error))
+            return WaitReason(
+                .health, "waiting: the source's replication lag cannot be read (\(cause)); health.replica-lag waits until it can",
+                signal: .replicaLag)
+        }
+        guard let lag, lag > limit else { return nil }
+        return WaitReason(
+            .health,
+            "waiting: the source is a standby \(ReplicaLagGate.format(lag)) s behind its primary, above health.replica-lag "
+                + "\(ReplicaLagGate.format(limit)) s (it would copy stale rows)",
+            signal: .replicaLag)
     }
 }

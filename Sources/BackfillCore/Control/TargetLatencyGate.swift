@@ -24,14 +24,14 @@ struct TargetLatencyGate: Sendable {
             latency = try await probe()
         } catch {
             let cause = (error as? BackfillError)?.message ?? String(describing: type(of: error))
-            return WaitReason(.health, "waiting: the target's latency probe failed (\(cause)); health.target-latency waits until it answers")
+            return WaitReason(.health, "waiting: the target's latency probe failed (\(cause)); health.target-latency waits until it answers", signal: .targetLatency)
         }
         let fastest = await baseline.observe(latency)
         guard latency - fastest > limit else { return nil }
         return WaitReason(
             .health,
             "waiting: the target answers a trivial query in \(Self.milliseconds(latency)), \(Self.milliseconds(latency - fastest)) above its "
-                + "baseline of \(Self.milliseconds(fastest)) (health.target-latency \(Self.milliseconds(limit)))")
+                + "baseline of \(Self.milliseconds(fastest)) (health.target-latency \(Self.milliseconds(limit)))", signal: .targetLatency)
     }
 
     static func milliseconds(_ seconds: Double) -> String { "\(Int((seconds * 1000).rounded())) ms" }

@@ -1,0 +1,149 @@
+@testable import BackfillCore
+import BackfillTesting
+import Testing
+
+/// The run's one controller: AIMD on the load (seconds of batch work per second) from the health
+/// signals, capped at the gentle share while others work on the target.
+struct LoadControllerTests {
+    @Test("a signal over its limit halves the load the run used, at most once a second; healthy seconds add it back until unlimited")
+    func aimd() async {
+        let clock = TestClock()
+        let control = LoadController(gentleShare: 0.1, clock: clock)
+        #expect(await control.load == nil, "unlimited at first")
+        // Two workers each busy half of the time over two seconds: the run used 1 s of work per second.
+        for _ in 0..<4 {
+            await control.spend(0.5)
+            clock.advance(by: .milliseconds(500))
+        }
+        await control.spend(0)
+        await control.decrease(because: .replicaLag, capacity: 2)
+        #expect(await control.load == 0.5, "half of what it used, not of its two workers' capacity")
+        #expect(await control.limitedBy == .replicaLag)
+        await control.decrease(because: .replicaLag, capacity: 2)
+        #expect(await control.load == 0.5, "a second decrease within a second is not counted: the first has not shown yet")
+        clock.advance(by: .seconds(1))
+        await control.decrease(because: .targetLatency, capacity: 2)
+        #expect(await control.load == 0.25)
+        #expect(await control.limitedBy == .targetLatency)
+        clock.advance(by: .seconds(2))
+        await control.healthy(capacity: 2)
+        #expect(abs((await control.load ?? 0) - 0.65) < 1e-9, "+0.2 (a tenth of 2 workers) per healthy second")
+        clock.advance(by: .seconds(7))
+        await control.healthy(capacity: 2)
+        #expect(await control.load == nil, "back to unlimited once it reaches the workers' capacity")
+        #expect(await control.limitedBy == nil)
+    }
+
+    @Test("the load is kept by waiting: a batch longer than the load allows makes the next wait")
+    func waits() async {
+        let clock = TestClock()
+        let control = LoadController(gentleShare: 0.25, clock: clock)
+        #expect(await control.liveTraffic(true), "the cap is new")
+        #expect(await control.liveTraffic(true) == false, "and reported once")
+        #expect(await control.isGentle)
+        #expect(await control.load == 0.25)
+        #expect(await control.limitedBy == .liveTraffic)
+        await control.spend(0.5)
+        // 0.25 s in the bucket, 0.5 s spent: 0.25 s of debt, paid off at 0.25 s per second.
+        #expect(await control.wait() == .seconds(1))
+        clock.advance(by: .seconds(1))
+        #expect(await control.wait() == .zero)
+        #expect(await control.liveTraffic(false))
+        #expect(await control.isGentle == false)
+        clock.advance(by: .seconds(10))
+        await control.healthy(capacity: 1)
+        #expect(await control.load == nil, "gone: growth goes on to unlimited")
+    }
+
+    @Test("a decrease below the gentle share holds while others work; growth stops at the share")
+    func healthUnderLiveTraffic() async {
+        let clock = TestClock()
+        let control = LoadController(gentleShare: 0.4, clock: clock)
+        await control.liveTraffic(true)
+        clock.advance(by: .seconds(2))
+        await control.spend(0.4)
+        await control.decrease(because: .throttle, capacity: 4)
+        #expect(await control.load == 0.1, "half of the 0.2 s per second it used")
+        clock.advance(by: .seconds(5))
+        await control.healthy(capacity: 4)
+        #expect(await control.load == 0.4, "capped at the share while live traffic is there")
+        #expect(await control.limitedBy == .liveTraffic)
+    }
+
+    @Test("the smallest load a decrease leaves is kept")
+    func floor() async {
+        let clock = TestClock()
+        let control = LoadController(gentleShare: 0.1, clock: clock)
+        for _ in 0..<10 {
+            await control.decrease(because: .replicaLag, capacity: 1)
+            clock.advance(by: .seconds(1))
+        }
+        #expect(await control.load == LoadController.minimumLoad)
+    }
+}
+
+/// Workers take turns while the run is gentle.
+struct BatchTurnsTests {
+    @Test("one turn at a time, first come first served; a cancelled waiter leaves the line")
+    func turns() async throws {
+        let turns = BatchTurns()
+        try await turns.take()
+        let second = Task { try await turns.take() }
+        await Self.waitForLine(turns, 1)
+        let third = Task { try await turns.take() }
+        await Self.waitForLine(turns, 2)
+        await turns.give()
+        try await second.value
+        #expect(await turns.waiting == 1, "the third still waits: the second holds the turn")
+        third.cancel()
+        await #expect(throws: CancellationError.self) { try await third.value }
+        await turns.give()
+        try await turns.take()
+    }
+
+    /// Waits (yielding, not sleeping) until `count` workers wait in line.
+    private static func waitForLine(_ turns: BatchTurns, _ count: Int) async {
+        while await turns.waiting < count { await Task.yield() }
+    }
+}
+
+/// `health.live-traffic`: what the sensor reports, by mode.
+struct LiveTrafficSensorTests {
+    @Test("auto asks at most once a second; gentle and full-speed never ask")
+    func modes() async {
+        let clock = TestClock()
+        let asked = Counter()
+        let sensor = LiveTrafficSensor(mode: .auto, read: { await asked.next() > 1 ? 0 : 2 }, clock: clock)
+        #expect(await sensor.sense() == (true, nil))
+        #expect(await sensor.sense() == (true, nil), "within the second: the last reading")
+        clock.advance(by: .seconds(1))
+        #expect(await sensor.sense() == (false, nil), "nobody else now")
+        #expect(await asked.value == 2)
+        let never = LiveTrafficSensor(mode: .gentle, read: { Issue.record("asked"); return 0 }, clock: clock)
+        #expect(await never.sense() == (true, nil))
+        let full = LiveTrafficSensor(mode: .fullSpeed, read: { Issue.record("asked"); return 5 }, clock: clock)
+        #expect(await full.sense() == (false, nil))
+        let blind = LiveTrafficSensor(mode: .auto, read: nil, clock: clock)
+        #expect(await blind.sense() == (false, nil), "a target that cannot say: full speed")
+    }
+
+    @Test("a reading that fails counts as live traffic (it fails closed), reported once")
+    func failsClosed() async {
+        let clock = TestClock()
+        let sensor = LiveTrafficSensor(
+            mode: .auto, read: { throw BackfillError(.unavailable, kind: .transient, "permission denied for pg_stat_activity") }, clock: clock)
+        let first = await sensor.sense()
+        #expect(first.present)
+        #expect(first.newProblem?.contains("permission denied") == true)
+        clock.advance(by: .seconds(1))
+        #expect(await sensor.sense() == (true, nil), "still gentle, said once")
+    }
+
+    actor Counter {
+        var value = 0
+        func next() -> Int {
+            value += 1
+            return value
+        }
+    }
+}
