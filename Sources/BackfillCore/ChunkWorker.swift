@@ -97,12 +97,19 @@ struct ChunkWorker: Sendable {
                 }
                 return .stopped(.limitReached(rows: context.configuration.limitRows ?? 0))
             }
+            // While gentle, one batch at a time across workers; its cost is booked before the
+            // next worker's turn, which then waits it off.
             let turns = await context.control.isGentle ? context.control.turns : nil
             try await turns?.take()
             let timed: (BatchResult, seconds: Double)?
             do {
-                try await pace(wanted)
+                guard try await pace(wanted) else {
+                    await turns?.give()
+                    await context.budget.giveBack(wanted)
+                    continue
+                }
                 timed = try await runBatch(progress.request(limit: wanted, logger: logger), logger: logger)
+                if let timed { await context.control.spend(timed.seconds) }
                 await turns?.give()
             } catch {
                 await turns?.give()
@@ -119,8 +126,10 @@ struct ChunkWorker: Sendable {
     }
 
     /// Waits as long as the run's budgets (rows, batches, bytes, WAL) and its controller's load ask
-    /// before a batch of `rows` rows; the longest wait names the signal that binds.
-    private func pace(_ rows: Int) async throws {
+    /// before a batch of `rows` rows; the longest wait names the signal that binds. Returns `false`
+    /// when the run was stopped or paused meanwhile (looked at every poll interval): the worker
+    /// then goes back to its checks instead of starting the batch.
+    private func pace(_ rows: Int) async throws -> Bool {
         let control = context.control
         let waits: [(ControlSignal, Duration)] = [
             (.rowsPerSecond, await context.limiter.reserve(rows)),
@@ -129,10 +138,30 @@ struct ChunkWorker: Sendable {
             (.bytesPerSecond, await context.byteBudget.wait()),
             (await control.limitedBy ?? .liveTraffic, await control.wait()),
         ]
-        guard let (signal, wait) = waits.max(by: { $0.1 < $1.1 }), wait > .zero else { return }
-        try await context.clock.sleep(for: wait)
-        context.metrics.rateLimited(wait.inSeconds)
-        await context.timeline.held(by: signal, seconds: wait.inSeconds)
+        guard let (signal, wait) = waits.max(by: { $0.1 < $1.1 }), wait > .zero else { return true }
+        await context.timeline.held(by: signal, seconds: 0)
+        var slept = Duration.zero
+        var interrupted = false
+        while slept < wait {
+            let slice = min(wait - slept, context.configuration.pollInterval)
+            try await context.clock.sleep(for: slice)
+            slept += slice
+            if slept < wait, try await isInterrupted() {
+                interrupted = true
+                break
+            }
+        }
+        context.metrics.rateLimited(slept.inSeconds)
+        await context.timeline.held(by: signal, seconds: slept.inSeconds)
+        return !interrupted
+    }
+
+    /// The run was stopped (a signal) or is no longer running (paused, cancelled) since the batch
+    /// was paced.
+    private func isInterrupted() async throws -> Bool {
+        if await context.stop.isSet { return true }
+        guard let run = try await context.state.directives(runID: context.runID) else { return true }
+        return run.status != .running && run.status != .planned
     }
 
     /// Tells the controller whether other applications work on the target (`health.live-traffic`),
@@ -216,7 +245,6 @@ struct ChunkWorker: Sendable {
         // A call that read nothing and settled nothing (an events flow waiting) is no batch.
         if taken > 0 || result.checkpoints > 0 {
             await context.byteBudget.spend(delta.shippedBytes)
-            await context.control.spend(seconds)
             context.metrics.batch(delta, seconds: seconds, size: wanted)
         }
         progress.advance(past: result)

@@ -70,11 +70,13 @@ actor RunTimeline {
         return binding.signal
     }
 
-    /// Working and waiting seconds since the last call, and the binding signal when it changed.
-    func take() -> (working: Double, waited: WaitTimes) {
+    /// Working and waiting seconds since the last call, and the binding signal when it changed
+    /// (or always, with `binding`: the periodic flush keeps a stored binding current however
+    /// checkpoints from several workers were ordered).
+    func take(binding forced: Bool = false) -> (working: Double, waited: WaitTimes) {
         advance()
         let now = bindingNow()
-        if reportedBinding == nil || reportedBinding! != now {
+        if forced || reportedBinding == nil || reportedBinding! != now {
             reportedBinding = .some(now)
             waited.binding = WaitTimes.Binding(signal: now, since: now == nil ? clock.date : binding?.since ?? clock.date)
         }
@@ -89,6 +91,9 @@ actor RunTimeline {
     /// refused, whose batch is then split and checkpointed after all), so the next checkpoint counts it.
     func giveBack(working seconds: Double, waited times: WaitTimes) {
         working += .milliseconds(Int64((seconds * 1000).rounded()))
+        let binding = waited.binding
         waited = waited + times
+        // A binding taken since is newer than the one given back.
+        waited.binding = binding ?? times.binding
     }
 }

@@ -32,8 +32,6 @@ struct RunWaiter: Sendable {
     private func loop(
         _ machine: inout RunStateMachine, holding chunk: ChunkRecord?, flow: EventFlow?, sizer: inout BatchSizer, logger: Logger
     ) async throws -> StopReason? {
-        // The signals the controller lowered the load for while this worker waits.
-        var lowered: Set<ControlSignal> = []
         while true {
             if await context.stop.isSet {
                 await flow?.hold(true)
@@ -45,6 +43,7 @@ struct RunWaiter: Sendable {
             case .stop(let reason): return reason
             case .wait(let reason):
                 await flow?.hold(true)
+                await context.control.hold()
                 await context.timeline.waiting(because: reason.kind)
                 try await context.clock.sleep(for: context.configuration.pollInterval)
                 continue
@@ -53,16 +52,15 @@ struct RunWaiter: Sendable {
             if let reason = try await context.gates.reasonToWait() {
                 await flow?.hold(true)
                 await context.timeline.waiting(because: reason.kind)
-                let actions = machine.handle(.gateClosed(reason))
                 if let signal = reason.signal {
                     // Once per closing (not per second of waiting), the controller halves the run's
                     // load for it, so the run goes on gently once it clears.
-                    if lowered.insert(signal).inserted {
-                        await context.control.decrease(because: signal, capacity: await context.slots.allowed)
-                    }
+                    await context.control.decrease(because: signal, capacity: await context.slots.allowed)
                     await context.timeline.held(by: signal, seconds: 0)
+                } else {
+                    await context.control.hold()
                 }
-                _ = try await steps.perform(actions, holding: chunk, sizer: &sizer, logger: logger)
+                _ = try await steps.perform(machine.handle(.gateClosed(reason)), holding: chunk, sizer: &sizer, logger: logger)
                 let delay = context.gates.retryDelay(for: reason)
                 try await context.clock.sleep(for: delay)
                 if let signal = reason.signal { await context.timeline.held(by: signal, seconds: delay.inSeconds) }

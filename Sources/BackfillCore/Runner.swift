@@ -60,7 +60,7 @@ public struct Runner: Sendable {
         let context = makeContext(run: run, logger: logger)
         let heartbeat = state.leasesChunks ? startHeartbeat(runID: run.id, logger: logger) : nil
         defer { heartbeat?.cancel() }
-        let sampler = startSampler(runID: run.id, logger: logger)
+        let sampler = startSampler(runID: run.id, timeline: context.timeline, logger: logger)
         defer { sampler.cancel() }
         var machine = RunStateMachine(status: run.status)
         let stops: [StopReason]
@@ -186,13 +186,17 @@ public struct Runner: Sendable {
         ])
     }
 
-    /// Records the run's totals now and every `sampleInterval` until cancelled; a failed sample
-    /// is logged and skipped (it only thins the charts).
-    private func startSampler(runID: Int64, logger: Logger) -> Task<Void, Never> {
+    /// Records the run's totals now and every `sampleInterval` until cancelled, with the time
+    /// worked and waited so far and the binding signal (so `status` shows a gate holding the run
+    /// although no checkpoint is made meanwhile); a failed sample is logged and skipped (it only
+    /// thins the charts).
+    private func startSampler(runID: Int64, timeline: RunTimeline, logger: Logger) -> Task<Void, Never> {
         let (state, interval, clock) = (self.state, configuration.sampleInterval, configuration.clock)
         return Task {
             while !Task.isCancelled {
                 do {
+                    let times = await timeline.take(binding: true)
+                    try await state.addTime(runID: runID, activeSeconds: times.working, waits: times.waited)
                     try await state.recordSample(runID: runID)
                 } catch {
                     logger.debug("recording a sample failed", metadata: Self.errorMetadata(error))

@@ -21,9 +21,23 @@ public struct WaitTimes: Sendable, Codable, Hashable {
         public var signal: ControlSignal?
         public var since: Date
 
+        /// - Parameters:
+        ///   - signal: the signal that binds, `nil` for none.
+        ///   - since: when it started to bind (or stopped, for none).
         public init(signal: ControlSignal?, since: Date) {
             self.signal = signal
             self.since = since
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case signal, since
+        }
+
+        /// A signal a later version named, unknown to this one, reads as none (the record stays readable).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            signal = try container.decodeIfPresent(String.self, forKey: .signal).flatMap(ControlSignal.init(rawValue:))
+            since = try container.decode(Date.self, forKey: .since)
         }
     }
 

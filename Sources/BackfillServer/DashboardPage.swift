@@ -226,7 +226,7 @@ enum DashboardPage {
             stat("failure rate", percent(report.failureRate)), stat("retries", number(c.retries)),
             stat("checkpoints", number(report.checkpoints)), stat("batch size", report.batchSizes ? number(report.batchSizes.latest) : "–"),
             stat("waited", duration(["paused", "pauseFile", "window", "throttled", "health"].reduce((a, k) => a + ((run.waits || {})[k] || 0), 0))),
-            stat("binding", binding(run.waits), "binding"), stat("balanced", report.balanced ? "yes" : "NO"));
+            stat("binding", run.status === "running" ? binding(run.waits) : "none", "binding"), stat("balanced", report.balanced ? "yes" : "NO"));
           chart($("rate-chart"), report.series, (p) => p.rowsPerSecond, number, "#2e90fa");
           chart($("failure-chart"), report.series, (p) => p.failureRate, percent, "#f04438");
           replace($("chunk-map"), ...report.chunks.map((chunk) =>

@@ -70,12 +70,40 @@ struct LoadControllerTests {
         #expect(await control.limitedBy == .liveTraffic)
     }
 
+    @Test("a long closing halves once, whichever workers see it; its waiting neither grows the load back nor counts as a time the run used little")
+    func longClosing() async {
+        let clock = TestClock()
+        let control = LoadController(gentleShare: 0.1, clock: clock)
+        for _ in 0..<4 {
+            await control.spend(0.5)
+            clock.advance(by: .milliseconds(500))
+        }
+        await control.spend(0)
+        await control.decrease(because: .replicaLag, capacity: 2)
+        #expect(await control.load == 0.5)
+        // Two workers poll the closed gate for 30 s.
+        for _ in 0..<30 {
+            clock.advance(by: .seconds(1))
+            await control.decrease(because: .replicaLag, capacity: 2)
+            await control.decrease(because: .replicaLag, capacity: 2)
+        }
+        #expect(await control.load == 0.5, "halved once for the whole closing")
+        await control.healthy(capacity: 2)
+        #expect(await control.load == 0.5, "the 30 s waited grew nothing back")
+        clock.advance(by: .seconds(1))
+        await control.spend(0.5)
+        await control.decrease(because: .replicaLag, capacity: 2)
+        #expect(await control.load == 0.25, "a new closing halves from what the run used before the wait (1 s per second), not 1/30 of it")
+    }
+
     @Test("the smallest load a decrease leaves is kept")
     func floor() async {
         let clock = TestClock()
         let control = LoadController(gentleShare: 0.1, clock: clock)
+        // Ten closings, each cleared at once.
         for _ in 0..<10 {
             await control.decrease(because: .replicaLag, capacity: 1)
+            await control.healthy(capacity: 1)
             clock.advance(by: .seconds(1))
         }
         #expect(await control.load == LoadController.minimumLoad)
@@ -83,6 +111,7 @@ struct LoadControllerTests {
 }
 
 /// Workers take turns while the run is gentle.
+@Suite(.timeLimit(.minutes(1)))
 struct BatchTurnsTests {
     @Test("one turn at a time, first come first served; a cancelled waiter leaves the line")
     func turns() async throws {
@@ -109,7 +138,7 @@ struct BatchTurnsTests {
 
 /// `health.live-traffic`: what the sensor reports, by mode.
 struct LiveTrafficSensorTests {
-    @Test("auto asks at most once a second; gentle and full-speed never ask")
+    @Test("auto asks at most once a second and lets live traffic linger; gentle and full-speed never ask")
     func modes() async {
         let clock = TestClock()
         let asked = Counter()
@@ -117,8 +146,10 @@ struct LiveTrafficSensorTests {
         #expect(await sensor.sense() == (true, nil))
         #expect(await sensor.sense() == (true, nil), "within the second: the last reading")
         clock.advance(by: .seconds(1))
-        #expect(await sensor.sense() == (false, nil), "nobody else now")
-        #expect(await asked.value == 2)
+        #expect(await sensor.sense() == (true, nil), "nobody else now, but seen a second ago: it lingers")
+        clock.advance(by: LiveTrafficSensor.linger)
+        #expect(await sensor.sense() == (false, nil), "nobody else for the linger time")
+        #expect(await asked.value == 3)
         let never = LiveTrafficSensor(mode: .gentle, read: { Issue.record("asked"); return 0 }, clock: clock)
         #expect(await never.sense() == (true, nil))
         let full = LiveTrafficSensor(mode: .fullSpeed, read: { Issue.record("asked"); return 5 }, clock: clock)
@@ -137,6 +168,8 @@ struct LiveTrafficSensorTests {
         #expect(first.newProblem?.contains("permission denied") == true)
         clock.advance(by: .seconds(1))
         #expect(await sensor.sense() == (true, nil), "still gentle, said once")
+        clock.advance(by: LiveTrafficSensor.linger * 2)
+        #expect(await sensor.sense() == (true, nil), "however long it cannot see")
     }
 
     actor Counter {

@@ -13,8 +13,9 @@ public enum LiveTrafficMode: String, Sendable, Codable, CaseIterable, Hashable {
 /// Sees other applications' work on the target's database, at most once a second: sessions of
 /// other applications that are in a statement or a transaction, or finished one within the last
 /// second (PostgreSQL's `pg_stat_activity`; `backfill`'s own sessions are left out by their
-/// `application_name`). A reading that fails counts as live traffic: the run stays gentle while
-/// it cannot see (it fails closed) and says so once.
+/// `application_name`). Live traffic counts as gone only after none was seen for `linger`, so an
+/// application that works every few seconds does not toggle the run. A reading that fails counts
+/// as live traffic: the run stays gentle while it cannot see (it fails closed) and says so once.
 public actor LiveTrafficSensor {
     /// What a reading found.
     public struct Reading: Sendable, Equatable {
@@ -23,6 +24,9 @@ public actor LiveTrafficSensor {
         /// Why not, when they cannot be read.
         public var problem: String?
 
+        /// - Parameters:
+        ///   - sessions: other applications' working sessions, `nil` when they cannot be read.
+        ///   - problem: why they cannot be read.
         public init(sessions: Int?, problem: String? = nil) {
             self.sessions = sessions
             self.problem = problem
@@ -32,10 +36,16 @@ public actor LiveTrafficSensor {
         public var present: Bool { (sessions ?? 1) > 0 }
     }
 
+    /// How long live traffic counts as there after it was last seen.
+    public static let linger: Duration = .seconds(10)
+
     private let mode: LiveTrafficMode
     private let read: (@Sendable () async throws -> Int)?
     private let clock: any RunClock
     private var last: (reading: Reading, at: ContinuousClock.Instant)?
+    /// The reading under way: workers arriving meanwhile wait for it instead of asking again.
+    private var inFlight: Task<Reading, Never>?
+    private var lastSeen: ContinuousClock.Instant?
     private var reportedProblem = false
 
     /// - Parameter read: counts other applications' working sessions on the target's database;
@@ -54,17 +64,30 @@ public actor LiveTrafficSensor {
         case .auto: break
         }
         guard let read else { return (false, nil) }
-        let now = clock.now
-        if let last, last.at.duration(to: now) < .seconds(1) { return (last.reading.present, nil) }
-        let reading: Reading
-        do {
-            reading = Reading(sessions: try await read())
-        } catch {
-            reading = Reading(sessions: nil, problem: (error as? BackfillError)?.message ?? String(describing: error))
+        var problem: String?
+        if let last, last.at.duration(to: clock.now) < .seconds(1) {
+            // The last reading stands.
+        } else if let inFlight {
+            _ = await inFlight.value
+        } else {
+            let task = Task<Reading, Never> {
+                do {
+                    return Reading(sessions: try await read())
+                } catch {
+                    return Reading(sessions: nil, problem: (error as? BackfillError)?.message ?? String(describing: error))
+                }
+            }
+            inFlight = task
+            let reading = await task.value
+            inFlight = nil
+            last = (reading, clock.now)
+            if reading.present { lastSeen = clock.now }
+            if let found = reading.problem, !reportedProblem {
+                reportedProblem = true
+                problem = found
+            }
         }
-        last = (reading, clock.now)
-        guard let problem = reading.problem, !reportedProblem else { return (reading.present, nil) }
-        reportedProblem = true
-        return (true, problem)
+        guard let lastSeen else { return (false, problem) }
+        return (lastSeen.duration(to: clock.now) < Self.linger, problem)
     }
 }

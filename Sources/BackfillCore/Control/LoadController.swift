@@ -34,6 +34,12 @@ public actor LoadController {
     /// The smallest load a decrease leaves: one batch in twenty seconds of a single worker.
     static let minimumLoad = 0.05
 
+    /// The signals that closed since the run was last healthy: each lowers the load once per closing.
+    private var closed: Set<ControlSignal> = []
+
+    /// - Parameters:
+    ///   - gentleShare: the load allowed while other applications work on the target.
+    ///   - clock: what time passing is read from.
     public init(gentleShare: Double, clock: any RunClock) {
         self.gentleShare = gentleShare
         self.clock = clock
@@ -59,19 +65,30 @@ public actor LoadController {
     }
 
     /// A health signal is over its limit: halve the load (from what the run used lately, when it
-    /// used less than it was allowed), at most once a second.
+    /// used less than it was allowed) — once per closing of that signal, whichever worker sees it,
+    /// and at most once a second.
     public func decrease(because signal: ControlSignal, capacity: Int) {
         let now = clock.now
+        hold()
+        guard closed.insert(signal).inserted else { return }
         if let lastDecrease, lastDecrease.duration(to: now) < .seconds(1) { return }
         lastDecrease = now
-        lastGrowth = now
         let used = usage.rate ?? Double(capacity)
         set(max(Self.minimumLoad, min(load ?? Double(capacity), used) / 2), limitedBy: signal)
+    }
+
+    /// The run waits (a gate holds it, or it is paused): the time waited neither grows the load
+    /// nor counts as a time the run used little.
+    public func hold() {
+        let now = clock.now
+        lastGrowth = now
+        usage = (now, 0, usage.rate)
     }
 
     /// Every signal is within its limits: the load grows by a tenth of `capacity` per second
     /// since the last growth, up to the cap (none when alone).
     public func healthy(capacity: Int) {
+        closed.removeAll()
         let now = clock.now
         let elapsed = lastGrowth.duration(to: now).inSeconds
         lastGrowth = now
