@@ -53,6 +53,32 @@ struct GateTests {
         #expect(try harness.targetRows() == harness.sourceRows())
     }
 
+    @Test("a wait before a batch (here the rate limit's 50 s) is slept in poll-interval slices: a cancel is seen within one, and the batch never starts")
+    func cancelCutsThePaceShort() async throws {
+        let harness = try JobHarness(kind: .integer, rows: 2000)
+        let clock = TestClock()
+        let store = try SQLiteStateStore(path: harness.statePath, create: true)
+        let task = Task { try await harness.run(extra: "limits: { rows-per-second: 10 }", state: store, clock: clock) }
+        // The event: the sampler, the supervisor and every worker (one per chunk, at most two) sleep
+        // on the test clock — the workers before their first batch, paced by the rate.
+        var sleepers = 0
+        while sleepers == 0 {
+            if let run = try await store.runs(limit: 1).first { sleepers = 2 + min(2, try await store.chunks(runID: run.id).count) }
+            await Task.yield()
+        }
+        await clock.waitForSleepers(sleepers)
+        let run = try #require(try await store.runs(limit: 1).first)
+        #expect(run.counters.read == 0)
+        try await store.setStatus(runID: run.id, .cancelled, reason: "test")
+        clock.advance(by: .milliseconds(200))
+        let summary = try await task.value
+        #expect(summary.status == .cancelled)
+        #expect(summary.counters.read == 0, "the paced batch did not start")
+        #expect(clock.elapsed == .milliseconds(200), "one poll interval, not the 50 s the rate asked for")
+        let held = try #require(try await store.run(id: run.id)).waits.held["rows-per-second"] ?? 0
+        #expect(held >= 0.2, "the slice slept counts for the rate: \(held)")
+    }
+
     @Test("outside the window the run waits and says until when; cancel stops it")
     func window() async throws {
         let harness = try JobHarness(kind: .text, rows: 500)
