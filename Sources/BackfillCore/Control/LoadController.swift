@@ -3,9 +3,10 @@
 ///
 /// Additive increase, multiplicative decrease, as TCP does with a congestion window: a health
 /// signal over its limit (a standby behind, the target's latency, the throttle query) halves the
-/// load from what the run actually used over the last seconds, at most once a second (the halved
-/// load needs a moment to show); every healthy second adds a tenth of the workers' capacity back,
-/// until the run is unlimited again. While other applications work on the target's database
+/// load from what the run actually used over the last seconds — once per closing of that signal,
+/// at most once a second (the halved load needs a moment to show); every healthy second adds a
+/// tenth of the workers' capacity back, until the run is unlimited again. Time spent waiting (a
+/// closed gate, a pause) neither grows the load nor counts as use (`hold()`). While other applications work on the target's database
 /// (`health.live-traffic`) the load is capped at the gentle share; when they leave the cap lifts.
 ///
 /// The load is kept with a `DebtBucket` of batch seconds: a worker whose batch took longer than
@@ -31,7 +32,7 @@ public actor LoadController {
     /// Workers take turns while gentle.
     let turns = BatchTurns()
 
-    /// The smallest load a decrease leaves: one batch in twenty seconds of a single worker.
+    /// The smallest load a decrease leaves: 5% of one worker's time (a 100-ms batch every 2 s).
     static let minimumLoad = 0.05
 
     /// The signals that closed since the run was last healthy: each lowers the load once per closing.
