@@ -141,19 +141,16 @@ struct ChunkWorker: Sendable {
         guard let (signal, wait) = waits.max(by: { $0.1 < $1.1 }), wait > .zero else { return true }
         await context.timeline.held(by: signal, seconds: 0)
         var slept = Duration.zero
-        var interrupted = false
         while slept < wait {
             let slice = min(wait - slept, context.configuration.pollInterval)
             try await context.clock.sleep(for: slice)
             slept += slice
-            if slept < wait, try await isInterrupted() {
-                interrupted = true
-                break
-            }
+            // Counted slice by slice: a long wait keeps its signal binding, and its seconds show as they pass.
+            context.metrics.rateLimited(slice.inSeconds)
+            await context.timeline.held(by: signal, seconds: slice.inSeconds)
+            if slept < wait, try await isInterrupted() { return false }
         }
-        context.metrics.rateLimited(slept.inSeconds)
-        await context.timeline.held(by: signal, seconds: slept.inSeconds)
-        return !interrupted
+        return true
     }
 
     /// The run was stopped (a signal) or is no longer running (paused, cancelled) since the batch

@@ -129,13 +129,19 @@ struct PostgresLiveSystemTests {
             let database = try await primary.server.createDatabase("src")
             _ = try await primary.server.psql(
                 database, "CREATE TABLE items (id bigint PRIMARY KEY, note text); INSERT INTO items SELECT g, 'row ' || g FROM generate_series(1, 15000) g")
-            // The event: the standby has replayed the table.
-            while try await replica.server.psql(database, "SELECT count(*) FROM pg_class WHERE relname = 'items'") != "1" {
+            // The event: the standby has replayed the database and the table (until then psql cannot connect to it).
+            while (try? await replica.server.psql(database, "SELECT count(*) FROM pg_class WHERE relname = 'items'")) != "1" {
                 try await Task.sleep(for: .milliseconds(50))
             }
             _ = try await replica.server.psql("postgres", "SELECT pg_wal_replay_pause()")
             // WAL the standby receives and does not replay: it falls behind from now on.
             _ = try await primary.server.psql(database, "UPDATE items SET note = 'changed' WHERE id = 1")
+            // The event: the standby has received that WAL and is more than the limit (1 s) behind.
+            let behind = """
+                SELECT pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn()
+                   AND now() - pg_last_xact_replay_timestamp() > interval '1.5 seconds'
+                """
+            while try await replica.server.psql("postgres", behind) != "t" { try await Task.sleep(for: .milliseconds(50)) }
             try """
                 name: source-lag
                 source: { postgres: "\(replica.server.dsn(database))", table: items }
