@@ -63,4 +63,10 @@ public struct BackfillError: Error, Sendable, CustomStringConvertible {
         if let location { return "\(location): \(message)" }
         return message
     }
+
+    /// What to say of `error` in a status line, a log or an event: a `BackfillError`'s message,
+    /// otherwise only the error's type (its description could carry a server's words or a secret).
+    public static func message(of error: any Error) -> String {
+        (error as? BackfillError)?.message ?? String(describing: type(of: error))
+    }
 }

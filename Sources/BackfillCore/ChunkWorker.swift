@@ -166,17 +166,23 @@ struct ChunkWorker: Sendable {
     private func senseLiveTraffic() async {
         let (present, problem) = await context.liveTraffic.sense()
         if let problem {
-            let message = "other applications' sessions on the target cannot be seen (\(problem)); the run stays gentle (health.live-traffic)"
-            context.logger.warning("\(message)")
-            try? await context.state.recordEvent(runID: context.runID, kind: "live-traffic", message: message)
+            await report(
+                "other applications' sessions on the target cannot be seen (\(problem)); the run stays gentle (health.live-traffic)",
+                kind: "live-traffic", level: .warning)
         }
         guard await context.control.liveTraffic(present) else { return }
         let share = await context.control.gentleShare
-        let message = present
-            ? "live traffic on the target: batches take at most \(Int((share * 100).rounded()))% of a worker's time (health.live-traffic)"
-            : "no live traffic on the target any more: back to full speed (health.live-traffic)"
-        context.logger.info("\(message)")
-        try? await context.state.recordEvent(runID: context.runID, kind: "live-traffic", message: message)
+        await report(
+            present
+                ? "live traffic on the target: batches take at most \(Int((share * 100).rounded()))% of a worker's time (health.live-traffic)"
+                : "no live traffic on the target any more: back to full speed (health.live-traffic)",
+            kind: "live-traffic", level: .info)
+    }
+
+    /// Logs `message` and records it in the run's events (a failed record only thins the log).
+    private func report(_ message: String, kind: String, level: Logger.Level) async {
+        context.logger.log(level: level, "\(message)")
+        try? await context.state.recordEvent(runID: context.runID, kind: kind, message: message)
     }
 
     /// How long the WAL budget asks to wait. A WAL position that cannot be read is asked again
@@ -188,9 +194,8 @@ struct ChunkWorker: Sendable {
         guard let read = context.configuration.walPosition else {
             // The spec refuses the limit for other targets; `set` cannot know the target: said once, in the log and the run's events.
             if await budget.firstIgnored() {
-                let message = "wal-bytes-per-second was set, but this run's target writes no WAL: it has no effect"
-                context.logger.warning("\(message)")
-                try? await context.state.recordEvent(runID: context.runID, kind: "knob-ignored", message: message)
+                await report(
+                    "wal-bytes-per-second was set, but this run's target writes no WAL: it has no effect", kind: "knob-ignored", level: .warning)
             }
             return .zero
         }

@@ -14,7 +14,7 @@ actor RunTimeline {
     private var reason: WaitTimes.Reason?
     /// The signal that held a worker back last, since when (wall clock) and when it last did.
     private var binding: (signal: ControlSignal, since: Date, last: ContinuousClock.Instant)?
-    /// The binding last handed to `take()`, to store only changes.
+    /// The binding last handed to `take()` (`nil`: none handed yet), to store only changes.
     private var reportedBinding: ControlSignal??
 
     /// Where waiting time also goes as it passes (not only at the next checkpoint).
@@ -76,7 +76,7 @@ actor RunTimeline {
     func take(binding forced: Bool = false) -> (working: Double, waited: WaitTimes) {
         advance()
         let now = bindingNow()
-        if forced || reportedBinding == nil || reportedBinding! != now {
+        if forced || reportedBinding != .some(now) {
             reportedBinding = .some(now)
             waited.binding = WaitTimes.Binding(signal: now, since: now == nil ? clock.date : binding?.since ?? clock.date)
         }

@@ -22,6 +22,12 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var chunksTotal: Int
     public var chunksDone: Int
 
+    /// The budget or health signal holding the run back now: only a running run has one.
+    public var binding: WaitTimes.Binding? {
+        guard status == .running, let binding = waits.binding, binding.signal != nil else { return nil }
+        return binding
+    }
+
     /// Rows read per working second (waits not counted; 0 before any work).
     public var rowsPerWorkingSecond: Double { activeSeconds > 0 ? Double(counters.read) / activeSeconds : 0 }
     public var estimatedRows: Int

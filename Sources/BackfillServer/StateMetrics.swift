@@ -57,7 +57,7 @@ final class StateMetrics: Sendable {
             // Which budget or health signal binds now (1) and how long each held the run's workers.
             for signal in ControlSignal.allCases {
                 let signalLabels = labels + [("signal", signal.metricLabel)]
-                gauge("backfill_binding", signalLabels, run.status == .running && run.waits.binding?.signal == signal ? 1 : 0)
+                gauge("backfill_binding", signalLabels, run.binding?.signal == signal ? 1 : 0)
                 gauge("backfill_held_seconds", signalLabels, run.waits.held[signal.rawValue] ?? 0)
             }
         }

@@ -41,10 +41,10 @@ enum RunText {
     }
 
     /// Which budget or health signal binds now, since when, and the seconds each held the workers.
-    static func controls(_ waits: WaitTimes, running: Bool) -> String {
-        let now = waits.binding?.signal.flatMap { running ? $0 : nil }.map { "\($0.rawValue) since \(waits.binding!.since.formatted(.iso8601))" } ?? "none"
+    static func controls(_ run: RunRecord) -> String {
+        let now = run.binding.map { "\($0.signal?.rawValue ?? "") since \($0.since.formatted(.iso8601))" } ?? "none"
         let held = ControlSignal.allCases.compactMap { signal in
-            waits.held[signal.rawValue].map { "\(signal.rawValue) \(Output.seconds($0))" }
+            run.waits.held[signal.rawValue].map { "\(signal.rawValue) \(Output.seconds($0))" }
         }
         return "  binding     \(now)" + (held.isEmpty ? "" : " · held workers: " + held.joined(separator: ", "))
     }
@@ -62,7 +62,7 @@ enum RunText {
                 + "throttled \(Output.seconds(run.waits.throttled)), health \(Output.seconds(run.waits.health)), "
                 + "pause file \(Output.seconds(run.waits.pauseFile))"
                 + eta(run, rate: rate),
-            controls(run.waits, running: run.status == .running),
+            controls(run),
             "  batches     \(Output.number(run.counters.batches))" + (run.batchSize.map { " · latest size \(Output.number($0))" } ?? "")
                 + (run.knobs.rowsPerSecond.map { " · rows-per-second set to \(Output.number(Int($0)))" } ?? ""),
             "  started     \(run.createdAt.formatted(.iso8601))" + (run.finishedAt.map { " · finished \($0.formatted(.iso8601))" } ?? ""),

@@ -74,7 +74,7 @@ public actor LiveTrafficSensor {
                 do {
                     return Reading(sessions: try await read())
                 } catch {
-                    return Reading(sessions: nil, problem: (error as? BackfillError)?.message ?? String(describing: error))
+                    return Reading(sessions: nil, problem: BackfillError.message(of: error))
                 }
             }
             inFlight = task

@@ -76,7 +76,7 @@ struct ReplicaLagGate: Sendable {
         do {
             reading = await gauge.observe(try await read())
         } catch {
-            let cause = (error as? BackfillError)?.message ?? String(describing: type(of: error))
+            let cause = BackfillError.message(of: error)
             return WaitReason(.health, "waiting: the target's standbys cannot be read (\(cause)); health.replica-lag waits until they can", signal: .replicaLag)
         }
         if let gone = reading.gone.first {
@@ -111,7 +111,7 @@ struct SourceLagGate: Sendable {
         do {
             lag = try await read()
         } catch {
-            let cause = (error as? BackfillError)?.message ?? String(describing: type(of: error))
+            let cause = BackfillError.message(of: error)
             return WaitReason(
                 .health, "waiting: the source's replication lag cannot be read (\(cause)); health.replica-lag waits until it can",
                 signal: .replicaLag)

@@ -23,7 +23,7 @@ struct TargetLatencyGate: Sendable {
         do {
             latency = try await probe()
         } catch {
-            let cause = (error as? BackfillError)?.message ?? String(describing: type(of: error))
+            let cause = BackfillError.message(of: error)
             return WaitReason(.health, "waiting: the target's latency probe failed (\(cause)); health.target-latency waits until it answers", signal: .targetLatency)
         }
         let fastest = await baseline.observe(latency)

@@ -1,9 +1,9 @@
-/// A budget of bytes per second kept by waiting: bytes spent come out of a bucket refilled at the
-/// budget (holding at most one second of it); while the bucket is in debt the next batch waits
-/// until it is paid off. So over any stretch of a minute the rate stays at the budget, however
-/// unevenly the batches spent it.
+/// A budget per second kept by waiting — of bytes (WAL, shipped rows) or of seconds of batch work
+/// (the load): what is spent comes out of a bucket refilled at the budget (holding at most one
+/// second of it); while the bucket is in debt the next batch waits until it is paid off. So over
+/// any stretch of a minute the rate stays at the budget, however unevenly the batches spent it.
 struct DebtBucket: Sendable {
-    /// Bytes per second; `nil`: no budget (nothing is counted, nothing waits).
+    /// Units per second; `nil`: no budget (nothing is counted, nothing waits).
     private(set) var rate: Double?
     private var tokens: Double
     private var refilled: ContinuousClock.Instant?
@@ -20,12 +20,12 @@ struct DebtBucket: Sendable {
         tokens = min(tokens, rate)
     }
 
-    /// Takes `bytes` out, after refilling for the time since the last call.
-    mutating func spend(_ bytes: Double, now: ContinuousClock.Instant) {
+    /// Takes `amount` out, after refilling for the time since the last call.
+    mutating func spend(_ amount: Double, now: ContinuousClock.Instant) {
         guard let rate else { return }
         if let refilled { tokens = min(rate, tokens + refilled.duration(to: now).inSeconds * rate) }
         refilled = now
-        tokens -= bytes
+        tokens -= amount
     }
 
     /// How long to wait until the debt is paid off.
