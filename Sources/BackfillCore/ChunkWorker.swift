@@ -102,6 +102,7 @@ struct ChunkWorker: Sendable {
             let turns = await context.control.isGentle ? context.control.turns : nil
             try await turns?.take()
             let timed: (BatchResult, seconds: Double)?
+            let period = context.errorGuard.period
             do {
                 guard try await pace(wanted) else {
                     await turns?.give()
@@ -117,7 +118,7 @@ struct ChunkWorker: Sendable {
             }
             guard let result = timed else { return nil }
             await account(result, wanted: wanted, progress: &progress, sizer: &sizer, logger: logger)
-            switch try await afterBatch(result, progress: &progress, machine: &machine, sizer: &sizer, logger: logger) {
+            switch try await afterBatch(result, begunIn: period, progress: &progress, machine: &machine, sizer: &sizer, logger: logger) {
             case .proceed, .wait: continue
             case .leaveChunk: return nil
             case .stop(let reason): return .stopped(reason)
@@ -255,9 +256,10 @@ struct ChunkWorker: Sendable {
             delta, seconds: seconds, chunk: progress.chunk, done: result.isLast, context: context, logger: logger)
     }
 
-    /// Answers a split request and the error guard, then asks the machine where to go.
+    /// Answers a split request and the error guard (for a batch begun in the guard's `period`), then
+    /// asks the machine where to go.
     private func afterBatch(
-        _ timed: (BatchResult, seconds: Double), progress: inout ChunkProgress, machine: inout RunStateMachine,
+        _ timed: (BatchResult, seconds: Double), begunIn period: Int, progress: inout ChunkProgress, machine: inout RunStateMachine,
         sizer: inout BatchSizer, logger: Logger
     ) async throws -> WorkerSteps.Step {
         let result = timed.0
@@ -274,8 +276,7 @@ struct ChunkWorker: Sendable {
             }
         }
         var actions: [RunStateMachine.Action] = []
-        if let rate = context.errorGuard.observe(result.delta) {
-            context.errorGuard.reset()
+        if let rate = context.errorGuard.observe(result.delta, begunIn: period) {
             let reason = ErrorGuard.reason(rate: rate, limit: context.configuration.maxErrorRate ?? 0, runID: context.runID)
             actions = machine.handle(.errorRateExceeded(
                 reason: reason, rate: rate, waitForResume: context.configuration.waitWhenPausedByGuard))
