@@ -64,9 +64,11 @@ actor RunTimeline {
     /// The workers ended: nothing binds any more.
     func workersEnded() { binding = nil }
 
-    /// Nothing held the run back for two seconds: no signal binds.
+    /// Nothing held the run back for five seconds: no signal binds. (A worker waiting off a signal
+    /// says so every poll interval; the margin keeps a starved machine's late wake-ups from
+    /// flickering the binding to none.)
     private func bindingNow() -> ControlSignal? {
-        guard let binding, binding.last.duration(to: clock.now) < .seconds(2) else { return nil }
+        guard let binding, binding.last.duration(to: clock.now) < .seconds(5) else { return nil }
         return binding.signal
     }
 
