@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "BackfillSQLite", targets: ["BackfillSQLite"]),
         .library(name: "BackfillFiles", targets: ["BackfillFiles"]),
         .library(name: "BackfillPostgres", targets: ["BackfillPostgres"]),
+        .library(name: "BackfillMySQL", targets: ["BackfillMySQL"]),
         .library(name: "BackfillHTTP", targets: ["BackfillHTTP"]),
     ],
     dependencies: [
@@ -66,6 +67,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "BackfillMySQL",
+            dependencies: [
+                "BackfillCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "BackfillHTTP",
             dependencies: [
                 "BackfillCore",
@@ -104,6 +112,7 @@ let package = Package(
                 "BackfillSQLite",
                 "BackfillFiles",
                 "BackfillPostgres",
+                "BackfillMySQL",
                 "BackfillHTTP",
                 "BackfillServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -137,6 +146,7 @@ let package = Package(
                 "BackfillCore", "BackfillTesting", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .testTarget(name: "BackfillMySQLTests", dependencies: ["BackfillCore", "BackfillMySQL"]),
         .testTarget(
             name: "BackfillPostgresTests",
             dependencies: ["BackfillCore", "BackfillPostgres", "BackfillTesting", .product(name: "PostgresNIO", package: "postgres-nio")]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what is missing (SQLite and zlib headers, zstd, PostgreSQL), starts a
-# throwaway PostgreSQL cluster on 127.0.0.1 as a non-root user, builds, runs `swift test`, and
+# Runs the whole test suite: installs what is missing (SQLite and zlib headers, zstd, PostgreSQL, MariaDB), starts
+# a throwaway PostgreSQL cluster and MariaDB server on 127.0.0.1 as non-root users, builds, runs `swift test`, and
 # stops the cluster whatever happens; then the short form of the fault suite (scripts/chaos.sh,
 # on clusters of its own). Installs Chromium too (while the build runs) for the dashboard's
 # browser test, which then must run: BACKFILL_REQUIRE_BROWSER=1. Its screenshot is kept at
@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/lib/postgres.sh
+source scripts/lib/mariadb.sh
 
 [ -e /usr/include/sqlite3.h ] || apt_install libsqlite3-dev sqlite3
 # zlib's headers build the gzip reader; the gzip and zstd tools (and libzstd, loaded at run time)
@@ -20,13 +21,18 @@ source scripts/lib/postgres.sh
 command -v gzip >/dev/null || apt_install gzip
 { command -v zstd >/dev/null && ldconfig -p | grep -q 'libzstd\.so\.1'; } || apt_install zstd libzstd1
 pg_setup
+# MariaDB's server for the MySQL suites, and its client library, which backfill loads at run time.
+maria_setup
 
 pg_dir=$(mktemp -d /tmp/backfill-pg.XXXXXX)
 pg_port=$(free_port)
+maria_dir=$(mktemp -d /tmp/backfill-maria.XXXXXX)
+maria_port=$(free_port)
 
 stop_cluster() {
   pg_stop "$pg_dir"
-  rm -rf "$pg_dir"
+  maria_stop "$maria_dir"
+  rm -rf "$pg_dir" "$maria_dir"
 }
 trap stop_cluster EXIT
 
@@ -35,6 +41,9 @@ pg_start "$pg_dir" "$pg_port" -c max_connections=400
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port"
 
 export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$pg_port" POSTGRES_USER=postgres POSTGRES_DB=postgres
+maria_start "$maria_dir" "$maria_port"
+echo "MariaDB $("$maria_bin/mariadbd" --version | awk '{print $3}') on 127.0.0.1:$maria_port"
+export MYSQL_HOST=127.0.0.1 MYSQL_PORT="$maria_port" MYSQL_USER=root
 export PATH="$pg_bin:$PATH"
 
 # Chromium downloads while the build compiles; the browser test fails if it did not install.
@@ -61,7 +70,7 @@ else
   # it on SQLite files, then the server and browser suites. Run together, the dozens of child
   # processes of the binary suites starve the other suites' async tasks on 2 cores (connections
   # time out, Chromium goes unanswered, trivial tests pass their time limits).
-  swift test --skip-build --filter '^(BackfillCoreTests|BackfillSQLiteTests|BackfillFilesTests|BackfillHTTPTests|BackfillPostgresTests)\.'
+  swift test --skip-build --filter '^(BackfillCoreTests|BackfillSQLiteTests|BackfillFilesTests|BackfillHTTPTests|BackfillPostgresTests|BackfillMySQLTests)\.'
   swift test --skip-build --filter '^BackfillCLITests\.(Postgres[A-Za-z]*Tests|TypeMatrixTests)'
   swift test --skip-build --filter '^BackfillCLITests\.' --skip '^BackfillCLITests\.(Postgres[A-Za-z]*Tests|TypeMatrixTests|ServeTests|DashboardBrowserTests)'
   swift test --skip-build --filter '^BackfillCLITests\.(ServeTests|DashboardBrowserTests)'

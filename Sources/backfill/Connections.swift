@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BackfillCore
 import BackfillHTTP
+import BackfillMySQL
 import BackfillPostgres
 import Logging
 
@@ -11,6 +12,7 @@ actor Connections {
     private let maxConnections: Int
     private let timeouts: PostgresTimeouts
     private var open: [String: PostgresDatabase] = [:]
+    private var openMySQL: [String: MySQLDatabase] = [:]
     private var http: HTTPClient?
 
     /// Pools sized for the spec's workers, with its lock and statement timeouts.
@@ -24,6 +26,15 @@ actor Connections {
         let database = try await PostgresDatabase.connect(
             dsn, maxConnections: maxConnections, timeouts: timeouts, logger: Self.postgresLogger)
         open[dsn] = database
+        return database
+    }
+
+    /// The MySQL database of a `mysql://` DSN, one per DSN; it checks the server answers.
+    func mysql(_ dsn: String) async throws -> MySQLDatabase {
+        if let database = openMySQL[dsn] { return database }
+        let database = try MySQLDatabase(dsn: dsn)
+        try await database.checkReachable()
+        openMySQL[dsn] = database
         return database
     }
 

@@ -1,6 +1,7 @@
 import BackfillCore
 import BackfillFiles
 import BackfillHTTP
+import BackfillMySQL
 import BackfillPostgres
 import BackfillSQLite
 import Foundation
@@ -92,7 +93,7 @@ enum JobWiring {
 
     /// Opens the source a spec names; with `columns`, ready to read them.
     static func openSource(_ spec: JobSpec, columns: [String]?, connections: Connections) async throws -> OpenedSource {
-        let location = spec.source.kind == .postgres ? spec.source.location : spec.resolve(path: spec.source.location)
+        let location = spec.source.kind == .postgres || spec.source.kind == .mysql ? spec.source.location : spec.resolve(path: spec.source.location)
         switch spec.source.kind {
         case .sqlite:
             let source = try SQLiteSource(path: location, table: spec.source.table ?? "", key: spec.key, range: spec.range)
@@ -105,6 +106,10 @@ enum JobWiring {
             let database = try await connections.database(location)
             let source = PostgresSource(database: database, table: spec.source.table ?? "", key: spec.key, range: spec.range)
             return .postgres(try await source.selecting(columns ?? []))
+        case .mysql:
+            let database = try await connections.mysql(location)
+            let source = MySQLSource(database: database, table: spec.source.table ?? "", key: spec.key, range: spec.range)
+            return .mysql(try await source.selecting(columns ?? []))
         case .webhook:
             throw BackfillError(.invalidSpec, "a \(spec.source.kind.rawValue) source is not supported by this version yet")
         }
@@ -150,6 +155,8 @@ enum JobWiring {
         case .postgres:
             let database = try await connections.database(spec.target.location)
             return .postgres(PostgresSink(database: database, table: spec.target.table ?? ""))
+        case .mysql:
+            return .mysql(MySQLSink(database: try await connections.mysql(spec.target.location), table: spec.target.table ?? ""))
         case .webhook:
             return .webhook(WebhookSink(
                 url: spec.target.location, options: spec.target.webhook ?? WebhookSpec(), client: await connections.httpClient(),

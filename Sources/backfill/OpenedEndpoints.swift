@@ -1,6 +1,7 @@
 import BackfillCore
 import BackfillFiles
 import BackfillHTTP
+import BackfillMySQL
 import BackfillPostgres
 import BackfillSQLite
 
@@ -9,6 +10,7 @@ import BackfillSQLite
 enum OpenedSource: Sendable {
     case sqlite(SQLiteSource)
     case postgres(PostgresSource)
+    case mysql(MySQLSource)
     case csv(CSVSource)
     case jsonl(JSONLSource)
 
@@ -17,6 +19,7 @@ enum OpenedSource: Sendable {
         switch self {
         case .sqlite(let source): source
         case .postgres(let source): source
+        case .mysql(let source): source
         case .csv(let source): source
         case .jsonl(let source): source
         }
@@ -27,6 +30,7 @@ enum OpenedSource: Sendable {
         switch self {
         case .sqlite(let source): source
         case .postgres(let source): source
+        case .mysql(let source): source
         case .csv, .jsonl: nil
         }
     }
@@ -36,6 +40,7 @@ enum OpenedSource: Sendable {
 enum OpenedSink {
     case sqlite(SQLiteSink)
     case postgres(PostgresSink)
+    case mysql(MySQLSink)
     case webhook(WebhookSink)
     /// An append-only events file, opened once the job's columns are known.
     case eventsFile(String)
@@ -45,6 +50,7 @@ enum OpenedSink {
         switch self {
         case .sqlite(let sink): return try await sink.describe()
         case .postgres(let sink): return try await sink.describe()
+        case .mysql(let sink): return try await sink.describe()
         case .webhook, .eventsFile: return nil
         }
     }
@@ -53,6 +59,7 @@ enum OpenedSink {
         switch self {
         case .sqlite(let sink): return .sqlite(try await sink.configured(for: job))
         case .postgres(let sink): return .postgres(try await sink.configured(for: job))
+        case .mysql(let sink): return .mysql(try await sink.configured(for: job))
         case .webhook(let sink): return .webhook(try sink.configured(for: job))
         case .eventsFile(let path): return .eventsFile(try JSONLEventSink(path: path, job: job))
         }
@@ -63,6 +70,7 @@ enum OpenedSink {
 enum ConfiguredTarget: Sendable {
     case sqlite(SQLiteSink)
     case postgres(PostgresSink)
+    case mysql(MySQLSink)
     case webhook(WebhookSink)
     case eventsFile(JSONLEventSink)
 
@@ -71,6 +79,7 @@ enum ConfiguredTarget: Sendable {
         switch self {
         case .sqlite(let sink): sink
         case .postgres(let sink): sink
+        case .mysql(let sink): sink
         case .webhook(let sink): sink
         case .eventsFile(let sink): sink
         }
@@ -81,6 +90,7 @@ enum ConfiguredTarget: Sendable {
         switch self {
         case .sqlite(let sink): sink
         case .postgres(let sink): sink
+        case .mysql(let sink): sink
         case .webhook, .eventsFile: nil
         }
     }
@@ -95,6 +105,8 @@ enum ConfiguredTarget: Sendable {
                 .selecting(columns)
         case .postgres(let sink):
             return try await PostgresSource(database: sink.database, table: table, key: spec.key, range: spec.range).comparing(columns)
+        case .mysql(let sink):
+            return try await MySQLSource(database: sink.database, table: table, key: spec.key, range: spec.range).comparing(columns)
         case .webhook, .eventsFile:
             return nil
         }

@@ -95,6 +95,8 @@ enum TargetCreation {
             designed = target == .sqlite
                 ? copied : copied.map { TargetDesign.Column(name: $0.name, type: TargetTypeMapping.postgres(fromSQLite: $0.type), notNull: $0.notNull) }
             origin = target == .sqlite ? "declared types copied from the source" : "SQLite types mapped to PostgreSQL's"
+        case .mysql:
+            throw SpecProblems([loaded.problem("target.create", "a target cannot be created from a MySQL source yet; create the table first")])
         case .csv, .jsonl:
             let (samplers, whole) = try await sample(spec, columns: columns, connections: connections)
             designed = zip(columns, samplers).map { name, sampler in

@@ -100,7 +100,7 @@ public struct JobSpec: Sendable, Codable, Hashable {
 /// A source or target as named in the spec: `{sqlite: PATH, table: T}`, `{csv: PATH}`, ….
 public struct Endpoint: Sendable, Codable, Hashable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
-        case sqlite, postgres, csv, jsonl, webhook
+        case sqlite, postgres, mysql, csv, jsonl, webhook
     }
 
     public var kind: Kind

@@ -12,11 +12,11 @@ enum SpecBuilder {
         if let name, !isValidJobName(name) {
             reader.problem("name", top["name"], "use letters, digits, '-', '_' and '.' (at most 100), got '\(name)'")
         }
-        let source = endpoint(top["source"], field: "source", kinds: [.sqlite, .postgres, .csv, .jsonl], reader: &reader)
+        let source = endpoint(top["source"], field: "source", kinds: [.sqlite, .postgres, .mysql, .csv, .jsonl], reader: &reader)
         let inPlace = top["mode"]?.string == WriteMode.updateInPlace.rawValue
         let target = inPlace && top["target"] == nil
             ? source
-            : endpoint(top["target"], field: "target", kinds: [.sqlite, .postgres, .jsonl, .webhook], reader: &reader)
+            : endpoint(top["target"], field: "target", kinds: [.sqlite, .postgres, .mysql, .jsonl, .webhook], reader: &reader)
         if !inPlace, let source, let target, source.isSameTable(as: target, resolving: { JobSpec.resolve(path: $0, against: baseDirectory) }) {
             reader.problem(
                 "target", top["target"],
@@ -51,7 +51,7 @@ enum SpecBuilder {
         let window = windowSpec(top["window"], reader: &reader)
         let throttle = throttleSpec(top["throttle"], reader: &reader)
         let verify = verifySpec(top["verify"], reader: &reader)
-        if throttle != nil, let source, source.kind != .sqlite && source.kind != .postgres {
+        if throttle != nil, let source, ![.sqlite, .postgres, .mysql].contains(source.kind) {
             reader.problem("throttle", top["throttle"], "a throttle query runs on the source database; a \(source.kind.rawValue) source has none")
         }
         if limits?.walBytesPerSecond != nil, let target, target.kind != .postgres {
@@ -253,7 +253,7 @@ enum SpecBuilder {
                 reader.problem("\(field).webhook", map[kind.rawValue], "expected an http:// or https:// URL")
             }
         }
-        let needsTable = kind == .sqlite || kind == .postgres
+        let needsTable = kind == .sqlite || kind == .postgres || kind == .mysql
         if needsTable, map["table"] == nil {
             reader.problem("\(field).table", node, "missing required key 'table' for a \(kind.rawValue) \(field)")
         }
@@ -270,7 +270,7 @@ enum SpecBuilder {
         endpoint.webhook = webhook
         if let node = map["create"] {
             endpoint.create = reader.boolean(node, field: "\(field).create") ?? false
-            if endpoint.create, !needsTable {
+            if endpoint.create, !needsTable || kind == .mysql {
                 reader.problem("\(field).create", node, "create applies to a SQLite or PostgreSQL table \(field)")
             }
         }

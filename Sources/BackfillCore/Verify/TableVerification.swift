@@ -29,8 +29,8 @@ public struct TableVerification: Sendable {
     /// - Parameter asked: how the user asked for the verification, as the message names it.
     /// - Throws: `BackfillError` `.invalidInput` saying why.
     public static func refuseUncomparable(_ spec: JobSpec, asked: String = "verify") throws {
-        guard spec.target.kind == .sqlite || spec.target.kind == .postgres else {
-            throw BackfillError(.invalidInput, "\(asked) compares a SQLite or PostgreSQL table; a \(spec.target.kind.rawValue) target has no rows to compare")
+        guard [.sqlite, .postgres, .mysql].contains(spec.target.kind) else {
+            throw BackfillError(.invalidInput, "\(asked) compares a SQLite, PostgreSQL or MySQL table; a \(spec.target.kind.rawValue) target has no rows to compare")
         }
         guard spec.mode != .updateInPlace else {
             throw BackfillError(.invalidInput, "\(asked) cannot compare an update-in-place job: its target holds values the source does not")

@@ -1,0 +1,130 @@
+import BackfillCore
+
+/// The pieces of MySQL SQL `backfill` builds: quoted names, value literals and keyset conditions.
+/// Values are never spliced in as text: strings and bytes go as hex literals, so no value can
+/// end its quoting whatever it holds or however the server escapes.
+enum MySQLSQL {
+    /// `` `name` `` (or `` `schema`.`name` ``), embedded backticks doubled.
+    static func quoted(_ name: String) -> String {
+        var quoted = String.UnicodeScalarView()
+        quoted.append("`")
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case "`": quoted.append(contentsOf: ["`", "`"])
+            case ".": quoted.append(contentsOf: ["`", ".", "`"])
+            default: quoted.append(scalar)
+            }
+        }
+        quoted.append("`")
+        return String(quoted)
+    }
+
+    /// A literal for `value`: integers as digits, doubles in a form that reads back as the same
+    /// double, text as a utf8mb4 hex literal, bytes as a hex literal.
+    /// - Throws: `BackfillError` `.data` for NaN and infinities, which MySQL cannot store.
+    static func literal(_ value: Value) throws -> String {
+        switch value {
+        case .null: return "NULL"
+        case .integer(let v): return String(v)
+        case .real(let v):
+            guard v.isFinite else { throw BackfillError(.writeFailed, kind: .data, "MySQL cannot store \(v) (no NaN or infinity in FLOAT or DOUBLE)") }
+            // `E0` makes it a DOUBLE literal (read with strtod: the same double), never a DECIMAL one.
+            let text = "\(v)"
+            return text.contains("e") ? text : text + "E0"
+        case .text(let v): return "_utf8mb4 X'" + hex(v.utf8) + "'"
+        case .blob(let v): return "X'" + hex(v) + "'"
+        }
+    }
+
+    /// `_utf8mb4 X'…'` of a name, for comparing with catalog columns.
+    static func string(_ text: String) -> String { "_utf8mb4 X'" + hex(text.utf8) + "'" }
+
+    private static let digits = Array("0123456789ABCDEF".utf8)
+
+    private static func hex<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Keyset SQL over one table: the key as compared and sorted in byte order, range conditions and
+/// pages. Composite keys are compared column by column (`a > x OR (a = x AND b > y)`), the form the
+/// optimizer turns into an index range.
+struct MySQLKeysetSQL: Sendable {
+    let table: String
+    let columns: [String]
+    let key: [String]
+    /// Per key column: compared as `BINARY` bytes (character columns, whose collation would order
+    /// them otherwise) or as it is (integers and binary strings, on their index).
+    let keyAsBytes: [Bool]
+    let whereClause: String?
+
+    var quotedTable: String { MySQLSQL.quoted(table) }
+    var selectList: String { columns.map(MySQLSQL.quoted).joined(separator: ", ") }
+
+    private func keyColumn(_ index: Int) -> String {
+        let name = MySQLSQL.quoted(key[index])
+        return keyAsBytes[index] ? "BINARY \(name)" : name
+    }
+
+    var orderBy: String { key.indices.map(keyColumn).joined(separator: ", ") }
+
+    /// `key > value` (`strict`) or `key >= value`, lexicographically over the key's columns.
+    func compare(after value: [Value], strict: Bool) throws -> String {
+        var alternatives: [String] = []
+        for last in key.indices {
+            var parts: [String] = []
+            for index in 0..<last { parts.append("\(keyColumn(index)) = \(try MySQLSQL.literal(value[index]))") }
+            let isLast = last == key.count - 1
+            parts.append("\(keyColumn(last)) \(isLast && !strict ? ">=" : ">") \(try MySQLSQL.literal(value[last]))")
+            alternatives.append("(" + parts.joined(separator: " AND ") + ")")
+        }
+        return "(" + alternatives.joined(separator: " OR ") + ")"
+    }
+
+    /// `key < value`, lexicographically.
+    func before(_ value: [Value]) throws -> String {
+        var alternatives: [String] = []
+        for last in key.indices {
+            var parts: [String] = []
+            for index in 0..<last { parts.append("\(keyColumn(index)) = \(try MySQLSQL.literal(value[index]))") }
+            parts.append("\(keyColumn(last)) < \(try MySQLSQL.literal(value[last]))")
+            alternatives.append("(" + parts.joined(separator: " AND ") + ")")
+        }
+        return "(" + alternatives.joined(separator: " OR ") + ")"
+    }
+
+    /// ` WHERE …` for the range, the cursor (replacing the lower bound) and `range.where`; empty
+    /// without conditions.
+    func conditions(range: KeyRange, after cursor: [Value]?) throws -> String {
+        var parts: [String] = []
+        if let whereClause { parts.append("(\(whereClause))") }
+        if let cursor {
+            parts.append(try compare(after: cursor, strict: true))
+        } else if let lower = range.lower {
+            parts.append(try compare(after: lower, strict: false))
+        }
+        if let upper = range.upper { parts.append(try before(upper)) }
+        return parts.isEmpty ? "" : " WHERE " + parts.joined(separator: " AND ")
+    }
+
+    /// Up to `limit` rows of `range` after `cursor`, in key order.
+    func page(range: KeyRange, after cursor: [Value]?, limit: Int) throws -> String {
+        "SELECT \(selectList) FROM \(quotedTable)\(try conditions(range: range, after: cursor)) ORDER BY \(orderBy) LIMIT \(limit)"
+    }
+
+    /// `key IN (…)` for whole keys: `k IN (1, 2)` or `(a, b) IN ((1, 'x'), …)`.
+    func keyIn(_ keys: [[Value]]) throws -> String {
+        if key.count == 1 {
+            return "\(MySQLSQL.quoted(key[0])) IN (" + (try keys.map { try MySQLSQL.literal($0[0]) }).joined(separator: ", ") + ")"
+        }
+        let tuple = "(" + key.map(MySQLSQL.quoted).joined(separator: ", ") + ")"
+        let values = try keys.map { "(" + (try $0.map(MySQLSQL.literal)).joined(separator: ", ") + ")" }
+        return "\(tuple) IN (" + values.joined(separator: ", ") + ")"
+    }
+}

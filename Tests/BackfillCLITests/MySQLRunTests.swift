@@ -1,0 +1,198 @@
+import BackfillTesting
+import Foundation
+import Testing
+
+/// The real binary against the MariaDB server `scripts/test.sh` starts: SQLite ↔ MySQL and
+/// MySQL → MySQL runs on every key kind, exact counters, reruns that write nothing, `verify`,
+/// quarantine of rows the target refuses, `newer-wins`, and bad inputs.
+@Suite(.serialized) struct MySQLRunTests {
+    static func server() throws -> MariaDBFixture {
+        guard let server = MariaDBFixture.server else { throw FixtureError("no MariaDB server (run scripts/test.sh)") }
+        return server
+    }
+
+    /// The fixture table's columns in MySQL, keyed as `kind`.
+    static func ddl(_ kind: KeyKind, name: String = "items", nameType: String = "VARCHAR(200)") -> String {
+        let columns = "name \(nameType) NOT NULL, amount BIGINT, price DOUBLE, note TEXT, updated_at VARCHAR(32) NOT NULL"
+        switch kind {
+        case .integer: return "CREATE TABLE \(name) (id BIGINT PRIMARY KEY, \(columns))"
+        case .text: return "CREATE TABLE \(name) (id VARCHAR(64) PRIMARY KEY, \(columns))"
+        case .composite: return "CREATE TABLE \(name) (tenant BIGINT NOT NULL, id BIGINT NOT NULL, \(columns), PRIMARY KEY (tenant, id))"
+        }
+    }
+
+    static func counter(_ name: String, in json: String) -> Int? {
+        guard let range = json.range(of: "\"\(name)\" : ") else { return nil }
+        return Int(json[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    @Test("SQLite → MySQL on every key kind: filled, damage repaired exactly, rerun writes nothing, verify equal", arguments: KeyKind.allCases)
+    func sqliteToMySQL(kind: KeyKind) async throws {
+        let server = try Self.server()
+        let dir = try Fixtures.temporaryDirectory("mysql-\(kind)")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: kind, rows: 3_000)
+        let database = try await server.createDatabase("dst")
+        try await server.sql(database, Self.ddl(kind))
+        let spec = Fixtures.spec(kind: kind).replacingOccurrences(
+            of: "target: { sqlite: target.db, table: items }", with: "target: { mysql: \"\(server.dsn(database))\", table: items }")
+        try spec.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+
+        let first = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(Self.counter("inserted", in: first.stdout) == 3_000, "\(first.stdout)")
+        #expect(try await server.sql(database, "SELECT COUNT(*) FROM items") == "3000")
+
+        // Damage: 100 rows lost, 50 stale (an older version), 25 with another amount at the same version.
+        try await server.sql(database, """
+            DELETE FROM items ORDER BY \(kind.keyColumns.joined(separator: ", ")) LIMIT 100;
+            UPDATE items SET amount = amount + 1, updated_at = '2020-01-01T00:00:00Z' ORDER BY \(kind.keyColumns.joined(separator: ", ")) DESC LIMIT 50;
+            UPDATE items SET note = 'changed' WHERE amount % 100 = 7 AND updated_at <> '2020-01-01T00:00:00Z' LIMIT 25;
+            """)
+        let verifyDamaged = try await Binary.run(["verify", "job.yaml"], in: dir)
+        #expect(verifyDamaged.status != 0, "verify must find the damage\n\(verifyDamaged.stdout)")
+
+        let repair = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(repair.status == 0, "\(repair.stderr)")
+        #expect(Self.counter("inserted", in: repair.stdout) == 100, "\(repair.stdout)")
+        #expect(Self.counter("updated", in: repair.stdout) == 75, "\(repair.stdout)")
+        #expect(Self.counter("unchanged", in: repair.stdout) == 2_825, "\(repair.stdout)")
+
+        let rerun = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(Self.counter("unchanged", in: rerun.stdout) == 3_000, "\(rerun.stdout)")
+        #expect(Self.counter("inserted", in: rerun.stdout) == 0)
+        #expect(Self.counter("updated", in: rerun.stdout) == 0)
+
+        let verify = try await Binary.run(["verify", "job.yaml"], in: dir)
+        #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")
+    }
+
+    @Test("MySQL → SQLite: DECIMAL, DATETIME(6), DOUBLE, FLOAT, binary strings, NULLs and hostile text arrive exactly; verify equal")
+    func mysqlToSQLite() async throws {
+        let server = try Self.server()
+        let dir = try Fixtures.temporaryDirectory("mysql-src")
+        let database = try await server.createDatabase("src")
+        try await server.sql(database, """
+            CREATE TABLE orders (id BIGINT PRIMARY KEY, amount DECIMAL(12,2), at DATETIME(6), ratio DOUBLE, small FLOAT,
+              data VARBINARY(64), note TEXT, day DATE, updated BIGINT NOT NULL);
+            INSERT INTO orders
+              SELECT seq, IF(seq % 11 = 0, NULL, seq * 1.25), TIMESTAMP('2024-01-01 00:00:00') + INTERVAL seq * 1500001 MICROSECOND,
+                     seq / 3, seq / 7, UNHEX(MD5(seq)), IF(seq % 5 = 0, CONCAT('quote''s "x"\\n', CHAR(9), '🙂 ', seq), CONCAT('n', seq)),
+                     DATE('2024-01-01') + INTERVAL seq DAY, seq
+              FROM seq_1_to_2000;
+            """)
+        try Fixtures.execute(path: dir + "/target.db", """
+            CREATE TABLE orders (id INTEGER PRIMARY KEY, amount NUMERIC, at TEXT, ratio REAL, small REAL, data BLOB, note TEXT, day TEXT, updated INTEGER NOT NULL);
+            """)
+        try """
+            name: orders
+            source: { mysql: "\(server.dsn(database))", table: orders }
+            target: { sqlite: target.db, table: orders }
+            key: [id]
+            conflict: { newer-wins: updated }
+            batch: { size: 300 }
+            workers: 2
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let first = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(Self.counter("inserted", in: first.stdout) == 2_000, "\(first.stdout)")
+        #expect(try Fixtures.text(path: dir + "/target.db", "SELECT at FROM orders WHERE id = 3") == "2024-01-01 00:00:04.500003")
+        #expect(try Fixtures.text(path: dir + "/target.db", "SELECT note FROM orders WHERE id = 5") == "quote's \"x\"\n\t🙂 5")
+        #expect(try Fixtures.text(path: dir + "/target.db", "SELECT hex(data) FROM orders WHERE id = 1") == "C4CA4238A0B923820DCC509A6F75849B")
+        let verify = try await Binary.run(["verify", "job.yaml"], in: dir)
+        #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")
+        let rerun = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(Self.counter("unchanged", in: rerun.stdout) == 2_000, "\(rerun.stdout)")
+    }
+
+    @Test("MySQL → MySQL: BINARY(16) UUID keys and case-insensitive text keys read in byte order, batch by batch; rerun writes nothing")
+    func mysqlToMySQLKeys() async throws {
+        let server = try Self.server()
+        let dir = try Fixtures.temporaryDirectory("mysql-keys")
+        let source = try await server.createDatabase("src")
+        let target = try await server.createDatabase("dst")
+        let tables = """
+            CREATE TABLE uuids (id BINARY(16) PRIMARY KEY, n BIGINT NOT NULL, amount DECIMAL(10,3));
+            CREATE TABLE words (w VARCHAR(20) COLLATE utf8mb4_general_ci PRIMARY KEY, n BIGINT NOT NULL);
+            """
+        try await server.sql(source, tables + """
+            INSERT INTO uuids SELECT UNHEX(MD5(seq)), seq, seq / 8 FROM seq_1_to_1500;
+            INSERT INTO words VALUES ('apple', 1), ('Banana', 2), ('cherry', 3), ('Date', 4), ('éclair', 5), ('Zebra', 6), ('_under', 7);
+            """)
+        try await server.sql(target, tables + "INSERT INTO words VALUES ('banana', 20);")
+        for (table, key, size) in [("uuids", "id", 100), ("words", "w", 2)] {
+            try """
+                name: \(table)
+                source: { mysql: "\(server.dsn(source))", table: \(table) }
+                target: { mysql: "\(server.dsn(target))", table: \(table) }
+                key: [\(key)]
+                batch: { size: \(size), min: 1 }
+                workers: 2
+                """.write(toFile: dir + "/\(table).yaml", atomically: true, encoding: .utf8)
+        }
+        let uuids = try await Binary.run(["run", "uuids.yaml", "--json"], in: dir)
+        #expect(uuids.status == 0, "\(uuids.stderr)")
+        #expect(Self.counter("inserted", in: uuids.stdout) == 1_500, "\(uuids.stdout)")
+        let fingerprint = "id, n, amount"
+        #expect(
+            try await server.fingerprint(source, table: "uuids", columns: fingerprint)
+                == server.fingerprint(target, table: "uuids", columns: fingerprint))
+        let again = try await Binary.run(["run", "uuids.yaml", "--json"], in: dir)
+        #expect(Self.counter("unchanged", in: again.stdout) == 1_500, "\(again.stdout)")
+        #expect(try await Binary.run(["verify", "uuids.yaml"], in: dir).status == 0)
+
+        // 'Banana' and the target's 'banana' are one key to the collation: the row is updated in place.
+        let words = try await Binary.run(["run", "words.yaml", "--json"], in: dir)
+        #expect(words.status == 0, "\(words.stderr)")
+        #expect(Self.counter("read", in: words.stdout) == 7, "\(words.stdout)")
+        #expect(try await server.sql(target, "SELECT COUNT(*) FROM words") == "7")
+        #expect(try await server.sql(target, "SELECT SUM(n) FROM words") == "28")
+    }
+
+    @Test("rows the MySQL target refuses are quarantined with the reason; newer rows in the target are kept (newer-wins)")
+    func quarantineAndNewerWins() async throws {
+        let server = try Self.server()
+        let dir = try Fixtures.temporaryDirectory("mysql-refused")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 1_000)
+        // Every 100th name is made too long for the target's VARCHAR(12).
+        try Fixtures.execute(path: dir + "/source.db", "UPDATE items SET name = 'a name far too long ' || id WHERE id % 100 = 0")
+        let database = try await server.createDatabase("dst")
+        try await server.sql(database, Self.ddl(.integer, nameType: "VARCHAR(12)") + """
+            ; INSERT INTO items VALUES (5, 'kept', 1, 1, NULL, '2999-01-01T00:00:00Z');
+            """)
+        let spec = Fixtures.spec(kind: .integer).replacingOccurrences(
+            of: "target: { sqlite: target.db, table: items }", with: "target: { mysql: \"\(server.dsn(database))\", table: items }")
+        try spec.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let run = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(run.status == 5, "quarantined rows: exit 5\n\(run.stderr)")
+        #expect(Self.counter("quarantined", in: run.stdout) == 10, "\(run.stdout)")
+        #expect(Self.counter("skipped", in: run.stdout) == 1, "\(run.stdout)")
+        #expect(Self.counter("inserted", in: run.stdout) == 989, "\(run.stdout)")
+        #expect(try await server.sql(database, "SELECT name FROM items WHERE id = 5") == "kept")
+        let quarantine = try await Binary.run(["quarantine", "1"], in: dir)
+        #expect(quarantine.stdout.contains("Data too long"), "\(quarantine.stdout)")
+    }
+
+    @Test("bad MySQL inputs exit 2 naming the cause, never the password: refused port, missing table, unknown DSN parameter, no unique key")
+    func badInputs() async throws {
+        let server = try Self.server()
+        let dir = try Fixtures.temporaryDirectory("mysql-bad")
+        try Fixtures.makeSource(path: dir + "/source.db", kind: .integer, rows: 10)
+        let database = try await server.createDatabase("dst")
+        try await server.sql(database, "CREATE TABLE nokey (id BIGINT, name TEXT, amount BIGINT, price DOUBLE, note TEXT, updated_at TEXT)")
+        let closedPort = "mysql://root:hunter2secret@127.0.0.1:1/\(database)?ssl-mode=disabled&connect-timeout=5"
+        let cases: [(target: String, message: String)] = [
+            ("{ mysql: \"\(closedPort)\", table: items }", "127.0.0.1:1"),
+            ("{ mysql: \"\(server.dsn(database))\", table: nope }", "table nope does not exist"),
+            ("{ mysql: \"\(server.dsn(database))&colour=blue\", table: items }", "unknown connection parameter 'colour'"),
+            ("{ mysql: \"\(server.dsn(database))\", table: nokey }", "no primary key or unique index"),
+        ]
+        for (target, message) in cases {
+            let spec = Fixtures.spec(kind: .integer).replacingOccurrences(of: "target: { sqlite: target.db, table: items }", with: "target: \(target)")
+            try spec.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+            let result = try await Binary.run(["run", "job.yaml"], in: dir)
+            #expect(result.status == 2, "\(target): \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(target): \(result.stderr)")
+            #expect(!(result.stdout + result.stderr).contains("hunter2secret"))
+        }
+    }
+}

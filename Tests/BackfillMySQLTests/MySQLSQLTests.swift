@@ -1,0 +1,65 @@
+import BackfillCore
+import Testing
+
+@testable import BackfillMySQL
+
+/// The SQL pieces and the DSN, without a server: names quoted, values never spliced in as text.
+@Suite struct MySQLSQLTests {
+    @Test func namesAreQuotedWithTheirBackticksDoubled() {
+        #expect(MySQLSQL.quoted("orders") == "`orders`")
+        #expect(MySQLSQL.quoted("we`ird") == "`we``ird`")
+        #expect(MySQLSQL.quoted("shop.orders") == "`shop`.`orders`")
+    }
+
+    @Test func valuesBecomeLiteralsThatReadBackExactly() throws {
+        #expect(try MySQLSQL.literal(.null) == "NULL")
+        #expect(try MySQLSQL.literal(.integer(-42)) == "-42")
+        #expect(try MySQLSQL.literal(.real(0.1)) == "0.1E0")
+        #expect(try MySQLSQL.literal(.real(1e-7)) == "1e-07")
+        // A quote, a backslash and a NUL are only bytes of a hex literal.
+        #expect(try MySQLSQL.literal(.text("a'\\\u{0}")) == "_utf8mb4 X'61275C00'")
+        #expect(try MySQLSQL.literal(.blob([0xDE, 0xAD])) == "X'DEAD'")
+        #expect(throws: BackfillError.self) { try MySQLSQL.literal(.real(.nan)) }
+    }
+
+    @Test func compositeKeysCompareColumnByColumnAndTextKeysAsBytes() throws {
+        let sql = MySQLKeysetSQL(table: "t", columns: ["a", "b", "v"], key: ["a", "b"], keyAsBytes: [false, true], whereClause: nil)
+        #expect(
+            try sql.compare(after: [.integer(1), .text("x")], strict: true)
+                == "((`a` > 1) OR (`a` = 1 AND BINARY `b` > _utf8mb4 X'78'))")
+        #expect(sql.orderBy == "`a`, BINARY `b`")
+        #expect(try sql.keyIn([[.integer(1), .text("x")]]) == "(`a`, `b`) IN ((1, _utf8mb4 X'78'))")
+    }
+
+    @Test func theDSNTakesOnlyKnownParametersAndNeverShowsThePassword() throws {
+        let dsn = try MySQLDSN("mysql://app:s3cret@db.internal:3307/shop?ssl-mode=verify-identity&lock-wait-timeout=3")
+        #expect(dsn.host == "db.internal" && dsn.port == 3307 && dsn.database == "shop" && dsn.user == "app")
+        #expect(dsn.tls == .verifyIdentity && dsn.lockWaitTimeout == 3)
+        #expect(!dsn.description.contains("s3cret"))
+        for (text, message) in [
+            ("mysql://app:s3cret@db/shop?colour=blue", "unknown connection parameter 'colour'"),
+            ("mysql://app:s3cret@db/", "names no database"),
+            ("mysql://app:s3cret@db/shop?ssl-mode=maybe", "ssl-mode must be"),
+            ("postgres://app:s3cret@db/shop", "not a MySQL connection string"),
+        ] {
+            do {
+                _ = try MySQLDSN(text)
+                Issue.record("\(text) was accepted")
+            } catch let error as BackfillError {
+                #expect(error.description.contains(message), "\(error)")
+                #expect(!error.description.contains("s3cret"))
+            }
+        }
+    }
+
+    @Test func serverMessagesLoseTheValuesTheyQuote() {
+        #expect(MySQLErrors.withoutValues("Duplicate entry 'alice@example.com' for key 'PRIMARY'") == "Duplicate entry … for key 'PRIMARY'")
+        #expect(
+            MySQLErrors.withoutValues("Incorrect integer value: 'abc' for column `db`.`t`.`n` at row 1")
+                == "Incorrect integer value: … for column `db`.`t`.`n` at row 1")
+        #expect(MySQLErrors.classify(1213) == .transient)
+        #expect(MySQLErrors.classify(2013) == .transient)
+        #expect(MySQLErrors.classify(1406) == .data)
+        #expect(MySQLErrors.classify(1146) == .permanent)
+    }
+}
