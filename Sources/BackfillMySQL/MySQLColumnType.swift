@@ -14,11 +14,16 @@ public struct MySQLColumnType: Sendable, Hashable {
     public var columnType: String
     /// `NUMERIC_SCALE` of a DECIMAL; `DATETIME_PRECISION` of a DATETIME, TIMESTAMP or TIME.
     public var scale: Int?
+    /// `CHARACTER_SET_NAME` and `COLLATION_NAME` of a character column.
+    public var charset: String?
+    public var collation: String?
 
-    public init(dataType: String, columnType: String, scale: Int? = nil) {
+    public init(dataType: String, columnType: String, scale: Int? = nil, charset: String? = nil, collation: String? = nil) {
         self.dataType = dataType.lowercased()
         self.columnType = columnType.lowercased()
         self.scale = scale
+        self.charset = charset?.lowercased()
+        self.collation = collation?.lowercased()
     }
 
     enum Representation: Sendable { case integer, real, float4, bytes, text }
@@ -29,18 +34,39 @@ public struct MySQLColumnType: Sendable, Hashable {
         case "double", "real": return .real
         case "float": return .float4
         case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit": return .bytes
+        // Spatial values travel as MySQL's internal bytes (SRID and WKB), never as text.
+        case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+            "geometrycollection":
+            return .bytes
         default: return .text
         }
     }
 
-    /// Whether the column's order is its bytes' (integers, binary strings): keys of such columns
-    /// are compared and sorted by the server on its index. Character keys are compared as
-    /// `BINARY` bytes, the order `backfill` keeps everywhere, whatever the column's collation.
-    var ordersByBytes: Bool { representation != .text }
+    /// The column as `backfill` orders and compares keys: integers and binary strings as they are
+    /// (on their index); character columns as the UTF-8 bytes of their value — `BINARY col` for a
+    /// UTF-8 column, converted first for another character set (latin1's `é` is one byte, which
+    /// would not compare with the UTF-8 cursor) — whatever the column's collation.
+    func byteOrdered(_ quotedColumn: String) -> String {
+        guard representation == .text else { return quotedColumn }
+        switch charset {
+        case nil, "utf8mb4", "utf8mb3", "utf8", "ascii", "binary": return "BINARY \(quotedColumn)"
+        default: return "CAST(CONVERT(\(quotedColumn) USING utf8mb4) AS BINARY)"
+        }
+    }
+
+    /// Whether the server may find a key of this column equal to another with other bytes (a
+    /// case- or accent-insensitive collation, trailing spaces): keys are then matched by the server.
+    var matchesLoosely: Bool {
+        guard representation == .text else { return false }
+        return !(collation?.hasSuffix("_bin") ?? false)
+    }
 
     /// How incoming values are typed before they are written.
     var affinity: ColumnAffinity {
         switch representation {
+        // Beyond Int64, a number would become a double: the digits go as text, and the server
+        // reads them as the integer they are (or refuses them).
+        case .integer where dataType == "bigint" && columnType.contains("unsigned"): return .text
         case .integer: return .integer
         case .real, .float4: return .real
         case .bytes: return .blob
@@ -69,7 +95,9 @@ public struct MySQLColumnType: Sendable, Hashable {
         case "date": return .date
         case "datetime", "timestamp": return .localTimestamp
         case "json": return .json
-        case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit": return .bytes
+        case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit", "geometry", "point", "linestring",
+            "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection":
+            return .bytes
         default: return .text
         }
     }

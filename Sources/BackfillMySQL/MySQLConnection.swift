@@ -11,6 +11,10 @@ struct MySQLServerError: Error, Sendable, CustomStringConvertible {
 
     /// The connection itself failed (lost, refused, timed out): it is not used again.
     var isConnectionError: Bool { (2000..<3000).contains(number) || number == 1927 || number == 4031 }
+
+    /// The connection was lost (not refused or misconfigured): a connection that sat idle in the
+    /// pool may have been closed by the server's `wait_timeout`.
+    var isLostConnection: Bool { [2006, 2013, 2055, 4031].contains(number) }
 }
 
 /// One blocking connection of MariaDB's C library. Not thread-safe: `MySQLDatabase` hands it to
@@ -18,6 +22,8 @@ struct MySQLServerError: Error, Sendable, CustomStringConvertible {
 final class MySQLConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     private let library: MariaDBLibrary
+    /// The longest statement the server takes (`max_allowed_packet`, less room for the protocol).
+    private(set) var maxStatementBytes = 1 << 20
 
     /// Connects and sets the session up the way every `backfill` connection works: utf8mb4,
     /// UTC, strict SQL mode without backslash escapes (values are sent as hex literals anyway),
@@ -32,19 +38,16 @@ final class MySQLConnection: @unchecked Sendable {
         self.library = library
         var connectTimeout = UInt32(dsn.connectTimeout)
         var ioTimeout = UInt32(max(600, dsn.statementTimeout + 60))
-        var yes: CChar = 1
+        var enforce: CChar = dsn.tls == .required || dsn.tls == .verifyIdentity ? 1 : 0
+        var verify: CChar = dsn.tls == .verifyIdentity ? 1 : 0
         _ = library.options(handle, MariaDBLibrary.Option.connectTimeout.rawValue, &connectTimeout)
         _ = library.options(handle, MariaDBLibrary.Option.readTimeout.rawValue, &ioTimeout)
         _ = library.options(handle, MariaDBLibrary.Option.writeTimeout.rawValue, &ioTimeout)
         _ = "utf8mb4".withCString { library.options(handle, MariaDBLibrary.Option.setCharsetName.rawValue, $0) }
-        switch dsn.tls {
-        case .disabled, .preferred: break
-        case .required:
-            _ = library.options(handle, MariaDBLibrary.Option.sslEnforce.rawValue, &yes)
-        case .verifyIdentity:
-            _ = library.options(handle, MariaDBLibrary.Option.sslEnforce.rawValue, &yes)
-            _ = library.options(handle, MariaDBLibrary.Option.sslVerifyServerCert.rawValue, &yes)
-        }
+        // Both set for every mode: a library whose defaults differ (Connector/C 3.4 checks
+        // certificates by default) still does what the DSN says.
+        _ = library.options(handle, MariaDBLibrary.Option.sslEnforce.rawValue, &enforce)
+        _ = library.options(handle, MariaDBLibrary.Option.sslVerifyServerCert.rawValue, &verify)
         // 127.0.0.1 rather than `localhost`, which the library takes for its Unix socket.
         let host = dsn.host == "localhost" ? "127.0.0.1" : dsn.host
         let connected = library.realConnect(handle, host, dsn.user, dsn.password, dsn.database, UInt32(dsn.port), nil, 0)
@@ -54,6 +57,9 @@ final class MySQLConnection: @unchecked Sendable {
             "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES', "
                 + "time_zone = '+00:00', innodb_lock_wait_timeout = \(dsn.lockWaitTimeout)")
         try execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        if let cell = try rows("SELECT @@max_allowed_packet").first?.first, let bytes = cell, let packet = Int(String(decoding: bytes, as: UTF8.self)) {
+            maxStatementBytes = max(64 << 10, packet - 4096)
+        }
         if dsn.statementTimeout > 0 {
             do {
                 try execute("SET SESSION max_statement_time = \(dsn.statementTimeout)")  // MariaDB

@@ -53,8 +53,8 @@ public struct MySQLDSN: Sendable, CustomStringConvertible {
         for item in components.queryItems ?? [] {
             let value = item.value ?? ""
             func seconds() throws -> Int {
-                guard let seconds = Int(value), seconds >= 0 else {
-                    throw BackfillError(.invalidInput, "\(item.name) must be a whole number of seconds", location: redacted)
+                guard let seconds = Int(value), (0...604_800).contains(seconds) else {
+                    throw BackfillError(.invalidInput, "\(item.name) must be a whole number of seconds, at most a week (604800)", location: redacted)
                 }
                 return seconds
             }

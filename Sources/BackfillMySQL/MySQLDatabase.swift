@@ -33,21 +33,32 @@ public final class MySQLDatabase: Sendable {
     func withConnection<T: Sendable>(_ what: String, _ body: @escaping @Sendable (MySQLConnection) throws -> T) async throws -> T {
         do {
             return try await Self.threads.runIfActive { [self] in
-                let connection = try idle.withLock { $0.popLast() } ?? MySQLConnection(dsn, library: library)
-                do {
-                    let result = try body(connection)
-                    idle.withLock { $0.append(connection) }
-                    return result
-                } catch let error as MySQLServerError where !error.isConnectionError {
-                    // The server answered: the connection is fine. A transaction the statement was
-                    // in is rolled back before the connection is used again.
-                    _ = try? connection.execute("ROLLBACK")
-                    idle.withLock { $0.append(connection) }
-                    throw error
+                if let pooled = idle.withLock({ $0.popLast() }) {
+                    do {
+                        return try run(body, on: pooled)
+                    } catch let error as MySQLServerError where error.isLostConnection {
+                        // Closed while idle (the server's wait_timeout, a restart): once more on a new
+                        // connection. The lost one's transaction was rolled back by the server.
+                    }
                 }
+                return try run(body, on: MySQLConnection(dsn, library: library))
             }
         } catch {
             throw MySQLErrors.map(error, what, location: location)
+        }
+    }
+
+    /// `body` on `connection`, which goes back to the pool unless it failed. Blocking.
+    private func run<T>(_ body: (MySQLConnection) throws -> T, on connection: MySQLConnection) throws -> T {
+        do {
+            let result = try body(connection)
+            idle.withLock { $0.append(connection) }
+            return result
+        } catch let error as MySQLServerError where !error.isConnectionError {
+            // The server answered: the connection is fine once the transaction the statement was
+            // in is rolled back (when that fails, the connection is dropped).
+            if (try? connection.execute("ROLLBACK")) != nil { idle.withLock { $0.append(connection) } }
+            throw error
         }
     }
 

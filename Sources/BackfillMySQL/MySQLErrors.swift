@@ -34,6 +34,8 @@ enum MySQLErrors {
         // Deadlock, lock wait timeout, query interrupted or timed out, too many connections,
         // server shutting down, read-only while failing over; client-side connection errors.
         case 1205, 1213, 1317, 1040, 1053, 1927, 1969, 3024, 4031, 1290, 1836: return .transient
+        // Unknown host, TLS set-up failed, authentication plugin missing or needing TLS: the DSN is wrong.
+        case 2005, 2026, 2059, 2061: return .permanent
         case 2000..<3000: return .transient
         // Duplicate entry, NOT NULL, data too long, out of range, incorrect value, truncated,
         // invalid JSON, foreign key, CHECK constraint, invalid character string, division by zero.

@@ -4,25 +4,25 @@ import BackfillCore
 /// Values are never spliced in as text: strings and bytes go as hex literals, so no value can
 /// end its quoting whatever it holds or however the server escapes.
 enum MySQLSQL {
-    /// `` `name` `` (or `` `schema`.`name` ``), embedded backticks doubled.
+    /// `` `name` ``, embedded backticks doubled (a `.` is part of the name: tables are named in
+    /// the DSN's database).
     static func quoted(_ name: String) -> String {
         var quoted = String.UnicodeScalarView()
         quoted.append("`")
         for scalar in name.unicodeScalars {
-            switch scalar {
-            case "`": quoted.append(contentsOf: ["`", "`"])
-            case ".": quoted.append(contentsOf: ["`", ".", "`"])
-            default: quoted.append(scalar)
-            }
+            if scalar == "`" { quoted.append(contentsOf: ["`", "`"]) } else { quoted.append(scalar) }
         }
         quoted.append("`")
         return String(quoted)
     }
 
     /// A literal for `value`: integers as digits, doubles in a form that reads back as the same
-    /// double, text as a utf8mb4 hex literal, bytes as a hex literal.
+    /// double, text as a utf8mb4 hex literal, bytes as a hex literal. For an integer `column`, text
+    /// of digits (a BIGINT UNSIGNED beyond Int64) goes as the number it is, never as a string
+    /// compared as a double.
     /// - Throws: `BackfillError` `.data` for NaN and infinities, which MySQL cannot store.
-    static func literal(_ value: Value) throws -> String {
+    static func literal(_ value: Value, for column: MySQLColumnType? = nil) throws -> String {
+        if case .text(let digits) = value, column?.representation == .integer, isInteger(digits) { return digits }
         switch value {
         case .null: return "NULL"
         case .integer(let v): return String(v)
@@ -34,6 +34,11 @@ enum MySQLSQL {
         case .text(let v): return "_utf8mb4 X'" + hex(v.utf8) + "'"
         case .blob(let v): return "X'" + hex(v) + "'"
         }
+    }
+
+    private static func isInteger(_ text: String) -> Bool {
+        let digits = text.hasPrefix("-") ? text.utf8.dropFirst() : text.utf8[...]
+        return !digits.isEmpty && digits.count <= 20 && digits.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
     /// `_utf8mb4 X'…'` of a name, for comparing with catalog columns.
@@ -59,18 +64,19 @@ struct MySQLKeysetSQL: Sendable {
     let table: String
     let columns: [String]
     let key: [String]
-    /// Per key column: compared as `BINARY` bytes (character columns, whose collation would order
-    /// them otherwise) or as it is (integers and binary strings, on their index).
-    let keyAsBytes: [Bool]
+    /// The key columns' types: character columns are compared as their UTF-8 bytes (whose order
+    /// the collation would change), integers and binary strings as they are, on their index.
+    let keyTypes: [MySQLColumnType]
     let whereClause: String?
 
     var quotedTable: String { MySQLSQL.quoted(table) }
     var selectList: String { columns.map(MySQLSQL.quoted).joined(separator: ", ") }
 
-    private func keyColumn(_ index: Int) -> String {
-        let name = MySQLSQL.quoted(key[index])
-        return keyAsBytes[index] ? "BINARY \(name)" : name
-    }
+    private func keyColumn(_ index: Int) -> String { keyTypes[index].byteOrdered(MySQLSQL.quoted(key[index])) }
+
+    /// A key value's literal: as bytes for a character column (`BINARY col > X'…'`), as the
+    /// column's own value otherwise.
+    private func keyLiteral(_ value: Value, _ index: Int) throws -> String { try MySQLSQL.literal(value, for: keyTypes[index]) }
 
     var orderBy: String { key.indices.map(keyColumn).joined(separator: ", ") }
 
@@ -79,9 +85,9 @@ struct MySQLKeysetSQL: Sendable {
         var alternatives: [String] = []
         for last in key.indices {
             var parts: [String] = []
-            for index in 0..<last { parts.append("\(keyColumn(index)) = \(try MySQLSQL.literal(value[index]))") }
+            for index in 0..<last { parts.append("\(keyColumn(index)) = \(try keyLiteral(value[index], index))") }
             let isLast = last == key.count - 1
-            parts.append("\(keyColumn(last)) \(isLast && !strict ? ">=" : ">") \(try MySQLSQL.literal(value[last]))")
+            parts.append("\(keyColumn(last)) \(isLast && !strict ? ">=" : ">") \(try keyLiteral(value[last], last))")
             alternatives.append("(" + parts.joined(separator: " AND ") + ")")
         }
         return "(" + alternatives.joined(separator: " OR ") + ")"
@@ -92,8 +98,8 @@ struct MySQLKeysetSQL: Sendable {
         var alternatives: [String] = []
         for last in key.indices {
             var parts: [String] = []
-            for index in 0..<last { parts.append("\(keyColumn(index)) = \(try MySQLSQL.literal(value[index]))") }
-            parts.append("\(keyColumn(last)) < \(try MySQLSQL.literal(value[last]))")
+            for index in 0..<last { parts.append("\(keyColumn(index)) = \(try keyLiteral(value[index], index))") }
+            parts.append("\(keyColumn(last)) < \(try keyLiteral(value[last], last))")
             alternatives.append("(" + parts.joined(separator: " AND ") + ")")
         }
         return "(" + alternatives.joined(separator: " OR ") + ")"
@@ -118,13 +124,21 @@ struct MySQLKeysetSQL: Sendable {
         "SELECT \(selectList) FROM \(quotedTable)\(try conditions(range: range, after: cursor)) ORDER BY \(orderBy) LIMIT \(limit)"
     }
 
-    /// `key IN (…)` for whole keys: `k IN (1, 2)` or `(a, b) IN ((1, 'x'), …)`.
+    /// `key IN (…)` for whole keys, compared as the server compares them (the column's collation:
+    /// an index lookup): `k IN (1, 2)` or `(a, b) IN ((1, 'x'), …)`.
     func keyIn(_ keys: [[Value]]) throws -> String {
         if key.count == 1 {
-            return "\(MySQLSQL.quoted(key[0])) IN (" + (try keys.map { try MySQLSQL.literal($0[0]) }).joined(separator: ", ") + ")"
+            return "\(MySQLSQL.quoted(key[0])) IN (" + (try keys.map { try MySQLSQL.literal($0[0], for: keyTypes[0]) }).joined(separator: ", ") + ")"
         }
         let tuple = "(" + key.map(MySQLSQL.quoted).joined(separator: ", ") + ")"
-        let values = try keys.map { "(" + (try $0.map(MySQLSQL.literal)).joined(separator: ", ") + ")" }
+        let values = try keys.map { key in
+            "(" + (try key.indices.map { try MySQLSQL.literal(key[$0], for: keyTypes[$0]) }).joined(separator: ", ") + ")"
+        }
         return "\(tuple) IN (" + values.joined(separator: ", ") + ")"
+    }
+
+    /// `k1 = … AND k2 = …` for one key, compared as the server compares them.
+    func keyEquals(_ values: [Value]) throws -> String {
+        try key.indices.map { "\(MySQLSQL.quoted(key[$0])) = \(try MySQLSQL.literal(values[$0], for: keyTypes[$0]))" }.joined(separator: " AND ")
     }
 }

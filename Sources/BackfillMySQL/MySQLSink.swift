@@ -4,18 +4,21 @@ import Foundation
 /// A MySQL or MariaDB table, written idempotently: only rows that differ are touched.
 ///
 /// Each batch is one short transaction: it locks the target's rows for the batch's keys
-/// (`SELECT … FOR UPDATE`), compares every row by its columns' canonical kinds (the comparison
-/// `verify` makes: a DECIMAL's `1.50` equals `1.5`), and sends only the rows to insert or update
-/// in one `INSERT … ON DUPLICATE KEY UPDATE`. The statement guards itself too (`newer-wins` keeps
-/// a newer row a live writer inserted after the lock; `insert-missing` changes nothing), and the
-/// counts come from what the server did (`mysql_info` and the affected rows), so they stay exact
-/// when live traffic races the batch.
+/// (`SELECT … FOR UPDATE`; keys in a case- or accent-insensitive collation are paired with the
+/// incoming rows by the server, as its unique index pairs them), compares every row by its
+/// columns' canonical kinds (the comparison `verify` makes: a DECIMAL's `1.50` equals `1.5`), and
+/// writes only what differs: new rows with a plain `INSERT` (so a row that collides on another
+/// unique index is refused and quarantined, never merged into another row; a key a live writer
+/// inserted meanwhile is a conflict, and the batch is read again), changed rows with one `INSERT …
+/// ON DUPLICATE KEY UPDATE` when the job's key is the table's only unique index, else one `UPDATE`
+/// per row. The locked rows cannot change before the write, so `newer-wins` and the modes decide
+/// on what is there; the counts are what the server changed.
 public struct MySQLSink: DeletingSink {
     public let database: MySQLDatabase
     public let table: String
     private let plan: WritePlan?
 
-    /// What a configured sink writes: the job's columns, their types, and the statement's parts.
+    /// What a configured sink writes: the job's columns, their types, and how keys are paired.
     struct WritePlan: Sendable {
         let columns: [String]
         let keyIndices: [Int]
@@ -24,6 +27,12 @@ public struct MySQLSink: DeletingSink {
         let kinds: [CanonicalKind]
         let types: [MySQLColumnType]
         let keyset: MySQLKeysetSQL
+        /// The unique index on the job's key (`PRIMARY`, …).
+        let keyIndexName: String?
+        /// Whether another unique index exists (then changed rows are updated one by one).
+        let otherUniqueIndexes: Bool
+        /// Whether a key column's collation may pair other bytes (then the server pairs keys).
+        let serverPairsKeys: Bool
     }
 
     /// A sink for `table`; `configured(for:)` names the job's columns.
@@ -55,68 +64,116 @@ public struct MySQLSink: DeletingSink {
         let info = try await MySQLTableInfo.read(table, in: database)
         let types = info.types(of: job.columns)
         let key = job.keyIndices.map { job.columns[$0] }
-        let keyset = MySQLKeysetSQL(
-            table: table, columns: job.columns, key: key, keyAsBytes: info.types(of: key).map { !$0.ordersByBytes }, whereClause: nil)
+        let keyTypes = info.types(of: key)
+        let keyIndexName = info.indexName(of: key)
         return MySQLSink(
             copying: self,
             plan: WritePlan(
                 columns: job.columns, keyIndices: job.keyIndices, versionIndex: job.versionIndex, mode: job.spec.mode,
-                kinds: types.map(\.canonicalKind), types: types, keyset: keyset))
+                kinds: types.map(\.canonicalKind), types: types,
+                keyset: MySQLKeysetSQL(table: table, columns: job.columns, key: key, keyTypes: keyTypes, whereClause: nil),
+                keyIndexName: keyIndexName, otherUniqueIndexes: info.uniqueIndexes.contains { $0.name != keyIndexName },
+                serverPairsKeys: keyTypes.contains(where: \.matchesLoosely)))
     }
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
         guard let plan else { throw BackfillError(.writeFailed, "the sink was not configured for a job", location: location) }
         guard !rows.isEmpty else { return WriteOutcome() }
-        let keys = rows.map { row in plan.keyIndices.map { row[$0] } }
-        let select = "SELECT \(plan.keyset.selectList) FROM \(plan.keyset.quotedTable) WHERE \(try plan.keyset.keyIn(keys))"
+        let lookup = try Self.lookup(rows, plan: plan)
         if dryRun {
-            let existing = try await database.rows(select, "reading the target's rows").map { MySQLTableInfo.values($0, types: plan.types) }
-            return Self.classify(rows, existing: existing, plan: plan).outcome
+            let found = try await database.rows(lookup, "reading the target's rows")
+            return Self.classify(rows, current: Self.paired(rows, found, plan: plan), plan: plan).planned
         }
-        let insert = try Self.upsertPrefix(plan)
-        return try await database.transaction("writing a batch") { connection in
-            let existing = try connection.rows(select + " FOR UPDATE").map { MySQLTableInfo.values($0, types: plan.types) }
-            let classified = Self.classify(rows, existing: existing, plan: plan)
-            guard !classified.toWrite.isEmpty else { return classified.outcome }
-            let values = try classified.toWrite.map { row in "(" + (try row.map(MySQLSQL.literal)).joined(separator: ", ") + ")" }
-            let affected = Int(try connection.execute(insert.statement + values.joined(separator: ", ") + insert.onDuplicate))
-            return Self.counted(classified, affected: affected, info: connection.info, plan: plan)
+        let statements = try Self.Statements(plan: plan)
+        do {
+            return try await database.transaction("writing a batch") { connection in
+                let found = try connection.rows(lookup + " FOR UPDATE")
+                let classified = Self.classify(rows, current: Self.paired(rows, found, plan: plan), plan: plan)
+                var outcome = classified.outcome
+                outcome.inserted = try statements.insert(classified.inserts, on: connection)
+                let changed = try statements.update(classified.updates, on: connection)
+                outcome.updated = changed
+                // Rows the comparison found different but the server stored as they were.
+                outcome.unchanged += classified.updates.count - changed
+                return outcome
+            }
+        } catch let error as BackfillError {
+            if let server = error.underlying as? MySQLServerError, server.number == 1062, !plan.serverPairsKeys,
+                let name = plan.keyIndexName, server.message.hasSuffix("for key '\(name)'") || server.message.hasSuffix(".\(name)'")
+            {
+                // A live writer inserted one of the batch's keys after the lock found none: read it again.
+                throw BackfillError(
+                    .unavailable, kind: .transient, "writing a batch: a key of the batch was inserted meanwhile; the batch is compared again",
+                    location: location, underlying: error)
+            }
+            throw error
         }
     }
 
-    /// What a batch would do, row by row, before the statement runs.
+    /// The target's rows for the batch's keys; where the server pairs keys, each prefixed by the
+    /// position of the incoming row it pairs with.
+    static func lookup(_ rows: [[Value]], plan: WritePlan) throws -> String {
+        let keys = rows.map { row in plan.keyIndices.map { row[$0] } }
+        let keyset = plan.keyset
+        let filter = " FROM \(keyset.quotedTable) WHERE \(try keyset.keyIn(keys))"
+        guard plan.serverPairsKeys else { return "SELECT \(keyset.selectList)" + filter }
+        let cases = try keys.enumerated().map { "WHEN \(try keyset.keyEquals($1)) THEN \($0)" }.joined(separator: " ")
+        return "SELECT CASE \(cases) END, \(keyset.selectList)" + filter
+    }
+
+    /// The current row of each incoming row (`nil`: none).
+    static func paired(_ rows: [[Value]], _ found: [[[UInt8]?]], plan: WritePlan) -> [[Value]?] {
+        var current = [[Value]?](repeating: nil, count: rows.count)
+        if plan.serverPairsKeys {
+            for cells in found {
+                guard let position = cells[0].flatMap({ Int(String(decoding: $0, as: UTF8.self)) }), current.indices.contains(position) else { continue }
+                current[position] = MySQLTableInfo.values(Array(cells.dropFirst()), types: plan.types)
+            }
+            return current
+        }
+        func key(_ row: [Value]) -> [Value] { plan.keyIndices.map { plan.kinds[$0].canonical(row[$0]) } }
+        var positions: [[Value]: Int] = [:]
+        for (position, row) in rows.enumerated() { positions[key(row)] = position }
+        for cells in found {
+            let row = MySQLTableInfo.values(cells, types: plan.types)
+            if let position = positions[key(row)] { current[position] = row }
+        }
+        return current
+    }
+
+    /// What a batch does, row by row: rows to insert, rows to update (with their current row),
+    /// and the counts of the rest.
     struct Classified: Sendable {
         var outcome = WriteOutcome()
-        var toWrite: [[Value]] = []
-        var inserts = 0
-        var updates = 0
+        var inserts: [[Value]] = []
+        var updates: [(row: [Value], current: [Value])] = []
+
+        /// The counts as planned (a dry run).
+        var planned: WriteOutcome {
+            var planned = outcome
+            planned.inserted = inserts.count
+            planned.updated = updates.count
+            return planned
+        }
     }
 
-    static func classify(_ rows: [[Value]], existing: [[Value]], plan: WritePlan) -> Classified {
-        var byKey: [[Value]: [Value]] = [:]
-        for row in existing { byKey[plan.keyIndices.map { row[$0] }] = row }
+    static func classify(_ rows: [[Value]], current: [[Value]?], plan: WritePlan) -> Classified {
         var result = Classified()
-        for row in rows {
-            guard let current = byKey[plan.keyIndices.map { row[$0] }] else {
-                if plan.mode == .updateExisting {
-                    result.outcome.skipped += 1
-                } else {
-                    result.toWrite.append(row)
-                    result.inserts += 1
-                }
+        for (row, existing) in zip(rows, current) {
+            guard let existing else {
+                if plan.mode == .updateExisting { result.outcome.skipped += 1 } else { result.inserts.append(row) }
                 continue
             }
-            if equal(row, current, kinds: plan.kinds) {
+            if equal(row, existing, kinds: plan.kinds) {
                 result.outcome.unchanged += 1
             } else if plan.mode == .insertMissing {
                 result.outcome.skipped += 1
             } else if let version = plan.versionIndex,
-                Value.compare(plan.kinds[version].canonical(current[version]), plan.kinds[version].canonical(row[version])) > 0
+                Value.compare(plan.kinds[version].canonical(existing[version]), plan.kinds[version].canonical(row[version])) > 0
             {
                 result.outcome.skipped += 1
             } else {
-                result.toWrite.append(row)
-                result.updates += 1
+                result.updates.append((row, existing))
             }
         }
         return result
@@ -130,55 +187,75 @@ public struct MySQLSink: DeletingSink {
         return true
     }
 
-    /// The counts from what the server did: `Records: N  Duplicates: D` and the affected rows
-    /// (1 per row inserted, 2 per row changed, 0 per row left as it was). A row the batch meant to
-    /// insert that a live writer inserted first is an update (or skipped, when the statement's
-    /// guard kept the newer row).
-    static func counted(_ classified: Classified, affected: Int, info: String?, plan: WritePlan) -> WriteOutcome {
-        var outcome = classified.outcome
-        guard affected != classified.inserts + 2 * classified.updates, let info,
-            let records = number(after: "Records:", in: info), let duplicates = number(after: "Duplicates:", in: info)
-        else {
-            outcome.inserted += classified.inserts
-            outcome.updated += classified.updates
-            return outcome
-        }
-        let inserted = records - duplicates
-        let updated = max(0, (affected - inserted) / 2)
-        let untouched = max(0, duplicates - updated)
-        outcome.inserted += inserted
-        outcome.updated += updated
-        if plan.mode == .upsert && plan.versionIndex == nil { outcome.unchanged += untouched } else { outcome.skipped += untouched }
-        return outcome
-    }
+    /// The batch's writes, each statement within the server's `max_allowed_packet`.
+    struct Statements: Sendable {
+        let plan: WritePlan
+        let insertPrefix: String
+        let upsertSuffix: String
 
-    private static func number(after label: String, in info: String) -> Int? {
-        guard let range = info.range(of: label) else { return nil }
-        return Int(info[range.upperBound...].drop { $0 == " " }.prefix { $0.isNumber })
-    }
+        init(plan: WritePlan) throws {
+            self.plan = plan
+            let quoted = plan.columns.map(MySQLSQL.quoted)
+            insertPrefix = "INSERT INTO \(plan.keyset.quotedTable) (\(quoted.joined(separator: ", "))) VALUES "
+            // Key columns too: a key the collation paired with other bytes takes the source's.
+            upsertSuffix = " ON DUPLICATE KEY UPDATE " + quoted.map { "\($0) = VALUES(\($0))" }.joined(separator: ", ")
+        }
 
-    /// `INSERT INTO t (…) VALUES ` and its ` ON DUPLICATE KEY UPDATE …`: every other column set
-    /// from the new row (`newer-wins`: only where the target's version is not newer, the version
-    /// column last, as MySQL assigns left to right); `insert-missing` changes nothing.
-    static func upsertPrefix(_ plan: WritePlan) throws -> (statement: String, onDuplicate: String) {
-        let quotedColumns = plan.columns.map(MySQLSQL.quoted)
-        let statement = "INSERT INTO \(plan.keyset.quotedTable) (\(quotedColumns.joined(separator: ", "))) VALUES "
-        let firstKey = quotedColumns[plan.keyIndices[0]]
-        var others = plan.columns.indices.filter { !plan.keyIndices.contains($0) }
-        guard plan.mode != .insertMissing, !others.isEmpty else {
-            return (statement, " ON DUPLICATE KEY UPDATE \(firstKey) = \(firstKey)")
+        private func tuple(_ row: [Value]) throws -> String {
+            "(" + (try row.indices.map { try MySQLSQL.literal(row[$0], for: plan.types[$0]) }).joined(separator: ", ") + ")"
         }
-        if let version = plan.versionIndex, let at = others.firstIndex(of: version) {
-            others.remove(at: at)
-            others.append(version)
+
+        /// Runs `prefix + tuples + suffix` in as few statements as fit the packet limit; returns
+        /// the rows they affected.
+        private func run(_ rows: [[Value]], prefix: String, suffix: String, on connection: MySQLConnection) throws -> Int {
+            let limit = connection.maxStatementBytes - prefix.utf8.count - suffix.utf8.count
+            var affected = 0
+            var pending: [String] = []
+            var size = 0
+            func flush() throws {
+                guard !pending.isEmpty else { return }
+                affected += Int(try connection.execute(prefix + pending.joined(separator: ", ") + suffix))
+                pending.removeAll(keepingCapacity: true)
+                size = 0
+            }
+            for row in rows {
+                let values = try tuple(row)
+                guard values.utf8.count <= limit else {
+                    throw BackfillError(
+                        .writeFailed, kind: .data,
+                        "a row of \(values.utf8.count / 2) bytes does not fit the server's max_allowed_packet (\(connection.maxStatementBytes) bytes)")
+                }
+                if size + values.utf8.count + 2 > limit { try flush() }
+                pending.append(values)
+                size += values.utf8.count + 2
+            }
+            try flush()
+            return affected
         }
-        let assignments = others.map { index -> String in
-            let column = quotedColumns[index]
-            guard let version = plan.versionIndex else { return "\(column) = VALUES(\(column))" }
-            let versionColumn = quotedColumns[version]
-            return "\(column) = IF(\(versionColumn) > VALUES(\(versionColumn)), \(column), VALUES(\(column)))"
+
+        /// Inserts new rows; returns how many.
+        func insert(_ rows: [[Value]], on connection: MySQLConnection) throws -> Int {
+            try run(rows, prefix: insertPrefix, suffix: "", on: connection)
         }
-        return (statement, " ON DUPLICATE KEY UPDATE " + assignments.joined(separator: ", "))
+
+        /// Updates rows that exist (locked); returns how many the server changed.
+        func update(_ rows: [(row: [Value], current: [Value])], on connection: MySQLConnection) throws -> Int {
+            guard !rows.isEmpty else { return 0 }
+            guard plan.otherUniqueIndexes else {
+                // 2 affected rows per row changed, 0 per row left as it was.
+                return try run(rows.map(\.row), prefix: insertPrefix, suffix: upsertSuffix, on: connection) / 2
+            }
+            var changed = 0
+            for (row, current) in rows {
+                let assignments = try plan.columns.indices.map {
+                    "\(MySQLSQL.quoted(plan.columns[$0])) = \(try MySQLSQL.literal(row[$0], for: plan.types[$0]))"
+                }
+                let key = try plan.keyset.keyEquals(plan.keyIndices.map { current[$0] })
+                changed += Int(
+                    try connection.execute("UPDATE \(plan.keyset.quotedTable) SET \(assignments.joined(separator: ", ")) WHERE \(key)"))
+            }
+            return changed
+        }
     }
 
     public func delete(keys: [[Value]]) async throws -> Int {

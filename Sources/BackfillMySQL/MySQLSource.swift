@@ -50,7 +50,7 @@ public struct MySQLSource: Source {
     func keysetSQL() throws -> MySQLKeysetSQL {
         guard let info else { throw BackfillError(.invalidSpec, "the source was not configured with columns", location: location) }
         return MySQLKeysetSQL(
-            table: table, columns: columns, key: key, keyAsBytes: info.types(of: key).map { !$0.ordersByBytes },
+            table: table, columns: columns, key: key, keyTypes: info.types(of: key),
             whereClause: range.whereClause)
     }
 
@@ -72,7 +72,7 @@ public struct MySQLSource: Source {
         }
         guard !info.description.hasUniqueKey(key) else { return }
         // Bytes, not the collation: 'a' and 'A' are two keys to backfill.
-        let keyList = zip(keyColumns, sql.keyAsBytes).map { $1 ? "BINARY \($0)" : $0 }.joined(separator: ", ")
+        let keyList = zip(keyColumns, sql.keyTypes).map { $1.byteOrdered($0) }.joined(separator: ", ")
         let duplicated = try await count(
             "SELECT COUNT(*) FROM (SELECT 1 FROM \(sql.quotedTable)\(filter) GROUP BY \(keyList) HAVING COUNT(*) > 1) d",
             "looking for duplicate keys")

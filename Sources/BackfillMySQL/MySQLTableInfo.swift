@@ -5,6 +5,14 @@ public struct MySQLTableInfo: Sendable {
     public var description: TableDescription
     /// Column types by lower-cased column name.
     public var types: [String: MySQLColumnType]
+    /// The unique indexes by name (`PRIMARY` for the primary key), with their columns.
+    public var uniqueIndexes: [(name: String, columns: [String])]
+
+    /// The name of the unique index on exactly `key` (in any order).
+    func indexName(of key: [String]) -> String? {
+        let wanted = Set(key.map { $0.lowercased() })
+        return uniqueIndexes.first { Set($0.columns.map { $0.lowercased() }) == wanted }?.name
+    }
 
     public func type(of column: String) -> MySQLColumnType? { types[column.lowercased()] }
 
@@ -25,7 +33,8 @@ public struct MySQLTableInfo: Sendable {
         let name = MySQLSQL.string(table)
         let columns = try await database.rows(
             """
-            SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COALESCE(NUMERIC_SCALE, DATETIME_PRECISION)
+            SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COALESCE(NUMERIC_SCALE, DATETIME_PRECISION),
+              CHARACTER_SET_NAME, COLLATION_NAME
             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = \(name) ORDER BY ORDINAL_POSITION
             """, "reading the table's columns")
         guard !columns.isEmpty else {
@@ -36,7 +45,9 @@ public struct MySQLTableInfo: Sendable {
         for row in columns {
             let text = row.map { $0.map { String(decoding: $0, as: UTF8.self) } }
             let columnName = text[0] ?? ""
-            let type = MySQLColumnType(dataType: text[1] ?? "text", columnType: text[2] ?? "text", scale: text[4].flatMap { Int($0) })
+            let type = MySQLColumnType(
+                dataType: text[1] ?? "text", columnType: text[2] ?? "text", scale: text[4].flatMap { Int($0) }, charset: text[5],
+                collation: text[6])
             types[columnName.lowercased()] = type
             described.append(
                 ColumnDescription(name: columnName, declaredType: type.columnType, notNull: text[3] == "NO", affinity: type.affinity, fit: type.fit))
@@ -52,6 +63,8 @@ public struct MySQLTableInfo: Sendable {
             let column = row[1].map { String(decoding: $0, as: UTF8.self) } ?? ""
             if keys.last?.name == index { keys[keys.count - 1].columns.append(column) } else { keys.append((index, [column])) }
         }
-        return MySQLTableInfo(description: TableDescription(columns: described, uniqueKeys: keys.map(\.columns)), types: types)
+        return MySQLTableInfo(
+            description: TableDescription(columns: described, uniqueKeys: keys.map(\.columns)), types: types,
+            uniqueIndexes: keys.map { (name: $0.name, columns: $0.columns) })
     }
 }

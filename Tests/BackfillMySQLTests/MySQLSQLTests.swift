@@ -8,7 +8,7 @@ import Testing
     @Test func namesAreQuotedWithTheirBackticksDoubled() {
         #expect(MySQLSQL.quoted("orders") == "`orders`")
         #expect(MySQLSQL.quoted("we`ird") == "`we``ird`")
-        #expect(MySQLSQL.quoted("shop.orders") == "`shop`.`orders`")
+        #expect(MySQLSQL.quoted("a.b") == "`a.b`")
     }
 
     @Test func valuesBecomeLiteralsThatReadBackExactly() throws {
@@ -19,15 +19,25 @@ import Testing
         // A quote, a backslash and a NUL are only bytes of a hex literal.
         #expect(try MySQLSQL.literal(.text("a'\\\u{0}")) == "_utf8mb4 X'61275C00'")
         #expect(try MySQLSQL.literal(.blob([0xDE, 0xAD])) == "X'DEAD'")
+        // A BIGINT UNSIGNED beyond Int64 arrives as text; into an integer column it is the number.
+        let unsigned = MySQLColumnType(dataType: "bigint", columnType: "bigint(20) unsigned")
+        #expect(try MySQLSQL.literal(.text("18446744073709551615"), for: unsigned) == "18446744073709551615")
+        #expect(try MySQLSQL.literal(.text("007"), for: MySQLColumnType(dataType: "varchar", columnType: "varchar(3)")) == "_utf8mb4 X'303037'")
         #expect(throws: BackfillError.self) { try MySQLSQL.literal(.real(.nan)) }
     }
 
     @Test func compositeKeysCompareColumnByColumnAndTextKeysAsBytes() throws {
-        let sql = MySQLKeysetSQL(table: "t", columns: ["a", "b", "v"], key: ["a", "b"], keyAsBytes: [false, true], whereClause: nil)
+        let sql = MySQLKeysetSQL(
+            table: "t", columns: ["a", "b", "v"], key: ["a", "b"],
+            keyTypes: [MySQLColumnType(dataType: "bigint", columnType: "bigint"), MySQLColumnType(dataType: "varchar", columnType: "varchar(9)")],
+            whereClause: nil)
         #expect(
             try sql.compare(after: [.integer(1), .text("x")], strict: true)
                 == "((`a` > 1) OR (`a` = 1 AND BINARY `b` > _utf8mb4 X'78'))")
         #expect(sql.orderBy == "`a`, BINARY `b`")
+        let latin1 = MySQLColumnType(dataType: "varchar", columnType: "varchar(9)", charset: "latin1", collation: "latin1_swedish_ci")
+        #expect(latin1.byteOrdered("`w`") == "CAST(CONVERT(`w` USING utf8mb4) AS BINARY)")
+        #expect(latin1.matchesLoosely)
         #expect(try sql.keyIn([[.integer(1), .text("x")]]) == "(`a`, `b`) IN ((1, _utf8mb4 X'78'))")
     }
 
