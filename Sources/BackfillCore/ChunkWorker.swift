@@ -132,14 +132,17 @@ struct ChunkWorker: Sendable {
     /// then goes back to its checks instead of starting the batch.
     private func pace(_ rows: Int) async throws -> Bool {
         let control = context.control
-        let waits: [(ControlSignal, Duration)] = [
+        let budgets: [(ControlSignal, Duration)] = [
             (.rowsPerSecond, await context.limiter.reserve(rows)),
             (.batchesPerSecond, await context.batchLimiter.reserve(1)),
             (.walBytesPerSecond, try await walWait()),
             (.bytesPerSecond, await context.byteBudget.wait()),
-            (await control.limitedBy ?? .liveTraffic, await control.wait()),
         ]
-        guard let (signal, wait) = waits.max(by: { $0.1 < $1.1 }), wait > .zero else { return true }
+        let budget = budgets.max(by: { $0.1 < $1.1 }) ?? (.rowsPerSecond, .zero)
+        var load = await control.wait()
+        var signal = load > budget.1 ? await control.limitedBy ?? .liveTraffic : budget.0
+        var wait = max(budget.1, load)
+        guard wait > .zero else { return true }
         await context.timeline.held(by: signal, seconds: 0)
         var slept = Duration.zero
         while slept < wait {
@@ -149,7 +152,16 @@ struct ChunkWorker: Sendable {
             // Counted slice by slice: a long wait keeps its signal binding, and its seconds show as they pass.
             context.metrics.rateLimited(slice.inSeconds)
             await context.timeline.held(by: signal, seconds: slice.inSeconds)
-            if slept < wait, try await isInterrupted() { return false }
+            guard slept < wait else { break }
+            if try await isInterrupted() { return false }
+            // The load's wait follows the live system while it lasts: once live traffic leaves, the
+            // load grows back and the wait shortens (it was set at the gentle share).
+            guard load > budget.1 else { continue }
+            await senseLiveTraffic()
+            guard await control.regrow(capacity: await context.slots.allowed) else { continue }
+            load = slept + (await control.wait())
+            wait = max(budget.1, load)
+            if load <= budget.1 { signal = budget.0 }
         }
         return true
     }

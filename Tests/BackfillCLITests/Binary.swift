@@ -45,14 +45,13 @@ struct Binary {
     /// is killed (a test that waits for a process that never ends would otherwise hang the whole
     /// test run, which a time limit cannot interrupt).
     static func wait(_ process: Process, timeout: Double = 300) async {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = Date().addingTimeInterval(timeout)
-                while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                process.waitUntilExit()
-                continuation.resume()
-            }
+        // On a thread of its own, not Dispatch's: Foundation notices children exit on a Dispatch
+        // queue, which blocked Dispatch threads can starve while many tests wait at once.
+        _ = try? await PostgresFixture.offPool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
         }
     }
 
@@ -72,17 +71,12 @@ struct Binary {
     }
 
     /// Runs `backfill ARGS` (or another `executable`) in `directory` to completion, blocking a
-    /// Dispatch thread rather than one of Swift concurrency's few cooperative threads.
+    /// thread of its own rather than one of Swift concurrency's few cooperative threads or
+    /// Dispatch's (whose queue notices children exit).
     static func run(
         _ arguments: [String], in directory: String, environment: [String: String] = [:], executable: String = Binary.path
     ) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Swift.Result<Binary.Result, any Error> {
-                    try runBlocking(arguments, in: directory, environment: environment, executable: executable)
-                })
-            }
-        }
+        try await PostgresFixture.offPool { try runBlocking(arguments, in: directory, environment: environment, executable: executable) }
     }
 
     static func runBlocking(

@@ -30,20 +30,19 @@ struct RunLifecycleTests {
         (try? Fixtures.integer(path: dir + "/.backfill/state.db", "SELECT coalesce(max(read), 0) FROM runs")) ?? 0
     }
 
-    /// Polls `condition` on a Dispatch thread and runs `action` there the moment it holds, so that
-    /// other tests blocking Swift concurrency's few threads cannot delay it past that moment.
+    /// Polls `condition` on a thread of its own and runs `action` there the moment it holds, so
+    /// that other tests blocking Swift concurrency's few threads (or Dispatch's, whose queue
+    /// notices child processes exit) cannot delay it past that moment.
     static func waitUntil<T: Sendable>(
         _ condition: @escaping @Sendable () -> Bool, timeout seconds: Double = 120, then action: @escaping @Sendable () throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = Date().addingTimeInterval(seconds)
-                while !condition() {
-                    guard Date() < deadline else { return continuation.resume(throwing: CancellationError()) }
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
-                continuation.resume(with: Result { try action() })
+        try await PostgresFixture.offPool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while !condition() {
+                guard Date() < deadline else { throw CancellationError() }
+                Thread.sleep(forTimeInterval: 0.02)
             }
+            return try action()
         }
     }
 

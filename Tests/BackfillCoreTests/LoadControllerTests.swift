@@ -34,6 +34,26 @@ struct LoadControllerTests {
         #expect(await control.limitedBy == nil)
     }
 
+    @Test("a wait begun while gentle shortens once live traffic leaves: the load grows back while the worker waits")
+    func regrowsWhileWaiting() async {
+        let clock = TestClock()
+        let control = LoadController(gentleShare: 0.01, clock: clock)
+        await control.liveTraffic(true)
+        // A 2-s batch at a 1% share (a second's share of it in hand): 199 s to wait it off.
+        await control.spend(2)
+        #expect(await control.wait() == .seconds(199))
+        #expect(await control.regrow(capacity: 2) == false, "no growth while others work on the target")
+        await control.liveTraffic(false)
+        clock.advance(by: .seconds(5))
+        #expect(await control.regrow(capacity: 2), "+0.2 of load per second since the traffic left")
+        let left = await control.wait()
+        #expect(left < .seconds(3), "the debt left is waited off at the grown load: \(left)")
+        // A health signal that lowers the load is the waiter's to lift (after its gates), not the wait's.
+        await control.decrease(because: .replicaLag, capacity: 2)
+        clock.advance(by: .seconds(1))
+        #expect(await control.regrow(capacity: 2) == false)
+    }
+
     @Test("the load is kept by waiting: a batch longer than the load allows makes the next wait")
     func waits() async {
         let clock = TestClock()

@@ -90,6 +90,20 @@ public actor LoadController {
     /// since the last growth, up to the cap (none when alone).
     public func healthy(capacity: Int) {
         closed.removeAll()
+        grow(capacity: capacity)
+    }
+
+    /// While a worker waits off the load: once live traffic has left (and no health signal
+    /// lowered the load since), the load grows back as the seconds pass, so a long wait begun while
+    /// gentle shortens instead of lasting at the gentle share. Returns whether the load changed.
+    public func regrow(capacity: Int) -> Bool {
+        guard ceiling == nil, limitedBy == .liveTraffic, load != nil else { return false }
+        let before = load
+        grow(capacity: capacity)
+        return load != before
+    }
+
+    private func grow(capacity: Int) {
         let now = clock.now
         let elapsed = lastGrowth.duration(to: now).inSeconds
         lastGrowth = now
