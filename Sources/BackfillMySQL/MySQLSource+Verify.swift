@@ -14,14 +14,22 @@ extension MySQLSource: VerifySide {
 
     public func digest(_ range: KeyRange) async throws -> TableDigest {
         var digest = TableDigest(count: 0, sum: 0)
-        var cursor: [Value]?
-        while true {
-            let rows = try await page(in: range, after: cursor, limit: 10_000)
+        try await eachPage(of: range) { rows in
             for row in rows {
                 digest.count += 1
                 digest.sum = digest.sum &+ RowDigest.hash(row)
             }
-            guard rows.count == 10_000, let last = rows.last else { return digest }
+        }
+        return digest
+    }
+
+    /// The rows of `range` in key order, page by page.
+    private func eachPage(of range: KeyRange, _ body: ([[Value]]) -> Void) async throws {
+        var cursor: [Value]?
+        while true {
+            let rows = try await page(in: range, after: cursor, limit: 10_000)
+            body(rows)
+            guard rows.count == 10_000, let last = rows.last else { return }
             cursor = keyPositions.map { last[$0] }
         }
     }
@@ -42,13 +50,8 @@ extension MySQLSource: VerifySide {
 
     public func rows(in range: KeyRange) async throws -> [[Value]] {
         var all: [[Value]] = []
-        var cursor: [Value]?
-        while true {
-            let rows = try await page(in: range, after: cursor, limit: 10_000)
-            all += rows
-            guard rows.count == 10_000, let last = rows.last else { return all }
-            cursor = keyPositions.map { last[$0] }
-        }
+        try await eachPage(of: range) { all += $0 }
+        return all
     }
 
     public func page(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [[Value]] {

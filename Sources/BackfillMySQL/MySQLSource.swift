@@ -64,10 +64,7 @@ public struct MySQLSource: Source {
             let clause = filter.isEmpty ? " WHERE (\(nullTest))" : filter + " AND (\(nullTest))"
             let nulls = try await count("SELECT COUNT(*) FROM \(sql.quotedTable)\(clause)", "counting NULL keys")
             if nulls > 0 {
-                throw BackfillError(
-                    .invalidInput,
-                    "\(nulls) source rows have a NULL key (\(key.joined(separator: ", "))); rows cannot be replayed by a NULL key: fix them or exclude them with range.where",
-                    location: location)
+                throw BackfillError.nullKeys(nulls, key: key, location: location)
             }
         }
         guard !info.description.hasUniqueKey(key) else { return }
@@ -77,9 +74,8 @@ public struct MySQLSource: Source {
             "SELECT COUNT(*) FROM (SELECT 1 FROM \(sql.quotedTable)\(filter) GROUP BY \(keyList) HAVING COUNT(*) > 1) d",
             "looking for duplicate keys")
         if duplicated > 0 {
-            throw BackfillError(
-                .invalidInput,
-                "the key (\(key.joined(separator: ", "))) is not unique in the source: \(duplicated) key values appear more than once",
+            throw BackfillError.duplicateKeys(
+                duplicated, key: key, listing: "SELECT \(keyList), COUNT(*) FROM \(sql.quotedTable) GROUP BY \(keyList) HAVING COUNT(*) > 1",
                 location: location)
         }
     }

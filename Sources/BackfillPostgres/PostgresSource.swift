@@ -86,10 +86,7 @@ public struct PostgresSource: Source {
             let rows = try await database.textRows(
                 PostgresQuery(unsafeSQL: "SELECT count(*)::text FROM \(sql.quotedTable)\(clause)", binds: binds), "counting NULL keys")
             if let nulls = rows.first?[0].flatMap(Int.init), nulls > 0 {
-                throw BackfillError(
-                    .invalidInput,
-                    "\(nulls) source rows have a NULL key (\(key.joined(separator: ", "))); rows cannot be replayed by a NULL key: fix them or exclude them with range.where",
-                    location: location)
+                throw BackfillError.nullKeys(nulls, key: key, location: location)
             }
         }
         guard !info.description.hasUniqueKey(key) else { return }
@@ -101,9 +98,8 @@ public struct PostgresSource: Source {
                 unsafeSQL: "SELECT count(*)::text FROM (SELECT 1 FROM \(sql.quotedTable)\(filter) GROUP BY \(keyList) HAVING count(*) > 1) d",
                 binds: binds), "looking for duplicate keys")
         if let duplicated = rows.first?[0].flatMap(Int.init), duplicated > 0 {
-            throw BackfillError(
-                .invalidInput,
-                "the key (\(key.joined(separator: ", "))) is not unique in the source: \(duplicated) key values appear more than once; list them with SELECT \(keyList), count(*) FROM \(sql.quotedTable) GROUP BY \(keyList) HAVING count(*) > 1",
+            throw BackfillError.duplicateKeys(
+                duplicated, key: key, listing: "SELECT \(keyList), count(*) FROM \(sql.quotedTable) GROUP BY \(keyList) HAVING count(*) > 1",
                 location: location)
         }
     }

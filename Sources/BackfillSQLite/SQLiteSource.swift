@@ -65,10 +65,7 @@ public struct SQLiteSource: Source {
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(sql.quotedTable)\(filter)", arguments: StatementArguments(values: conditions.arguments)) ?? 0
         }
         if nulls > 0 {
-            throw BackfillError(
-                .invalidInput,
-                "\(nulls) source rows have a NULL key (\(key.joined(separator: ", "))); rows cannot be replayed by a NULL key: fix them or exclude them with range.where",
-                location: "\(path) table \(table)")
+            throw BackfillError.nullKeys(nulls, key: key, location: "\(path) table \(table)")
         }
         let description = try await describe()
         guard !description.hasUniqueKey(key) else { return }
@@ -76,9 +73,8 @@ public struct SQLiteSource: Source {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM \(sql.quotedTable)\(conditions.sql) GROUP BY \(keyList) HAVING count(*) > 1)", arguments: StatementArguments(values: conditions.arguments)) ?? 0
         }
         if duplicated > 0 {
-            throw BackfillError(
-                .invalidInput,
-                "the key (\(key.joined(separator: ", "))) is not unique in the source: \(duplicated) key values appear more than once; list them with SELECT \(keyList), count(*) FROM \(sql.quotedTable) GROUP BY \(keyList) HAVING count(*) > 1",
+            throw BackfillError.duplicateKeys(
+                duplicated, key: key, listing: "SELECT \(keyList), count(*) FROM \(sql.quotedTable) GROUP BY \(keyList) HAVING count(*) > 1",
                 location: "\(path) table \(table)")
         }
     }

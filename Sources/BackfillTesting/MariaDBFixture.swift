@@ -41,7 +41,7 @@ public struct MariaDBFixture: Sendable {
         return try await PostgresFixture.offPool {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["mariadb", "--no-defaults", "-h", host, "-P", String(port), "-u", user, "--default-character-set=utf8mb4", "-N", "-B"] + (database.map { [$0] } ?? [])
+            process.arguments = ["mariadb", "--no-defaults", "-h", host, "-P", String(port), "-u", user, "--default-character-set=utf8mb4", "-N", "-B", "--raw"] + (database.map { [$0] } ?? [])
             let input = Pipe(), output = Pipe(), errors = Pipe()
             process.standardInput = input
             process.standardOutput = output

@@ -11,14 +11,16 @@ final class RunnerService: Service {
     private let run: RunRecord
     private let stop: StopSignal
     private let outcome = Mutex<Result<RunSummary, any Error>?>(nil)
-    /// Watches for the second signal from the start, so that none can arrive unwatched.
-    private let secondSignal = SecondSignalStop()
+    /// Watches for signals from the start, so that none can arrive unwatched: the first stops the
+    /// run after its batches too (before the group listens), the second ends the process.
+    private let secondSignal: SecondSignalStop
 
     /// - Parameter stop: the signal the runner's configuration watches (`RunnerConfiguration.stop`).
     init(runner: Runner, run: RunRecord, stop: StopSignal) {
         self.runner = runner
         self.run = run
         self.stop = stop
+        self.secondSignal = SecondSignalStop(onFirst: { Task { await stop.set() } })
     }
 
     /// Runs the run to its end. Never throws: the run's own error is kept for `summary()`, so the

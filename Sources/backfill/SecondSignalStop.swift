@@ -16,13 +16,16 @@ final class SecondSignalStop: Sendable {
     /// Cancelled at `deinit` (a source's handler holds the source until then).
     private let sources: Mutex<[any DispatchSourceSignal]>
 
-    init(signals: [Int32] = [SIGTERM, SIGINT]) {
+    /// - Parameter onFirst: called at the first signal too. The service group's own source is set
+    ///   up once the group runs, while the run may already be working: a signal in between reaches
+    ///   only this watcher, and was lost (a worker told to stop ran to the end: CI).
+    init(signals: [Int32] = [SIGTERM, SIGINT], onFirst: @escaping @Sendable () -> Void = {}) {
         let seen = Seen()
         sources = Mutex(signals.map { number in
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 // Signals arriving together are handled once, `data` times.
-                guard seen.add(max(1, Int(source.data))) >= 2 else { return }
+                guard seen.add(max(1, Int(source.data))) >= 2 else { return onFirst() }
                 signal(number, SIG_DFL)
                 var mask = sigset_t()
                 sigemptyset(&mask)
