@@ -38,6 +38,11 @@
 #   scripts/bench.sh live [N]     pgbench on the target alone, then beside backfill (full speed, the defaults,
 #                                 a WAL budget): pgbench's TPS and p99 while each backfill ran; then backfill
 #                                 alone on the target with the defaults against full speed
+#   scripts/bench.sh mysql [N]    MariaDB → MariaDB on the peers' table shape and damage (a 10% gap, 0.1% lost, 1%
+#                                 stale; Benchmarks/mysql/gen.sql): `backfill run` into the damaged copy against
+#                                 the limit, `mysqldump --no-create-info | mariadb` into an empty table, in one
+#                                 run on one server; the rerun; `backfill verify` of the damaged copy; each
+#                                 checked (CHECKSUM TABLE, the differing rows against the ground truth)
 #
 # Data and results go to bench-data/ (gitignored). Release build in .build-release.
 set -euo pipefail
@@ -775,6 +780,40 @@ limits: { wal-bytes-per-second: $wal_budget }"
   echo "with no one else on the target (seconds): ${times[*]}"
 }
 
+# MySQL (#21): a throwaway MariaDB in bench-data/mysql-N; the events table of the peers in `src`, its
+# damaged copy in `dst` (regenerated before each backfill round), an empty one in `lim` for the limit.
+bench_mysql() {
+  local n=${1:-1000000}
+  local dir="$root/bench-data/mysql-$n"
+  local bin; bin=$(build_release)
+  source "$root/scripts/lib/postgres.sh"
+  source "$root/scripts/lib/mariadb.sh"
+  maria_setup
+  local port=${BENCH_MYSQL_PORT:-55463}
+  mkdir -p "$dir"
+  trap 'maria_stop "$dir/server"' RETURN
+  maria_start "$dir/server" "$port"
+  local sql="mariadb --no-defaults -h 127.0.0.1 -P $port -u root -N -B"
+  $sql -e "SET GLOBAL max_recursive_iterations = 100000000"
+  sed "s/@N@/$n/g" Benchmarks/mysql/gen.sql | $sql
+  local dsn="mysql://root@127.0.0.1:$port"
+  printf 'name: events\nsource: { mysql: "%s/src", table: events }\ntarget: { mysql: "%s/dst", table: events }\nkey: [id]\nbatch: { size: 5000, max: 20000 }\nworkers: 2\n' \
+    "$dsn" "$dsn" > "$dir/job.yaml"
+  : > "$dir/times"
+  for round in 1 2; do
+    $sql -e "DROP DATABASE IF EXISTS lim; CREATE DATABASE lim; CREATE TABLE lim.events LIKE src.events"
+    /usr/bin/time -f "limit %e %M" -a -o "$dir/times" bash -c \
+      "mysqldump --no-defaults -h 127.0.0.1 -P $port -u root --no-create-info --skip-triggers src events | $sql lim"
+    sed "s/@N@/$n/g" Benchmarks/mysql/damage.sql | $sql
+    rm -rf "$dir/.backfill"
+    (cd "$dir" && /usr/bin/time -f "verify %e %M" -a -o "$dir/times" "$bin" verify job.yaml --json >"$dir/verify-$round.json" 2>/dev/null || true)
+    (cd "$dir" && /usr/bin/time -f "run %e %M" -a -o "$dir/times" "$bin" run job.yaml --json >"$dir/run-$round.json" 2>"$dir/run-$round.log")
+    (cd "$dir" && /usr/bin/time -f "rerun %e %M" -a -o "$dir/times" "$bin" run job.yaml --json >"$dir/rerun-$round.json" 2>/dev/null)
+  done
+  local checksums; checksums=$($sql -e "CHECKSUM TABLE src.events, dst.events, lim.events" | cut -f2 | tr '\n' ' ')
+  Benchmarks/mysql/summary.py "$n" "$dir/times" "$checksums" "$dir/run-2.json" "$dir/verify-2.json" "$($sql -e "SELECT COUNT(*) FROM bench.damage")"
+}
+
 case "${1:-}" in
   sqlite) shift; bench_sqlite "$@" ;;
   sqlite-batches) shift; bench_sqlite_batches "$(build_release)" ;;
@@ -788,5 +827,6 @@ case "${1:-}" in
   journal) shift; bench_journal "$@" ;;
   parts) shift; bench_parts "$@" ;;
   live) shift; bench_live "$@" ;;
-  *) echo "usage: scripts/bench.sh sqlite [N] | sqlite-batches | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N] | journal sqlite|postgres [N] | parts [N] | live [N]" >&2; exit 2 ;;
+  mysql) shift; bench_mysql "$@" ;;
+  *) echo "usage: scripts/bench.sh sqlite [N] | sqlite-batches | controls | verify [N] | verify-postgres [N] | postgres [N] | workers [N] | events [N] | journal sqlite|postgres [N] | parts [N] | live [N] | mysql [N]" >&2; exit 2 ;;
 esac

@@ -151,7 +151,7 @@ struct VerifyCommandTests {
             events: { id: id }
             """.write(toFile: dir + "/events.yaml", atomically: true, encoding: .utf8)
         let refused = try await Binary.run(["run", "events.yaml", "--verify"], in: dir)
-        #expect(refused.status == 2 && refused.stderr.contains("--verify compares a SQLite or PostgreSQL table"), "\(refused.stderr)")
+        #expect(refused.status == 2 && refused.stderr.contains("--verify compares a SQLite, PostgreSQL or MySQL table"), "\(refused.stderr)")
         let written = (try? FileManager.default.attributesOfItem(atPath: dir + "/events.jsonl")[.size] as? Int) ?? 0
         #expect(written == 0, "refused before any event was written")
     }

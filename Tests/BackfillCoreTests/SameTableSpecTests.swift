@@ -20,6 +20,7 @@ import Testing
         ("{ sqlite: data/a.db, table: orders }", "{ sqlite: ./data/../data/a.db, table: orders }"),
         ("{ sqlite: /work/a.db, table: orders }", "{ sqlite: a.db, table: main.orders }"),
         ("{ postgres: 'postgres://u:pw@localhost:5432/app', table: orders }", "{ postgres: 'postgres://other@127.0.0.1/app?connect-timeout=3', table: public.orders }"),
+        ("{ mysql: 'mysql://u:pw@localhost:3306/shop', table: orders }", "{ mysql: 'mysql://other@127.0.0.1/shop?ssl-mode=disabled', table: orders }"),
     ])
     func sameTableIsRefused(source: String, target: String) {
         let found = problems(source, target)
@@ -32,6 +33,8 @@ import Testing
         ("{ postgres: 'postgres://localhost/app', table: orders }", "{ postgres: 'postgres://localhost/app2', table: orders }"),
         ("{ postgres: 'postgres://localhost:5432/app', table: orders }", "{ postgres: 'postgres://localhost:5433/app', table: orders }"),
         ("{ postgres: 'postgres://localhost/app', table: orders }", "{ postgres: 'postgres://localhost/app', table: archive.orders }"),
+        ("{ mysql: 'mysql://localhost/shop', table: orders }", "{ mysql: 'mysql://localhost/shop2', table: orders }"),
+        ("{ mysql: 'mysql://localhost/shop', table: orders }", "{ postgres: 'postgres://localhost/shop', table: orders }"),
     ])
     func differentTablesAreFine(source: String, target: String) {
         #expect(problems(source, target).isEmpty)
