@@ -49,7 +49,7 @@ public enum SpecChecker {
         if let version = spec.newerWins, !columns.contains(where: { $0.caseInsensitiveCompare(version) == .orderedSame }) {
             problems.append(loaded.problem("conflict.newer-wins", "version column '\(version)' is not among the copied columns"))
         }
-        if spec.mode != .updateExisting, spec.mode != .updateInPlace, [.sqlite, .postgres, .mysql].contains(spec.target.kind),
+        if spec.mode != .updateExisting, spec.mode != .updateInPlace, spec.target.kind.isTable,
             !target.hasUniqueKey(spec.key)
         {
             let key = spec.key.joined(separator: ", ")

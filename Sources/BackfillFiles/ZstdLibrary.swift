@@ -1,9 +1,4 @@
 import BackfillCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Debian's libzstd (`libzstd1`, which apt itself depends on), loaded when the first `.zst` part is
 /// opened. Loading it at run time keeps the build free of zstd's headers, so `swift build` works on a
@@ -27,15 +22,13 @@ struct ZstdLibrary: @unchecked Sendable {
 
     private static func load() -> Result<ZstdLibrary, BackfillError> {
         let names = ["libzstd.so.1", "libzstd.so", "libzstd.1.dylib", "/opt/homebrew/lib/libzstd.1.dylib"]
-        guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first else {
+        guard let library = DynamicLibrary(firstOf: names) else {
             return .failure(
                 BackfillError(
                     .invalidInput,
                     "reading .zst parts needs the zstd library (Debian and Ubuntu: apt-get install libzstd1), which is not installed"))
         }
-        func symbol<T>(_ name: String, as type: T.Type) -> T? {
-            dlsym(handle, name).map { unsafeBitCast($0, to: type) }
-        }
+        func symbol<T>(_ name: String, as type: T.Type) -> T? { library.symbol(name, as: type) }
         guard let create = symbol("ZSTD_createDStream", as: Create.self),
             let free = symbol("ZSTD_freeDStream", as: Free.self),
             let initStream = symbol("ZSTD_initDStream", as: Free.self),

@@ -1,11 +1,4 @@
 import BackfillCore
-import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// MariaDB's C client library (`libmariadb.so.3`, Debian's `libmariadb3`; it speaks to MySQL
 /// servers too), loaded when the first `mysql:` endpoint is opened. Loading it at run time keeps
@@ -63,15 +56,13 @@ struct MariaDBLibrary: @unchecked Sendable {
 
     private static func load() -> Result<MariaDBLibrary, BackfillError> {
         let names = ["libmariadb.so.3", "libmariadb.so", "libmariadb.3.dylib", "/opt/homebrew/lib/mariadb/libmariadb.3.dylib"]
-        guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first else {
+        guard let library = DynamicLibrary(firstOf: names) else {
             return .failure(
                 BackfillError(
                     .invalidInput,
                     "a mysql: endpoint needs MariaDB's client library (Debian and Ubuntu: apt-get install libmariadb3), which is not installed"))
         }
-        func symbol<T>(_ name: String, as type: T.Type) -> T? {
-            dlsym(handle, name).map { unsafeBitCast($0, to: type) }
-        }
+        func symbol<T>(_ name: String, as type: T.Type) -> T? { library.symbol(name, as: type) }
         guard let initialize = symbol("mysql_init", as: Init.self),
             let options = symbol("mysql_options", as: Options.self),
             let connect = symbol("mysql_real_connect", as: Connect.self),

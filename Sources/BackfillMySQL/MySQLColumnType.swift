@@ -87,18 +87,19 @@ public struct MySQLColumnType: Sendable, Hashable {
     /// How values of this column are compared, by the sink's change detection and by `verify`
     /// alike: one definition of "equal".
     public var canonicalKind: CanonicalKind {
-        switch dataType {
-        case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year": return .integer
-        case "double", "real": return .real
-        case "float": return .float4
-        case "decimal", "numeric": return .decimal
-        case "date": return .date
-        case "datetime", "timestamp": return .localTimestamp
-        case "json": return .json
-        case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit", "geometry", "point", "linestring",
-            "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection":
-            return .bytes
-        default: return .text
+        switch representation {
+        case .integer: return .integer
+        case .real: return .real
+        case .float4: return .float4
+        case .bytes: return .bytes
+        case .text:
+            switch dataType {
+            case "decimal", "numeric": return .decimal
+            case "date": return .date
+            case "datetime", "timestamp": return .localTimestamp
+            case "json": return .json
+            default: return .text
+            }
         }
     }
 

@@ -82,24 +82,20 @@ struct MySQLKeysetSQL: Sendable {
 
     /// `key > value` (`strict`) or `key >= value`, lexicographically over the key's columns.
     func compare(after value: [Value], strict: Bool) throws -> String {
-        var alternatives: [String] = []
-        for last in key.indices {
-            var parts: [String] = []
-            for index in 0..<last { parts.append("\(keyColumn(index)) = \(try keyLiteral(value[index], index))") }
-            let isLast = last == key.count - 1
-            parts.append("\(keyColumn(last)) \(isLast && !strict ? ">=" : ">") \(try keyLiteral(value[last], last))")
-            alternatives.append("(" + parts.joined(separator: " AND ") + ")")
-        }
-        return "(" + alternatives.joined(separator: " OR ") + ")"
+        try lexicographic(value, ">", lastColumn: strict ? ">" : ">=")
     }
 
     /// `key < value`, lexicographically.
-    func before(_ value: [Value]) throws -> String {
+    func before(_ value: [Value]) throws -> String { try lexicographic(value, "<", lastColumn: "<") }
+
+    /// One alternative per key column: the columns before it equal to `value`'s, it compared by
+    /// `op` — by `lastOp` for the key's last column.
+    private func lexicographic(_ value: [Value], _ op: String, lastColumn lastOp: String) throws -> String {
         var alternatives: [String] = []
         for last in key.indices {
             var parts: [String] = []
             for index in 0..<last { parts.append("\(keyColumn(index)) = \(try keyLiteral(value[index], index))") }
-            parts.append("\(keyColumn(last)) < \(try keyLiteral(value[last], last))")
+            parts.append("\(keyColumn(last)) \(last == key.count - 1 ? lastOp : op) \(try keyLiteral(value[last], last))")
             alternatives.append("(" + parts.joined(separator: " AND ") + ")")
         }
         return "(" + alternatives.joined(separator: " OR ") + ")"

@@ -22,8 +22,8 @@ public struct MySQLSink: DeletingSink {
     struct WritePlan: Sendable {
         let columns: [String]
         let keyIndices: [Int]
-        let versionIndex: Int?
-        let mode: WriteMode
+        /// Each row's action, its columns compared in their canonical form.
+        let classifier: RowClassifier
         let kinds: [CanonicalKind]
         let types: [MySQLColumnType]
         let keyset: MySQLKeysetSQL
@@ -66,11 +66,12 @@ public struct MySQLSink: DeletingSink {
         let key = job.keyIndices.map { job.columns[$0] }
         let keyTypes = info.types(of: key)
         let keyIndexName = info.indexName(of: key)
+        let kinds = types.map(\.canonicalKind)
         return MySQLSink(
             copying: self,
             plan: WritePlan(
-                columns: job.columns, keyIndices: job.keyIndices, versionIndex: job.versionIndex, mode: job.spec.mode,
-                kinds: types.map(\.canonicalKind), types: types,
+                columns: job.columns, keyIndices: job.keyIndices,
+                classifier: RowClassifier(mode: job.spec.mode, versionIndex: job.versionIndex, kinds: kinds), kinds: kinds, types: types,
                 keyset: MySQLKeysetSQL(table: table, columns: job.columns, key: key, keyTypes: keyTypes, whereClause: nil),
                 keyIndexName: keyIndexName, otherUniqueIndexes: info.uniqueIndexes.contains { $0.name != keyIndexName },
                 serverPairsKeys: keyTypes.contains(where: \.matchesLoosely)))
@@ -84,7 +85,7 @@ public struct MySQLSink: DeletingSink {
             let found = try await database.rows(lookup, "reading the target's rows")
             return Self.classify(rows, current: Self.paired(rows, found, plan: plan), plan: plan).planned
         }
-        let statements = try Self.Statements(plan: plan)
+        let statements = Self.Statements(plan: plan)
         do {
             return try await database.transaction("writing a batch") { connection in
                 let found = try connection.rows(lookup + " FOR UPDATE")
@@ -160,31 +161,14 @@ public struct MySQLSink: DeletingSink {
     static func classify(_ rows: [[Value]], current: [[Value]?], plan: WritePlan) -> Classified {
         var result = Classified()
         for (row, existing) in zip(rows, current) {
-            guard let existing else {
-                if plan.mode == .updateExisting { result.outcome.skipped += 1 } else { result.inserts.append(row) }
-                continue
-            }
-            if equal(row, existing, kinds: plan.kinds) {
-                result.outcome.unchanged += 1
-            } else if plan.mode == .insertMissing {
-                result.outcome.skipped += 1
-            } else if let version = plan.versionIndex,
-                Value.compare(plan.kinds[version].canonical(existing[version]), plan.kinds[version].canonical(row[version])) > 0
-            {
-                result.outcome.skipped += 1
-            } else {
-                result.updates.append((row, existing))
+            switch plan.classifier.classify(row, existing: existing) {
+            case .insert: result.inserts.append(row)
+            case .update: if let existing { result.updates.append((row, existing)) }  // only a row that exists is updated
+            case .unchanged: result.outcome.unchanged += 1
+            case .skip: result.outcome.skipped += 1
             }
         }
         return result
-    }
-
-    /// Whether two rows hold the same values, column by column, in their canonical form.
-    static func equal(_ a: [Value], _ b: [Value], kinds: [CanonicalKind]) -> Bool {
-        for index in a.indices where !kinds[index].canonical(a[index]).isSameStoredValue(as: kinds[index].canonical(b[index])) {
-            return false
-        }
-        return true
     }
 
     /// The batch's writes, each statement within the server's `max_allowed_packet`.
@@ -193,7 +177,7 @@ public struct MySQLSink: DeletingSink {
         let insertPrefix: String
         let upsertSuffix: String
 
-        init(plan: WritePlan) throws {
+        init(plan: WritePlan) {
             self.plan = plan
             let quoted = plan.columns.map(MySQLSQL.quoted)
             insertPrefix = "INSERT INTO \(plan.keyset.quotedTable) (\(quoted.joined(separator: ", "))) VALUES "

@@ -34,18 +34,8 @@ extension MySQLSource: VerifySide {
         }
     }
 
-    private var keyPositions: [Int] {
-        key.map { name in columns.firstIndex { $0.caseInsensitiveCompare(name) == .orderedSame } ?? 0 }
-    }
-
     public func key(at offset: Int, in range: KeyRange) async throws -> [Value]? {
-        let sql = try keysetSQL()
-        let keyList = key.map(MySQLSQL.quoted).joined(separator: ", ")
-        let rows = try await database.rows(
-            "SELECT \(keyList) FROM \(sql.quotedTable)\(try sql.conditions(range: range, after: nil)) ORDER BY \(sql.orderBy) LIMIT 1 OFFSET \(max(0, offset))",
-            "splitting a range")
-        let types = try await tableInfo().types(of: key)
-        return rows.first.map { MySQLTableInfo.values($0, types: types) }
+        try await keys(in: range, order: try keysetSQL().orderBy, limit: 1, offset: offset, "splitting a range").first
     }
 
     public func rows(in range: KeyRange) async throws -> [[Value]] {
@@ -59,13 +49,7 @@ extension MySQLSource: VerifySide {
     }
 
     public func randomKeys(_ n: Int) async throws -> [[Value]] {
-        let sql = try keysetSQL()
-        let keyList = key.map(MySQLSQL.quoted).joined(separator: ", ")
-        let rows = try await database.rows(
-            "SELECT \(keyList) FROM \(sql.quotedTable)\(try sql.conditions(range: range.keyRange, after: nil)) ORDER BY RAND() LIMIT \(max(0, n))",
-            "choosing keys to spot-check")
-        let types = try await tableInfo().types(of: key)
-        return rows.map { MySQLTableInfo.values($0, types: types) }
+        try await keys(in: range.keyRange, order: "RAND()", limit: n, "choosing keys to spot-check")
     }
 
     public func queryResult(_ query: String) async throws -> [[String]] {

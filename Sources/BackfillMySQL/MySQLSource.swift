@@ -103,22 +103,33 @@ public struct MySQLSource: Source {
         let perChunk = Planner.rowsPerChunk(totalRows: total, workers: workers)
         guard total > perChunk else { return Planner.chunks(between: [], totalRows: total, bounds: bounds) }
         // Edges every `perChunk` keys, read from the key's index.
-        let keyList = key.map(MySQLSQL.quoted).joined(separator: ", ")
-        let types = info.types(of: key)
         var edges: [[Value]] = []
         for offset in stride(from: perChunk, to: total, by: perChunk) {
-            let rows = try await database.rows(
-                "SELECT \(keyList) FROM \(sql.quotedTable)\(filter) ORDER BY \(sql.orderBy) LIMIT 1 OFFSET \(offset)", "planning chunks")
-            guard let row = rows.first else { break }
-            let edge = MySQLTableInfo.values(row, types: types)
+            guard let edge = try await keys(in: bounds, order: sql.orderBy, limit: 1, offset: offset, "planning chunks").first else { break }
             if edges.last.map({ KeyOrder.compare($0, edge) < 0 }) ?? true { edges.append(edge) }
         }
         return Planner.chunks(between: edges, totalRows: total, bounds: bounds)
     }
 
+    /// Up to `limit` keys of `range` in `order` (the key's, or `RAND()`), from the `offset`-th on.
+    func keys(in range: KeyRange, order: String, limit: Int, offset: Int = 0, _ what: String) async throws -> [[Value]] {
+        let sql = try keysetSQL()
+        let keyList = key.map(MySQLSQL.quoted).joined(separator: ", ")
+        let rows = try await database.rows(
+            "SELECT \(keyList) FROM \(sql.quotedTable)\(try sql.conditions(range: range, after: nil)) ORDER BY \(order) LIMIT \(max(0, limit)) OFFSET \(max(0, offset))",
+            what)
+        let types = try await tableInfo().types(of: key)
+        return rows.map { MySQLTableInfo.values($0, types: types) }
+    }
+
+    /// Where the key's columns stand among the source's columns.
+    var keyPositions: [Int] {
+        key.map { name in columns.firstIndex { $0.caseInsensitiveCompare(name) == .orderedSame } ?? 0 }
+    }
+
     public func read(chunk: KeyRange, after cursor: Cursor?, limit: Int) async throws -> SourceBatch {
         let rows = try await typedRows(try keysetSQL().page(range: chunk, after: cursor?.key, limit: limit), "reading a batch")
-        let keyPositions = key.map { name in columns.firstIndex { $0.caseInsensitiveCompare(name) == .orderedSame } ?? 0 }
+        let keyPositions = self.keyPositions
         let next = rows.last.map { row in Cursor(key: keyPositions.map { row[$0] }) } ?? cursor
         return SourceBatch(rows: rows, cursor: next, isLast: rows.count < limit)
     }

@@ -37,26 +37,10 @@ public struct MariaDBFixture: Sendable {
     /// tab-separated output without column names, trimmed.
     @discardableResult
     public func sql(_ database: String?, _ sql: String) async throws -> String {
-        let (host, port, user) = (self.host, self.port, self.user)
-        return try await PostgresFixture.offPool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["mariadb", "--no-defaults", "-h", host, "-P", String(port), "-u", user, "--default-character-set=utf8mb4", "-N", "-B", "--raw"] + (database.map { [$0] } ?? [])
-            let input = Pipe(), output = Pipe(), errors = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            input.fileHandleForWriting.write(Data(sql.utf8))
-            try input.fileHandleForWriting.close()
-            let out = output.readAll()
-            let err = errors.readAll()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw FixtureError("mariadb failed: \(String(decoding: err, as: UTF8.self))")
-            }
-            return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        try await CommandLineClient.run(
+            ["mariadb", "--no-defaults", "-h", host, "-P", String(port), "-u", user, "--default-character-set=utf8mb4", "-N", "-B", "--raw"]
+                + (database.map { [$0] } ?? []),
+            input: sql)
     }
 
     /// `count|md5` over every row of `table` in key order: equal tables give equal strings.

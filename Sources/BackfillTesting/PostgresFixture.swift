@@ -38,30 +38,9 @@ public struct PostgresFixture: Sendable {
     /// unaligned, tuples-only output, trimmed.
     @discardableResult
     public func psql(_ database: String, _ sql: String) async throws -> String {
-        try await Self.offPool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [
-                "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", String(port), "-U", user, "-d", database,
-            ]
-            var environment = ProcessInfo.processInfo.environment
-            environment["PGTZ"] = "UTC"
-            process.environment = environment
-            let input = Pipe(), output = Pipe(), errors = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            input.fileHandleForWriting.write(Data(sql.utf8))
-            try input.fileHandleForWriting.close()
-            let out = output.readAll()
-            let err = errors.readAll()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw FixtureError("psql failed: \(String(decoding: err, as: UTF8.self))")
-            }
-            return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        try await CommandLineClient.run(
+            ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", String(port), "-U", user, "-d", database],
+            input: sql, environment: ["PGTZ": "UTC"])
     }
 
     /// `count|md5` over every row of `table` as text in key order: equal tables give equal strings.

@@ -101,6 +101,10 @@ public struct JobSpec: Sendable, Codable, Hashable {
 public struct Endpoint: Sendable, Codable, Hashable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case sqlite, postgres, mysql, csv, jsonl, webhook
+
+        /// A table of a database (SQLite, PostgreSQL, MySQL): it takes `table:`, can be queried and
+        /// compared row by row; files and webhooks cannot.
+        public var isTable: Bool { self == .sqlite || self == .postgres || self == .mysql }
     }
 
     public var kind: Kind

@@ -51,7 +51,7 @@ enum SpecBuilder {
         let window = windowSpec(top["window"], reader: &reader)
         let throttle = throttleSpec(top["throttle"], reader: &reader)
         let verify = verifySpec(top["verify"], reader: &reader)
-        if throttle != nil, let source, ![.sqlite, .postgres, .mysql].contains(source.kind) {
+        if throttle != nil, let source, !source.kind.isTable {
             reader.problem("throttle", top["throttle"], "a throttle query runs on the source database; a \(source.kind.rawValue) source has none")
         }
         if limits?.walBytesPerSecond != nil, let target, target.kind != .postgres {
@@ -253,7 +253,7 @@ enum SpecBuilder {
                 reader.problem("\(field).webhook", map[kind.rawValue], "expected an http:// or https:// URL")
             }
         }
-        let needsTable = kind == .sqlite || kind == .postgres || kind == .mysql
+        let needsTable = kind.isTable
         if needsTable, map["table"] == nil {
             reader.problem("\(field).table", node, "missing required key 'table' for a \(kind.rawValue) \(field)")
         }

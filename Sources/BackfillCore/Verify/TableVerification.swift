@@ -29,7 +29,7 @@ public struct TableVerification: Sendable {
     /// - Parameter asked: how the user asked for the verification, as the message names it.
     /// - Throws: `BackfillError` `.invalidInput` saying why.
     public static func refuseUncomparable(_ spec: JobSpec, asked: String = "verify") throws {
-        guard [.sqlite, .postgres, .mysql].contains(spec.target.kind) else {
+        guard spec.target.kind.isTable else {
             throw BackfillError(.invalidInput, "\(asked) compares a SQLite, PostgreSQL or MySQL table; a \(spec.target.kind.rawValue) target has no rows to compare")
         }
         guard spec.mode != .updateInPlace else {

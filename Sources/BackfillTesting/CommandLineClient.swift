@@ -1,0 +1,31 @@
+import Foundation
+
+/// A database's command-line client (`psql`, `mariadb`) run with SQL on its standard input, on a
+/// thread of its own (`PostgresFixture.offPool`), as the fixtures set up their databases.
+enum CommandLineClient {
+    /// Runs `arguments` (the client first) with `sql` as input and returns its output, trimmed.
+    /// - Parameter environment: variables added to the test process's own.
+    /// - Throws: `FixtureError` with the client's standard error when it exits non-zero.
+    static func run(_ arguments: [String], input sql: String, environment: [String: String] = [:]) async throws -> String {
+        try await PostgresFixture.offPool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let input = Pipe(), output = Pipe(), errors = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            input.fileHandleForWriting.write(Data(sql.utf8))
+            try input.fileHandleForWriting.close()
+            let out = output.readAll()
+            let err = errors.readAll()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw FixtureError("\(arguments[0]) failed: \(String(decoding: err, as: UTF8.self))")
+            }
+            return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+}
