@@ -103,9 +103,9 @@ public struct RunStarter: Sendable {
 
     /// Whether `host:pid` names a live process on this host (a process elsewhere counts as alive).
     public static func isAlive(owner: String) -> Bool {
-        let parts = owner.split(separator: ":")
-        guard parts.count == 2, let pid = Int32(parts[1]) else { return false }
-        guard String(parts[0]) == ProcessInfo.processInfo.hostName else { return true }
+        // The host may hold colons itself (an IPv6 address): the pid follows the last one.
+        guard let colon = owner.lastIndex(of: ":"), let pid = Int32(owner[owner.index(after: colon)...]) else { return false }
+        guard String(owner[..<colon]) == ProcessInfo.processInfo.hostName else { return true }
         return kill(pid, 0) == 0 || errno == EPERM
     }
 }
