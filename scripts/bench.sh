@@ -39,10 +39,11 @@
 #                                 a WAL budget): pgbench's TPS and p99 while each backfill ran; then backfill
 #                                 alone on the target with the defaults against full speed
 #   scripts/bench.sh mysql [N]    MariaDB → MariaDB on the peers' table shape and damage (a 10% gap, 0.1% lost, 1%
-#                                 stale; Benchmarks/mysql/gen.sql): `backfill run` into the damaged copy against
-#                                 the limit, `mysqldump --no-create-info | mariadb` into an empty table, in one
-#                                 run on one server; the rerun; `backfill verify` of the damaged copy; each
-#                                 checked (CHECKSUM TABLE, the differing rows against the ground truth)
+#                                 stale; Benchmarks/mysql/gen.sql), in one run on one server: `backfill run` into
+#                                 the damaged copy against the limit, `mysqldump --no-create-info | mariadb` into an
+#                                 empty table; the rerun; `backfill verify` against Percona's pt-table-checksum of
+#                                 both tables; `backfill verify --repair` and `backfill run` against pt-table-sync
+#                                 --execute; each repair checked by the server's own join (rows left differing)
 #
 # Data and results go to bench-data/ (gitignored). Release build in .build-release.
 set -euo pipefail
@@ -781,7 +782,8 @@ limits: { wal-bytes-per-second: $wal_budget }"
 }
 
 # MySQL (#21): a throwaway MariaDB in bench-data/mysql-N; the events table of the peers in `src`, its
-# damaged copy in `dst` (regenerated before each backfill round), an empty one in `lim` for the limit.
+# damaged copy in `dst` (regenerated before each repair), an empty one in `lim` for the limit.
+# Percona Toolkit (Debian's percona-toolkit) is installed when missing.
 bench_mysql() {
   local n=${1:-1000000}
   local dir="$root/bench-data/mysql-$n"
@@ -789,29 +791,44 @@ bench_mysql() {
   source "$root/scripts/lib/postgres.sh"
   source "$root/scripts/lib/mariadb.sh"
   maria_setup
+  need pt-table-sync percona-toolkit
   local port=${BENCH_MYSQL_PORT:-55463}
   mkdir -p "$dir"
   trap 'maria_stop "$dir/server"' RETURN
   maria_start "$dir/server" "$port"
   local sql="mariadb --no-defaults -h 127.0.0.1 -P $port -u root -N -B"
+  local pt="h=127.0.0.1,P=$port,u=root"
   $sql -e "SET GLOBAL max_recursive_iterations = 100000000"
   sed "s/@N@/$n/g" Benchmarks/mysql/gen.sql | $sql
   local dsn="mysql://root@127.0.0.1:$port"
   printf 'name: events\nsource: { mysql: "%s/src", table: events }\ntarget: { mysql: "%s/dst", table: events }\nkey: [id]\nbatch: { size: 5000, max: 20000 }\nworkers: 2\n' \
     "$dsn" "$dsn" > "$dir/job.yaml"
   : > "$dir/times"
+  : > "$dir/left"
+  damage() { sed "s/@N@/$n/g" Benchmarks/mysql/damage.sql | $sql; rm -rf "$dir/.backfill"; }
+  timed() { local name=$1; shift; /usr/bin/time -f "$name %e %M" -a -o "$dir/times" "$@"; }
+  left() { echo "$1 $($sql < Benchmarks/mysql/left.sql)" >> "$dir/left"; }
   for round in 1 2; do
     $sql -e "DROP DATABASE IF EXISTS lim; CREATE DATABASE lim; CREATE TABLE lim.events LIKE src.events"
-    /usr/bin/time -f "limit %e %M" -a -o "$dir/times" bash -c \
-      "mysqldump --no-defaults -h 127.0.0.1 -P $port -u root --no-create-info --skip-triggers src events | $sql lim"
-    sed "s/@N@/$n/g" Benchmarks/mysql/damage.sql | $sql
-    rm -rf "$dir/.backfill"
-    (cd "$dir" && /usr/bin/time -f "verify %e %M" -a -o "$dir/times" "$bin" verify job.yaml --json >"$dir/verify-$round.json" 2>/dev/null || true)
-    (cd "$dir" && /usr/bin/time -f "run %e %M" -a -o "$dir/times" "$bin" run job.yaml --json >"$dir/run-$round.json" 2>"$dir/run-$round.log")
-    (cd "$dir" && /usr/bin/time -f "rerun %e %M" -a -o "$dir/times" "$bin" run job.yaml --json >"$dir/rerun-$round.json" 2>/dev/null)
+    timed limit bash -c "mysqldump --no-defaults -h 127.0.0.1 -P $port -u root --no-create-info --skip-triggers src events | $sql lim"
+    damage
+    (cd "$dir" && timed verify "$bin" verify job.yaml --json >"$dir/verify-$round.json" 2>/dev/null || true)
+    timed pt-table-checksum pt-table-checksum "$pt" --databases src,dst --tables events --no-check-binlog-format \
+      --no-check-replication-filters --recursion-method=none >"$dir/pt-table-checksum-$round.out" 2>&1 || true
+    (cd "$dir" && timed run "$bin" run job.yaml --json >"$dir/run-$round.json" 2>"$dir/run-$round.log")
+    left run
+    (cd "$dir" && timed rerun "$bin" run job.yaml --json >"$dir/rerun-$round.json" 2>/dev/null)
+    damage
+    (cd "$dir" && timed verify-repair "$bin" verify job.yaml --repair --json >"$dir/verify-repair-$round.json" 2>/dev/null || true)
+    left verify-repair
+    damage
+    # Exit 2 from pt-table-sync: differences were found (and synced).
+    timed pt-table-sync pt-table-sync --execute "$pt,D=src,t=events" "$pt,D=dst,t=events" >"$dir/pt-table-sync-$round.out" 2>&1 || true
+    left pt-table-sync
   done
-  local checksums; checksums=$($sql -e "CHECKSUM TABLE src.events, dst.events, lim.events" | cut -f2 | tr '\n' ' ')
-  Benchmarks/mysql/summary.py "$n" "$dir/times" "$checksums" "$dir/run-2.json" "$dir/verify-2.json" "$($sql -e "SELECT COUNT(*) FROM bench.damage")"
+  local checksums; checksums=$($sql -e "CHECKSUM TABLE src.events, lim.events" | cut -f2 | tr '\n' ' ')
+  Benchmarks/mysql/summary.py "$n" "$dir/times" "$dir/left" "$checksums" "$dir/run-2.json" "$dir/verify-2.json" \
+    "$($sql -e "SELECT COUNT(*) FROM bench.damage")"
 }
 
 case "${1:-}" in

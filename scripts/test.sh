@@ -28,11 +28,14 @@ pg_dir=$(mktemp -d /tmp/backfill-pg.XXXXXX)
 pg_port=$(free_port)
 maria_dir=$(mktemp -d /tmp/backfill-maria.XXXXXX)
 maria_port=$(free_port)
+replica_dir=$(mktemp -d /tmp/backfill-maria-replica.XXXXXX)
+replica_port=$(free_port)
 
 stop_cluster() {
   pg_stop "$pg_dir"
+  maria_stop "$replica_dir"
   maria_stop "$maria_dir"
-  rm -rf "$pg_dir" "$maria_dir"
+  rm -rf "$pg_dir" "$maria_dir" "$replica_dir"
 }
 trap stop_cluster EXIT
 
@@ -41,9 +44,11 @@ pg_start "$pg_dir" "$pg_port" -c max_connections=400
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port"
 
 export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$pg_port" POSTGRES_USER=postgres POSTGRES_DB=postgres
-maria_start "$maria_dir" "$maria_port"
-echo "MariaDB $("$maria_bin/mariadbd" --version | awk '{print $3}') on 127.0.0.1:$maria_port"
-export MYSQL_HOST=127.0.0.1 MYSQL_PORT="$maria_port" MYSQL_USER=root
+# With a replica, for health.replica-lag (its own tests stop and start its applier).
+maria_start "$maria_dir" "$maria_port" --log-bin=binlog --server-id=1 --binlog-format=ROW
+maria_replica "$replica_dir" "$replica_port" "$maria_port"
+echo "MariaDB $("$maria_bin/mariadbd" --version | awk '{print $3}') on 127.0.0.1:$maria_port, its replica on 127.0.0.1:$replica_port"
+export MYSQL_HOST=127.0.0.1 MYSQL_PORT="$maria_port" MYSQL_USER=root MYSQL_REPLICA_PORT="$replica_port"
 export PATH="$pg_bin:$PATH"
 
 # Chromium downloads while the build compiles; the browser test fails if it did not install.

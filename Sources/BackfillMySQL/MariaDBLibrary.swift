@@ -6,7 +6,9 @@ import BackfillCore
 /// without it; only a MySQL job needs the library.
 ///
 /// Only the text protocol is used (every value arrives as bytes with a length, NULL as a null
-/// pointer), so no C struct layout is read: the declarations below are all the ABI there is.
+/// pointer). One C struct is read, and only its first member: a result column's `MYSQL_FIELD`
+/// begins with `char *name` in every Connector/C and libmysqlclient; the declarations below and
+/// that pointer are all the ABI there is.
 struct MariaDBLibrary: @unchecked Sendable {
     typealias Init = @convention(c) (OpaquePointer?) -> OpaquePointer?
     typealias Options = @convention(c) (OpaquePointer?, Int32, UnsafeRawPointer?) -> Int32
@@ -22,6 +24,7 @@ struct MariaDBLibrary: @unchecked Sendable {
     typealias FetchLengths = @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<UInt>?
     typealias Affected = @convention(c) (OpaquePointer?) -> UInt64
     typealias Text = @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>?
+    typealias FetchField = @convention(c) (OpaquePointer?, UInt32) -> UnsafeRawPointer?
     typealias ServerInit = @convention(c) (Int32, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32
 
     /// `enum mysql_option` values used (mysql.h of Connector/C 3.x).
@@ -50,6 +53,7 @@ struct MariaDBLibrary: @unchecked Sendable {
     let error: Text
     let sqlstate: Text
     let info: Text
+    let fetchFieldDirect: FetchField
 
     /// The library, or why it could not be loaded.
     static let shared: Result<MariaDBLibrary, BackfillError> = load()
@@ -79,7 +83,8 @@ struct MariaDBLibrary: @unchecked Sendable {
             let error = symbol("mysql_error", as: Text.self),
             let sqlstate = symbol("mysql_sqlstate", as: Text.self),
             let info = symbol("mysql_info", as: Text.self),
-            let serverInit = symbol("mysql_server_init", as: ServerInit.self)
+            let serverInit = symbol("mysql_server_init", as: ServerInit.self),
+            let fetchField = symbol("mysql_fetch_field_direct", as: FetchField.self)
         else {
             return .failure(BackfillError(.invalidInput, "the installed MariaDB client library lacks the C API backfill uses; install libmariadb3 3.0 or later"))
         }
@@ -91,6 +96,7 @@ struct MariaDBLibrary: @unchecked Sendable {
             MariaDBLibrary(
                 initialize: initialize, options: options, realConnect: connect, realQuery: query, storeResult: store,
                 freeResult: free, close: close, numFields: numFields, fieldCount: fieldCount, fetchRow: fetchRow,
-                fetchLengths: fetchLengths, affectedRows: affected, errno: errno, error: error, sqlstate: sqlstate, info: info))
+                fetchLengths: fetchLengths, affectedRows: affected, errno: errno, error: error, sqlstate: sqlstate, info: info,
+                fetchFieldDirect: fetchField))
     }
 }

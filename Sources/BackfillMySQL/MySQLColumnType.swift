@@ -103,6 +103,18 @@ public struct MySQLColumnType: Sendable, Hashable {
         }
     }
 
+    /// Whether the column's values print without a `#` (numbers and times), so that a row hash
+    /// can join them by `#` as they print (`MySQLRowHashSQL`).
+    var printsWithoutHash: Bool {
+        switch dataType {
+        case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year", "decimal", "numeric", "float", "double",
+            "real", "date", "datetime", "timestamp", "time":
+            return true
+        default:
+            return false
+        }
+    }
+
     /// The `Value` of a cell's text-protocol bytes (`nil` = NULL).
     func value(from bytes: [UInt8]?) -> Value {
         guard let bytes else { return .null }

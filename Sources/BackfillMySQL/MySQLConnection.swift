@@ -96,14 +96,28 @@ final class MySQLConnection: @unchecked Sendable {
 
     /// Runs a statement and returns its rows, each cell its bytes in the text protocol (`nil` =
     /// NULL). Blocking.
-    func rows(_ sql: String) throws -> [[[UInt8]?]] {
+    func rows(_ sql: String) throws -> [[[UInt8]?]] { try result(sql, named: false).rows }
+
+    /// Runs a statement and returns its columns' names and its rows (for `SHOW` statements, whose
+    /// columns differ between servers and versions). Blocking.
+    func namedRows(_ sql: String) throws -> (names: [String], rows: [[[UInt8]?]]) { try result(sql, named: true) }
+
+    private func result(_ sql: String, named: Bool) throws -> (names: [String], rows: [[[UInt8]?]]) {
         try send(sql)
         guard let result = library.storeResult(handle) else {
-            if library.fieldCount(handle) == 0 { return [] }
+            if library.fieldCount(handle) == 0 { return ([], []) }
             throw lastError()
         }
         defer { library.freeResult(result) }
         let width = Int(library.numFields(result))
+        var names: [String] = []
+        if named {
+            for column in 0..<width {
+                // `MYSQL_FIELD` starts with `char *name`.
+                let name = library.fetchFieldDirect(result, UInt32(column))?.load(as: UnsafePointer<CChar>?.self)
+                names.append(name.map { String(cString: $0) } ?? "")
+            }
+        }
         var rows: [[[UInt8]?]] = []
         while let row = library.fetchRow(result) {
             guard let lengths = library.fetchLengths(result) else { break }
@@ -119,7 +133,7 @@ final class MySQLConnection: @unchecked Sendable {
             rows.append(cells)
         }
         if library.errno(handle) != 0 { throw lastError() }
-        return rows
+        return (names, rows)
     }
 
     /// `mysql_info` after the last statement (`Records: 3  Duplicates: 1  Warnings: 0`).

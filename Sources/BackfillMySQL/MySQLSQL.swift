@@ -79,6 +79,7 @@ struct MySQLKeysetSQL: Sendable {
     private func keyLiteral(_ value: Value, _ index: Int) throws -> String { try MySQLSQL.literal(value, for: keyTypes[index]) }
 
     var orderBy: String { key.indices.map(keyColumn).joined(separator: ", ") }
+    var orderByDescending: String { key.indices.map { keyColumn($0) + " DESC" }.joined(separator: ", ") }
 
     /// `key > value` (`strict`) or `key >= value`, lexicographically over the key's columns.
     func compare(after value: [Value], strict: Bool) throws -> String {

@@ -1,8 +1,10 @@
 import BackfillCore
 
-/// `verify` on a MySQL table. Across engines rows are streamed and compared in their canonical
-/// form (the sink's comparison); MySQL ↔ MySQL checksums ranges with the engine-independent row
-/// hash, computed by `backfill` over the rows it reads (the in-engine checksum is not built yet).
+/// `verify` on a MySQL table. Between two MySQL tables each range is counted and checksummed
+/// inside its server (`MySQLRowHashSQL`: 64 bits of an MD5 per row, summed), so equal ranges ship
+/// no rows, and a damaged range ships keys and row hashes — for a single integer key, counts and
+/// sums of 32-key buckets first. Across engines rows are streamed and compared in their canonical
+/// form (the sink's comparison).
 extension MySQLSource: VerifySide {
     public func comparing(_ columns: [String]) async throws -> any VerifySide { try await selecting(columns) }
 
@@ -13,14 +15,95 @@ extension MySQLSource: VerifySide {
     }
 
     public func digest(_ range: KeyRange) async throws -> TableDigest {
-        var digest = TableDigest(count: 0, sum: 0)
-        try await eachPage(of: range) { rows in
-            for row in rows {
-                digest.count += 1
-                digest.sum = digest.sum &+ RowDigest.hash(row)
-            }
+        let sql = try keysetSQL()
+        let rows = try await database.rows(
+            """
+            SELECT COUNT(*), \(MySQLRowHashSQL.foldedSum(try await rowHash()))
+            FROM \(sql.quotedTable)\(try sql.conditions(range: range, after: nil))
+            """, "verifying")
+        let cells = rows.first ?? []
+        return TableDigest(count: Self.number(cells.first ?? nil) ?? 0, sum: Self.number(cells.count > 1 ? cells[1] : nil) ?? 0)
+    }
+
+    public var hashesRows: Bool { true }
+
+    public func keyHashes(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [KeyHash]? {
+        let sql = try keysetSQL()
+        return try await keyHashes(
+            "\(try sql.conditions(range: range, after: key)) ORDER BY \(sql.orderBy) LIMIT \(max(1, limit))")
+    }
+
+    public func bucketDigests(in range: KeyRange, width: Int64) async throws -> [BucketDigest]? {
+        guard let bucket = try await bucket(width: width) else { return nil }
+        let sql = try keysetSQL()
+        let rows = try await database.rows(
+            """
+            SELECT \(bucket), COUNT(*), \(MySQLRowHashSQL.foldedSum(try await rowHash()))
+            FROM \(sql.quotedTable)\(try sql.conditions(range: range, after: nil)) GROUP BY 1 ORDER BY 1
+            """, "verifying")
+        return rows.compactMap { cells in
+            guard cells.count == 3, let bucket: Int64 = Self.number(cells[0]) else { return nil }
+            return BucketDigest(bucket: bucket, digest: TableDigest(count: Self.number(cells[1]) ?? 0, sum: Self.number(cells[2]) ?? 0))
         }
-        return digest
+    }
+
+    public func keyHashes(in range: KeyRange, buckets: [Int64], width: Int64) async throws -> [KeyHash]? {
+        guard let bucket = try await bucket(width: width) else { return nil }
+        let sql = try keysetSQL()
+        let filter = try sql.conditions(range: range, after: nil)
+        // The span of the buckets first: the primary key's range then bounds the scan, and the
+        // buckets asked for in turn (in key order) scan the range once in all.
+        guard let low = buckets.min(), let high = buckets.max() else { return [] }
+        let first = MySQLSQL.quoted(key[0])
+        let span = "\(first) BETWEEN \(Self.lowestKey(of: low, width: width)) AND \(Self.highestKey(of: high, width: width))"
+        let inBuckets = "\(span) AND \(bucket) IN (\(buckets.map(String.init).joined(separator: ", ")))"
+        return try await keyHashes("\(filter.isEmpty ? " WHERE " : filter + " AND ")\(inBuckets) ORDER BY \(sql.orderBy)")
+    }
+
+    /// `key DIV width` for a single signed integer key (the key `bucketDigests` can bucket); `nil`
+    /// otherwise (a `BIGINT UNSIGNED` may exceed the bucket numbers' range).
+    private func bucket(width: Int64) async throws -> String? {
+        guard key.count == 1, let type = try await tableInfo().type(of: key[0]), type.representation == .integer,
+            type.affinity == .integer
+        else { return nil }
+        return "(\(MySQLSQL.quoted(key[0])) DIV \(width))"
+    }
+
+    /// The lowest key `key DIV width` puts in `bucket` (`DIV` truncates toward zero: bucket 0
+    /// holds `-(width-1)...(width-1)`), clamped to Int64.
+    static func lowestKey(of bucket: Int64, width: Int64) -> Int64 {
+        let (start, overflow) = bucket.multipliedReportingOverflow(by: width)
+        if overflow { return bucket < 0 ? .min : .max }
+        return bucket > 0 ? start : start.subtractingReportingOverflow(width - 1).overflow ? .min : start - (width - 1)
+    }
+
+    /// The highest key `key DIV width` puts in `bucket`, clamped to Int64.
+    static func highestKey(of bucket: Int64, width: Int64) -> Int64 {
+        let (start, overflow) = bucket.multipliedReportingOverflow(by: width)
+        if overflow { return bucket < 0 ? .min : .max }
+        return bucket < 0 ? start : start.addingReportingOverflow(width - 1).overflow ? .max : start + (width - 1)
+    }
+
+    /// The key and row hash of each row `clause` (conditions and order) selects.
+    private func keyHashes(_ clause: String) async throws -> [KeyHash] {
+        let sql = try keysetSQL()
+        let keyList = key.map(MySQLSQL.quoted).joined(separator: ", ")
+        let rows = try await database.rows(
+            "SELECT \(keyList), \(try await rowHash()) FROM \(sql.quotedTable)\(clause)", "verifying")
+        let types = try await tableInfo().types(of: key)
+        return rows.map { cells in
+            KeyHash(key: MySQLTableInfo.values(Array(cells.prefix(types.count)), types: types), hash: Self.number(cells.last ?? nil) ?? 0)
+        }
+    }
+
+    /// The row hash of the columns this source reads (`MySQLRowHashSQL`).
+    private func rowHash() async throws -> String {
+        MySQLRowHashSQL.rowHash(columns, types: try await tableInfo().types(of: columns))
+    }
+
+    /// An unsigned or signed integer from a cell's digits.
+    private static func number<N: FixedWidthInteger>(_ cell: [UInt8]?) -> N? {
+        cell.flatMap { N(String(decoding: $0, as: UTF8.self)) }
     }
 
     /// The rows of `range` in key order, page by page.

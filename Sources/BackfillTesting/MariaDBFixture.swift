@@ -14,6 +14,13 @@ public struct MariaDBFixture: Sendable {
         return MariaDBFixture(host: host, port: port, user: environment["MYSQL_USER"] ?? "root")
     }()
 
+    /// The server's replica `scripts/test.sh` starts (`MYSQL_REPLICA_PORT`), replicating everything.
+    public static let replica: MariaDBFixture? = {
+        let environment = ProcessInfo.processInfo.environment
+        guard let server, let port = environment["MYSQL_REPLICA_PORT"].flatMap(Int.init) else { return nil }
+        return MariaDBFixture(host: server.host, port: port, user: server.user)
+    }()
+
     public init(host: String, port: Int, user: String) {
         self.host = host
         self.port = port

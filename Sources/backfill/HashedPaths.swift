@@ -1,4 +1,5 @@
 import BackfillCore
+import BackfillMySQL
 import BackfillPostgres
 import BackfillSQLite
 
@@ -24,6 +25,13 @@ struct HashedPaths: Sendable {
                 return HashedPaths(rowPathReason: "the tables declare different column types")
             }
             return HashedPaths(comparer: comparer, differ: differ)
+        case (.mysql(let mysql), .mysql(let targetSink)):
+            guard let sides = try await MySQLWindowHashing.pair(source: mysql, target: targetSink, job: job) else {
+                return HashedPaths(rowPathReason: "the tables declare different column types")
+            }
+            return HashedPaths(
+                comparer: WindowRangeComparer(source: sides.source, target: sides.target),
+                differ: BucketRangeDiffer(source: sides.source, target: sides.target))
         case (.sqlite(let sqlite), .sqlite):
             // Both files hash rows the same way inside SQLite: an equal chunk is not scanned again.
             let comparer = try await target.table(spec, columns: job.columns).flatMap { TableRangeComparer(source: sqlite, target: $0, probeRows: 1_000) }

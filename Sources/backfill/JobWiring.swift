@@ -22,6 +22,8 @@ struct PreparedJob: Sendable {
     var paths = HashedPaths()
     /// The pools and clients the job opened.
     var connections: Connections
+    /// `health.replicas`: the MySQL replicas whose lag `health.replica-lag` bounds.
+    var replicas: MySQLReplicas?
 
     var spec: JobSpec { loaded.spec }
     var source: any Source { opened.reader }
@@ -88,7 +90,26 @@ enum JobWiring {
         let paths = try await HashedPaths.pick(spec, job: job, source: configured, sink: sink, target: target)
         return PreparedJob(
             loaded: loaded, job: job, opened: configured, target: target,
-            transfer: try openTransfer(spec, job: job, target: target), paths: paths, connections: connections)
+            transfer: try openTransfer(spec, job: job, target: target), paths: paths, connections: connections,
+            replicas: try await openReplicas(loaded, connections: connections))
+    }
+
+    /// The replicas `health.replicas` names, each checked to answer; `nil` without any.
+    /// - Throws: `SpecProblems` naming each replica that cannot be reached (never its password).
+    private static func openReplicas(_ loaded: LoadedSpec, connections: Connections) async throws -> MySQLReplicas? {
+        let dsns = loaded.spec.health.replicas
+        guard !dsns.isEmpty else { return nil }
+        var databases: [MySQLDatabase] = []
+        var problems: [SpecProblem] = []
+        for dsn in dsns {
+            do {
+                databases.append(try await connections.mysql(dsn))
+            } catch let error as BackfillError {
+                problems.append(loaded.problem("health.replicas", error.description))
+            }
+        }
+        if !problems.isEmpty { throw SpecProblems(problems) }
+        return MySQLReplicas(databases)
     }
 
     /// Opens the source a spec names; with `columns`, ready to read them.
@@ -199,6 +220,9 @@ enum JobWiring {
         }
         if case .postgres(let source) = prepared.opened, configuration.replicaLag != nil {
             configuration.sourceLag = { try await source.replicationLag() }
+        }
+        if let replicas = prepared.replicas, configuration.replicaLag != nil {
+            configuration.standbys = { try await replicas.readings() }
         }
         return Runner(
             job: prepared.job, source: prepared.source, sink: sink(prepared, state: state.store), state: state.store, configuration: configuration, logger: logger,

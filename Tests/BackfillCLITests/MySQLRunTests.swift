@@ -21,9 +21,11 @@ import Testing
         }
     }
 
+    /// A number of a run's `--json` summary (its `counters`, not a chunk's) or of verify's report.
     static func counter(_ name: String, in json: String) -> Int? {
-        guard let range = json.range(of: "\"\(name)\" : ") else { return nil }
-        return Int(json[range.upperBound...].prefix { $0.isNumber })
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        let counters = object["counters"] as? [String: Any] ?? object
+        return (counters[name] as? NSNumber)?.intValue
     }
 
     @Test("SQLite → MySQL on every key kind: filled, damage repaired exactly, rerun writes nothing, verify equal", arguments: KeyKind.allCases)

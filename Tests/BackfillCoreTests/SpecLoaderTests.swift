@@ -138,6 +138,11 @@ import Testing
 
     @Test func redactsSecrets() {
         #expect(Redaction.redact("postgres://app:hunter2@db:5432/x") == "postgres://app:***@db:5432/x")
+        // Every connection string of a line: a list of replicas.
+        #expect(
+            Redaction.redact(#"replicas: ["mysql://a:pa,ss@r1:3306", mysql://b:s3cret@r2, "mysql://c@r3"]"#)
+                == #"replicas: ["mysql://a:***@r1:3306", mysql://b:***@r2, "mysql://c@r3"]"#)
+        #expect(Redaction.redact("mysql://a:${PW}@r1 mysql://b:x@r2", keepingReferences: true) == "mysql://a:${PW}@r1 mysql://b:***@r2")
         #expect(Redaction.redact("host=db password=hunter2 user=x") == "host=db password=*** user=x")
     }
 

@@ -41,6 +41,30 @@ import Testing
         #expect(try sql.keyIn([[.integer(1), .text("x")]]) == "(`a`, `b`) IN ((1, _utf8mb4 X'78'))")
     }
 
+    @Test func integerBucketsSpanTheKeysDivPutsInThem() {
+        // `DIV` truncates toward zero: bucket 0 holds -31...31, bucket -1 holds -63...-32.
+        #expect(MySQLSource.lowestKey(of: 0, width: 32) == -31)
+        #expect(MySQLSource.highestKey(of: 0, width: 32) == 31)
+        #expect(MySQLSource.lowestKey(of: 2, width: 32) == 64)
+        #expect(MySQLSource.highestKey(of: 2, width: 32) == 95)
+        #expect(MySQLSource.lowestKey(of: -1, width: 32) == -63)
+        #expect(MySQLSource.highestKey(of: -1, width: 32) == -32)
+        // At Int64's ends the span is clamped, never wrapped.
+        #expect(MySQLSource.highestKey(of: Int64.max / 32, width: 32) == .max)
+        #expect(MySQLSource.lowestKey(of: Int64.min / 32, width: 32) == .min)
+        #expect(MySQLSource.lowestKey(of: .max, width: 32) == .max)
+    }
+
+    @Test func rowHashesJoinNumbersAsTheyPrintAndOtherValuesAfterTheirLength() {
+        let types = [
+            MySQLColumnType(dataType: "bigint", columnType: "bigint(20)"), MySQLColumnType(dataType: "varchar", columnType: "varchar(9)"),
+            MySQLColumnType(dataType: "datetime", columnType: "datetime(6)"),
+        ]
+        let hash = MySQLRowHashSQL.rowHash(["id", "we`ird", "at"], types: types)
+        #expect(hash.contains("CONCAT_WS('#', `id`, LENGTH(CAST(`we``ird` AS BINARY)), CAST(`we``ird` AS BINARY), `at`, CONCAT(ISNULL(`id`), ISNULL(`we``ird`), ISNULL(`at`)))"))
+        #expect(hash.hasPrefix("CAST(CONV(LEFT(MD5("))
+    }
+
     @Test func theDSNTakesOnlyKnownParametersAndNeverShowsThePassword() throws {
         let dsn = try MySQLDSN("mysql://app:s3cret@db.internal:3307/shop?ssl-mode=verify-identity&lock-wait-timeout=3")
         #expect(dsn.host == "db.internal" && dsn.port == 3307 && dsn.database == "shop" && dsn.user == "app")

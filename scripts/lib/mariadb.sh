@@ -18,10 +18,10 @@ maria_setup() {
   fi
 }
 
-# maria_start DIR PORT: creates a data folder in DIR (first time) and starts a server on
-# 127.0.0.1:PORT whose root logs in without a password from 127.0.0.1; waits until it answers.
+# maria_start DIR PORT [server options]: creates a data folder in DIR (first time) and starts a
+# server on 127.0.0.1:PORT whose root logs in without a password from 127.0.0.1; waits until it answers.
 maria_start() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2; shift 2
   mkdir -p "$dir"; chown "$maria_user" "$dir" 2>/dev/null || true
   if [ ! -d "$dir/data/mysql" ]; then
     mariadb-install-db --no-defaults --datadir="$dir/data" --user="$maria_user" \
@@ -30,7 +30,7 @@ maria_start() {
   "$maria_bin/mariadbd" --no-defaults --datadir="$dir/data" --user="$maria_user" --port="$port" \
     --bind-address=127.0.0.1 --socket="$dir/sock" --pid-file="$dir/pid" --skip-name-resolve \
     --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=128M --max-connections=400 \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_bin >"$dir/server.log" 2>&1 &
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_bin "$@" >"$dir/server.log" 2>&1 &
   echo $! >"$dir/mariadbd.pid"
   local tries=0
   until mariadb --no-defaults -h 127.0.0.1 -P "$port" -u root -e 'SELECT 1' >/dev/null 2>&1; do
@@ -40,6 +40,15 @@ maria_start() {
     fi
     sleep 0.5
   done
+}
+
+# maria_replica DIR PORT PRIMARY_PORT: a second server in DIR on PORT replicating everything the
+# primary on PRIMARY_PORT (started with --log-bin --server-id=1) writes, from its first binary log.
+maria_replica() {
+  local dir=$1 port=$2 primary=$3
+  maria_start "$dir" "$port" --server-id=2 --read-only --relay-log=relay || return 1
+  mariadb --no-defaults -h 127.0.0.1 -P "$port" -u root -e "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$primary,
+    MASTER_USER='root', MASTER_USE_GTID=no, MASTER_LOG_FILE='binlog.000001', MASTER_LOG_POS=4; START SLAVE"
 }
 
 maria_stop() {

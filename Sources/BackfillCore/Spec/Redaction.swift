@@ -9,11 +9,25 @@ public enum Redaction {
             return !(keepingReferences && reference)
         }
         var result = text
-        if let scheme = result.range(of: "://"), let at = result.range(of: "@", range: scheme.upperBound..<result.endIndex) {
-            let userInfo = result[scheme.upperBound..<at.lowerBound]
-            if let colon = userInfo.firstIndex(of: ":"), hide(result[result.index(after: colon)..<at.lowerBound]) {
-                result.replaceSubrange(result.index(after: colon)..<at.lowerBound, with: "***")
+        // Every connection string of the text (a list of replicas holds several on one line).
+        var schemeSearch = result.startIndex
+        while let scheme = result.range(of: "://", range: schemeSearch..<result.endIndex) {
+            // The user info ends at the first `@` before a space, a quote or the next connection string.
+            var stop = result[scheme.upperBound...].firstIndex { $0.isWhitespace || $0 == "\"" || $0 == "'" } ?? result.endIndex
+            if let next = result.range(of: "://", range: scheme.upperBound..<stop) { stop = next.lowerBound }
+            guard let at = result.range(of: "@", range: scheme.upperBound..<stop) else {
+                schemeSearch = scheme.upperBound
+                continue
             }
+            let userInfo = result[scheme.upperBound..<at.lowerBound]
+            var resume = at.upperBound
+            if let colon = userInfo.firstIndex(of: ":"), hide(result[result.index(after: colon)..<at.lowerBound]) {
+                let start = result.index(after: colon)
+                let offset = result.distance(from: result.startIndex, to: start) + 4  // past `***@`
+                result.replaceSubrange(start..<at.lowerBound, with: "***")
+                resume = result.index(result.startIndex, offsetBy: offset)
+            }
+            schemeSearch = resume
         }
         for keyword in ["password=", "token=", "secret="] {
             var searchStart = result.startIndex

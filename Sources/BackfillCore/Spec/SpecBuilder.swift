@@ -59,11 +59,17 @@ enum SpecBuilder {
                 "limits.wal-bytes-per-second", top["limits"], "WAL is measured on a PostgreSQL target; a \(target.kind.rawValue) target writes none")
         }
         let health = healthSpec(top["health"], reader: &reader)
-        if health.replicaLag != nil, let target, target.kind != .postgres, source?.kind != .postgres {
+        if health.replicaLag != nil, health.replicas.isEmpty, let target, target.kind != .postgres, source?.kind != .postgres {
+            let mysql = target.kind == .mysql || source?.kind == .mysql
             reader.problem(
                 "health.replica-lag", top["health"],
-                "replica lag is read from a PostgreSQL target's pg_stat_replication or a PostgreSQL source that is a standby; "
-                    + "a \(source?.kind.rawValue ?? "?") source and a \(target.kind.rawValue) target have none")
+                mysql
+                    ? "a MySQL server does not report its replicas' lag: list them in health.replicas (mysql:// DSNs), each read with SHOW REPLICA STATUS"
+                    : "replica lag is read from a PostgreSQL target's pg_stat_replication, a PostgreSQL source that is a standby, or the MySQL "
+                        + "replicas in health.replicas; a \(source?.kind.rawValue ?? "?") source and a \(target.kind.rawValue) target have none")
+        }
+        if !health.replicas.isEmpty, health.replicaLag == nil {
+            reader.problem("health.replicas", top["health"], "replicas are read for health.replica-lag, which is not set")
         }
         if health.targetLatency != nil, let target, target.kind != .postgres {
             reader.problem("health.target-latency", top["health"], "the latency probe runs on a PostgreSQL target; a \(target.kind.rawValue) target has none")
@@ -180,8 +186,13 @@ enum SpecBuilder {
     }
 
     private static func healthSpec(_ node: Node?, reader: inout SpecNodeReader) -> HealthSpec {
-        guard let node, let map = reader.mapping(node, field: "health", allowed: ["replica-lag", "target-latency", "live-traffic", "gentle-share"])
+        guard let node,
+            let map = reader.mapping(node, field: "health", allowed: ["replica-lag", "replicas", "target-latency", "live-traffic", "gentle-share"])
         else { return HealthSpec() }
+        let replicas = reader.stringList(map["replicas"], field: "health.replicas") ?? []
+        for replica in replicas where !replica.hasPrefix("mysql://") {
+            reader.problem("health.replicas", map["replicas"], "expected mysql:// DSNs of MySQL or MariaDB replicas, got \(Redaction.redact(replica))")
+        }
         var mode = LiveTrafficMode.auto
         if let text = reader.string(map["live-traffic"], field: "health.live-traffic") {
             if let parsed = LiveTrafficMode(rawValue: text) {
@@ -194,6 +205,7 @@ enum SpecBuilder {
         }
         return HealthSpec(
             replicaLag: reader.duration(map["replica-lag"], field: "health.replica-lag"),
+            replicas: replicas,
             targetLatency: reader.duration(map["target-latency"], field: "health.target-latency"),
             liveTraffic: mode,
             gentleShare: reader.share(map["gentle-share"], field: "health.gentle-share", range: 0.01...16) ?? HealthSpec.defaultGentleShare)

@@ -86,8 +86,11 @@ public struct ThrottleSpec: Sendable, Codable, Hashable {
 /// cannot be read, the run waits and says why, and goes on at a lowered load (`LoadController`).
 public struct HealthSpec: Sendable, Codable, Hashable {
     /// Seconds the target's standbys may be behind in replaying its WAL (`pg_stat_replication`
-    /// on a PostgreSQL target): past this the run waits.
+    /// on a PostgreSQL target; `SHOW REPLICA STATUS` on each of `replicas`): past this the run waits.
     public var replicaLag: Double?
+    /// MySQL replicas whose lag `replicaLag` bounds (DSNs: the target's replicas, or the source
+    /// itself when it is a replica). A MySQL primary does not list its replicas' lag itself.
+    public var replicas: [String]
     /// Seconds a trivial query on the target may take beyond its baseline (the fastest answer of
     /// the run so far): past this the run waits.
     public var targetLatency: Double?
@@ -100,23 +103,25 @@ public struct HealthSpec: Sendable, Codable, Hashable {
     public static let defaultGentleShare = 0.1
 
     public init(
-        replicaLag: Double? = nil, targetLatency: Double? = nil, liveTraffic: LiveTrafficMode = .auto,
+        replicaLag: Double? = nil, replicas: [String] = [], targetLatency: Double? = nil, liveTraffic: LiveTrafficMode = .auto,
         gentleShare: Double = HealthSpec.defaultGentleShare
     ) {
         self.replicaLag = replicaLag
+        self.replicas = replicas
         self.targetLatency = targetLatency
         self.liveTraffic = liveTraffic
         self.gentleShare = gentleShare
     }
 
     enum CodingKeys: String, CodingKey {
-        case replicaLag, targetLatency, liveTraffic, gentleShare
+        case replicaLag, replicas, targetLatency, liveTraffic, gentleShare
     }
 
     /// A spec stored before `live-traffic` existed has the defaults.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         replicaLag = try container.decodeIfPresent(Double.self, forKey: .replicaLag)
+        replicas = try container.decodeIfPresent([String].self, forKey: .replicas) ?? []
         targetLatency = try container.decodeIfPresent(Double.self, forKey: .targetLatency)
         liveTraffic = try container.decodeIfPresent(LiveTrafficMode.self, forKey: .liveTraffic) ?? .auto
         gentleShare = try container.decodeIfPresent(Double.self, forKey: .gentleShare) ?? Self.defaultGentleShare

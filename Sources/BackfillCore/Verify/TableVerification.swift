@@ -53,6 +53,10 @@ public struct TableVerification: Sendable {
             verifier.checksumsInEngine = false
             verifier.canonical = try await comparedTarget.canonicalKindsAcrossEngines()
             verifier.rangeComparer = comparer
+        } else if job.spec.target.kind == .mysql {
+            // Two MySQL tables whose column types differ hash equal values apart (`1.50` beside
+            // `1.5000`): the rows of such ranges are compared as the run compares them.
+            verifier.canonical = try await comparedTarget.canonicalKindsAcrossEngines()
         }
         // Planned on the side read in byte order, so that chunk edges follow the order rows are merged in.
         let chunks = try await comparedSource.plan(workers: job.spec.workers)
@@ -65,7 +69,7 @@ public struct TableVerification: Sendable {
             verifier.collectKeys = false
             report = try await verifier.verify(chunks: chunks)
         }
-        try await checkExtras(&report, canonical: acrossEngines ? try await target.canonicalKindsAcrossEngines() : nil)
+        try await checkExtras(&report, canonical: verifier.canonical == nil ? nil : try await target.canonicalKindsAcrossEngines())
         report.conclude()
         return VerifyOutcome(report: report, repair: repaired)
     }
