@@ -103,6 +103,21 @@ public struct MySQLColumnType: Sendable, Hashable {
         }
     }
 
+    /// How a value of this column is selected so that its text holds the value exactly: a `FLOAT`
+    /// widened to a `DOUBLE` (exact), whose shortest form reads back as the same float.
+    func selected(_ quotedColumn: String) -> String {
+        representation == .float4 ? "(\(quotedColumn) + 0E0)" : quotedColumn
+    }
+
+    /// The column's text in UTF-8 (`CONVERT … USING utf8mb4` for another character set); the
+    /// column itself for UTF-8 text and for bytes.
+    func inUTF8(_ quotedColumn: String) -> String {
+        switch charset?.lowercased() {
+        case nil, "utf8mb4", "utf8mb3", "utf8", "ascii", "binary": return quotedColumn
+        default: return "CONVERT(\(quotedColumn) USING utf8mb4)"
+        }
+    }
+
     /// Whether the column's values print without a `#` (numbers and times), so that a row hash
     /// can join them by `#` as they print (`MySQLRowHashSQL`).
     var printsWithoutHash: Bool {

@@ -14,28 +14,43 @@ public struct MySQLReplicas: Sendable {
         self.replicas = replicas
     }
 
-    /// Each replica's replay: its name (host and port), its applier's position in the source's
-    /// binary log, whether it has received events it has not applied, and the lag it reports.
+    /// Each replica's replay, one reading per replication channel (a replica of several sources
+    /// has one each): its name (host and port, and the channel), its applier's position in the
+    /// source's binary log, whether it has received events it has not applied, and the lag it reports.
     public func readings() async throws -> [StandbyReplay] {
         var readings: [StandbyReplay] = []
         for replica in replicas {
-            readings.append(try await Self.reading(of: replica))
+            readings += try await Self.readings(of: replica)
         }
         return readings
     }
 
-    static func reading(of replica: MySQLDatabase) async throws -> StandbyReplay {
+    /// The statements that list every channel, newest spelling first: MariaDB's `SHOW ALL
+    /// REPLICAS STATUS` (10.5.1) and `SHOW ALL SLAVES STATUS`, MySQL's `SHOW REPLICA STATUS`
+    /// (8.0.22) and `SHOW SLAVE STATUS`. A server refuses the ones it does not know as syntax (1064).
+    static let statements = ["SHOW ALL REPLICAS STATUS", "SHOW REPLICA STATUS", "SHOW ALL SLAVES STATUS", "SHOW SLAVE STATUS"]
+
+    static func readings(of replica: MySQLDatabase) async throws -> [StandbyReplay] {
         let name = "\(replica.dsn.host):\(replica.dsn.port)"
-        let status: ReplicaStatus
-        do {
-            status = ReplicaStatus(try await replica.namedRows("SHOW REPLICA STATUS", "reading replica \(name)'s status"))
-        } catch let error as BackfillError where error.message.contains("[MySQL 1064]") {
-            // A server older than the REPLICA spelling.
-            status = ReplicaStatus(try await replica.namedRows("SHOW SLAVE STATUS", "reading replica \(name)'s status"))
+        var result: (names: [String], rows: [[[UInt8]?]])?
+        for statement in statements {
+            do {
+                result = try await replica.namedRows(statement, "reading replica \(name)'s status")
+                break
+            } catch let error as BackfillError where error.message.contains("[MySQL 1064]") {
+                continue
+            }
         }
-        guard status.exists else {
+        let channels = (result?.rows ?? []).map { ReplicaStatus(names: result?.names ?? [], row: $0) }
+        guard !channels.isEmpty else {
             throw BackfillError(.unavailable, kind: .transient, "\(name) is not a replica (SHOW REPLICA STATUS is empty)", location: "health.replicas")
         }
+        return try channels.map { try reading(of: $0, name: name) }
+    }
+
+    private static func reading(of status: ReplicaStatus, name server: String) throws -> StandbyReplay {
+        let channel = status.text("Connection_name", "Channel_Name").flatMap { $0.isEmpty ? nil : $0 }
+        let name = server + (channel.map { " channel \($0)" } ?? "")
         guard let lag = status.number("Seconds_Behind_Source", "Seconds_Behind_Master") else {
             throw BackfillError(
                 .unavailable, kind: .transient,
@@ -52,18 +67,13 @@ public struct MySQLReplicas: Sendable {
         return StandbyReplay(name: name, replayPosition: "\(appliedFile):\(applied)", behindBytes: Int64(behind), reportedLag: Double(lag))
     }
 
-    /// The first row of `SHOW REPLICA STATUS` by column name (a replica of several sources reports
-    /// its first one; MariaDB's multi-source replicas are read by their default connection).
+    /// One row (one channel) of `SHOW REPLICA STATUS`, by column name.
     struct ReplicaStatus {
         let values: [String: String?]
-        let exists: Bool
 
-        init(_ result: (names: [String], rows: [[[UInt8]?]])) {
-            exists = !result.rows.isEmpty
+        init(names: [String], row: [[UInt8]?]) {
             var values: [String: String?] = [:]
-            if let row = result.rows.first {
-                for (name, cell) in zip(result.names, row) { values[name] = cell.map { String(decoding: $0, as: UTF8.self) } }
-            }
+            for (name, cell) in zip(names, row) { values[name] = cell.map { String(decoding: $0, as: UTF8.self) } }
             self.values = values
         }
 

@@ -2,9 +2,10 @@
 /// their rows (as pt-table-checksum checksums chunks, with 64 bits instead of CRC32's 32): the
 /// first 64 bits of the MD5 of the row's values joined by `#`, and a map of its NULLs.
 ///
-/// Numbers and times print without a `#` and go as they print; every other value goes as its
-/// bytes (`CAST(… AS BINARY)`: no character set conversion) after its length, so that `a#`,`b`
-/// and `a`,`#b` differ. Two rows hash alike only when every column prints the same bytes: where
+/// Numbers and times print without a `#` and go as they print (a `FLOAT` widened to a `DOUBLE`,
+/// which prints every digit); every other value goes as its bytes after its length, so that
+/// `a#`,`b` and `a`,`#b` differ — text in UTF-8 whatever its character set, so that a latin1
+/// `Ã©` and a utf8mb4 `é` (the same two bytes) hash apart. Two rows hash alike only when every column prints the same bytes: where
 /// two tables' column types differ (`DECIMAL(10,2)` beside `DECIMAL(12,4)`), equal values hash
 /// apart, and the range is then compared row by row in canonical form — slower, never wrong.
 enum MySQLRowHashSQL {
@@ -14,9 +15,9 @@ enum MySQLRowHashSQL {
         for (column, type) in zip(columns, types) {
             let quoted = MySQLSQL.quoted(column)
             if type.printsWithoutHash {
-                parts.append(quoted)
+                parts.append(type.selected(quoted))
             } else {
-                let bytes = "CAST(\(quoted) AS BINARY)"
+                let bytes = "CAST(\(type.inUTF8(quoted)) AS BINARY)"
                 parts.append("LENGTH(\(bytes))")
                 parts.append(bytes)
             }

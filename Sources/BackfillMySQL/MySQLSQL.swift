@@ -68,9 +68,17 @@ struct MySQLKeysetSQL: Sendable {
     /// the collation would change), integers and binary strings as they are, on their index.
     let keyTypes: [MySQLColumnType]
     let whereClause: String?
+    /// The types of `columns`, where known: a `FLOAT` is selected widened to a `DOUBLE`, which
+    /// prints every digit (a `FLOAT` prints 6 significant ones: 1234567 as `1234570`).
+    var columnTypes: [MySQLColumnType] = []
 
     var quotedTable: String { MySQLSQL.quoted(table) }
-    var selectList: String { columns.map(MySQLSQL.quoted).joined(separator: ", ") }
+    var selectList: String {
+        columns.indices.map { index in
+            let quoted = MySQLSQL.quoted(columns[index])
+            return index < columnTypes.count ? columnTypes[index].selected(quoted) : quoted
+        }.joined(separator: ", ")
+    }
 
     private func keyColumn(_ index: Int) -> String { keyTypes[index].byteOrdered(MySQLSQL.quoted(key[index])) }
 

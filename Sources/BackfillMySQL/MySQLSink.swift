@@ -72,7 +72,7 @@ public struct MySQLSink: DeletingSink {
             plan: WritePlan(
                 columns: job.columns, keyIndices: job.keyIndices,
                 classifier: RowClassifier(mode: job.spec.mode, versionIndex: job.versionIndex, kinds: kinds), kinds: kinds, types: types,
-                keyset: MySQLKeysetSQL(table: table, columns: job.columns, key: key, keyTypes: keyTypes, whereClause: nil),
+                keyset: MySQLKeysetSQL(table: table, columns: job.columns, key: key, keyTypes: keyTypes, whereClause: nil, columnTypes: types),
                 keyIndexName: keyIndexName, otherUniqueIndexes: info.uniqueIndexes.contains { $0.name != keyIndexName },
                 serverPairsKeys: keyTypes.contains(where: \.matchesLoosely)))
     }

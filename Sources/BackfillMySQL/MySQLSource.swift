@@ -51,7 +51,7 @@ public struct MySQLSource: Source {
         guard let info else { throw BackfillError(.invalidSpec, "the source was not configured with columns", location: location) }
         return MySQLKeysetSQL(
             table: table, columns: columns, key: key, keyTypes: info.types(of: key),
-            whereClause: range.whereClause)
+            whereClause: range.whereClause, columnTypes: info.types(of: columns))
     }
 
     public func checkKey() async throws {

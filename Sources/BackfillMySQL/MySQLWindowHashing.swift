@@ -55,7 +55,8 @@ public struct MySQLWindowHashing: WindowHashing {
 
     public func bucketDigests(in window: KeyRange, after cursor: [Value]?, buckets: Int) async throws -> [Int64: TableDigest] {
         // One bucket (a whole chunk compared at once): every row is in bucket 0, no key is hashed.
-        let bucket = buckets <= 1 ? "0" : "MOD(\(keyHash), \(buckets))"
+        // The signed remainder, as `RowHash.bucket(of:among:)` computes it.
+        let bucket = buckets <= 1 ? "0" : "MOD(CAST(\(keyHash) AS SIGNED), \(buckets))"
         let rows = try await database.rows(
             """
             SELECT \(bucket), COUNT(*), \(MySQLRowHashSQL.foldedSum(rowHash))
@@ -77,7 +78,7 @@ public struct MySQLWindowHashing: WindowHashing {
         if buckets > 1 {
             guard !among.isEmpty else { return [] }
             filter += (filter.isEmpty ? " WHERE " : " AND ")
-                + "MOD(\(keyHash), \(buckets)) IN (\(among.map(String.init).joined(separator: ", ")))"
+                + "MOD(CAST(\(keyHash) AS SIGNED), \(buckets)) IN (\(among.map(String.init).joined(separator: ", ")))"
         } else if !among.contains(0) {
             return []
         }

@@ -108,4 +108,38 @@ import Testing
         #expect(Self.number("updated", in: run.stdout) == 1, "\(run.stdout)")
         #expect(try await Binary.run(["verify", "job.yaml"], in: dir).status == 0)
     }
+    @Test("every digit of a FLOAT (which prints 6) is copied and compared; latin1 'Ã©' and utf8mb4 'é' (the same two bytes) are different text")
+    func floatsAndCharsets() async throws {
+        let server = try MySQLRunTests.server()
+        let dir = try Fixtures.temporaryDirectory("mysql-float")
+        let source = try await server.createDatabase("src")
+        let target = try await server.createDatabase("dst")
+        try await server.sql(source, """
+            CREATE TABLE f (id BIGINT PRIMARY KEY, x FLOAT, note VARCHAR(10) CHARACTER SET latin1);
+            INSERT INTO f VALUES (1, 1234567, 'a'), (2, 0.1, 'Ã©'), (3, 16777215, NULL);
+            """)
+        try await server.sql(target, """
+            CREATE TABLE f (id BIGINT PRIMARY KEY, x FLOAT, note VARCHAR(10) CHARACTER SET utf8mb4);
+            INSERT INTO f VALUES (1, 1234568, 'a'), (2, 0.1, 'é');
+            """)
+        try """
+            name: f
+            source: { mysql: "\(server.dsn(source))", table: f }
+            target: { mysql: "\(server.dsn(target))", table: f }
+            key: [id]
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let verify = try await Binary.run(["verify", "job.yaml", "--json"], in: dir)
+        #expect(verify.status == 3, "\(verify.stdout)\n\(verify.stderr)")
+        #expect(Self.number("missing", in: verify.stdout) == 1, "\(verify.stdout)")
+        #expect(Self.number("different", in: verify.stdout) == 2, "1234567 against 1234568, 'Ã©' against 'é'\n\(verify.stdout)")
+        let run = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(Self.number("inserted", in: run.stdout) == 1, "\(run.stdout)")
+        #expect(Self.number("updated", in: run.stdout) == 2, "\(run.stdout)")
+        #expect(try await server.sql(target, "SELECT GROUP_CONCAT(x + 0E0 ORDER BY id) FROM f") == "1234567,0.10000000149011612,16777215")
+        #expect(try await server.sql(target, "SELECT HEX(note) FROM f WHERE id = 2") == "C383C2A9")
+        #expect(try await Binary.run(["verify", "job.yaml"], in: dir).status == 0)
+        let rerun = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(Self.number("unchanged", in: rerun.stdout) == 3, "\(rerun.stdout)")
+    }
 }

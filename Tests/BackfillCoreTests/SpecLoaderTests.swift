@@ -143,6 +143,7 @@ import Testing
             Redaction.redact(#"replicas: ["mysql://a:pa,ss@r1:3306", mysql://b:s3cret@r2, "mysql://c@r3"]"#)
                 == #"replicas: ["mysql://a:***@r1:3306", mysql://b:***@r2, "mysql://c@r3"]"#)
         #expect(Redaction.redact("mysql://a:${PW}@r1 mysql://b:x@r2", keepingReferences: true) == "mysql://a:${PW}@r1 mysql://b:***@r2")
+        #expect(Redaction.redact("target: { mysql: 'mysql://app:it's@db/x' }") == "target: { mysql: 'mysql://app:***@db/x' }")
         #expect(Redaction.redact("host=db password=hunter2 user=x") == "host=db password=*** user=x")
     }
 

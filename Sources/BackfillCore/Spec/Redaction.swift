@@ -12,8 +12,9 @@ public enum Redaction {
         // Every connection string of the text (a list of replicas holds several on one line).
         var schemeSearch = result.startIndex
         while let scheme = result.range(of: "://", range: schemeSearch..<result.endIndex) {
-            // The user info ends at the first `@` before a space, a quote or the next connection string.
-            var stop = result[scheme.upperBound...].firstIndex { $0.isWhitespace || $0 == "\"" || $0 == "'" } ?? result.endIndex
+            // The user info ends at the first `@` before a space, a double quote or the next
+            // connection string (a password may hold a single quote).
+            var stop = result[scheme.upperBound...].firstIndex { $0.isWhitespace || $0 == "\"" } ?? result.endIndex
             if let next = result.range(of: "://", range: scheme.upperBound..<stop) { stop = next.lowerBound }
             guard let at = result.range(of: "@", range: scheme.upperBound..<stop) else {
                 schemeSearch = scheme.upperBound

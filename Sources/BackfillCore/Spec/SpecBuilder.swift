@@ -68,6 +68,11 @@ enum SpecBuilder {
                     : "replica lag is read from a PostgreSQL target's pg_stat_replication, a PostgreSQL source that is a standby, or the MySQL "
                         + "replicas in health.replicas; a \(source?.kind.rawValue ?? "?") source and a \(target.kind.rawValue) target have none")
         }
+        if !health.replicas.isEmpty, let target, target.kind != .mysql, source?.kind != .mysql {
+            reader.problem(
+                "health.replicas", top["health"],
+                "health.replicas lists MySQL replicas, for a MySQL source or target; a PostgreSQL target's standbys are read from the target itself")
+        }
         if !health.replicas.isEmpty, health.replicaLag == nil {
             reader.problem("health.replicas", top["health"], "replicas are read for health.replica-lag, which is not set")
         }
@@ -190,7 +195,7 @@ enum SpecBuilder {
             let map = reader.mapping(node, field: "health", allowed: ["replica-lag", "replicas", "target-latency", "live-traffic", "gentle-share"])
         else { return HealthSpec() }
         let replicas = reader.stringList(map["replicas"], field: "health.replicas") ?? []
-        for replica in replicas where !replica.hasPrefix("mysql://") {
+        for replica in replicas where !replica.hasPrefix("mysql://") && !replica.hasPrefix("mariadb://") {
             reader.problem("health.replicas", map["replicas"], "expected mysql:// DSNs of MySQL or MariaDB replicas, got \(Redaction.redact(replica))")
         }
         var mode = LiveTrafficMode.auto

@@ -54,9 +54,11 @@ public struct TableVerification: Sendable {
             verifier.canonical = try await comparedTarget.canonicalKindsAcrossEngines()
             verifier.rangeComparer = comparer
         } else if job.spec.target.kind == .mysql {
-            // Two MySQL tables whose column types differ hash equal values apart (`1.50` beside
-            // `1.5000`): the rows of such ranges are compared as the run compares them.
+            // Values are compared as the run compares them (`1.50` equals `1.5000`). A MySQL row
+            // hash encodes each value by its column's type: two tables that declare other types
+            // could hash different rows alike, so their rows are streamed and compared instead.
             verifier.canonical = try await comparedTarget.canonicalKindsAcrossEngines()
+            if try await !Self.declareSameTypes(compared.columns, comparedSource, comparedTarget) { verifier.checksumsInEngine = false }
         }
         // Planned on the side read in byte order, so that chunk edges follow the order rows are merged in.
         let chunks = try await comparedSource.plan(workers: job.spec.workers)
@@ -86,6 +88,15 @@ public struct TableVerification: Sendable {
         return ResolvedJob(
             spec: spec, columns: columns,
             targetColumns: columns.map { name in job.targetColumns.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }! })
+    }
+
+    /// Whether both tables declare the same type for each of `columns`.
+    private static func declareSameTypes(_ columns: [String], _ source: any VerifySide, _ target: any VerifySide) async throws -> Bool {
+        let (sourceTable, targetTable) = (try await source.describe(), try await target.describe())
+        return columns.allSatisfy { name in
+            guard let left = sourceTable.column(named: name), let right = targetTable.column(named: name) else { return false }
+            return left.declaredType.lowercased() == right.declaredType.lowercased()
+        }
     }
 
     /// Key columns must have the same type affinity on both sides: the two tables are walked in key
