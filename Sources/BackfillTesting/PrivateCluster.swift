@@ -122,27 +122,12 @@ public struct PrivateCluster: Sendable {
     }
 
     /// Runs a server command as the `postgres` user when the tests run as root (initdb refuses root).
-    ///
-    /// Spawned with `posix_spawn` and reaped with `waitpid`, not with Foundation's `Process`: that
-    /// one waits for a pipe it gives the child to close, and the server `pg_ctl start` leaves
-    /// running inherits the pipe and keeps it open.
     private func ctl(_ command: [String]) async throws {
         let argv = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command
-        try await PostgresFixture.offPool {
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-            var cArguments = argv.map { strdup($0) } + [nil]
-            defer { cArguments.forEach { free($0) } }
-            var pid: pid_t = 0
-            guard posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ) == 0 else {
-                throw FixtureError("cannot start \(argv[0])")
-            }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            guard status == 0 else { throw FixtureError("\(command[0]) failed (status \(status))") }
+        do {
+            try await SpawnedCommand.run(argv)
+        } catch {
+            throw FixtureError("\(command[0]) failed: \(error)")
         }
     }
 }

@@ -13,7 +13,7 @@ public struct PrivateMariaDB: Sendable {
     public static func start() async throws -> PrivateMariaDB {
         let dir = try Fixtures.temporaryDirectory("mariadb")
         if getuid() == 0 { try FileManager.default.setAttributes([.ownerAccountName: "mysql"], ofItemAtPath: dir) }
-        try await spawn(
+        try await SpawnedCommand.run(
             [
                 "/usr/bin/mariadb-install-db", "--no-defaults", "--datadir=\(dir)/data", "--user=\(user)",
                 "--auth-root-authentication-method=normal", "--skip-test-db",
@@ -37,7 +37,7 @@ public struct PrivateMariaDB: Sendable {
 
     /// Starts the server on its port and waits until it answers (or has died).
     public func startAgain() async throws {
-        let pid = try await Self.spawn(
+        let pid = try await SpawnedCommand.run(
             [
                 "/usr/sbin/mariadbd", "--no-defaults", "--datadir=\(dir)/data", "--user=\(Self.user)", "--port=\(port)",
                 "--bind-address=127.0.0.1", "--socket=\(dir)/sock", "--pid-file=\(dir)/pid", "--skip-name-resolve",
@@ -74,29 +74,5 @@ public struct PrivateMariaDB: Sendable {
             waitpid(pid, &status, 0)
         }
         try? FileManager.default.removeItem(atPath: dir)
-    }
-
-    /// Spawns `command` with its output discarded; waits for it (and fails on a non-zero exit)
-    /// when `wait`, else returns its pid at once (a server left running).
-    @discardableResult
-    private static func spawn(_ command: [String], wait: Bool) async throws -> pid_t {
-        try await PostgresFixture.offPool {
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-            var cArguments = command.map { strdup($0) } + [nil]
-            defer { cArguments.forEach { free($0) } }
-            var pid: pid_t = 0
-            guard posix_spawn(&pid, command[0], &actions, nil, &cArguments, environ) == 0 else {
-                throw FixtureError("cannot start \(command[0])")
-            }
-            guard wait else { return pid }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            guard status == 0 else { throw FixtureError("\(command[0]) failed (status \(status))") }
-            return pid
-        }
     }
 }
