@@ -57,7 +57,7 @@ final class MySQLConnection: @unchecked Sendable {
             "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES', "
                 + "time_zone = '+00:00', innodb_lock_wait_timeout = \(dsn.lockWaitTimeout)")
         try execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        if let cell = try rows("SELECT @@max_allowed_packet").first?.first, let bytes = cell, let packet = Int(String(decoding: bytes, as: UTF8.self)) {
+        if let packet: Int = MySQLTableInfo.number(try rows("SELECT @@max_allowed_packet").first?.first ?? nil) {
             maxStatementBytes = max(64 << 10, packet - 4096)
         }
         if dsn.statementTimeout > 0 {

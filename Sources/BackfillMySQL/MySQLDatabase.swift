@@ -69,16 +69,7 @@ public final class MySQLDatabase: Sendable {
 
     /// The column names and rows of a query (a `SHOW` statement).
     func namedRows(_ sql: String, _ what: String) async throws -> (names: [String], rows: [[[UInt8]?]]) {
-        let result = try await withConnection(what) { connection in
-            let (names, rows) = try connection.namedRows(sql)
-            return NamedRows(names: names, rows: rows)
-        }
-        return (result.names, result.rows)
-    }
-
-    private struct NamedRows: Sendable {
-        var names: [String]
-        var rows: [[[UInt8]?]]
+        try await withConnection(what) { try $0.namedRows(sql) }
     }
 
     /// Runs statements in one transaction on one connection; rolled back when `body` throws.

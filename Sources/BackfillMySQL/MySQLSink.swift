@@ -127,7 +127,7 @@ public struct MySQLSink: DeletingSink {
         var current = [[Value]?](repeating: nil, count: rows.count)
         if plan.serverPairsKeys {
             for cells in found {
-                guard let position = cells[0].flatMap({ Int(String(decoding: $0, as: UTF8.self)) }), current.indices.contains(position) else { continue }
+                guard let position = MySQLTableInfo.number(cells[0]) as Int?, current.indices.contains(position) else { continue }
                 current[position] = MySQLTableInfo.values(Array(cells.dropFirst()), types: plan.types)
             }
             return current

@@ -22,7 +22,7 @@ extension MySQLSource: VerifySide {
             FROM \(sql.quotedTable)\(try sql.conditions(range: range, after: nil))
             """, "verifying")
         let cells = rows.first ?? []
-        return TableDigest(count: Self.number(cells.first ?? nil) ?? 0, sum: Self.number(cells.count > 1 ? cells[1] : nil) ?? 0)
+        return TableDigest(count: MySQLTableInfo.number(cells.first ?? nil) ?? 0, sum: MySQLTableInfo.number(cells.count > 1 ? cells[1] : nil) ?? 0)
     }
 
     public var hashesRows: Bool { true }
@@ -42,8 +42,8 @@ extension MySQLSource: VerifySide {
             FROM \(sql.quotedTable)\(try sql.conditions(range: range, after: nil)) GROUP BY 1 ORDER BY 1
             """, "verifying")
         return rows.compactMap { cells in
-            guard cells.count == 3, let bucket: Int64 = Self.number(cells[0]) else { return nil }
-            return BucketDigest(bucket: bucket, digest: TableDigest(count: Self.number(cells[1]) ?? 0, sum: Self.number(cells[2]) ?? 0))
+            guard cells.count == 3, let bucket: Int64 = MySQLTableInfo.number(cells[0]) else { return nil }
+            return BucketDigest(bucket: bucket, digest: TableDigest(count: MySQLTableInfo.number(cells[1]) ?? 0, sum: MySQLTableInfo.number(cells[2]) ?? 0))
         }
     }
 
@@ -92,7 +92,7 @@ extension MySQLSource: VerifySide {
             "SELECT \(keyList), \(try await rowHash()) FROM \(sql.quotedTable)\(clause)", "verifying")
         let types = try await tableInfo().types(of: key)
         return rows.map { cells in
-            KeyHash(key: MySQLTableInfo.values(Array(cells.prefix(types.count)), types: types), hash: Self.number(cells.last ?? nil) ?? 0)
+            KeyHash(key: MySQLTableInfo.values(Array(cells.prefix(types.count)), types: types), hash: MySQLTableInfo.number(cells.last ?? nil) ?? 0)
         }
     }
 
@@ -101,30 +101,20 @@ extension MySQLSource: VerifySide {
         MySQLRowHashSQL.rowHash(columns, types: try await tableInfo().types(of: columns))
     }
 
-    /// An unsigned or signed integer from a cell's digits.
-    private static func number<N: FixedWidthInteger>(_ cell: [UInt8]?) -> N? {
-        cell.flatMap { N(String(decoding: $0, as: UTF8.self)) }
-    }
-
-    /// The rows of `range` in key order, page by page.
-    private func eachPage(of range: KeyRange, _ body: ([[Value]]) -> Void) async throws {
-        var cursor: [Value]?
-        while true {
-            let rows = try await page(in: range, after: cursor, limit: 10_000)
-            body(rows)
-            guard rows.count == 10_000, let last = rows.last else { return }
-            cursor = keyPositions.map { last[$0] }
-        }
-    }
-
     public func key(at offset: Int, in range: KeyRange) async throws -> [Value]? {
         try await keys(in: range, order: try keysetSQL().orderBy, limit: 1, offset: offset, "splitting a range").first
     }
 
+    /// The rows of `range` in key order, read page by page.
     public func rows(in range: KeyRange) async throws -> [[Value]] {
         var all: [[Value]] = []
-        try await eachPage(of: range) { all += $0 }
-        return all
+        var cursor: [Value]?
+        while true {
+            let rows = try await page(in: range, after: cursor, limit: 10_000)
+            all += rows
+            guard rows.count == 10_000, let last = rows.last else { return all }
+            cursor = keyPositions.map { last[$0] }
+        }
     }
 
     public func page(in range: KeyRange, after key: [Value]?, limit: Int) async throws -> [[Value]] {

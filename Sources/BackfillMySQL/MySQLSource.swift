@@ -82,7 +82,7 @@ public struct MySQLSource: Source {
 
     private func count(_ query: String, _ what: String) async throws -> Int {
         let rows = try await database.rows(query, what)
-        return rows.first?[0].flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
+        return MySQLTableInfo.number(rows.first?[0] ?? nil) ?? 0
     }
 
     public func plan(workers: Int) async throws -> [ChunkPlan] {
@@ -94,8 +94,7 @@ public struct MySQLSource: Source {
         if key.count == 1, info.type(of: key[0])?.representation == .integer {
             let first = MySQLSQL.quoted(key[0])
             let rows = try await database.rows("SELECT MIN(\(first)), MAX(\(first)) FROM \(sql.quotedTable)\(filter)", "planning chunks")
-            func integer(_ cell: [UInt8]??) -> Int64? { cell.flatMap { $0 }.flatMap { Int64(String(decoding: $0, as: UTF8.self)) } }
-            if let low = integer(rows.first?[0]), let high = integer(rows.first?[1]) {
+            if let low: Int64 = MySQLTableInfo.number(rows.first?[0] ?? nil), let high: Int64 = MySQLTableInfo.number(rows.first?[1] ?? nil) {
                 return Planner.splitIntegers(min: low, max: high, totalRows: total, workers: workers, bounds: bounds)
             }
             return Planner.chunks(between: [], totalRows: 0, bounds: bounds)

@@ -21,6 +21,11 @@ public struct MySQLTableInfo: Sendable {
         columns.map { type(of: $0) ?? MySQLColumnType(dataType: "text", columnType: "text") }
     }
 
+    /// An integer from a cell's digits (`nil` for NULL or anything else).
+    static func number<N: FixedWidthInteger>(_ cell: [UInt8]?) -> N? {
+        cell.flatMap { N(String(decoding: $0, as: UTF8.self)) }
+    }
+
     /// Typed values from a row of cells of `columns`.
     static func values(_ row: [[UInt8]?], types: [MySQLColumnType]) -> [Value] {
         zip(row, types).map { cell, type in type.value(from: cell) }

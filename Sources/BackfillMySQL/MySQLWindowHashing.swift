@@ -55,8 +55,7 @@ public struct MySQLWindowHashing: WindowHashing {
 
     public func bucketDigests(in window: KeyRange, after cursor: [Value]?, buckets: Int) async throws -> [Int64: TableDigest] {
         // One bucket (a whole chunk compared at once): every row is in bucket 0, no key is hashed.
-        // The signed remainder, as `RowHash.bucket(of:among:)` computes it.
-        let bucket = buckets <= 1 ? "0" : "MOD(CAST(\(keyHash) AS SIGNED), \(buckets))"
+        let bucket = buckets <= 1 ? "0" : self.bucket(among: buckets)
         let rows = try await database.rows(
             """
             SELECT \(bucket), COUNT(*), \(MySQLRowHashSQL.foldedSum(rowHash))
@@ -64,8 +63,8 @@ public struct MySQLWindowHashing: WindowHashing {
             """, "comparing a batch by buckets")
         var digests: [Int64: TableDigest] = [:]
         for row in rows {
-            guard row.count == 3, let bucket: Int64 = Self.number(row[0]), let count: Int = Self.number(row[1]),
-                let sum: UInt64 = Self.number(row[2])
+            guard row.count == 3, let bucket: Int64 = MySQLTableInfo.number(row[0]), let count: Int = MySQLTableInfo.number(row[1]),
+                let sum: UInt64 = MySQLTableInfo.number(row[2])
             else { continue }
             digests[bucket] = TableDigest(count: count, sum: sum)
         }
@@ -78,13 +77,13 @@ public struct MySQLWindowHashing: WindowHashing {
         if buckets > 1 {
             guard !among.isEmpty else { return [] }
             filter += (filter.isEmpty ? " WHERE " : " AND ")
-                + "MOD(CAST(\(keyHash) AS SIGNED), \(buckets)) IN (\(among.map(String.init).joined(separator: ", ")))"
+                + "\(bucket(among: buckets)) IN (\(among.map(String.init).joined(separator: ", ")))"
         } else if !among.contains(0) {
             return []
         }
         let rows = try await database.rows("SELECT \(keyHash), \(rowHash) FROM \(sql.quotedTable)\(filter)", "comparing a batch by key")
         return rows.compactMap { row in
-            guard row.count == 2, let keyHash = Self.hash(row[0]), let hash: UInt64 = Self.number(row[1]) else { return nil }
+            guard row.count == 2, let keyHash = Self.hash(row[0]), let hash: UInt64 = MySQLTableInfo.number(row[1]) else { return nil }
             return RowHash(key: nil, keyHash: keyHash, hash: hash)
         }
     }
@@ -104,6 +103,10 @@ public struct MySQLWindowHashing: WindowHashing {
         return found.map(keyValues)
     }
 
+    /// A row's bucket among `buckets`: the signed remainder of its key hash, as
+    /// `RowHash.bucket(of:among:)` computes it.
+    private func bucket(among buckets: Int) -> String { "MOD(CAST(\(keyHash) AS SIGNED), \(buckets))" }
+
     private func keyValues(_ row: [[UInt8]?]) -> [Value] { MySQLTableInfo.values(row, types: keyTypes) }
 
     /// A key hash as its 64 bits: a signed integer key's value, or an unsigned hash.
@@ -113,7 +116,4 @@ public struct MySQLWindowHashing: WindowHashing {
         return UInt64(text) ?? Int64(text).map { UInt64(bitPattern: $0) }
     }
 
-    private static func number<N: FixedWidthInteger>(_ cell: [UInt8]?) -> N? {
-        cell.flatMap { N(String(decoding: $0, as: UTF8.self)) }
-    }
 }
