@@ -32,7 +32,8 @@ public struct ColumnSampler: Sendable {
             possible.removeAll()
         case .text(let text):
             let number = Self.numberShape(text)
-            possible = possible.filter { Self.matches(text, $0, number: number) }
+            let moment = possible.isDisjoint(with: [.timestamptz, .timestamp, .date]) ? nil : Moment(text)
+            possible = possible.filter { Self.matches(text, $0, number: number, moment: moment) }
             if possible.contains(.decimal) { digits = max(digits, Self.significantDigits(text)) }
         }
     }
@@ -71,8 +72,9 @@ public struct ColumnSampler: Sendable {
         return Kind.allCases.first { possible.contains($0) }
     }
 
-    /// Whether `text` is a value of `kind`; `number` is its `numberShape`, found once per value.
-    private static func matches(_ text: String, _ kind: Kind, number: Kind?) -> Bool {
+    /// Whether `text` is a value of `kind`; `number` is its `numberShape` and `moment` its date
+    /// and time, each found once per value.
+    private static func matches(_ text: String, _ kind: Kind, number: Kind?, moment: Moment?) -> Bool {
         switch kind {
         case .integer:
             return number == .integer && Int64(text) != nil && !isNegativeZero(text)
@@ -87,18 +89,11 @@ public struct ColumnSampler: Sendable {
         case .boolean:
             return text == "true" || text == "false"
         case .timestamptz:
-            guard text.utf8.count >= 19, let match = text.wholeMatch(of: Patterns.timestamptz) else {
-                return false
-            }
-            return isDate(match.1, match.2, match.3) && isTime(match.4, match.5, match.6)
+            return moment?.shape == .timestamptz
         case .timestamp:
-            guard text.utf8.count >= 19, let match = text.wholeMatch(of: Patterns.timestamp) else {
-                return false
-            }
-            return isDate(match.1, match.2, match.3) && isTime(match.4, match.5, match.6)
+            return moment?.shape == .timestamp
         case .date:
-            guard text.utf8.count == 10, let match = text.wholeMatch(of: Patterns.date) else { return false }
-            return isDate(match.1, match.2, match.3)
+            return moment?.shape == .date
         case .json:
             guard let first = text.first, first == "{" || first == "[" else { return false }
             return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil
@@ -139,31 +134,9 @@ public struct ColumnSampler: Sendable {
         text.hasPrefix("-") && !text.contains(where: { $0 >= "1" && $0 <= "9" })
     }
 
-    /// A real calendar day of years 1–9999 (PostgreSQL refuses `2024-02-30` and year 0).
-    private static func isDate(_ year: Substring, _ month: Substring, _ day: Substring) -> Bool {
-        guard let y = Int(year), let m = Int(month), let d = Int(day), y >= 1, (1...12).contains(m), d >= 1 else { return false }
-        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        return d <= days[m - 1]
-    }
-
-    /// 00:00:00–23:59:59 (PostgreSQL moves `24:00:00` and a leap second to the next day or minute).
-    private static func isTime(_ hour: Substring, _ minute: Substring, _ second: Substring) -> Bool {
-        guard let h = Int(hour), let m = Int(minute), let s = Int(second) else { return false }
-        return h <= 23 && m <= 59 && s <= 59
-    }
-
     /// The significant digits of a plain decimal (`0.00120` → 3).
     private static func significantDigits(_ text: String) -> Int {
         let digits = text.filter(\.isASCII).filter(\.isNumber).drop { $0 == "0" }
         return digits.count
     }
-}
-
-/// The patterns values are matched against, built once: a regex literal is parsed every time the
-/// expression holding it runs.
-private enum Patterns {
-    nonisolated(unsafe) static let timestamptz = /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)/
-    nonisolated(unsafe) static let timestamp = /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?/
-    nonisolated(unsafe) static let date = /([0-9]{4})-([0-9]{2})-([0-9]{2})/
 }

@@ -38,6 +38,16 @@ import Testing
         #expect(Self.types(Self.text("2024-02-29", "2023-12-31")) == ("date", "TEXT", false))
         #expect(Self.types(Self.text("2023-02-29")).postgres == "text", "not a leap year")
         #expect(Self.types(Self.text("0000-01-01")).postgres == "text", "no year 0")
+        // The forms a zone and a fraction take, and what is not one of them.
+        #expect(Self.types(Self.text("2024-01-01T00:00:00+02", "2024-01-01T00:00:00-0130", "2024-01-01T00:00:00.123456Z")).postgres == "timestamptz")
+        #expect(Self.types(Self.text("2024-01-01T00:00:00.1234567Z")).postgres == "text", "more than microseconds")
+        #expect(Self.types(Self.text("2024-01-01T00:00:00.")).postgres == "text", "a point without digits")
+        #expect(Self.types(Self.text("2024-01-01T00:00:00+2")).postgres == "text", "a one-digit zone")
+        #expect(Self.types(Self.text("2024-01-01T00:00:00+02:0")).postgres == "text")
+        #expect(Self.types(Self.text("2024-01-01T00:00:00Z ")).postgres == "text", "a space after")
+        #expect(Self.types(Self.text("2024-1-01")).postgres == "text", "a one-digit month")
+        #expect(Self.types(Self.text("2024-01-01x")).postgres == "text")
+        #expect(Self.types(Self.text("2024-01-01", "2024-01-01 00:00:00")).postgres == "text", "a date beside a timestamp")
         #expect(Self.types(Self.text(#"{"a": [1, 2]}"#, "[]")).postgres == "jsonb")
         #expect(Self.types(Self.text("{not json")).postgres == "text")
     }
