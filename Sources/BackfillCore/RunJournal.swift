@@ -26,7 +26,9 @@ public protocol RunJournal: Sendable {
 
 /// The columns every journal table has besides the target's.
 public enum JournalColumns {
-    public static let own = ["backfill_seq", "backfill_run", "backfill_op", "backfill_after", "backfill_at"]
+    public static let own = [
+        "backfill_seq", "backfill_run", "backfill_op", "backfill_after", "backfill_at", "backfill_keys", "backfill_xmin", "backfill_rows",
+    ]
 
     /// - Throws: `BackfillError` `.invalidInput` naming the first of `columns` (the target's) that
     ///   has a name the journal uses itself.
@@ -128,18 +130,22 @@ public struct JournalSummary: Sendable, Codable, Hashable {
 /// One journal entry as `backfill journal RUN` lists it.
 public struct JournalEntry: Sendable, Codable, Hashable {
     public var seq: Int64
-    /// `i` inserted, `u` updated, `d` deleted by the run.
+    /// `i` inserted, `u` updated, `d` deleted by the run; `c` a batch of rows it `COPY`ed into a
+    /// key range that held none (`key` its first key, `rows` how many).
     public var op: String
     /// When the entry was written, `YYYY-MM-DDTHH:MM:SSZ`.
     public var at: String
     /// The key's columns as text (`nil` for NULL).
     public var key: [String?]
+    /// A `c` entry's number of rows; `nil` for the others.
+    public var rows: Int?
 
-    public init(seq: Int64, op: String, at: String, key: [String?]) {
+    public init(seq: Int64, op: String, at: String, key: [String?], rows: Int? = nil) {
         self.seq = seq
         self.op = op
         self.at = at
         self.key = key
+        self.rows = rows
     }
 }
 

@@ -29,6 +29,12 @@ public struct PostgresJournal: RunJournal {
         guard try await exists() else {
             throw BackfillError(.invalidInput, "table \(table) keeps no journal: no run of it was journaled", location: database.dsn.description)
         }
+        // A journal an earlier version created gains the columns of `c` entries, which the undo reads.
+        try await database.transaction("updating the journal") { connection in
+            for statement in journal.create {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: database.logger)
+            }
+        }
         let source = PostgresJournalSource(database: database, journal: journal, tag: run.journalTag)
         let entries = try await source.plan(workers: 1).first?.estimatedRows ?? 0
         let tally = UndoTally()
@@ -39,7 +45,12 @@ public struct PostgresJournal: RunJournal {
     public func summary(of run: RunRecord) async throws -> JournalSummary {
         guard try await exists() else { return JournalSummary() }
         let counts = try await database.textRows(
-            PostgresQuery(unsafeSQL: "SELECT backfill_op, count(*)::text FROM \(quotedJournal) WHERE backfill_run = $1 GROUP BY 1", binds: Self.bind(run)),
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT CASE j.backfill_op WHEN 'c' THEN 'i' ELSE j.backfill_op END, sum(\(Self.rowsOfEntry))::text
+                    FROM \(quotedJournal) j WHERE j.backfill_run = $1 GROUP BY 1
+                    """,
+                binds: Self.bind(run)),
             "reading the journal")
         let bytes = try await database.textRows(
             PostgresQuery(
@@ -51,7 +62,9 @@ public struct PostgresJournal: RunJournal {
 
     public func entries(of run: RunRecord, limit: Int) async throws -> [JournalEntry] {
         guard try await exists() else { return [] }
-        return try await listed("SELECT * FROM \(quotedJournal) WHERE backfill_run = $1", run: run, limit: limit)
+        return try await listed(
+            "SELECT j.*, to_jsonb(j) ->> 'backfill_rows' AS backfill_c_rows FROM \(quotedJournal) j WHERE backfill_run = $1",
+            run: run, limit: limit, copied: true)
     }
 
     public func unrestored(of run: RunRecord, limit: Int) async throws -> [JournalEntry] {
@@ -61,28 +74,50 @@ public struct PostgresJournal: RunJournal {
         let firstKey = Identifier.quoted(key[0])
         let keys = key.map(Identifier.quoted).joined(separator: ", ")
         let match = key.map { "t.\(Identifier.quoted($0)) = e.\(Identifier.quoted($0))" }.joined(separator: " AND ")
-        // A key's first entry holds its row as it was before the run.
+        // A key's first entry holds its row as it was before the run; each key of a `c` entry
+        // counts as an `i` entry of its own.
+        let entryKeys = key.map { "e." + Identifier.quoted($0) }.joined(separator: ", ")
+        let others = journal.columns.filter { column in !key.contains { $0.lowercased() == column.lowercased() } }.map(Identifier.quoted)
+        let all = (["backfill_seq", "backfill_op", "backfill_at"] + key.map(Identifier.quoted) + ["backfill_after"] + others)
+            .joined(separator: ", ")
+        var entries = "SELECT \(all) FROM \(quotedJournal) WHERE backfill_run = $1 AND backfill_op <> 'c'"
+        if journal.journalsCopiesByBatch {
+            let copied = (["backfill_seq", "'i'", "backfill_at", journal.copiedKeys(of: "c"), "NULL"] + others.map { _ in "NULL" })
+                .joined(separator: ", ")
+            entries += " UNION ALL SELECT \(copied) FROM \(quotedJournal) c WHERE backfill_run = $1 AND backfill_op = 'c'"
+        }
         return try await listed(
             """
-            SELECT e.* FROM (SELECT DISTINCT ON (\(keys)) * FROM \(quotedJournal) WHERE backfill_run = $1 ORDER BY \(keys), backfill_seq) e
+            SELECT e.backfill_seq, e.backfill_op, e.backfill_at, \(entryKeys)
+            FROM (SELECT DISTINCT ON (\(keys)) * FROM (\(entries)) x ORDER BY \(keys), backfill_seq) e
             LEFT JOIN \(target) t ON \(match)
             WHERE (e.backfill_op = 'i' AND t.\(firstKey) IS NOT NULL)
               OR (e.backfill_op IN ('u', 'd') AND (t.\(firstKey) IS NULL OR \(journal.rowHash("t")) <> \(journal.rowHash("e"))))
             """, run: run, limit: limit)
     }
 
+    /// `backfill_rows` of a `c` entry (`j`), 1 for any other: the rows an entry stands for — read
+    /// through `to_jsonb`, so that a journal an earlier version created, without the column, is
+    /// read too.
+    static let rowsOfEntry = "CASE WHEN j.backfill_op = 'c' THEN (to_jsonb(j) ->> 'backfill_rows')::bigint ELSE 1 END"
+
     /// Up to `limit` of the entries `select` (over the journal's rows, the run's tag being `$1`)
     /// finds, oldest first: sequence, operation, when, and the key's columns as text.
-    private func listed(_ select: String, run: RunRecord, limit: Int) async throws -> [JournalEntry] {
+    /// With `copied`, `select` also gives a `c` entry's `backfill_c_rows`.
+    private func listed(_ select: String, run: RunRecord, limit: Int, copied: Bool = false) async throws -> [JournalEntry] {
         let keys = key.map { "j." + Identifier.quoted($0) + "::text" }.joined(separator: ", ")
+        let extra = copied ? "j.backfill_c_rows, " : "NULL, "
         let rows = try await database.textRows(
             PostgresQuery(unsafeSQL: """
-                SELECT j.backfill_seq::text AS seq, j.backfill_op, to_char(j.backfill_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), \(keys)
+                SELECT j.backfill_seq::text AS seq, j.backfill_op, to_char(j.backfill_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                  \(extra)\(keys)
                 FROM (\(select)) j ORDER BY j.backfill_seq LIMIT \(limit)
                 """, binds: Self.bind(run)),
             "reading the journal")
         return rows.map { row in
-            JournalEntry(seq: (row[0] ?? nil).flatMap { Int64($0) } ?? 0, op: row[1] ?? "", at: row[2] ?? "", key: Array(row.dropFirst(3)))
+            JournalEntry(
+                seq: (row[0] ?? nil).flatMap { Int64($0) } ?? 0, op: row[1] ?? "", at: row[2] ?? "", key: Array(row.dropFirst(4)),
+                rows: row[1] == "c" ? (row[3] ?? nil).flatMap { Int($0) } : nil)
         }
     }
 

@@ -6,7 +6,8 @@ import BackfillCore
 ///
 /// - `backfill_run`: the run, `JOB/RUN-ID`;
 /// - `backfill_op`: `i` (the run inserted the row: only its key is kept), `u` (the run updated it:
-///   the whole row as it was);
+///   the whole row as it was), `d` (the run deleted it: the whole row), `c` (the run `COPY`ed a
+///   batch of rows into a key range that held none: one entry for the batch, below);
 /// - `backfill_after`: the hash of the row as the run wrote it (`hash_record_extended` over every
 ///   column, those without a hash function by their text: `PostgresTableInfo.rowHash`), so that
 ///   an undo can tell whether the row still holds exactly that;
@@ -14,6 +15,13 @@ import BackfillCore
 ///
 /// Entries are written by the statement that writes the rows (`PostgresMergeSQL.merge`), so an
 /// entry exists exactly when its write committed.
+///
+/// A `c` entry stands for every row of a batch `COPY`ed straight into the table (a key of one
+/// column): its key column holds the batch's first key, `backfill_keys` every key (as text),
+/// `backfill_xmin` the transaction that inserted the rows and `backfill_rows` how many. A row is
+/// still as the run wrote it while its `xmin` is that transaction's — an update, or a delete and
+/// insert, since gives it another — so one entry replaces an indexed row per key, and the undo
+/// still tells each row it deletes from a conflict.
 struct PostgresJournalSQL: Sendable {
     /// The target table, as the spec names it.
     let table: String
@@ -67,6 +75,10 @@ struct PostgresJournalSQL: Sendable {
                 "ADD COLUMN IF NOT EXISTS \(Identifier.quoted(column)) \(info.type(of: column)?.formatted ?? "text")"
             }.joined(separator: ", "),
             "ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_seq bigserial",
+            """
+            ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_keys text[],
+              ADD COLUMN IF NOT EXISTS backfill_xmin xid, ADD COLUMN IF NOT EXISTS backfill_rows bigint
+            """,
             "ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_at timestamptz NOT NULL DEFAULT now()",
             "CREATE INDEX IF NOT EXISTS \(index) ON \(quotedJournal) (backfill_run, backfill_seq)",
         ]
@@ -114,10 +126,40 @@ struct PostgresJournalSQL: Sendable {
             """
     }
 
-    /// The entries of a batch `COPY`ed straight into the table (`PostgresSink.copyAbsent`): every
-    /// row in the key range `lower`…`upper` (over `keyTuple`) that the same subtransaction
+    /// Whether a batch `COPY`ed straight in is journaled by one `c` entry: a key of one column.
+    var journalsCopiesByBatch: Bool { key.count == 1 }
+
+    /// The `c` entry of a batch of `rows` rows `COPY`ed straight into the table
+    /// (`PostgresSink.copyAbsent`) by the same subtransaction, the run's tag being bind `$1`:
+    /// `first` and `last` are the batch's lowest and highest keys (bound expressions). Returns a
+    /// row only when the key range (`keyTuple` over the table's columns) holds exactly `rows`
+    /// rows inserted by the transaction that inserted the row at `first` — else nothing is
+    /// written and the caller merges the batch instead.
+    func copiedBatch(keyTuple: String, first: String, last: String, rows: Int) -> String {
+        let target = Identifier.quoted(table)
+        let column = Identifier.quoted(key[0])
+        // Unqualified, the key's columns are each subquery's own table's.
+        return """
+            INSERT INTO \(quotedJournal) (backfill_run, backfill_op, \(column), backfill_keys, backfill_xmin, backfill_rows)
+            SELECT $1, 'c', \(first), n.keys, x.xmin, n.rows
+            FROM (SELECT f.xmin FROM \(target) f WHERE \(keyTuple) = (\(first))) x,
+              LATERAL (
+                SELECT count(*) AS rows, array_agg(t.\(column)::text) AS keys FROM \(target) t
+                WHERE \(keyTuple) >= (\(first)) AND \(keyTuple) <= (\(last)) AND t.xmin = x.xmin) n
+            WHERE n.rows = \(rows)
+            RETURNING 1
+            """
+    }
+
+    /// The keys of the `c` entry `entry`, typed: a set-returning expression.
+    func copiedKeys(of entry: String) -> String {
+        "unnest(\(entry).backfill_keys)::\(info.type(of: key[0])?.formatted ?? "text")"
+    }
+
+    /// The entries of a batch `COPY`ed straight into the table with a key of several columns:
+    /// every row in the key range `lower`…`upper` (over `keyTuple`) that the same subtransaction
     /// inserted as the row at `lower` — the batch's own rows, not a row live traffic inserted in
-    /// the range meanwhile. The run's tag is bind `$1`.
+    /// the range meanwhile. The run's tag is bind `$1`. Returns the entries written.
     func copied(keyTuple: String, lower: String, upper: String) -> String {
         let target = Identifier.quoted(table)
         let keys = key.map { "t." + Identifier.quoted($0) }.joined(separator: ", ")
@@ -125,9 +167,12 @@ struct PostgresJournalSQL: Sendable {
         // Unqualified, the key's columns are the subquery's own (`f`).
         let firstRow = "SELECT f.xmin FROM \(target) f WHERE \(keyTuple) = \(lower)"
         return """
-            INSERT INTO \(quotedJournal) (\(list))
-            SELECT $1, 'i', \(rowHash("t")), \(keys) FROM \(target) t
-            WHERE \(keyTuple) >= \(lower) AND \(keyTuple) <= \(upper) AND t.xmin = (\(firstRow))
+            WITH w AS (
+              INSERT INTO \(quotedJournal) (\(list))
+              SELECT $1, 'i', \(rowHash("t")), \(keys) FROM \(target) t
+              WHERE \(keyTuple) >= \(lower) AND \(keyTuple) <= \(upper) AND t.xmin = (\(firstRow))
+              RETURNING 1)
+            SELECT count(*)::text FROM w
             """
     }
 

@@ -4,6 +4,9 @@ import PostgresNIO
 /// The entries of one journaled run, newest first, as the source of its undo: each row is one
 /// entry's `backfill_seq`, negated, so that the runner's ascending key order is the journal's
 /// descending one (a row the run wrote twice is put back from its later entry first).
+///
+/// A `c` entry (a `COPY`ed batch) comes as one row per row it stands for, all in one batch and
+/// in a batch of its own, so that the undo's counters count rows whichever entries hold them.
 public struct PostgresJournalSource: Source {
     let database: PostgresDatabase
     let journal: PostgresJournalSQL
@@ -23,7 +26,9 @@ public struct PostgresJournalSource: Source {
     /// One chunk: the entries are undone in one order.
     public func plan(workers: Int) async throws -> [ChunkPlan] {
         let count = try await database.textRows(
-            PostgresQuery(unsafeSQL: "SELECT count(*)::text FROM \(journal.quotedJournal) WHERE backfill_run = $1", binds: Self.bind(tag)),
+            PostgresQuery(
+                unsafeSQL: "SELECT coalesce(sum(coalesce(backfill_rows, 1)), 0)::text FROM \(journal.quotedJournal) WHERE backfill_run = $1",
+                binds: Self.bind(tag)),
             "counting journal entries")
         return [ChunkPlan(index: 0, range: .all, estimatedRows: count.first?[0].flatMap { Int($0) } ?? 0)]
     }
@@ -35,14 +40,25 @@ public struct PostgresJournalSource: Source {
             binds.append(Int64(-negated))
             condition = " AND backfill_seq < $2"
         }
-        let rows = try await database.textRows(
+        let entries = try await database.textRows(
             PostgresQuery(unsafeSQL: """
-                SELECT j.backfill_seq::text AS seq FROM \(journal.quotedJournal) j WHERE backfill_run = $1\(condition)
-                ORDER BY j.backfill_seq DESC LIMIT \(limit + 1)
+                SELECT j.backfill_seq::text AS seq, coalesce(j.backfill_rows, 0)::text FROM \(journal.quotedJournal) j
+                WHERE backfill_run = $1\(condition) ORDER BY j.backfill_seq DESC LIMIT \(limit + 1)
                 """, binds: binds),
             "reading journal entries")
-        let values = rows.prefix(limit).compactMap { row in (row.first ?? nil).flatMap { Int64($0) } }.map { [Value.integer(-$0)] }
-        return SourceBatch(rows: values, cursor: values.last.map { Cursor(key: $0) } ?? cursor, isLast: rows.count <= limit)
+        var values: [[Value]] = []
+        for (index, entry) in entries.prefix(limit).enumerated() {
+            guard let seq = (entry.first ?? nil).flatMap({ Int64($0) }) else { continue }
+            let copied = entry.count > 1 ? (entry[1] ?? nil).flatMap { Int($0) } ?? 0 : 0
+            if copied > 0 {
+                // A `c` entry: alone in its batch.
+                if index > 0 { return SourceBatch(rows: values, cursor: values.last.map { Cursor(key: $0) } ?? cursor, isLast: false) }
+                let rows = Array(repeating: [Value.integer(-seq)], count: copied)
+                return SourceBatch(rows: rows, cursor: Cursor(key: [.integer(-seq)]), isLast: entries.count == 1)
+            }
+            values.append([.integer(-seq)])
+        }
+        return SourceBatch(rows: values, cursor: values.last.map { Cursor(key: $0) } ?? cursor, isLast: entries.count <= limit)
     }
 
     public func splitPoint(of chunk: KeyRange, after cursor: Cursor?, minimumRows: Int) async throws -> SplitPoint? { nil }

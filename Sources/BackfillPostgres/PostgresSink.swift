@@ -176,12 +176,12 @@ public struct PostgresSink: DeletingSink {
         try await connection.query("SAVEPOINT backfill_direct_copy", logger: logger)
         do {
             try await connection.copyFrom(table: target.table, columns: target.columns, logger: logger) { writer in try await writer.write(payload) }
-            if let journal, let journalTag {
-                var journalBinds = PostgresBindings()
-                journalBinds.append(journalTag)
-                let from = sql.keyValues(first, binds: &journalBinds), to = sql.keyValues(last, binds: &journalBinds)
-                try await connection.query(
-                    PostgresQuery(unsafeSQL: journal.copied(keyTuple: sql.keyTuple, lower: from, upper: to), binds: journalBinds), logger: logger)
+            if let journal, let journalTag, try await !journalCopied(rows.count, first: first, last: last, journal, journalTag, on: connection) {
+                // Some of the batch's keys lie outside its lowest and highest in the column's
+                // collation (text keys of a locale that does not sort by bytes): merged instead,
+                // and journaled row by row.
+                try await connection.query("ROLLBACK TO SAVEPOINT backfill_direct_copy", logger: logger)
+                return false
             }
         } catch let error as PSQLError where ["23505", "0A000"].contains(error.serverInfo?[.sqlState]) {
             // A key the probe did not see (23505), or COPY refused by row-level security (0A000).
@@ -190,6 +190,25 @@ public struct PostgresSink: DeletingSink {
         }
         try await connection.query("RELEASE SAVEPOINT backfill_direct_copy", logger: logger)
         return true
+    }
+
+    /// Journals a batch of `count` rows `COPY`ed straight into the table, whose lowest and highest
+    /// keys are `first` and `last`: one `c` entry, or with a key of several columns an entry per row
+    /// (`PostgresJournalSQL`).
+    /// - Returns: whether it was: the key range holds exactly the batch's rows.
+    private func journalCopied(
+        _ count: Int, first: [Value], last: [Value], _ journal: PostgresJournalSQL, _ tag: String, on connection: PostgresConnection
+    ) async throws -> Bool {
+        let sql = keySQL
+        var binds = PostgresBindings()
+        binds.append(tag)
+        let lower = sql.keyValues(first, binds: &binds), upper = sql.keyValues(last, binds: &binds)
+        if journal.journalsCopiesByBatch {
+            let query = PostgresQuery(unsafeSQL: journal.copiedBatch(keyTuple: sql.keyTuple, first: lower, last: upper, rows: count), binds: binds)
+            return try await !PostgresDatabase.textRows(query, on: connection, logger: database.logger).isEmpty
+        }
+        let query = PostgresQuery(unsafeSQL: journal.copied(keyTuple: sql.keyTuple, lower: lower, upper: upper), binds: binds)
+        return try await PostgresDatabase.textRows(query, on: connection, logger: database.logger).first?[0] == String(count)
     }
 
     /// Batches smaller than this are merged: a probe costs a round trip.

@@ -9,7 +9,8 @@ import PostgresNIO
 /// - inserts again a row the run deleted,
 ///
 /// each only where the target row still holds exactly what the run left (its hash is the entry's
-/// `backfill_after`; an inserted-back row only where the key is free). A row changed since is a
+/// `backfill_after`; an inserted-back row only where the key is free), and deletes the rows of a
+/// `COPY`ed batch (`c`) still as the run wrote them (`PostgresJournalSQL`). A row changed since is a
 /// **conflict**: left alone and counted as skipped. An entry already taken back (a batch redone
 /// after a crash) counts as unchanged. The undo journals its own changes under its own run, so
 /// it can be undone in turn.
@@ -33,6 +34,7 @@ public struct PostgresUndoSink: Sink {
     }
 
     public func write(_ rows: [[Value]], keyOrdered: Bool, dryRun: Bool) async throws -> WriteOutcome {
+        // A `c` entry comes as one row per row it stands for (`PostgresJournalSource`).
         let seqs = rows.compactMap { row -> Int64? in
             if case .integer(let negated)? = row.first { return -negated }
             return nil
@@ -41,19 +43,22 @@ public struct PostgresUndoSink: Sink {
         guard let tag else { throw BackfillError(.writeFailed, "an undo outside a run", location: database.dsn.description) }
         let statements = PostgresUndoSQL(journal: journal)
         let logger = database.logger
+        let given = seqs.count
         let counts = try await database.transaction("taking back journal entries", commit: !dryRun) { connection in
-            let entries = Self.binds(seqs)
+            let entries = Self.binds(Array(Set(seqs)).sorted())
             try await connection.query(PostgresQuery(unsafeSQL: statements.lock, binds: entries), logger: logger)
-            let already = try await Self.count(statements.alreadyTakenBack, entries, on: connection, logger: logger)
             var tagged = PostgresBindings()
             tagged.append(tag)
-            tagged.append(seqs)
+            tagged.append(Array(Set(seqs)).sorted())
+            let already = try await Self.count(statements.alreadyTakenBack, entries, on: connection, logger: logger)
+                + Self.count(statements.copiedTakenBack, tagged, on: connection, logger: logger)
             let restored = try await Self.count(statements.restoreUpdated, tagged, on: connection, logger: logger)
             let deleted = try await Self.count(statements.deleteInserted, tagged, on: connection, logger: logger)
+                + Self.count(statements.deleteCopied, tagged, on: connection, logger: logger)
             let reinserted = try await Self.count(statements.reinsertDeleted, tagged, on: connection, logger: logger)
-            let done = restored + deleted + reinserted
             return UndoTally.Counts(
-                restored: restored, deleted: deleted, reinserted: reinserted, alreadyUndone: already, conflicts: seqs.count - done - already)
+                restored: restored, deleted: deleted, reinserted: reinserted, alreadyUndone: already,
+                conflicts: max(0, given - restored - deleted - reinserted - already))
         }
         tally.add(counts)
         return counts.outcome
@@ -135,6 +140,48 @@ struct PostgresUndoSQL {
           SELECT $1, 'd', NULL, \(list("d")) FROM done d)
         SELECT count(*)::text FROM done
         """
+    }
+
+    /// The keys of the `c` entries (`$2`), one row each: `backfill_seq`, `backfill_xmin` and the key.
+    private var copiedKeys: String {
+        let column = Identifier.quoted(journal.key[0])
+        return """
+            SELECT e.backfill_seq, e.backfill_run, e.backfill_xmin, \(journal.copiedKeys(of: "e")) AS \(column)
+            FROM \(entries) e WHERE e.backfill_seq = ANY($2) AND e.backfill_op = 'c'
+            """
+    }
+
+    /// Rows of the `c` entries (`$2`) whose key is free: taken back already (or deleted since), as
+    /// for an `i` entry. `$1` is the undo's tag, unused.
+    var copiedTakenBack: String {
+        guard journal.journalsCopiesByBatch else { return "SELECT '0'" }
+        return """
+            SELECT count(*)::text FROM (\(copiedKeys)) e
+            WHERE $1::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \(target) t WHERE \(match("t", "e")))
+            """
+    }
+
+    /// Deletes the rows of `c` entries (`$2`) that still hold what the run wrote, journaling them
+    /// (`$1`): those still of the `COPY`'s transaction, and those a later `u` entry of the same run
+    /// was put back to (the row as the `COPY` wrote it, in this undo's transaction now).
+    var deleteCopied: String {
+        guard journal.journalsCopiesByBatch else { return "SELECT '0'" }
+        let later = """
+            SELECT \(journal.rowHash("u")) FROM \(entries) u
+            WHERE u.backfill_run = e.backfill_run AND u.backfill_op = 'u' AND u.backfill_seq > e.backfill_seq AND \(match("u", "t"))
+            ORDER BY u.backfill_seq LIMIT 1
+            """
+        return """
+            WITH e AS MATERIALIZED (\(copiedKeys)),
+            done AS (
+              DELETE FROM \(target) t USING e
+              WHERE \(match("t", "e")) AND (t.xmin = e.backfill_xmin OR \(journal.rowHash("t")) = (\(later)))
+              RETURNING t.*),
+            logged AS (
+              INSERT INTO \(entries) (backfill_run, backfill_op, backfill_after, \(list()))
+              SELECT $1, 'd', NULL, \(list("d")) FROM done d)
+            SELECT count(*)::text FROM done
+            """
     }
 
     /// Inserts again rows the run deleted whose key is still free (`$2`), journaling them (`$1`).

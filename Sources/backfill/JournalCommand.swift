@@ -37,12 +37,19 @@ struct JournalCommand: AsyncParsableCommand {
             }
             print("run \(run) of \(listing.job) into \(listing.table): inserted \(Output.number(listing.inserted)) · updated \(Output.number(listing.updated)) · deleted \(Output.number(listing.deleted)) · \(Output.bytes(Int(listing.bytes))) journaled")
             let names = ["inserted", "updated", "deleted"]
+            var listed = 0
             for entry in entries {
-                let op = ["i": names[0], "u": names[1], "d": names[2]][entry.op] ?? entry.op
-                print("  \(entry.seq)  \(entry.at)  \(op.padding(toLength: 8, withPad: " ", startingAt: 0))  \(Output.key(entry.key.map { $0.map(Value.text) ?? .null }))")
+                let op = ["i": names[0], "u": names[1], "d": names[2], "c": names[0]][entry.op] ?? entry.op
+                var line = "  \(entry.seq)  \(entry.at)  \(op.padding(toLength: 8, withPad: " ", startingAt: 0))  \(Output.key(entry.key.map { $0.map(Value.text) ?? .null }))"
+                if let rows = entry.rows {
+                    // One entry for a batch COPYed into a key range that held no row: its first key.
+                    line += " and \(Output.number(rows - 1)) more keys, COPYed in one batch"
+                }
+                print(line)
+                listed += entry.rows ?? 1
             }
             let total = listing.inserted + listing.updated + listing.deleted
-            if total > entries.count { print("  … \(Output.number(total - entries.count)) more (--limit)") }
+            if total > listed { print("  … \(Output.number(total - listed)) more rows (--limit)") }
         }
     }
 }

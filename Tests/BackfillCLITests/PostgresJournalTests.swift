@@ -35,24 +35,38 @@ struct PostgresJournalTests {
         let names = try await journals(workspace)
         let journal = "backfill.\"\(try #require(names.first))\""
         #expect(names.count == 1)
+        // Rows by operation: a batch COPYed into the gap is one `c` entry with its keys.
+        let rowsOf = "CASE WHEN backfill_op = 'c' THEN cardinality(backfill_keys) ELSE 1 END"
         let ops = try await workspace.server.psql(
-            workspace.target, "SELECT string_agg(backfill_op || '=' || n, ',' ORDER BY backfill_op) FROM (SELECT backfill_op, count(*) n FROM \(journal) WHERE backfill_run LIKE 'events/1@%' GROUP BY 1) c")
+            workspace.target,
+            "SELECT string_agg(op || '=' || n, ',' ORDER BY op) FROM (SELECT replace(backfill_op, 'c', 'i') op, sum(\(rowsOf)) n FROM \(journal) WHERE backfill_run LIKE 'events/1@%' GROUP BY 1) c")
         #expect(ops == "i=\(missing),u=180")
-        // Every entry's hash is the row as the run left it.
+        let copied = try await workspace.server.psql(
+            workspace.target, "SELECT count(*) || ' ' || coalesce(sum(backfill_rows), 0) || ' ' || coalesce(bool_and(cardinality(backfill_keys) = backfill_rows), true) FROM \(journal) WHERE backfill_op = 'c'")
+        #expect(copied.hasSuffix(" true") && !copied.hasPrefix("0 "), "the gap's batches are journaled one entry each: \(copied)")
+        // Every row entry's hash is the row as the run left it; every COPYed row still has the COPY's xmin.
         let mismatched = try await workspace.server.psql(
-            workspace.target, "SELECT count(*) FROM \(journal) j LEFT JOIN events t ON t.id = j.id WHERE hash_record_extended(t.*, 0) IS DISTINCT FROM j.backfill_after")
+            workspace.target, """
+                SELECT (SELECT count(*) FROM \(journal) j LEFT JOIN events t ON t.id = j.id
+                        WHERE j.backfill_op <> 'c' AND hash_record_extended(t.*, 0) IS DISTINCT FROM j.backfill_after)
+                  + (SELECT count(*) FROM \(journal) j CROSS JOIN unnest(j.backfill_keys::bigint[]) k(id) LEFT JOIN events t ON t.id = k.id
+                     WHERE j.backfill_op = 'c' AND t.xmin IS DISTINCT FROM j.backfill_xmin)
+                """)
         #expect(mismatched == "0")
         #expect(try await workspace.fingerprints().target == workspace.fingerprints().source)
 
         let (second, rerun) = try await workspace.run()
         #expect(second.status == 0 && rerun?["unchanged"] == 3_000)
-        #expect(try await workspace.server.psql(workspace.target, "SELECT count(*) FROM \(journal)") == "\(missing + 180)", "a rerun that writes nothing journals nothing")
+        #expect(
+            try await workspace.server.psql(workspace.target, "SELECT sum(\(rowsOf)) FROM \(journal)") == "\(missing + 180)",
+            "a rerun that writes nothing journals nothing")
 
         // Taken back with nothing but the journal: inserted keys deleted, updated rows put back.
         let columns = try await workspace.server.psql(
             workspace.target, "SELECT string_agg(format('%I = j.%I', attname, attname), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'events'::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'id'")
         try await workspace.server.psql(workspace.target, """
             DELETE FROM events t USING \(journal) j WHERE j.backfill_op = 'i' AND t.id = j.id;
+            DELETE FROM events t USING \(journal) j WHERE j.backfill_op = 'c' AND t.id = ANY(j.backfill_keys::bigint[]);
             UPDATE events t SET \(columns) FROM \(journal) j WHERE j.backfill_op = 'u' AND t.id = j.id;
             """)
         #expect(try await workspace.server.fingerprint(workspace.target, table: "events") == before)
