@@ -27,7 +27,7 @@ public protocol RunJournal: Sendable {
 /// The columns every journal table has besides the target's.
 public enum JournalColumns {
     public static let own = [
-        "backfill_seq", "backfill_run", "backfill_op", "backfill_after", "backfill_at", "backfill_keys", "backfill_xmin", "backfill_rows",
+        "backfill_seq", "backfill_run", "backfill_op", "backfill_after", "backfill_at", "backfill_keys", "backfill_hashes", "backfill_rows",
     ]
 
     /// - Throws: `BackfillError` `.invalidInput` naming the first of `columns` (the target's) that

@@ -21,19 +21,23 @@ public struct PostgresJournal: RunJournal {
     /// The journal's statements, from the table's columns and types.
     private func statements() async throws -> PostgresJournalSQL {
         let info = try await PostgresCatalog.describe(table, in: database)
-        return try PostgresJournalSQL(table: table, info: info, key: key, location: "\(database.dsn) table \(table)")
+        var journal = try PostgresJournalSQL(table: table, info: info, key: key, location: "\(database.dsn) table \(table)")
+        // A journal an earlier version created, and no run wrote to since, has no `c` entries.
+        var binds = PostgresBindings()
+        binds.append(quotedJournal)
+        let columns = try await database.textRows(
+            PostgresQuery(
+                unsafeSQL: "SELECT count(*)::text FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'backfill_hashes' AND NOT attisdropped",
+                binds: binds),
+            "reading the journal's columns")
+        journal.hasCopiedEntries = columns.first?[0] == "1"
+        return journal
     }
 
     public func undoEndpoints(of run: RunRecord) async throws -> UndoEndpoints {
         let journal = try await statements()
         guard try await exists() else {
             throw BackfillError(.invalidInput, "table \(table) keeps no journal: no run of it was journaled", location: database.dsn.description)
-        }
-        // A journal an earlier version created gains the columns of `c` entries, which the undo reads.
-        try await database.transaction("updating the journal") { connection in
-            for statement in journal.create {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: database.logger)
-            }
         }
         let source = PostgresJournalSource(database: database, journal: journal, tag: run.journalTag)
         let entries = try await source.plan(workers: 1).first?.estimatedRows ?? 0
@@ -63,8 +67,7 @@ public struct PostgresJournal: RunJournal {
     public func entries(of run: RunRecord, limit: Int) async throws -> [JournalEntry] {
         guard try await exists() else { return [] }
         return try await listed(
-            "SELECT j.*, to_jsonb(j) ->> 'backfill_rows' AS backfill_c_rows FROM \(quotedJournal) j WHERE backfill_run = $1",
-            run: run, limit: limit, copied: true)
+            "SELECT * FROM \(quotedJournal) WHERE backfill_run = $1", run: run, limit: limit)
     }
 
     public func unrestored(of run: RunRecord, limit: Int) async throws -> [JournalEntry] {
@@ -81,7 +84,7 @@ public struct PostgresJournal: RunJournal {
         let all = (["backfill_seq", "backfill_op", "backfill_at"] + key.map(Identifier.quoted) + ["backfill_after"] + others)
             .joined(separator: ", ")
         var entries = "SELECT \(all) FROM \(quotedJournal) WHERE backfill_run = $1 AND backfill_op <> 'c'"
-        if journal.journalsCopiesByBatch {
+        if journal.journalsCopiesByBatch && journal.hasCopiedEntries {
             let copied = (["backfill_seq", "'i'", "backfill_at", journal.copiedKeys(of: "c"), "NULL"] + others.map { _ in "NULL" })
                 .joined(separator: ", ")
             entries += " UNION ALL SELECT \(copied) FROM \(quotedJournal) c WHERE backfill_run = $1 AND backfill_op = 'c'"
@@ -99,14 +102,14 @@ public struct PostgresJournal: RunJournal {
     /// `backfill_rows` of a `c` entry (`j`), 1 for any other: the rows an entry stands for — read
     /// through `to_jsonb`, so that a journal an earlier version created, without the column, is
     /// read too.
-    static let rowsOfEntry = "CASE WHEN j.backfill_op = 'c' THEN (to_jsonb(j) ->> 'backfill_rows')::bigint ELSE 1 END"
+    static let rowsOfEntry = "CASE WHEN j.backfill_op = 'c' THEN (to_jsonb(j.*) ->> 'backfill_rows')::bigint ELSE 1 END"
 
     /// Up to `limit` of the entries `select` (over the journal's rows, the run's tag being `$1`)
     /// finds, oldest first: sequence, operation, when, and the key's columns as text.
-    /// With `copied`, `select` also gives a `c` entry's `backfill_c_rows`.
-    private func listed(_ select: String, run: RunRecord, limit: Int, copied: Bool = false) async throws -> [JournalEntry] {
+    /// A `c` entry's row count is read through `to_jsonb`: `select` may give no such column.
+    private func listed(_ select: String, run: RunRecord, limit: Int) async throws -> [JournalEntry] {
         let keys = key.map { "j." + Identifier.quoted($0) + "::text" }.joined(separator: ", ")
-        let extra = copied ? "j.backfill_c_rows, " : "NULL, "
+        let extra = "CASE WHEN j.backfill_op = 'c' THEN to_jsonb(j.*) ->> 'backfill_rows' END, "
         let rows = try await database.textRows(
             PostgresQuery(unsafeSQL: """
                 SELECT j.backfill_seq::text AS seq, j.backfill_op, to_char(j.backfill_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),

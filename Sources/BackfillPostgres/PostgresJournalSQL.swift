@@ -18,10 +18,9 @@ import BackfillCore
 ///
 /// A `c` entry stands for every row of a batch `COPY`ed straight into the table (a key of one
 /// column): its key column holds the batch's first key, `backfill_keys` every key (as text),
-/// `backfill_xmin` the transaction that inserted the rows and `backfill_rows` how many. A row is
-/// still as the run wrote it while its `xmin` is that transaction's — an update, or a delete and
-/// insert, since gives it another — so one entry replaces an indexed row per key, and the undo
-/// still tells each row it deletes from a conflict.
+/// `backfill_hashes` the hash of each row as written (as `backfill_after` of an `i` entry) and
+/// `backfill_rows` how many — one journal row per batch instead of an indexed row per key, read
+/// by the undo key by key as `i` entries.
 struct PostgresJournalSQL: Sendable {
     /// The target table, as the spec names it.
     let table: String
@@ -77,7 +76,7 @@ struct PostgresJournalSQL: Sendable {
             "ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_seq bigserial",
             """
             ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_keys text[],
-              ADD COLUMN IF NOT EXISTS backfill_xmin xid, ADD COLUMN IF NOT EXISTS backfill_rows bigint
+              ADD COLUMN IF NOT EXISTS backfill_hashes bigint[], ADD COLUMN IF NOT EXISTS backfill_rows bigint
             """,
             "ALTER TABLE \(quotedJournal) ADD COLUMN IF NOT EXISTS backfill_at timestamptz NOT NULL DEFAULT now()",
             "CREATE INDEX IF NOT EXISTS \(index) ON \(quotedJournal) (backfill_run, backfill_seq)",
@@ -129,22 +128,27 @@ struct PostgresJournalSQL: Sendable {
     /// Whether a batch `COPY`ed straight in is journaled by one `c` entry: a key of one column.
     var journalsCopiesByBatch: Bool { key.count == 1 }
 
+    /// Whether the journal table has the columns of `c` entries: one an earlier version created
+    /// has none (nor any `c` entry) until a run writes to it again.
+    var hasCopiedEntries = true
+
     /// The `c` entry of a batch of `rows` rows `COPY`ed straight into the table
     /// (`PostgresSink.copyAbsent`) by the same subtransaction, the run's tag being bind `$1`:
-    /// `first` and `last` are the batch's lowest and highest keys (bound expressions). Returns a
-    /// row only when the key range (`keyTuple` over the table's columns) holds exactly `rows`
-    /// rows inserted by the transaction that inserted the row at `first` — else nothing is
-    /// written and the caller merges the batch instead.
+    /// `first` and `last` are the batch's lowest and highest keys (bound expressions). The batch's
+    /// rows are those of the key range inserted by the transaction that inserted the row at
+    /// `first` (its `xmin`): not a row live traffic inserted in the range meanwhile. Returns a
+    /// row only when the range (`keyTuple` over the table's columns, in their collation) holds
+    /// exactly `rows` of them — else nothing is written and the caller merges the batch instead.
     func copiedBatch(keyTuple: String, first: String, last: String, rows: Int) -> String {
         let target = Identifier.quoted(table)
         let column = Identifier.quoted(key[0])
         // Unqualified, the key's columns are each subquery's own table's.
         return """
-            INSERT INTO \(quotedJournal) (backfill_run, backfill_op, \(column), backfill_keys, backfill_xmin, backfill_rows)
-            SELECT $1, 'c', \(first), n.keys, x.xmin, n.rows
+            INSERT INTO \(quotedJournal) (backfill_run, backfill_op, \(column), backfill_keys, backfill_hashes, backfill_rows)
+            SELECT $1, 'c', \(first), n.keys, n.hashes, n.rows
             FROM (SELECT f.xmin FROM \(target) f WHERE \(keyTuple) = (\(first))) x,
               LATERAL (
-                SELECT count(*) AS rows, array_agg(t.\(column)::text) AS keys FROM \(target) t
+                SELECT count(*) AS rows, array_agg(t.\(column)::text) AS keys, array_agg(\(rowHash("t"))) AS hashes FROM \(target) t
                 WHERE \(keyTuple) >= (\(first)) AND \(keyTuple) <= (\(last)) AND t.xmin = x.xmin) n
             WHERE n.rows = \(rows)
             RETURNING 1
@@ -154,6 +158,15 @@ struct PostgresJournalSQL: Sendable {
     /// The keys of the `c` entry `entry`, typed: a set-returning expression.
     func copiedKeys(of entry: String) -> String {
         "unnest(\(entry).backfill_keys)::\(info.type(of: key[0])?.formatted ?? "text")"
+    }
+
+    /// A row per row of the `c` entries whose sequence numbers are bind `seqs` (an array), as an
+    /// `i` entry would give it: `backfill_seq`, the key column and `backfill_after`.
+    func copiedRows(seqs: String) -> String {
+        """
+        SELECT e.backfill_seq, \(copiedKeys(of: "e")) AS \(Identifier.quoted(key[0])), unnest(e.backfill_hashes) AS backfill_after
+        FROM \(quotedJournal) e WHERE e.backfill_seq = ANY(\(seqs)) AND e.backfill_op = 'c'
+        """
     }
 
     /// The entries of a batch `COPY`ed straight into the table with a key of several columns:

@@ -14,6 +14,9 @@ public struct PostgresJournalSource: Source {
     let tag: String
 
     public var columns: [String] { ["backfill_seq"] }
+
+    /// The rows entry `j` stands for (`PostgresJournal.rowsOfEntry`; 1 in a journal without `c` entries).
+    private var rows: String { journal.hasCopiedEntries ? PostgresJournal.rowsOfEntry : "1" }
     public var valuesAreText: Bool { false }
     public var isKeyOrdered: Bool { true }
 
@@ -27,7 +30,7 @@ public struct PostgresJournalSource: Source {
     public func plan(workers: Int) async throws -> [ChunkPlan] {
         let count = try await database.textRows(
             PostgresQuery(
-                unsafeSQL: "SELECT coalesce(sum(coalesce(backfill_rows, 1)), 0)::text FROM \(journal.quotedJournal) WHERE backfill_run = $1",
+                unsafeSQL: "SELECT coalesce(sum(\(rows)), 0)::text FROM \(journal.quotedJournal) j WHERE backfill_run = $1",
                 binds: Self.bind(tag)),
             "counting journal entries")
         return [ChunkPlan(index: 0, range: .all, estimatedRows: count.first?[0].flatMap { Int($0) } ?? 0)]
@@ -42,7 +45,7 @@ public struct PostgresJournalSource: Source {
         }
         let entries = try await database.textRows(
             PostgresQuery(unsafeSQL: """
-                SELECT j.backfill_seq::text AS seq, coalesce(j.backfill_rows, 0)::text FROM \(journal.quotedJournal) j
+                SELECT j.backfill_seq::text AS seq, (\(rows) * (j.backfill_op = 'c')::int)::text FROM \(journal.quotedJournal) j
                 WHERE backfill_run = $1\(condition) ORDER BY j.backfill_seq DESC LIMIT \(limit + 1)
                 """, binds: binds),
             "reading journal entries")

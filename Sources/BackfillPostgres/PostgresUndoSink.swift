@@ -46,22 +46,59 @@ public struct PostgresUndoSink: Sink {
         let given = seqs.count
         let counts = try await database.transaction("taking back journal entries", commit: !dryRun) { connection in
             let entries = Self.binds(Array(Set(seqs)).sorted())
-            try await connection.query(PostgresQuery(unsafeSQL: statements.lock, binds: entries), logger: logger)
+            for lock in statements.locks {
+                try await connection.query(PostgresQuery(unsafeSQL: lock, binds: entries), logger: logger)
+            }
             var tagged = PostgresBindings()
             tagged.append(tag)
             tagged.append(Array(Set(seqs)).sorted())
             let already = try await Self.count(statements.alreadyTakenBack, entries, on: connection, logger: logger)
-                + Self.count(statements.copiedTakenBack, tagged, on: connection, logger: logger)
             let restored = try await Self.count(statements.restoreUpdated, tagged, on: connection, logger: logger)
             let deleted = try await Self.count(statements.deleteInserted, tagged, on: connection, logger: logger)
-                + Self.count(statements.deleteCopied, tagged, on: connection, logger: logger)
+                + Self.deleteCopied(statements, tagged, on: connection, logger: logger)
             let reinserted = try await Self.count(statements.reinsertDeleted, tagged, on: connection, logger: logger)
+            let done = restored + deleted + reinserted
             return UndoTally.Counts(
-                restored: restored, deleted: deleted, reinserted: reinserted, alreadyUndone: already,
-                conflicts: max(0, given - restored - deleted - reinserted - already))
+                restored: restored, deleted: deleted, reinserted: reinserted, alreadyUndone: already, conflicts: given - done - already)
         }
         tally.add(counts)
         return counts.outcome
+    }
+
+    /// Deletes the rows of the `c` entries (`tagged`: the undo's tag and the entries) still as the
+    /// run wrote them, in one statement; when the table refuses that (a foreign key still pointing
+    /// at one of the rows), row by row, each in a savepoint, so that only the refused rows stay —
+    /// conflicts, named after the undo — as a batch of `i` entries would be split down to them.
+    /// - Returns: rows deleted.
+    private static func deleteCopied(
+        _ statements: PostgresUndoSQL, _ tagged: PostgresBindings, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int {
+        guard let all = statements.deleteCopied(key: nil) else { return 0 }
+        try await connection.query("SAVEPOINT backfill_copied", logger: logger)
+        do {
+            let deleted = try await count(all, tagged, on: connection, logger: logger)
+            try await connection.query("RELEASE SAVEPOINT backfill_copied", logger: logger)
+            return deleted
+        } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("23") == true {
+            try await connection.query("ROLLBACK TO SAVEPOINT backfill_copied", logger: logger)
+        }
+        let keys = try await PostgresDatabase.textRows(
+            PostgresQuery(unsafeSQL: statements.copiedStillAsWritten, binds: tagged), on: connection, logger: logger
+        ).compactMap { $0.first ?? nil }
+        var deleted = 0
+        for key in keys {
+            var binds = tagged
+            binds.append(key)
+            try await connection.query("SAVEPOINT backfill_copied_row", logger: logger)
+            do {
+                deleted += try await count(statements.deleteCopied(key: "$3") ?? all, binds, on: connection, logger: logger)
+                try await connection.query("RELEASE SAVEPOINT backfill_copied_row", logger: logger)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("23") == true {
+                try await connection.query("ROLLBACK TO SAVEPOINT backfill_copied_row", logger: logger)
+                logger.warning("the row could not be deleted; left as it is", metadata: ["backfill.key": "\(key)", "backfill.sqlstate": "\(error.serverInfo?[.sqlState] ?? "")"])
+            }
+        }
+        return deleted
     }
 
     private static func binds(_ seqs: [Int64]) -> PostgresBindings {
@@ -96,18 +133,24 @@ struct PostgresUndoSQL {
     }
 
     /// Locks the target rows of the entries (`$1`), so that what is checked is what is changed.
-    var lock: String {
-        "SELECT 1 FROM \(target) t JOIN \(entries) e ON \(match("t", "e")) WHERE e.backfill_seq = ANY($1) ORDER BY t.\(firstKey) FOR UPDATE OF t"
+    var locks: [String] {
+        let entryRows = "SELECT 1 FROM \(target) t JOIN \(entries) e ON \(match("t", "e")) WHERE e.backfill_seq = ANY($1) AND e.backfill_op <> 'c' ORDER BY t.\(firstKey) FOR UPDATE OF t"
+        guard let rows = copied("$1") else { return [entryRows] }
+        return [entryRows, "SELECT 1 FROM \(target) t JOIN (\(rows)) e ON \(match("t", "e")) ORDER BY t.\(firstKey) FOR UPDATE OF t"]
     }
 
-    /// Entries (`$1`) whose row already is as before the run.
+    /// Entries (`$1`) whose row already is as before the run, and rows of `c` entries whose key is
+    /// free (as for an `i` entry).
     var alreadyTakenBack: String {
-        """
-        SELECT count(*)::text FROM \(entries) e LEFT JOIN \(target) t ON \(match("t", "e"))
-        WHERE e.backfill_seq = ANY($1) AND (
-          (e.backfill_op IN ('u', 'd') AND t.\(firstKey) IS NOT NULL AND \(journal.rowHash("t")) = \(journal.rowHash("e")))
-          OR (e.backfill_op = 'i' AND t.\(firstKey) IS NULL))
-        """
+        let entryRows = """
+            SELECT count(*) FROM \(entries) e LEFT JOIN \(target) t ON \(match("t", "e"))
+            WHERE e.backfill_seq = ANY($1) AND (
+              (e.backfill_op IN ('u', 'd') AND t.\(firstKey) IS NOT NULL AND \(journal.rowHash("t")) = \(journal.rowHash("e")))
+              OR (e.backfill_op = 'i' AND t.\(firstKey) IS NULL))
+            """
+        guard let rows = copied("$1") else { return "SELECT (\(entryRows))::text" }
+        let copiedRows = "SELECT count(*) FROM (\(rows)) e WHERE NOT EXISTS (SELECT 1 FROM \(target) t WHERE \(match("t", "e")))"
+        return "SELECT ((\(entryRows)) + (\(copiedRows)))::text"
     }
 
     /// Puts back the before-images of updated rows that still hold what the run wrote (`$2`),
@@ -142,41 +185,27 @@ struct PostgresUndoSQL {
         """
     }
 
-    /// The keys of the `c` entries (`$2`), one row each: `backfill_seq`, `backfill_xmin` and the key.
-    private var copiedKeys: String {
-        let column = Identifier.quoted(journal.key[0])
-        return """
-            SELECT e.backfill_seq, e.backfill_run, e.backfill_xmin, \(journal.copiedKeys(of: "e")) AS \(column)
-            FROM \(entries) e WHERE e.backfill_seq = ANY($2) AND e.backfill_op = 'c'
-            """
+    /// The rows of the `c` entries (bind `seqs`) as `i` entries: `backfill_seq`, the key, `backfill_after`.
+    private func copied(_ seqs: String) -> String? {
+        journal.journalsCopiesByBatch && journal.hasCopiedEntries ? journal.copiedRows(seqs: seqs) : nil
     }
 
-    /// Rows of the `c` entries (`$2`) whose key is free: taken back already (or deleted since), as
-    /// for an `i` entry. `$1` is the undo's tag, unused.
-    var copiedTakenBack: String {
-        guard journal.journalsCopiesByBatch else { return "SELECT '0'" }
-        return """
-            SELECT count(*)::text FROM (\(copiedKeys)) e
-            WHERE $1::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \(target) t WHERE \(match("t", "e")))
-            """
+    /// The keys, as text, of the rows of `c` entries (`$2`) still as the run wrote them.
+    var copiedStillAsWritten: String {
+        guard let rows = copied("$2") else { return "SELECT NULL WHERE false" }
+        return "SELECT t.\(firstKey)::text FROM (\(rows)) e JOIN \(target) t ON \(match("t", "e")) WHERE \(journal.rowHash("t")) = e.backfill_after"
     }
 
-    /// Deletes the rows of `c` entries (`$2`) that still hold what the run wrote, journaling them
-    /// (`$1`): those still of the `COPY`'s transaction, and those a later `u` entry of the same run
-    /// was put back to (the row as the `COPY` wrote it, in this undo's transaction now).
-    var deleteCopied: String {
-        guard journal.journalsCopiesByBatch else { return "SELECT '0'" }
-        let later = """
-            SELECT \(journal.rowHash("u")) FROM \(entries) u
-            WHERE u.backfill_run = e.backfill_run AND u.backfill_op = 'u' AND u.backfill_seq > e.backfill_seq AND \(match("u", "t"))
-            ORDER BY u.backfill_seq LIMIT 1
-            """
+    /// Deletes the rows of `c` entries (`$2`) that still hold what the run wrote — only the one
+    /// whose key is bind `key` (text) when given — journaling them (`$1`); `nil` when the journal
+    /// keeps no `c` entries.
+    func deleteCopied(key: String?) -> String? {
+        guard let rows = copied("$2") else { return nil }
+        let only = key.map { " WHERE r.\(firstKey) = CAST(\($0) AS \(journal.info.type(of: journal.key[0])?.formatted ?? "text"))" } ?? ""
         return """
-            WITH e AS MATERIALIZED (\(copiedKeys)),
+            WITH e AS MATERIALIZED (SELECT * FROM (\(rows)) r\(only)),
             done AS (
-              DELETE FROM \(target) t USING e
-              WHERE \(match("t", "e")) AND (t.xmin = e.backfill_xmin OR \(journal.rowHash("t")) = (\(later)))
-              RETURNING t.*),
+              DELETE FROM \(target) t USING e WHERE \(match("t", "e")) AND \(journal.rowHash("t")) = e.backfill_after RETURNING t.*),
             logged AS (
               INSERT INTO \(entries) (backfill_run, backfill_op, backfill_after, \(list()))
               SELECT $1, 'd', NULL, \(list("d")) FROM done d)

@@ -42,15 +42,15 @@ struct PostgresJournalTests {
             "SELECT string_agg(op || '=' || n, ',' ORDER BY op) FROM (SELECT replace(backfill_op, 'c', 'i') op, sum(\(rowsOf)) n FROM \(journal) WHERE backfill_run LIKE 'events/1@%' GROUP BY 1) c")
         #expect(ops == "i=\(missing),u=180")
         let copied = try await workspace.server.psql(
-            workspace.target, "SELECT count(*) || ' ' || coalesce(sum(backfill_rows), 0) || ' ' || coalesce(bool_and(cardinality(backfill_keys) = backfill_rows), true) FROM \(journal) WHERE backfill_op = 'c'")
+            workspace.target, "SELECT count(*) || ' ' || coalesce(sum(backfill_rows), 0) || ' ' || coalesce(bool_and(cardinality(backfill_keys) = backfill_rows AND cardinality(backfill_hashes) = backfill_rows), true) FROM \(journal) WHERE backfill_op = 'c'")
         #expect(copied.hasSuffix(" true") && !copied.hasPrefix("0 "), "the gap's batches are journaled one entry each: \(copied)")
-        // Every row entry's hash is the row as the run left it; every COPYed row still has the COPY's xmin.
+        // Every entry's hash is the row as the run left it, a COPYed batch's too, key by key.
         let mismatched = try await workspace.server.psql(
             workspace.target, """
                 SELECT (SELECT count(*) FROM \(journal) j LEFT JOIN events t ON t.id = j.id
                         WHERE j.backfill_op <> 'c' AND hash_record_extended(t.*, 0) IS DISTINCT FROM j.backfill_after)
-                  + (SELECT count(*) FROM \(journal) j CROSS JOIN unnest(j.backfill_keys::bigint[]) k(id) LEFT JOIN events t ON t.id = k.id
-                     WHERE j.backfill_op = 'c' AND t.xmin IS DISTINCT FROM j.backfill_xmin)
+                  + (SELECT count(*) FROM \(journal) j CROSS JOIN LATERAL unnest(j.backfill_keys::bigint[], j.backfill_hashes) k(id, h)
+                     LEFT JOIN events t ON t.id = k.id WHERE j.backfill_op = 'c' AND hash_record_extended(t.*, 0) IS DISTINCT FROM k.h)
                 """)
         #expect(mismatched == "0")
         #expect(try await workspace.fingerprints().target == workspace.fingerprints().source)

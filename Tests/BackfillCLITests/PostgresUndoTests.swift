@@ -62,6 +62,34 @@ struct PostgresUndoTests {
         #expect(try await fingerprint(workspace, except: "3, 7, 1500") == afterRun)
     }
 
+    @Test("a COPYed row another table still references is left alone (a conflict, named), the rest of its batch is taken back; a later write of a COPYed key is put back first")
+    func copiedBatchWithAReferencedRow() async throws {
+        let workspace = try await PostgresWorkspace.make(rows: 3_000, countWrites: false)
+        try await workspace.server.psql(workspace.target, "DELETE FROM events WHERE id BETWEEN 1001 AND 2200")
+        try workspace.writeSpec(extra: "journal: on")
+        let before = try await fingerprint(workspace, except: "1500")
+        let (first, _) = try await workspace.run()
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try await workspace.server.psql(workspace.target, "SELECT count(*) > 0 FROM backfill.\"\(try await journalName(workspace))\" WHERE backfill_op = 'c'") == "t")
+        // The source changes a row the run COPYed and a second run writes it again (a `u` entry of
+        // run 2); then another table comes to reference a COPYed row.
+        try await workspace.server.psql(workspace.source, "UPDATE events SET kind = 'later' WHERE id = 1600")
+        let (second, again) = try await workspace.run()
+        #expect(second.status == 0 && again?["updated"] == 1, "\(second.stderr)")
+        try await workspace.server.psql(workspace.target, """
+            CREATE TABLE refs (event_id bigint REFERENCES events (id));
+            INSERT INTO refs VALUES (1500);
+            """)
+        // Run 2 first: 1600 back as run 1 COPYed it; then run 1: every COPYed row but the referenced one.
+        let (undo2, _) = try await undo(workspace, ["2"])
+        #expect(undo2.status == 0, "\(undo2.stderr)")
+        let (undone, outcome) = try await undo(workspace, ["1"])
+        #expect(undone.status == 3, "the referenced row is a conflict: \(undone.stderr)")
+        #expect(outcome?.conflicts == 1 && outcome?.conflictKeys == [["1500"]])
+        #expect(try await workspace.server.psql(workspace.target, "SELECT count(*) FROM events WHERE id BETWEEN 1001 AND 2200") == "1")
+        #expect(try await fingerprint(workspace, except: "1500") == before, "every other row is as before run 1")
+    }
+
     @Test("kill -9 during the undo, then undo again: it resumes its own run and the target is as before the run")
     func killNineDuringUndo() async throws {
         let workspace = try await PostgresWorkspace.make(rows: 12_000, countWrites: false)
