@@ -47,7 +47,7 @@ public struct UndoEndpoints: Sendable {
     public var source: any Source
     /// Takes entries back; it adds each batch's counts to `tally` once the batch is done.
     public var sink: any Sink
-    /// How many entries the run has.
+    /// How many rows the run's entries stand for (a `COPY`ed batch's entry: its rows).
     public var entries: Int
     public var tally: UndoTally
 

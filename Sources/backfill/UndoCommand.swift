@@ -95,7 +95,7 @@ struct UndoOutcome: Codable {
     var resumed: Bool
     var dryRun: Bool
     var status: String
-    /// Journal entries of the run.
+    /// Rows the run's journal entries stand for: one per entry, a `COPY`ed batch's entry its rows.
     var entries: Int
     /// Rows put back to their before-images, deleted (the run inserted them), inserted again (the
     /// run deleted them); with `--dry-run`, the rows that would be.
@@ -112,7 +112,7 @@ struct UndoOutcome: Codable {
 
     var text: String {
         var lines = ["\(dryRun ? "dry run: " : "")undo of run \(run) (run \(undoRun)\(resumed ? ", resumed" : "")): \(status)"]
-        lines.append("  journal entries   \(Output.number(entries))")
+        lines.append("  journaled rows    \(Output.number(entries))")
         if dryRun {
             lines.append("  would change      \(Output.number(wouldChange))")
             lines.append("    restore         \(Output.number(restored))  (rows the run updated, back to what they held)")
