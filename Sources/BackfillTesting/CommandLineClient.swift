@@ -17,13 +17,22 @@ enum CommandLineClient {
             process.standardOutput = output
             process.standardError = errors
             try process.run()
-            input.fileHandleForWriting.write(Data(sql.utf8))
-            try input.fileHandleForWriting.close()
+            // A client that failed early (refused, or stopped at an error) closes its input before
+            // reading it all: the write fails with EPIPE, and its status and standard error say why.
+            // (`write(_:)`, the non-throwing one, would trap on that.)
+            var unread: (any Error)?
+            do {
+                try input.fileHandleForWriting.write(contentsOf: Data(sql.utf8))
+            } catch {
+                unread = error
+            }
+            try? input.fileHandleForWriting.close()
             let out = output.readAll()
             let err = errors.readAll()
             process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw FixtureError("\(arguments[0]) failed: \(String(decoding: err, as: UTF8.self))")
+            guard process.terminationStatus == 0, unread == nil else {
+                let why = unread.map { " (its input was not read: \($0))" } ?? ""
+                throw FixtureError("\(arguments[0]) failed\(why): \(String(decoding: err, as: UTF8.self))")
             }
             return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
