@@ -66,8 +66,7 @@ public struct PostgresJournal: RunJournal {
 
     public func entries(of run: RunRecord, limit: Int) async throws -> [JournalEntry] {
         guard try await exists() else { return [] }
-        return try await listed(
-            "SELECT * FROM \(quotedJournal) WHERE backfill_run = $1", run: run, limit: limit)
+        return try await listed("SELECT * FROM \(quotedJournal) WHERE backfill_run = $1", run: run, limit: limit)
     }
 
     public func unrestored(of run: RunRecord, limit: Int) async throws -> [JournalEntry] {
@@ -80,7 +79,7 @@ public struct PostgresJournal: RunJournal {
         // A key's first entry holds its row as it was before the run; each key of a `c` entry
         // counts as an `i` entry of its own.
         let entryKeys = key.map { "e." + Identifier.quoted($0) }.joined(separator: ", ")
-        let others = journal.columns.filter { column in !key.contains { $0.lowercased() == column.lowercased() } }.map(Identifier.quoted)
+        let others = journal.valueColumns.map(Identifier.quoted)
         let all = (["backfill_seq", "backfill_op", "backfill_at"] + key.map(Identifier.quoted) + ["backfill_after"] + others)
             .joined(separator: ", ")
         var entries = "SELECT \(all) FROM \(quotedJournal) WHERE backfill_run = $1 AND backfill_op <> 'c'"
@@ -99,17 +98,19 @@ public struct PostgresJournal: RunJournal {
             """, run: run, limit: limit)
     }
 
-    /// `backfill_rows` of a `c` entry (`j`), 1 for any other: the rows an entry stands for — read
-    /// through `to_jsonb`, so that a journal an earlier version created, without the column, is
-    /// read too.
-    static let rowsOfEntry = "CASE WHEN j.backfill_op = 'c' THEN (to_jsonb(j.*) ->> 'backfill_rows')::bigint ELSE 1 END"
+    /// `backfill_rows` of a `c` entry (`j`), NULL for any other — read through `to_jsonb`, so that a
+    /// journal an earlier version created, without the column, is read too.
+    static let copiedRowCount = "CASE WHEN j.backfill_op = 'c' THEN (to_jsonb(j.*) ->> 'backfill_rows')::bigint END"
+
+    /// The rows entry `j` stands for: a `c` entry's, 1 for any other.
+    static let rowsOfEntry = "coalesce(\(copiedRowCount), 1)"
 
     /// Up to `limit` of the entries `select` (over the journal's rows, the run's tag being `$1`)
     /// finds, oldest first: sequence, operation, when, and the key's columns as text.
-    /// A `c` entry's row count is read through `to_jsonb`: `select` may give no such column.
+    /// A `c` entry's row count is read through `to_jsonb` (`copiedRowCount`): `select` may give no such column.
     private func listed(_ select: String, run: RunRecord, limit: Int) async throws -> [JournalEntry] {
         let keys = key.map { "j." + Identifier.quoted($0) + "::text" }.joined(separator: ", ")
-        let extra = "CASE WHEN j.backfill_op = 'c' THEN to_jsonb(j.*) ->> 'backfill_rows' END, "
+        let extra = "(\(Self.copiedRowCount))::text, "
         let rows = try await database.textRows(
             PostgresQuery(unsafeSQL: """
                 SELECT j.backfill_seq::text AS seq, j.backfill_op, to_char(j.backfill_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),

@@ -42,6 +42,12 @@ struct PostgresJournalSQL: Sendable {
         self.info = info
     }
 
+    /// The table's columns that are not the key's, in its order.
+    var valueColumns: [String] {
+        let keys = Set(key.map { $0.lowercased() })
+        return columns.filter { !keys.contains($0.lowercased()) }
+    }
+
     /// The hash of the whole row `alias` (`PostgresTableInfo.rowHash`).
     func rowHash(_ alias: String) -> String { info.rowHash(of: columns, alias: alias) }
 
@@ -155,9 +161,12 @@ struct PostgresJournalSQL: Sendable {
             """
     }
 
+    /// The type of the key's one column, as a `c` entry's keys (text) are cast back to it.
+    var copiedKeyType: String { info.type(of: key[0])?.formatted ?? "text" }
+
     /// The keys of the `c` entry `entry`, typed: a set-returning expression.
     func copiedKeys(of entry: String) -> String {
-        "unnest(\(entry).backfill_keys)::\(info.type(of: key[0])?.formatted ?? "text")"
+        "unnest(\(entry).backfill_keys)::\(copiedKeyType)"
     }
 
     /// A row per row of the `c` entries whose sequence numbers are bind `seqs` (an array), as an

@@ -17,6 +17,8 @@ public struct PostgresJournalSource: Source {
 
     /// The rows entry `j` stands for (`PostgresJournal.rowsOfEntry`; 1 in a journal without `c` entries).
     private var rows: String { journal.hasCopiedEntries ? PostgresJournal.rowsOfEntry : "1" }
+    /// The rows a `c` entry `j` stands for, 0 for any other entry.
+    private var copiedRows: String { journal.hasCopiedEntries ? "coalesce(\(PostgresJournal.copiedRowCount), 0)" : "0" }
     public var valuesAreText: Bool { false }
     public var isKeyOrdered: Bool { true }
 
@@ -45,7 +47,7 @@ public struct PostgresJournalSource: Source {
         }
         let entries = try await database.textRows(
             PostgresQuery(unsafeSQL: """
-                SELECT j.backfill_seq::text AS seq, (\(rows) * (j.backfill_op = 'c')::int)::text FROM \(journal.quotedJournal) j
+                SELECT j.backfill_seq::text AS seq, (\(copiedRows))::text FROM \(journal.quotedJournal) j
                 WHERE backfill_run = $1\(condition) ORDER BY j.backfill_seq DESC LIMIT \(limit + 1)
                 """, binds: binds),
             "reading journal entries")

@@ -44,14 +44,15 @@ public struct PostgresUndoSink: Sink {
         let statements = PostgresUndoSQL(journal: journal)
         let logger = database.logger
         let given = seqs.count
+        let distinct = Array(Set(seqs)).sorted()
         let counts = try await database.transaction("taking back journal entries", commit: !dryRun) { connection in
-            let entries = Self.binds(Array(Set(seqs)).sorted())
+            let entries = Self.binds(distinct)
             for lock in statements.locks {
                 try await connection.query(PostgresQuery(unsafeSQL: lock, binds: entries), logger: logger)
             }
             var tagged = PostgresBindings()
             tagged.append(tag)
-            tagged.append(Array(Set(seqs)).sorted())
+            tagged.append(distinct)
             let already = try await Self.count(statements.alreadyTakenBack, entries, on: connection, logger: logger)
             let restored = try await Self.count(statements.restoreUpdated, tagged, on: connection, logger: logger)
             let deleted = try await Self.count(statements.deleteInserted, tagged, on: connection, logger: logger)
@@ -73,7 +74,7 @@ public struct PostgresUndoSink: Sink {
     private static func deleteCopied(
         _ statements: PostgresUndoSQL, _ tagged: PostgresBindings, on connection: PostgresConnection, logger: Logger
     ) async throws -> Int {
-        guard let all = statements.deleteCopied(key: nil) else { return 0 }
+        guard let all = statements.deleteCopied(key: nil), let one = statements.deleteCopied(key: "$3") else { return 0 }
         try await connection.query("SAVEPOINT backfill_copied", logger: logger)
         do {
             let deleted = try await count(all, tagged, on: connection, logger: logger)
@@ -91,7 +92,7 @@ public struct PostgresUndoSink: Sink {
             binds.append(key)
             try await connection.query("SAVEPOINT backfill_copied_row", logger: logger)
             do {
-                deleted += try await count(statements.deleteCopied(key: "$3") ?? all, binds, on: connection, logger: logger)
+                deleted += try await count(one, binds, on: connection, logger: logger)
                 try await connection.query("RELEASE SAVEPOINT backfill_copied_row", logger: logger)
             } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("23") == true {
                 try await connection.query("ROLLBACK TO SAVEPOINT backfill_copied_row", logger: logger)
@@ -124,10 +125,6 @@ struct PostgresUndoSQL {
         journal.key.map { "\(a).\(Identifier.quoted($0)) = \(b).\(Identifier.quoted($0))" }.joined(separator: " AND ")
     }
     private var firstKey: String { Identifier.quoted(journal.key[0]) }
-    private var valueColumns: [String] {
-        let keys = Set(journal.key.map { $0.lowercased() })
-        return journal.columns.filter { !keys.contains($0.lowercased()) }
-    }
     private func list(_ alias: String? = nil) -> String {
         journal.columns.map { (alias.map { $0 + "." } ?? "") + Identifier.quoted($0) }.joined(separator: ", ")
     }
@@ -157,7 +154,7 @@ struct PostgresUndoSQL {
     /// journaling what they held (`$1`).
     var restoreUpdated: String {
         let pairs = journal.key.enumerated().map { "o.\(Identifier.quoted($1)) = d.backfill_k\($0)" }.joined(separator: " AND ")
-        let assignments = valueColumns.map { "\(Identifier.quoted($0)) = e.\(Identifier.quoted($0))" }.joined(separator: ", ")
+        let assignments = journal.valueColumns.map { "\(Identifier.quoted($0)) = e.\(Identifier.quoted($0))" }.joined(separator: ", ")
         guard !assignments.isEmpty else { return "SELECT '0'" }
         return """
             WITH e AS MATERIALIZED (SELECT * FROM \(entries) WHERE backfill_seq = ANY($2) AND backfill_op = 'u'),
@@ -201,7 +198,7 @@ struct PostgresUndoSQL {
     /// keeps no `c` entries.
     func deleteCopied(key: String?) -> String? {
         guard let rows = copied("$2") else { return nil }
-        let only = key.map { " WHERE r.\(firstKey) = CAST(\($0) AS \(journal.info.type(of: journal.key[0])?.formatted ?? "text"))" } ?? ""
+        let only = key.map { " WHERE r.\(firstKey) = CAST(\($0) AS \(journal.copiedKeyType))" } ?? ""
         return """
             WITH e AS MATERIALIZED (SELECT * FROM (\(rows)) r\(only)),
             done AS (
