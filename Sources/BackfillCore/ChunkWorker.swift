@@ -343,8 +343,8 @@ struct ChunkProgress: Sendable {
 
     func request(limit: Int, logger: Logger) -> BatchRequest {
         BatchRequest(
-            chunk: chunk, cursor: cursor, limit: limit, generation: generation, mayCompareRest: mayCompareRest, seenKeys: seenKeys,
-            flow: flow, logger: logger)
+            chunk: chunk, cursor: cursor, limit: limit, generation: generation, mayCompareRest: mayCompareRest,
+            restProbed: lastBatchEqual, seenKeys: seenKeys, flow: flow, logger: logger)
     }
 
     /// After a batch: each checkpoint it committed bumped the chunk's generation.

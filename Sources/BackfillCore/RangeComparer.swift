@@ -9,5 +9,8 @@
 public protocol RangeComparer: Sendable {
     /// The number of rows in `range` after `cursor` when source and target hold the same rows
     /// there; `nil` when they differ.
-    func equalRows(in range: KeyRange, after cursor: Cursor?) async throws -> Int?
+    /// - Parameter probe: whether to compare the first rows after `cursor` before all of them
+    ///   (damage spread through the table fails that cheaply). `false` where the batch that ended
+    ///   at `cursor` found its whole window equal: that window was the probe.
+    func equalRows(in range: KeyRange, after cursor: Cursor?, probe: Bool) async throws -> Int?
 }

@@ -20,11 +20,13 @@ public struct TableRangeComparer: RangeComparer {
         self.probeRows = probeRows
     }
 
-    public func equalRows(in range: KeyRange, after cursor: Cursor?) async throws -> Int? {
+    public func equalRows(in range: KeyRange, after cursor: Cursor?, probe: Bool) async throws -> Int? {
         guard cursor == nil else { return nil }
-        async let sourceProbe = source.keyHashes(in: range, after: nil, limit: probeRows)
-        let targetProbe = try await target.keyHashes(in: range, after: nil, limit: probeRows)
-        guard let probe = try await sourceProbe, probe == targetProbe else { return nil }
+        if probe {
+            async let sourceProbe = source.keyHashes(in: range, after: nil, limit: probeRows)
+            let targetProbe = try await target.keyHashes(in: range, after: nil, limit: probeRows)
+            guard let probed = try await sourceProbe, probed == targetProbe else { return nil }
+        }
         async let sourceDigest = source.digest(range)
         let targetDigest = try await target.digest(range)
         let digest = try await sourceDigest

@@ -27,11 +27,13 @@ public struct PostgresRangeComparer: RangeComparer {
     /// Rows hashed by the probe that runs before the whole range is.
     static let probeRows = 5_000
 
-    /// First the range's first `probeRows` rows on both sides, then — only when those match — the
-    /// whole range. Damage spread through the table fails the cheap probe, so a first run pays
-    /// little for the check; a repaired table passes both and its chunk is never read.
-    public func equalRows(in range: KeyRange, after cursor: Cursor?) async throws -> Int? {
-        guard try await sidesMatch(range: range, cursor: cursor, limit: Self.probeRows) != nil else { return nil }
+    /// First (with `probe`) the range's first `probeRows` rows on both sides, then — only when
+    /// those match — the whole range. Damage spread through the table fails the cheap probe, so a
+    /// first run pays little for the check; a repaired table passes both and its chunk is never read.
+    public func equalRows(in range: KeyRange, after cursor: Cursor?, probe: Bool) async throws -> Int? {
+        if probe {
+            guard try await sidesMatch(range: range, cursor: cursor, limit: Self.probeRows) != nil else { return nil }
+        }
         return try await sidesMatch(range: range, cursor: cursor, limit: nil)
     }
 

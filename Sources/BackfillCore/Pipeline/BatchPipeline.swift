@@ -9,6 +9,8 @@ struct BatchRequest: Sendable {
     var generation: Int
     /// A comparer may try to settle the whole rest of the chunk (see `ChunkProgress.mayCompareRest`).
     var mayCompareRest: Bool
+    /// The batch before found every row of its window equal: the rest needs no probe.
+    var restProbed = false
     /// Keys already seen in this chunk, for sources not in key order (`nil`: in key order).
     var seenKeys: SeenKeys?
     /// The chunk's event flow, for an events job delivered one request at a time (`EventPath`).

@@ -12,7 +12,7 @@ struct ChunkComparisonPath: BatchPath {
         var retries = 0
         let (range, cursor) = (request.chunk.range, request.cursor)
         let rows = try await calls.call(.source, "chunk comparison", logger: request.logger, retries: &retries) { _ in
-            try await comparer.equalRows(in: range, after: cursor)
+            try await comparer.equalRows(in: range, after: cursor, probe: !request.restProbed)
         }
         guard let rows else { return nil }
         request.logger.debug("chunk already equal on both sides; not read", metadata: [LogKey.read: .stringConvertible(rows)])
