@@ -5,8 +5,15 @@
 public enum RowDigest {
     /// The 64-bit hash of one row (or key).
     public static func hash(_ values: [Value]) -> UInt64 {
+        hash(of: values, at: values.indices)
+    }
+
+    /// The hash of `row`'s values at `indices`, in their order: `hash(indices.map { row[$0] })`
+    /// without building that array.
+    public static func hash<Indices: Collection<Int>>(of row: [Value], at indices: Indices) -> UInt64 {
         var h = Fingerprint.offsetBasis
-        for value in values {
+        for index in indices {
+            let value = row[index]
             switch value {
             case .null:
                 h = Fingerprint.hash(CollectionOfOne(0), seed: h)

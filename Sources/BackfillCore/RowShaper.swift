@@ -13,7 +13,10 @@ public struct RowShaper: Sendable {
 
     /// Shapes one row, or returns why it cannot be written.
     public func shape(_ row: [Value]) -> Result<[Value], RowRejection> {
-        var shaped = row
+        // Built afresh: assigning into a copy of `row` (still held by the source's batch) would
+        // copy it whole, retaining every value, before the first conversion.
+        var shaped: [Value] = []
+        shaped.reserveCapacity(row.count)
         for index in job.keyIndices where row[index].isNull {
             return .failure(RowRejection(reason: "key column '\(job.columns[index])' is NULL"))
         }
@@ -29,7 +32,7 @@ public struct RowShaper: Sendable {
             if converted.isNull, job.targetColumns[index].notNull {
                 return .failure(RowRejection(reason: "column '\(job.columns[index])' is NULL but the target column is NOT NULL"))
             }
-            shaped[index] = converted
+            shaped.append(converted)
         }
         return .success(shaped)
     }
@@ -52,6 +55,11 @@ public struct DuplicateKeyFilter: Sendable {
 
     /// `true` the first time a key is seen.
     public mutating func insert(_ key: [Value]) -> Bool {
-        seen.insert(RowDigest.hash(key)).inserted
+        insert(hash: RowDigest.hash(key))
+    }
+
+    /// `true` the first time a key of this hash (`RowDigest.hash`) is seen.
+    public mutating func insert(hash: UInt64) -> Bool {
+        seen.insert(hash).inserted
     }
 }

@@ -76,6 +76,9 @@ struct CopyTextEncoderTests {
             [.integer(1), .text(hostile), .blob([0, 1, 92, 255]), .real(0.1), .text("12345678901234567890.000001")],
             [.integer(2), .null, .null, .real(-.infinity), .null],
             [.integer(3), .text(""), .blob([]), .real(1e-300), .integer(7)],
+            [.integer(.min), .text("min"), .null, .real(-0.0), .integer(-1)],
+            [.integer(.max), .text("max"), .null, .real(-2.2250738585072014e-308), .integer(0)],
+            [.integer(-10), .text("\\\\\t\n\r"), .null, .real(.nan), .integer(-9_000_000_000_000_000_000)],
         ]
         var buffer = ByteBufferAllocator().buffer(capacity: 256)
         CopyTextEncoder.encode(rows, into: &buffer)
@@ -83,7 +86,8 @@ struct CopyTextEncoderTests {
         try await database.withConnection("copying") { connection in
             try await connection.copyFrom(table: "t", logger: database.logger) { writer in try await writer.write(payload) }
         }
-        let read = try await database.textRows("SELECT s, encode(b, 'hex'), f::text, n::text, (s IS NULL)::text FROM t ORDER BY id", "reading")
+        let read = try await database.textRows(
+            "SELECT s, encode(b, 'hex'), f::text, n::text, (s IS NULL)::text FROM t WHERE id IN (1, 2, 3) ORDER BY id", "reading")
         #expect(read[0][0] == hostile)
         #expect(read[0][1] == "00015cff")
         #expect(read[0][2] == "0.1")
@@ -92,6 +96,27 @@ struct CopyTextEncoderTests {
         #expect(read[1][2] == "-Infinity")
         #expect(read[2][0] == "" && read[2][1] == "")
         #expect(read[2][3] == "7")
+        let extremes = try await database.textRows(
+            "SELECT id::text, s, f::text, n::text FROM t WHERE id NOT IN (1, 2, 3) ORDER BY t.id", "reading")
+        #expect(extremes.map { $0.compactMap { $0 } } == [
+            ["-9223372036854775808", "min", "-0", "-1"],
+            ["-10", "\\\\\t\n\r", "NaN", "-9000000000000000000"],
+            ["9223372036854775807", "max", "-2.2250738585072014e-308", "0"],
+        ])
+    }
+}
+
+@Suite struct CopyTextBytesTests {
+    @Test("each row is one line: tab-separated values, \\N, escapes, decimal integers and hex bytes")
+    func bytes() {
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        CopyTextEncoder.encode(
+            [
+                [.integer(-120), .text("a\tb\\"), .null, .real(.nan), .blob([0xab, 0x01])],
+                [.integer(0), .text(""), .real(1.5), .real(.infinity), .blob([])],
+                [],
+            ], into: &buffer)
+        #expect(String(buffer: buffer) == "-120\ta\\tb\\\\\t\\N\tNaN\t\\\\xab01\n0\t\t1.5\tInfinity\t\\\\x\n\n")
     }
 }
 

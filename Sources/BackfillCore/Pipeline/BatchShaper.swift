@@ -8,6 +8,13 @@ final class SeenKeys: Sendable {
 
     /// `true` the first time `key` is seen.
     func insert(_ key: [Value]) -> Bool { filter.withLock { $0.insert(key) } }
+
+    /// For each of `rows` in order, `true` the first time its key (the values at `keyIndices`) is
+    /// seen, a later row of `rows` included. One lock for the batch.
+    func insert(keysOf rows: [[Value]], at keyIndices: [Int]) -> [Bool] {
+        let hashes = rows.map { RowDigest.hash(of: $0, at: keyIndices) }
+        return filter.withLock { filter in hashes.map { filter.insert(hash: $0) } }
+    }
 }
 
 /// Turns a source batch into rows typed for the target, and quarantine records for the rest:
@@ -36,20 +43,26 @@ struct BatchShaper: Sendable {
             shaped.quarantine.append(record(
                 chunk: chunk, key: rejected.key, line: rejected.line, type: "data", reason: rejected.reason, row: nil, raw: rejected.raw))
         }
+        var typedRows: [(row: Int, typed: [Value])] = []
+        typedRows.reserveCapacity(batch.rows.count)
         for (index, row) in batch.rows.enumerated() {
-            let line = batch.lines?[index]
             switch shaper.shape(row) {
             case .success(let typed):
-                if let seenKeys, !seenKeys.insert(job.key(of: typed)) {
-                    shaped.quarantine.append(record(
-                        chunk: chunk, key: job.key(of: typed), line: line, type: "duplicate",
-                        reason: "duplicate key: an earlier record has the same key", row: row, raw: nil))
-                } else {
-                    shaped.rows.append(typed)
-                }
+                typedRows.append((index, typed))
             case .failure(let rejection):
                 shaped.quarantine.append(record(
-                    chunk: chunk, key: job.key(of: row), line: line, type: "data", reason: rejection.reason, row: row, raw: nil))
+                    chunk: chunk, key: job.key(of: row), line: batch.lines?[index], type: "data", reason: rejection.reason, row: row,
+                    raw: nil))
+            }
+        }
+        let firstSeen = seenKeys?.insert(keysOf: typedRows.map(\.typed), at: job.keyIndices)
+        for (position, (index, typed)) in typedRows.enumerated() {
+            if let firstSeen, !firstSeen[position] {
+                shaped.quarantine.append(record(
+                    chunk: chunk, key: job.key(of: typed), line: batch.lines?[index], type: "duplicate",
+                    reason: "duplicate key: an earlier record has the same key", row: batch.rows[index], raw: nil))
+            } else {
+                shaped.rows.append(typed)
             }
         }
         return shaped
