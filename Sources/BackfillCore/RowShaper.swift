@@ -53,12 +53,7 @@ public struct DuplicateKeyFilter: Sendable {
 
     public init() {}
 
-    /// `true` the first time a key is seen.
-    public mutating func insert(_ key: [Value]) -> Bool {
-        insert(hash: RowDigest.hash(key))
-    }
-
-    /// `true` the first time a key of this hash (`RowDigest.hash`) is seen.
+    /// `true` the first time a key of this hash (`RowDigest.hash` of its values) is seen.
     public mutating func insert(hash: UInt64) -> Bool {
         seen.insert(hash).inserted
     }

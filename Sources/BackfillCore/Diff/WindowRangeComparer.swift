@@ -7,7 +7,7 @@ public struct WindowRangeComparer: RangeComparer {
     let target: any WindowHashing
     let probeRows: Int
 
-    /// - Parameter probeRows: rows compared before a whole chunk is.
+    /// - Parameter probeRows: rows compared before the whole rest of a chunk is.
     public init(source: any WindowHashing, target: any WindowHashing, probeRows: Int = 1_000) {
         self.source = source
         self.target = target

@@ -6,9 +6,6 @@ import Synchronization
 final class SeenKeys: Sendable {
     private let filter = Mutex(DuplicateKeyFilter())
 
-    /// `true` the first time `key` is seen.
-    func insert(_ key: [Value]) -> Bool { filter.withLock { $0.insert(key) } }
-
     /// For each of `rows` in order, `true` the first time its key (the values at `keyIndices`) is
     /// seen, a later row of `rows` included. One lock for the batch.
     func insert(keysOf rows: [[Value]], at keyIndices: [Int]) -> [Bool] {
@@ -43,26 +40,26 @@ struct BatchShaper: Sendable {
             shaped.quarantine.append(record(
                 chunk: chunk, key: rejected.key, line: rejected.line, type: "data", reason: rejected.reason, row: nil, raw: rejected.raw))
         }
-        var typedRows: [(row: Int, typed: [Value])] = []
-        typedRows.reserveCapacity(batch.rows.count)
-        for (index, row) in batch.rows.enumerated() {
-            switch shaper.shape(row) {
+        let results = batch.rows.map(shaper.shape)
+        let firstSeen = seenKeys?.insert(keysOf: results.compactMap { try? $0.get() }, at: job.keyIndices)
+        // The typed rows' position among those whose keys went into the filter.
+        var position = 0
+        for (index, result) in results.enumerated() {
+            let line = batch.lines?[index]
+            switch result {
             case .success(let typed):
-                typedRows.append((index, typed))
+                defer { position += 1 }
+                if let firstSeen, !firstSeen[position] {
+                    shaped.quarantine.append(record(
+                        chunk: chunk, key: job.key(of: typed), line: line, type: "duplicate",
+                        reason: "duplicate key: an earlier record has the same key", row: batch.rows[index], raw: nil))
+                } else {
+                    shaped.rows.append(typed)
+                }
             case .failure(let rejection):
                 shaped.quarantine.append(record(
-                    chunk: chunk, key: job.key(of: row), line: batch.lines?[index], type: "data", reason: rejection.reason, row: row,
-                    raw: nil))
-            }
-        }
-        let firstSeen = seenKeys?.insert(keysOf: typedRows.map(\.typed), at: job.keyIndices)
-        for (position, (index, typed)) in typedRows.enumerated() {
-            if let firstSeen, !firstSeen[position] {
-                shaped.quarantine.append(record(
-                    chunk: chunk, key: job.key(of: typed), line: batch.lines?[index], type: "duplicate",
-                    reason: "duplicate key: an earlier record has the same key", row: batch.rows[index], raw: nil))
-            } else {
-                shaped.rows.append(typed)
+                    chunk: chunk, key: job.key(of: batch.rows[index]), line: line, type: "data", reason: rejection.reason,
+                    row: batch.rows[index], raw: nil))
             }
         }
         return shaped
