@@ -1,6 +1,7 @@
 /// Lowercase hexadecimal text of bytes, two digits per byte.
 public enum Hex {
-    static let digits = Array("0123456789abcdef".utf8)
+    /// The 16 digits' bytes, indexed by value.
+    public static let digits = Array("0123456789abcdef".utf8)
 
     /// `bytes` as lowercase hex (`[0x0a, 0xff]` → `"0aff"`).
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {

@@ -15,11 +15,11 @@ public struct RowShaper: Sendable {
     public func shape(_ row: [Value]) -> Result<[Value], RowRejection> {
         // Built afresh: assigning into a copy of `row` (still held by the source's batch) would
         // copy it whole, retaining every value, before the first conversion.
-        var shaped: [Value] = []
-        shaped.reserveCapacity(row.count)
         for index in job.keyIndices where row[index].isNull {
             return .failure(RowRejection(reason: "key column '\(job.columns[index])' is NULL"))
         }
+        var shaped: [Value] = []
+        shaped.reserveCapacity(row.count)
         for (index, value) in row.enumerated() {
             guard let converted = affinities[index].convert(value, strict: strict) else {
                 let column = job.targetColumns[index]

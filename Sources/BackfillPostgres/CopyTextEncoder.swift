@@ -82,11 +82,9 @@ enum CopyTextEncoder {
             case .blob(let blob):
                 // bytea's hex input form `\x…`, its backslash escaped for COPY.
                 append("\\\\x")
-                let digits: StaticString = "0123456789abcdef"
-                let hex = digits.utf8Start
                 for byte in blob {
-                    append(hex[Int(byte >> 4)])
-                    append(hex[Int(byte & 0x0f)])
+                    append(Hex.digits[Int(byte >> 4)])
+                    append(Hex.digits[Int(byte & 0x0f)])
                 }
             }
         }

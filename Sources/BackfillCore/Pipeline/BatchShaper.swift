@@ -6,11 +6,14 @@ import Synchronization
 final class SeenKeys: Sendable {
     private let filter = Mutex(DuplicateKeyFilter())
 
-    /// For each of `rows` in order, `true` the first time its key (the values at `keyIndices`) is
-    /// seen, a later row of `rows` included. One lock for the batch.
-    func insert(keysOf rows: [[Value]], at keyIndices: [Int]) -> [Bool] {
-        let hashes = rows.map { RowDigest.hash(of: $0, at: keyIndices) }
-        return filter.withLock { filter in hashes.map { filter.insert(hash: $0) } }
+    /// Records the keys (the values at `keyIndices`) of `rows` in order, skipping `nil` rows, and
+    /// returns the positions of the rows whose key was seen before — earlier in `rows` included.
+    /// One lock for the batch.
+    func repeated(in rows: [[Value]?], at keyIndices: [Int]) -> Set<Int> {
+        let hashes = rows.map { $0.map { RowDigest.hash(of: $0, at: keyIndices) } }
+        return filter.withLock { filter in
+            Set(hashes.indices.filter { position in hashes[position].map { !filter.insert(hash: $0) } ?? false })
+        }
     }
 }
 
@@ -41,15 +44,12 @@ struct BatchShaper: Sendable {
                 chunk: chunk, key: rejected.key, line: rejected.line, type: "data", reason: rejected.reason, row: nil, raw: rejected.raw))
         }
         let results = batch.rows.map(shaper.shape)
-        let firstSeen = seenKeys?.insert(keysOf: results.compactMap { try? $0.get() }, at: job.keyIndices)
-        // The typed rows' position among those whose keys went into the filter.
-        var position = 0
+        let repeated = seenKeys?.repeated(in: results.map { try? $0.get() }, at: job.keyIndices) ?? []
         for (index, result) in results.enumerated() {
             let line = batch.lines?[index]
             switch result {
             case .success(let typed):
-                defer { position += 1 }
-                if let firstSeen, !firstSeen[position] {
+                if repeated.contains(index) {
                     shaped.quarantine.append(record(
                         chunk: chunk, key: job.key(of: typed), line: line, type: "duplicate",
                         reason: "duplicate key: an earlier record has the same key", row: batch.rows[index], raw: nil))
