@@ -25,11 +25,12 @@ struct PostgresRestartTests {
                 target: { postgres: "\(target.dsn(dst))&connect_timeout=2", table: events }
                 key: [id]
                 batch: { size: 1000 }
-                limits: { backoff: 200ms, lock-timeout: 15s, statement-timeout: 20s }
+                limits: { backoff: 200ms, lock-timeout: 45s, statement-timeout: 50s }
                 \(stateInTarget ? "state: \"\(target.dsn(dst))&connect_timeout=2\"" : "")
                 """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
             // A session of the application holds a row of the first batch (id 7 is stale), so the
-            // backfill's first write waits on it — in flight — until the restart cuts both. (The
+            // backfill's first write waits on it — in flight — until the restart cuts both (its lock
+            // timeout outlasts a restart on a loaded machine: at 15 s it once fired first). (The
             // statement timeout also bounds the client's deadline: a pooled connection the restart
             // left dead is given up after connect + statement timeout + 5 s.)
             let holder = Process()
