@@ -72,7 +72,7 @@ public final class PostgresDatabase: Sendable {
             // A refused or unreachable server makes the pool retry quietly: give up after the
             // connect timeout instead of a statement's deadline.
             _ = try await database.withConnection("connecting", within: dsn.connectTimeout + .seconds(1)) { connection in
-                try await connection.query("SELECT 1", logger: database.logger)
+                try await connection.checkedQuery("SELECT 1", logger: database.logger)
             }
         } catch let error as BackfillError {
             database.close()
@@ -130,13 +130,13 @@ public final class PostgresDatabase: Sendable {
     ) async throws -> Result {
         let logger = self.logger
         return try await withConnection(what) { connection in
-            try await connection.query("BEGIN", logger: logger)
+            try await connection.checkedQuery("BEGIN", logger: logger)
             do {
                 let result = try await body(connection)
-                try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
+                try await connection.checkedQuery(commit ? "COMMIT" : "ROLLBACK", logger: logger)
                 return result
             } catch {
-                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+                if !connection.isClosed { _ = try? await connection.checkedQuery("ROLLBACK", logger: logger) }
                 throw error
             }
         }
@@ -164,7 +164,7 @@ public final class PostgresDatabase: Sendable {
 
     static func textRows(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [[String?]] {
         var result: [[String?]] = []
-        for try await row in try await connection.query(query, logger: logger) {
+        for try await row in try await connection.checkedQuery(query, logger: logger) {
             result.append(row.map { cell in cell.bytes.map { String(buffer: $0) } })
         }
         return result
@@ -182,21 +182,36 @@ public final class PostgresDatabase: Sendable {
     }
 }
 
-/// `lock_timeout` and `statement_timeout` for every connection (`limits.lock-timeout`,
-/// `limits.statement-timeout`).
+/// `lock_timeout`, `statement_timeout` and `idle_in_transaction_session_timeout` for every
+/// connection (`limits.lock-timeout`, `limits.statement-timeout`, the process's lease).
 public struct PostgresTimeouts: Sendable, Hashable {
     /// Longest wait for a row or table lock before the batch is retried (default 2 s).
     public var lock: Double = 2
     /// Longest a single statement may run before it is cancelled and retried (default 60 s).
     public var statement: Double = 60
+    /// Longest a transaction may sit open with no statement running before the server ends the
+    /// session (default 15 s, the default lease). Backfill's transactions never wait on anything
+    /// but their own statements, so only a stalled process (stopped, swapped out, frozen VM) trips
+    /// it — and a process stalled past its lease has lost its chunks anyway: ending its session
+    /// frees the locks it holds on the target's rows and the state rows every worker's checkpoint
+    /// updates, which would otherwise stall every other worker until the process came back.
+    public var idleInTransaction: Double = 15
 
-    public init(lock: Double = 2, statement: Double = 60) {
+    public init(lock: Double = 2, statement: Double = 60, idleInTransaction: Double = 15) {
         self.lock = lock
         self.statement = statement
+        self.idleInTransaction = idleInTransaction
+    }
+
+    /// The idle-in-transaction limit for a process leasing chunks for `lease`: the lease, but at
+    /// least a second, so a very short lease on a loaded machine does not end healthy transactions.
+    public static func idleLimit(lease: Duration) -> Double {
+        max(lease.inSeconds, 1)
     }
 
     var startupParameters: [(String, String)] {
-        [("lock_timeout", "\(Int(lock * 1000))ms"), ("statement_timeout", "\(Int(statement * 1000))ms")]
+        [("lock_timeout", "\(Int(lock * 1000))ms"), ("statement_timeout", "\(Int(statement * 1000))ms"),
+         ("idle_in_transaction_session_timeout", "\(Int(idleInTransaction * 1000))ms")]
     }
 }
 

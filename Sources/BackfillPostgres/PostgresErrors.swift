@@ -7,6 +7,9 @@ import PostgresNIO
 enum PostgresErrors {
     static func map(_ error: any Error, _ what: String, location: String) -> BackfillError {
         if let error = error as? BackfillError { return error }
+        if error is ServerClosedConnection {
+            return BackfillError(.unavailable, kind: .transient, "\(what): the server closed the connection", location: location, underlying: error)
+        }
         if error is CancellationError {
             return BackfillError(.unavailable, kind: .transient, "\(what): cancelled", location: location, underlying: error)
         }
@@ -28,10 +31,6 @@ enum PostgresErrors {
         }
     }
 
-    /// How a SQLSTATE is treated: connection exceptions, serialization failures, deadlocks, lock and
-    /// statement timeouts and server shutdowns are transient; data exceptions and integrity
-    /// violations (and a key twice in one batch) belong to a row; everything else (missing table or column, permission denied,
-    /// syntax) stops the run.
     /// A deadlock or serialization failure: the statement's transaction was rolled back whole
     /// and may simply run again.
     static func isConflict(_ error: BackfillError) -> Bool {
@@ -39,8 +38,12 @@ enum PostgresErrors {
         return state == "40P01" || state == "40001"
     }
 
+    /// How a SQLSTATE is treated: connection exceptions, serialization failures, deadlocks, lock,
+    /// statement and idle-in-transaction timeouts and server shutdowns are transient; data exceptions and integrity
+    /// violations (and a key twice in one batch) belong to a row; everything else (missing table or column, permission denied,
+    /// syntax) stops the run.
     static func classify(sqlState state: String) -> BackfillError.Kind {
-        let transientStates: Set<String> = ["40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300", "53400"]
+        let transientStates: Set<String> = ["25P03", "40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300", "53400"]
         if state.hasPrefix("08") || transientStates.contains(state) { return .transient }
         if state.hasPrefix("21") || state.hasPrefix("22") || state.hasPrefix("23") { return .data }
         return .permanent

@@ -15,7 +15,7 @@ enum PostgresPackedPairs {
         let logger = database.logger
         return try await database.withConnection(what) { connection in
             var pairs: [(UInt64, UInt64)] = []
-            for try await row in try await connection.query(query, logger: logger) {
+            for try await row in try await connection.checkedQuery(query, logger: logger) {
                 guard var packed = try row.decode(ByteBuffer?.self) else { continue }
                 pairs.reserveCapacity(pairs.count + packed.readableBytes / 16)
                 while let first = packed.readInteger(as: UInt64.self), let second = packed.readInteger(as: UInt64.self) {

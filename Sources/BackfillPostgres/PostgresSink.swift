@@ -89,7 +89,7 @@ public struct PostgresSink: DeletingSink {
         try await journalReady.ensure {
             try await database.transaction("creating the journal") { connection in
                 for statement in journal.create + [journal.prune(keep: keep)] {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: database.logger)
+                    try await connection.checkedQuery(PostgresQuery(unsafeSQL: statement), logger: database.logger)
                 }
             }
         }
@@ -137,8 +137,8 @@ public struct PostgresSink: DeletingSink {
         {
             return WriteOutcome(inserted: rows.count)
         }
-        try await connection.query(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
-        try await connection.copyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
+        try await connection.checkedQuery(PostgresQuery(unsafeSQL: merge.createStage), logger: logger)
+        try await connection.checkedCopyFrom(table: merge.stage, logger: logger) { writer in try await writer.write(payload) }
         let result = try await PostgresDatabase.textRows(
             PostgresQuery(unsafeSQL: preview ? merge.preview : merge.merge, binds: binds), on: connection, logger: logger)
         let counts = (result.first ?? []).map { $0.flatMap(Int.init) ?? 0 }
@@ -173,22 +173,22 @@ public struct PostgresSink: DeletingSink {
             unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(sql.quotedTable) WHERE \(sql.keyTuple) >= \(lower) AND \(sql.keyTuple) <= \(upper))::text",
             binds: binds)
         guard try await PostgresDatabase.textRows(probe, on: connection, logger: logger).first?.first == "false" else { return false }
-        try await connection.query("SAVEPOINT backfill_direct_copy", logger: logger)
+        try await connection.checkedQuery("SAVEPOINT backfill_direct_copy", logger: logger)
         do {
-            try await connection.copyFrom(table: target.table, columns: target.columns, logger: logger) { writer in try await writer.write(payload) }
+            try await connection.checkedCopyFrom(table: target.table, columns: target.columns, logger: logger) { writer in try await writer.write(payload) }
             if let journal, let journalTag, try await !journalCopied(rows.count, first: first, last: last, journal, journalTag, on: connection) {
                 // Some of the batch's keys lie outside its lowest and highest in the column's
                 // collation (text keys of a locale that does not sort by bytes): merged instead,
                 // and journaled row by row.
-                try await connection.query("ROLLBACK TO SAVEPOINT backfill_direct_copy", logger: logger)
+                try await connection.checkedQuery("ROLLBACK TO SAVEPOINT backfill_direct_copy", logger: logger)
                 return false
             }
         } catch let error as PSQLError where ["23505", "0A000"].contains(error.serverInfo?[.sqlState]) {
             // A key the probe did not see (23505), or COPY refused by row-level security (0A000).
-            try await connection.query("ROLLBACK TO SAVEPOINT backfill_direct_copy", logger: logger)
+            try await connection.checkedQuery("ROLLBACK TO SAVEPOINT backfill_direct_copy", logger: logger)
             return false
         }
-        try await connection.query("RELEASE SAVEPOINT backfill_direct_copy", logger: logger)
+        try await connection.checkedQuery("RELEASE SAVEPOINT backfill_direct_copy", logger: logger)
         return true
     }
 

@@ -51,7 +51,7 @@ extension PostgresSource: QueryableTable {
         return try await database.withConnection("verifying") { connection in
             var hashes: [KeyHash] = []
             hashes.reserveCapacity(limit)
-            for try await row in try await connection.query(query, logger: logger) {
+            for try await row in try await connection.checkedQuery(query, logger: logger) {
                 var texts: [String?] = []
                 var hash: Int64 = 0
                 for (index, cell) in row.enumerated() {
@@ -95,7 +95,7 @@ extension PostgresSource: QueryableTable {
         let logger = database.logger
         return try await database.withConnection("verifying") { connection in
             var buckets: [BucketDigest] = []
-            for try await row in try await connection.query(query, logger: logger) {
+            for try await row in try await connection.checkedQuery(query, logger: logger) {
                 let (bucket, count, sum) = try row.decode((Int64, Int64, String).self)
                 buckets.append(BucketDigest(bucket: bucket, digest: TableDigest(count: Int(count), sum: UInt64(sum) ?? 0)))
             }

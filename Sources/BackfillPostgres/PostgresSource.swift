@@ -193,7 +193,7 @@ public struct PostgresSource: Source {
         let logger = database.logger
         return try await database.withConnection(what) { connection in
             var rows: [[BackfillCore.Value]] = []
-            for try await row in try await connection.query(query, logger: logger) {
+            for try await row in try await connection.checkedQuery(query, logger: logger) {
                 var values: [BackfillCore.Value] = []
                 values.reserveCapacity(types.count)
                 for (cell, type) in zip(row, types) {

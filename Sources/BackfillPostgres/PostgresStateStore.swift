@@ -48,7 +48,8 @@ public struct PostgresStateStore: StateStore {
         // which is what a pooled connection a server restart left dead costs before the pool is
         // rebuilt (connect timeout + statement timeout + 5 s).
         let database = try await PostgresDatabase.connect(
-            dsn, maxConnections: 4, timeouts: PostgresTimeouts(lock: 5, statement: 10), conflictRetries: 5, logger: logger)
+            dsn, maxConnections: 4, timeouts: PostgresTimeouts(lock: 5, statement: 10, idleInTransaction: PostgresTimeouts.idleLimit(lease: lease)),
+            conflictRetries: 5, logger: logger)
         let store = PostgresStateStore(database: database, lease: lease)
         if create {
             try await store.migrate()
@@ -65,9 +66,9 @@ public struct PostgresStateStore: StateStore {
         try await database.transaction("creating the state store") { connection in
             let logger = database.logger
             // One creator at a time: concurrent `CREATE … IF NOT EXISTS` can still collide.
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('backfill state store'))", logger: logger)
+            try await connection.checkedQuery("SELECT pg_advisory_xact_lock(hashtext('backfill state store'))", logger: logger)
             for statement in PostgresStateSchema.statements {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                try await connection.checkedQuery(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
         }
     }
@@ -100,7 +101,7 @@ public struct PostgresStateStore: StateStore {
                 """, on: connection, logger: logger)
             guard let id = inserted.first?[0].flatMap({ Int64($0) }) else { return nil }
             for (plan, range) in zip(chunks, ranges) {
-                try await connection.query(
+                try await connection.checkedQuery(
                     "INSERT INTO backfill.chunks (run_id, idx, range, estimated_rows, status) VALUES (\(id), \(plan.index), \(range), \(plan.estimatedRows), 'pending')",
                     logger: logger)
             }
@@ -118,7 +119,7 @@ public struct PostgresStateStore: StateStore {
         let logger = database.logger
         let key = "backfill run of \(new.job)"
         return try await database.withConnection("starting a run") { connection in
-            try await connection.query("SELECT pg_advisory_lock(hashtext(\(key)))", logger: logger)
+            try await connection.checkedQuery("SELECT pg_advisory_lock(hashtext(\(key)))", logger: logger)
             do {
                 let result: (RunRecord, Bool)
                 if let existing = try await self.find(lookup, job: new.job) {
@@ -126,10 +127,10 @@ public struct PostgresStateStore: StateStore {
                 } else {
                     result = (try await self.createRun(new), true)
                 }
-                try await connection.query("SELECT pg_advisory_unlock(hashtext(\(key)))", logger: logger)
+                try await connection.checkedQuery("SELECT pg_advisory_unlock(hashtext(\(key)))", logger: logger)
                 return result
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(\(key)))", logger: logger)
+                _ = try? await connection.checkedQuery("SELECT pg_advisory_unlock(hashtext(\(key)))", logger: logger)
                 throw error
             }
         }
@@ -194,7 +195,7 @@ public struct PostgresStateStore: StateStore {
                 RETURNING id::text
                 """, on: connection, logger: logger)
             guard !taken.isEmpty else { return false }
-            try await connection.query(
+            try await connection.checkedQuery(
                 """
                 UPDATE backfill.chunks SET status = 'pending', generation = generation + 1, lease_owner = NULL, lease_until = NULL
                 WHERE run_id = \(runID) AND status = 'running' AND (lease_owner IS NULL OR lease_owner = ANY(\(gone)))
@@ -303,23 +304,23 @@ public struct PostgresStateStore: StateStore {
             }
             if let point, let range = try PostgresStateRows.decode(KeyRange.self, row[1]) {
                 // One split per run at a time: the new chunk's index is the run's next one.
-                try await connection.query("SELECT 1 FROM backfill.runs WHERE id = \(runID) FOR NO KEY UPDATE", logger: logger)
+                try await connection.checkedQuery("SELECT 1 FROM backfill.runs WHERE id = \(runID) FOR NO KEY UPDATE", logger: logger)
                 let kept = try PostgresStateRows.json(KeyRange(lower: range.lower, upper: point.key))
                 let given = try PostgresStateRows.json(KeyRange(lower: point.key, upper: range.upper))
-                try await connection.query(
+                try await connection.checkedQuery(
                     """
                     UPDATE backfill.chunks SET range = \(kept), estimated_rows = read + \(point.rowsBefore), split_requested = false,
                       generation = generation + 1
                     WHERE id = \(chunkID)
                     """, logger: logger)
-                try await connection.query(
+                try await connection.checkedQuery(
                     """
                     INSERT INTO backfill.chunks (run_id, idx, range, estimated_rows, status)
                     SELECT \(runID), max(idx) + 1, \(given), \(point.rowsAfter), 'pending' FROM backfill.chunks WHERE run_id = \(runID)
                     """, logger: logger)
-                try await connection.query("UPDATE backfill.runs SET chunks_total = chunks_total + 1 WHERE id = \(runID)", logger: logger)
+                try await connection.checkedQuery("UPDATE backfill.runs SET chunks_total = chunks_total + 1 WHERE id = \(runID)", logger: logger)
             } else {
-                try await connection.query(
+                try await connection.checkedQuery(
                     "UPDATE backfill.chunks SET split_requested = false, estimated_rows = read WHERE id = \(chunkID)", logger: logger)
             }
             return try await PostgresDatabase.textRows("SELECT to_jsonb(c)::text FROM backfill.chunks c WHERE id = \(chunkID)", on: connection, logger: logger)
@@ -374,7 +375,7 @@ public struct PostgresStateStore: StateStore {
                 "checkpoint refused: chunk \(checkpoint.chunkID) is at generation \(stored.first?[1].flatMap { $0 } ?? "?"), not \(fence.generation) — its lease expired and \(holder.isEmpty ? "it was released" : "process \(holder) took it over")",
                 location: database.dsn.description)
         }
-        try await connection.query(
+        try await connection.checkedQuery(
             PostgresQuery(
                 unsafeSQL: """
                     UPDATE backfill.runs SET chunks_done = chunks_done + $1, active_seconds = active_seconds + $2,
@@ -384,7 +385,7 @@ public struct PostgresStateStore: StateStore {
             logger: logger)
         try await Self.addWaits(checkpoint.waits, runID: checkpoint.runID, on: connection, logger: logger)
         for (item, key, row) in quarantine {
-            try await connection.query(
+            try await connection.checkedQuery(
                 """
                 INSERT INTO backfill.quarantine (run_id, chunk_idx, key, line, error_type, reason, row, raw, at)
                 VALUES (\(item.runID), \(item.chunkIndex), \(key), \(item.line), \(item.errorType), \(item.reason), \(row), \(item.raw), \(item.at.timeIntervalSince1970))
@@ -406,7 +407,7 @@ public struct PostgresStateStore: StateStore {
         guard !waits.isEmpty else { return }
         let stored = try await PostgresDatabase.textRows("SELECT waits FROM backfill.runs WHERE id = \(runID) FOR NO KEY UPDATE", on: connection, logger: logger)
         let sum = (try PostgresStateRows.decode(WaitTimes.self, stored.first?[0] ?? nil) ?? WaitTimes()) + waits
-        try await connection.query("UPDATE backfill.runs SET waits = \(try PostgresStateRows.json(sum)) WHERE id = \(runID)", logger: logger)
+        try await connection.checkedQuery("UPDATE backfill.runs SET waits = \(try PostgresStateRows.json(sum)) WHERE id = \(runID)", logger: logger)
     }
 
     public func setStatus(runID: Int64, _ status: RunStatus, reason: String?) async throws {
@@ -440,7 +441,7 @@ public struct PostgresStateStore: StateStore {
     public func addTime(runID: Int64, activeSeconds: Double, waits: WaitTimes) async throws {
         let logger = database.logger
         try await retry.run { try await database.transaction("recording time") { connection in
-            try await connection.query("UPDATE backfill.runs SET active_seconds = active_seconds + \(activeSeconds) WHERE id = \(runID)", logger: logger)
+            try await connection.checkedQuery("UPDATE backfill.runs SET active_seconds = active_seconds + \(activeSeconds) WHERE id = \(runID)", logger: logger)
             try await Self.addWaits(waits, runID: runID, on: connection, logger: logger)
         } }
     }

@@ -58,7 +58,7 @@ public enum PostgresTargetTable {
         let sql = design.creatingSQL
         do {
             try await database.transaction("creating the target table") { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: database.logger)
+                try await connection.checkedQuery(PostgresQuery(unsafeSQL: sql), logger: database.logger)
             }
         } catch let error as BackfillError {
             // Another worker's identical CREATE won the race (a unique violation in the catalog).

@@ -48,7 +48,7 @@ public struct PostgresUndoSink: Sink {
         let counts = try await database.transaction("taking back journal entries", commit: !dryRun) { connection in
             let entries = Self.binds(distinct)
             for lock in statements.locks {
-                try await connection.query(PostgresQuery(unsafeSQL: lock, binds: entries), logger: logger)
+                try await connection.checkedQuery(PostgresQuery(unsafeSQL: lock, binds: entries), logger: logger)
             }
             var tagged = PostgresBindings()
             tagged.append(tag)
@@ -75,13 +75,13 @@ public struct PostgresUndoSink: Sink {
         _ statements: PostgresUndoSQL, _ tagged: PostgresBindings, on connection: PostgresConnection, logger: Logger
     ) async throws -> Int {
         guard let all = statements.deleteCopied(key: nil), let one = statements.deleteCopied(key: "$3") else { return 0 }
-        try await connection.query("SAVEPOINT backfill_copied", logger: logger)
+        try await connection.checkedQuery("SAVEPOINT backfill_copied", logger: logger)
         do {
             let deleted = try await count(all, tagged, on: connection, logger: logger)
-            try await connection.query("RELEASE SAVEPOINT backfill_copied", logger: logger)
+            try await connection.checkedQuery("RELEASE SAVEPOINT backfill_copied", logger: logger)
             return deleted
         } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("23") == true {
-            try await connection.query("ROLLBACK TO SAVEPOINT backfill_copied", logger: logger)
+            try await connection.checkedQuery("ROLLBACK TO SAVEPOINT backfill_copied", logger: logger)
         }
         let keys = try await PostgresDatabase.textRows(
             PostgresQuery(unsafeSQL: statements.copiedStillAsWritten, binds: tagged), on: connection, logger: logger
@@ -90,12 +90,12 @@ public struct PostgresUndoSink: Sink {
         for key in keys {
             var binds = tagged
             binds.append(key)
-            try await connection.query("SAVEPOINT backfill_copied_row", logger: logger)
+            try await connection.checkedQuery("SAVEPOINT backfill_copied_row", logger: logger)
             do {
                 deleted += try await count(one, binds, on: connection, logger: logger)
-                try await connection.query("RELEASE SAVEPOINT backfill_copied_row", logger: logger)
+                try await connection.checkedQuery("RELEASE SAVEPOINT backfill_copied_row", logger: logger)
             } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("23") == true {
-                try await connection.query("ROLLBACK TO SAVEPOINT backfill_copied_row", logger: logger)
+                try await connection.checkedQuery("ROLLBACK TO SAVEPOINT backfill_copied_row", logger: logger)
                 logger.warning("the row could not be deleted; left as it is", metadata: ["backfill.key": "\(key)", "backfill.sqlstate": "\(error.serverInfo?[.sqlState] ?? "")"])
             }
         }

@@ -15,10 +15,12 @@ actor Connections {
     private var openMySQL: [String: MySQLDatabase] = [:]
     private var http: HTTPClient?
 
-    /// Pools sized for the spec's workers, with its lock and statement timeouts.
-    init(_ spec: JobSpec) {
+    /// Pools sized for the spec's workers, with its lock and statement timeouts; a transaction
+    /// left idle for longer than `lease` (a stalled process) is ended by the server.
+    init(_ spec: JobSpec, lease: Duration = .seconds(15)) {
         self.maxConnections = spec.workers + 2
-        self.timeouts = PostgresTimeouts(lock: spec.limits.lockTimeout, statement: spec.limits.statementTimeout)
+        self.timeouts = PostgresTimeouts(
+            lock: spec.limits.lockTimeout, statement: spec.limits.statementTimeout, idleInTransaction: PostgresTimeouts.idleLimit(lease: lease))
     }
 
     func database(_ dsn: String) async throws -> PostgresDatabase {
@@ -47,8 +49,8 @@ actor Connections {
     }
 
     /// Runs `body` with the connections of `spec`, then closes them, whether `body` returns or throws.
-    static func using<T>(_ spec: JobSpec, _ body: (Connections) async throws -> T) async throws -> T {
-        let connections = Connections(spec)
+    static func using<T>(_ spec: JobSpec, lease: Duration = .seconds(15), _ body: (Connections) async throws -> T) async throws -> T {
+        let connections = Connections(spec, lease: lease)
         do {
             let result = try await body(connections)
             await connections.shutdown()

@@ -39,17 +39,20 @@ enum JobWiring {
     /// - Parameters:
     ///   - checkKey: also scan the source for NULL and duplicate keys.
     ///   - creating: what to do with a target table the spec asks to create (`TargetCreation`).
+    ///   - lease: the process's lease; no transaction of its connections stays idle for longer.
     static func withPrepared<T>(
-        specPath: String, checkKey: Bool, creating: TargetCreation.Mode = .none, _ body: (PreparedJob) async throws -> T
+        specPath: String, checkKey: Bool, creating: TargetCreation.Mode = .none, lease: Duration = .seconds(15),
+        _ body: (PreparedJob) async throws -> T
     ) async throws -> T {
-        try await withPrepared(SpecLoader.load(path: specPath), checkKey: checkKey, creating: creating, body)
+        try await withPrepared(SpecLoader.load(path: specPath), checkKey: checkKey, creating: creating, lease: lease, body)
     }
 
     /// Prepares a loaded spec, runs `body` with it, and closes its connections.
     static func withPrepared<T>(
-        _ loaded: LoadedSpec, checkKey: Bool, creating: TargetCreation.Mode = .none, _ body: (PreparedJob) async throws -> T
+        _ loaded: LoadedSpec, checkKey: Bool, creating: TargetCreation.Mode = .none, lease: Duration = .seconds(15),
+        _ body: (PreparedJob) async throws -> T
     ) async throws -> T {
-        try await Connections.using(loaded.spec) { connections in
+        try await Connections.using(loaded.spec, lease: lease) { connections in
             try await TargetCreation.apply(creating, to: loaded, connections: connections)
             return try await body(try await prepare(loaded, checkKey: checkKey, connections: connections))
         }

@@ -48,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 // A retry of quarantined rows writes into a table the run already has.
                 let creating: TargetCreation.Mode = retryQuarantined ? .none : dryRun ? .preview(asked: createTarget) : .create(asked: createTarget)
-                try await JobWiring.withPrepared(specPath: spec, checkKey: true, creating: creating) { prepared in
+                try await JobWiring.withPrepared(specPath: spec, checkKey: true, creating: creating, lease: lease.duration) { prepared in
                     if retryQuarantined { return try await retry(prepared) }
                     try await execute(prepared)
                 }

@@ -58,7 +58,7 @@ struct WorkerCommand: AsyncParsableCommand {
                     location: loaded.file)
             }
             // Like `run`, a worker creates the target table the spec asks for (another process may have just created it).
-            try await JobWiring.withPrepared(loaded, checkKey: false, creating: .create(asked: false)) { prepared in
+            try await JobWiring.withPrepared(loaded, checkKey: false, creating: .create(asked: false), lease: lease.duration) { prepared in
                 try await execute(prepared, statePath: statePath)
             }
         }
