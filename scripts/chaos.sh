@@ -11,7 +11,7 @@
 #   scripts/chaos.sh --short stalled-worker live-writer   only the cases named
 #
 # Cases: kill-workers (3 workers, one kill -9-ed and restarted every few seconds) · stalled-worker
-# (SIGSTOP past its lease, then SIGCONT: its late checkpoint must be refused) · state-restart
+# (SIGSTOP inside a transaction, past its lease, then SIGCONT: the other goes on, the late checkpoint is refused) · state-restart
 # (the state store's server restarted mid-run) · target-restart (the data server restarted
 # mid-run) · live-writer (newer-wins while the application keeps updating rows) · webhook-failing
 # (event replay to a receiver answering 500, 429 and too slowly, and down for 3 s).
@@ -171,7 +171,10 @@ case_kill_workers() {
 
 # 2. A worker stopped (SIGSTOP) past its lease while holding a chunk, then continued: the chunk
 #    was taken over, so its next checkpoint — committed with its rows, the state being in the
-#    target database — is refused and rolled back.
+#    target database — is refused and rolled back. The stop comes inside a transaction, as a stall
+#    can: holding the lock on the run's row, which every worker's checkpoint updates, so the other
+#    worker can go on only once the server has ended the stopped worker's session (its connections'
+#    idle-in-transaction timeout is the lease).
 case_stalled_worker() {
   local name=stalled-worker
   make_data
@@ -183,17 +186,35 @@ case_stalled_worker() {
   # A lease's owner is `host:pid` with the host as the process sees it (which may be the canonical
   # name, not what `hostname` prints): a worker's leases are found by their pid.
   local mine="split_part(lease_owner, ':', -1) = '$a'"
-  local held="" tries=0
+  local held="" tries=0 waiting=0
   while [ -z "$held" ] && [ $tries -lt 400 ] && kill -0 "$a" 2>/dev/null; do
     held=$(data_sql dst -c "SELECT id FROM backfill.chunks WHERE status = 'running' AND $mine LIMIT 1" 2>/dev/null || true)
-    if [ -n "$held" ]; then
-      kill -STOP "$a"
-      # Still its chunk once stopped? (It may have finished it in between.)
-      [ -n "$(data_sql dst -c "SELECT id FROM backfill.chunks WHERE id = $held AND status = 'running' AND $mine")" ] \
-        || { kill -CONT "$a"; held=""; }
-    fi
     tries=$((tries + 1)); [ -n "$held" ] || sleep 0.05
   done
+  if [ -n "$held" ]; then
+    # Hold the run's row until the worker waits for it inside a transaction (its sessions are
+    # found by their client ports), stop the worker, then let the row go: the worker's statement
+    # completes, and its transaction stays open, idle, holding the row.
+    mkfifo "$work/lock.fifo"
+    data_sql dst <"$work/lock.fifo" >/dev/null & local locker=$!
+    exec 9>"$work/lock.fifo"
+    echo "BEGIN; SELECT 1 FROM backfill.runs FOR UPDATE;" >&9
+    local ports
+    tries=0
+    while [ "$waiting" = 0 ] && [ $tries -lt 600 ] && kill -0 "$a" 2>/dev/null; do
+      ports=$(ss -tnpH "( dport = :$data_port )" | grep "pid=$a," | awk '{print $4}' | sed 's/.*://' | paste -sd, -)
+      [ -n "$ports" ] && waiting=$(data_sql dst -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND client_port IN ($ports)")
+      tries=$((tries + 1)); [ "$waiting" != 0 ] || sleep 0.05
+    done
+    kill -STOP "$a"
+    echo "COMMIT;" >&9
+    exec 9>&-
+    wait "$locker" || true
+    rm -f "$work/lock.fifo"
+    # Its chunk now (it may have finished the one seen first, or still be between chunks).
+    held=$(data_sql dst -c "SELECT id FROM backfill.chunks WHERE status = 'running' AND $mine LIMIT 1")
+    [ -n "$held" ] || kill -CONT "$a"
+  fi
   local taken=no
   if [ -n "$held" ]; then
     # The event this case tests: the other worker takes the chunk over once the lease expired —
@@ -219,7 +240,8 @@ case_stalled_worker() {
   wait_for_workers "$a" "$b"
   local refused
   refused=$(data_sql dst -c "SELECT count(*) FROM backfill.events WHERE kind = 'lease-lost'")
-  if [ "$taken" = yes ]; then echo "  chunk $held taken over while its worker was stopped" >&2
+  if [ "$waiting" = 0 ]; then echo "  worker $a was never seen waiting for the run's row inside a transaction" >&2; refused=0
+  elif [ "$taken" = yes ]; then echo "  chunk $held taken over while its worker was stopped inside a transaction" >&2
   elif [ -n "$held" ]; then echo "  the stopped worker's chunk $held was not taken over" >&2; refused=0
   else
     echo "  worker $a was never seen holding a chunk; leases: $(data_sql dst -c "SELECT string_agg(DISTINCT lease_owner, ' ') FROM backfill.chunks")" >&2
