@@ -24,6 +24,12 @@ public final class PostgresSession {
         try self.input.write(contentsOf: Data("BEGIN;\nSELECT 1;\n".utf8))
     }
 
+    /// Sends `sql` (statements ending with `;`) to run in the open transaction; `psql` runs it
+    /// when it gets to it: wait for its effect, not for this call.
+    public func send(_ sql: String) throws {
+        try input.write(contentsOf: Data((sql + "\n").utf8))
+    }
+
     /// Commits and quits, and waits for `psql` to exit.
     public func end() throws {
         try input.write(contentsOf: Data("COMMIT;\n\\q\n".utf8))

@@ -57,37 +57,52 @@ struct PostgresStateStoreTests {
         let workspace = try await PostgresWorkspace.make(rows: 30_000)
         let server = workspace.server
         let stateDSN = server.dsn(workspace.target)
-        // 1,000 rows/s: the run lasts 30 s or more, so a test task that a loaded machine keeps
-        // waiting still finds it running (at 3,000 rows/s a fresh-clone CI run once missed it).
+        // Another session holds an advisory lock that every checkpoint waits for (a trigger,
+        // installed once the run has created its state tables): the kill lands inside a checkpoint,
+        // whenever the test gets to it. With a separate checkpoint the batch's rows would stay
+        // written but uncounted, and the rerun would count them as unchanged.
+        let holder = try PostgresSession(server, database: workspace.target, application: "lock-holder")
+        try holder.send("SELECT pg_advisory_xact_lock(4242);")
+        var held = false
+        for _ in 0..<600 where !held {
+            held = try await server.psql(
+                workspace.target, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted") != "0"
+        }
+        #expect(held, "the lock was never taken")
         try workspace.writeSpec(extra: "limits: { rows-per-second: 1000 }\nstate: \"\(stateDSN)\"")
         let process = try Binary.launch(["run", "job.yaml"], in: workspace.dir, log: "run.log")
-        // Once the run has created its state tables, make every checkpoint take a while, so the
-        // kill lands inside one: with a separate checkpoint the batch's rows would stay written
-        // but uncounted, and the rerun would count them as unchanged.
         var installed = false
         for _ in 0..<600 where !installed {
             if (try? await server.psql(workspace.target, "SELECT count(*) FROM backfill.chunks")).flatMap(Int.init) ?? 0 > 0 {
                 try await server.psql(workspace.target, """
-                    CREATE FUNCTION slow_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;
-                    CREATE TRIGGER slow_checkpoint BEFORE UPDATE ON backfill.chunks FOR EACH ROW
-                      WHEN (NEW.last_checkpoint IS DISTINCT FROM OLD.last_checkpoint) EXECUTE FUNCTION slow_checkpoint();
+                    CREATE FUNCTION held_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$;
+                    CREATE TRIGGER held_checkpoint BEFORE UPDATE ON backfill.chunks FOR EACH ROW
+                      WHEN (NEW.last_checkpoint IS DISTINCT FROM OLD.last_checkpoint) EXECUTE FUNCTION held_checkpoint();
                     """)
                 installed = true
             } else {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
+        #expect(installed, "the run never created its state tables")
+        // Waits for the event (a checkpoint waiting for the lock); the bound is a safety net.
         var inCheckpoint = false
-        for _ in 0..<1_000 where !inCheckpoint {
-            let active = try await server.psql(
-                "postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'backfill' AND state = 'active' AND query LIKE '%UPDATE backfill.chunks SET cursor%'")
-            inCheckpoint = active != "0"
+        for _ in 0..<3_000 where !inCheckpoint {
+            let waiting = try await server.psql(
+                "postgres", """
+                    SELECT count(*) FROM pg_stat_activity WHERE application_name = 'backfill' AND wait_event_type = 'Lock'
+                      AND query LIKE '%UPDATE backfill.chunks SET cursor%'
+                    """)
+            inCheckpoint = waiting != "0"
         }
-        #expect(inCheckpoint, "no checkpoint was seen running")
+        #expect(inCheckpoint, "no checkpoint was seen waiting")
         kill(process.processIdentifier, SIGKILL)
         await Binary.wait(process)
         #expect(try String(contentsOfFile: workspace.dir + "/run.log", encoding: .utf8).contains("backfill.checkpoints=with-writes"))
-        try await server.psql(workspace.target, "DROP TRIGGER slow_checkpoint ON backfill.chunks")
+        // The killed process's session waits on until the lock is let go; then it finds its
+        // client gone and rolls back. Dropping the trigger waits for that.
+        try holder.end()
+        try await server.psql(workspace.target, "DROP TRIGGER held_checkpoint ON backfill.chunks")
 
         try workspace.writeSpec(extra: "state: \"\(stateDSN)\"")
         let (result, report) = try await workspace.run()
