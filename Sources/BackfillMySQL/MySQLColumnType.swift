@@ -96,12 +96,16 @@ public struct MySQLColumnType: Sendable, Hashable {
             switch dataType {
             case "decimal", "numeric": return .decimal
             case "date": return .date
-            case "datetime", "timestamp": return .localTimestamp
+            // Written in UTC (`MySQLSQL.literal`): a timestamp with an offset is that instant.
+            case "datetime", "timestamp": return .timestamp
             case "json": return .json
             default: return .text
             }
         }
     }
+
+    /// A `DATETIME` or `TIMESTAMP` column.
+    var holdsTimestamp: Bool { dataType == "datetime" || dataType == "timestamp" }
 
     /// How a value of this column is selected so that its text holds the value exactly: a `FLOAT`
     /// widened to a `DOUBLE` (exact), whose shortest form reads back as the same float.

@@ -20,9 +20,18 @@ enum MySQLSQL {
     /// double, text as a utf8mb4 hex literal, bytes as a hex literal. For an integer `column`, text
     /// of digits (a BIGINT UNSIGNED beyond Int64) goes as the number it is, never as a string
     /// compared as a double.
+    /// A timestamp for a `DATETIME` or `TIMESTAMP` column goes in UTC, its offset applied
+    /// (`2024-03-10 01:30:00+05:30` is `2024-03-09 20:00:00`; PostgreSQL's `timestamptz` always
+    /// carries one, which MariaDB would refuse): every session runs with `time_zone = '+00:00'`, so
+    /// a `TIMESTAMP` holds that instant, and a `DATETIME` the instant's UTC wall time.
     /// - Throws: `BackfillError` `.data` for NaN and infinities, which MySQL cannot store.
     static func literal(_ value: Value, for column: MySQLColumnType? = nil) throws -> String {
         if case .text(let digits) = value, column?.representation == .integer, isInteger(digits) { return digits }
+        if case .text(let text) = value, column?.holdsTimestamp == true, let utc = CanonicalKind.utcTimestamp(text) {
+            // `YYYY-MM-DDTHH:MM:SS[.f]Z` → `YYYY-MM-DD HH:MM:SS[.f]`: ASCII digits and separators only.
+            let wallTime = utc.utf8.dropLast().map { $0 == UInt8(ascii: "T") ? UInt8(ascii: " ") : $0 }
+            return "'" + String(decoding: wallTime, as: UTF8.self) + "'"
+        }
         switch value {
         case .null: return "NULL"
         case .integer(let v): return String(v)

@@ -58,7 +58,7 @@ import Testing
         #expect(try await server.sql(database, "SELECT COUNT(*) FROM items WHERE updated_at = '2020-01-01T00:00:00Z'") == "0")
     }
 
-    @Test("PostgreSQL → MySQL and MySQL → PostgreSQL: integers, DECIMAL/numeric, text, bytes, dates, timestamps, booleans, JSON; verify equal both ways")
+    @Test("PostgreSQL → MySQL and MySQL → PostgreSQL: integers, DECIMAL/numeric, text, bytes, dates, timestamps (timestamptz as UTC), booleans, JSON; verify equal both ways")
     func postgresAndMySQL() async throws {
         let mysql = try MySQLRunTests.server()
         guard let postgres = PostgresFixture.server else { throw FixtureError("no PostgreSQL server (run scripts/test.sh)") }
@@ -69,26 +69,28 @@ import Testing
         let mySource = try await mysql.createDatabase("mysrc")
         try await postgres.psql(pgSource, """
             CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2), note text, data bytea, day date, at timestamp(6),
-              paid boolean, ratio double precision, doc jsonb);
+              paid boolean, ratio double precision, doc jsonb, seen timestamptz, stamp timestamptz);
             INSERT INTO orders SELECT g, CASE WHEN g % 11 = 0 THEN NULL ELSE g * 1.25 END, E'quote''s "x"\\t' || g, decode(md5(g::text), 'hex'),
               date '2024-01-01' + g, timestamp '2024-01-01 00:00:00' + g * interval '1.000001 second', g % 2 = 0, g / 3.0,
-              jsonb_build_object('n', g)
+              jsonb_build_object('n', g), timestamptz '2024-03-10 01:30:00+05:30' + g * interval '1 hour 0.5 second',
+              CASE WHEN g % 7 = 0 THEN NULL ELSE timestamptz '2023-10-29 01:30:00+01' + g * interval '1 minute' END
             FROM generate_series(1, 3000) g;
             """)
         try await mysql.sql(myTarget, """
             CREATE TABLE orders (id BIGINT PRIMARY KEY, amount DECIMAL(12,2), note TEXT, data VARBINARY(32), day DATE, at DATETIME(6),
-              paid TINYINT(1), ratio DOUBLE, doc JSON);
+              paid TINYINT(1), ratio DOUBLE, doc JSON, seen DATETIME(6), stamp TIMESTAMP(6) NULL);
             """)
         try await mysql.sql(mySource, """
             CREATE TABLE orders (id BIGINT PRIMARY KEY, amount DECIMAL(12,2), note TEXT, data VARBINARY(32), day DATE, at DATETIME(6),
-              paid TINYINT(1), ratio DOUBLE);
+              paid TINYINT(1), ratio DOUBLE, seen DATETIME(6));
             INSERT INTO orders SELECT seq, IF(seq % 11 = 0, NULL, seq * 1.25), CONCAT('n', seq), UNHEX(MD5(seq)),
-              DATE('2024-01-01') + INTERVAL seq DAY, TIMESTAMP('2024-01-01') + INTERVAL seq * 1000001 MICROSECOND, seq % 2, seq / 3
+              DATE('2024-01-01') + INTERVAL seq DAY, TIMESTAMP('2024-01-01') + INTERVAL seq * 1000001 MICROSECOND, seq % 2, seq / 3,
+              TIMESTAMP('2024-03-09 20:00:00') + INTERVAL seq SECOND
             FROM seq_1_to_3000;
             """)
         try await postgres.psql(pgTarget, """
             CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2), note text, data bytea, day date, at timestamp(6),
-              paid boolean, ratio double precision);
+              paid boolean, ratio double precision, seen timestamptz);
             """)
         for (name, source, target) in [
             ("pg-to-mysql", "{ postgres: \"\(postgres.dsn(pgSource))\", table: orders }", "{ mysql: \"\(mysql.dsn(myTarget))\", table: orders }"),
@@ -110,9 +112,11 @@ import Testing
             let again = try await Binary.run(["run", "\(name).yaml", "--json"], in: dir)
             #expect(MySQLRunTests.counter("unchanged", in: again.stdout) == 3_000, "\(name): \(again.stdout)")
         }
-        #expect(try await mysql.sql(myTarget, "SELECT CONCAT_WS('|', amount, note, HEX(data), day, at, paid, doc) FROM orders WHERE id = 1")
-            == "1.25|quote's \"x\"\t1|C4CA4238A0B923820DCC509A6F75849B|2024-01-02|2024-01-01 00:00:01.000001|0|{\"n\": 1}")
-        #expect(try await postgres.psql(pgTarget, "SELECT concat_ws('|', amount, note, encode(data, 'hex'), day, at, paid) FROM orders WHERE id = 2")
-            == "2.50|n2|c81e728d9d4c2f636f067f89cc14862c|2024-01-03|2024-01-01 00:00:02.000002|f")
+        // A timestamptz arrives as its instant in UTC: 01:30 at +05:30 is 20:00 UTC the day before.
+        #expect(try await mysql.sql(myTarget, "SELECT CONCAT_WS('|', amount, note, HEX(data), day, at, paid, doc, seen, stamp) FROM orders WHERE id = 1")
+            == "1.25|quote's \"x\"\t1|C4CA4238A0B923820DCC509A6F75849B|2024-01-02|2024-01-01 00:00:01.000001|0|{\"n\": 1}|2024-03-09 21:00:00.500000|2023-10-29 00:31:00.000000")
+        #expect(try await mysql.sql(myTarget, "SELECT COUNT(*) FROM orders WHERE stamp IS NULL") == "428")
+        #expect(try await postgres.psql(pgTarget, "SELECT concat_ws('|', amount, note, encode(data, 'hex'), day, at, paid, to_char(seen AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')) FROM orders WHERE id = 2")
+            == "2.50|n2|c81e728d9d4c2f636f067f89cc14862c|2024-01-03|2024-01-01 00:00:02.000002|f|2024-03-09 20:00:02")
     }
 }

@@ -26,6 +26,21 @@ import Testing
         #expect(throws: BackfillError.self) { try MySQLSQL.literal(.real(.nan)) }
     }
 
+    @Test("a timestamp for a DATETIME or TIMESTAMP column goes in UTC, its offset applied; other text goes as it is")
+    func timestampsGoInUTC() throws {
+        let datetime = MySQLColumnType(dataType: "datetime", columnType: "datetime(6)")
+        let timestamp = MySQLColumnType(dataType: "timestamp", columnType: "timestamp(6)")
+        #expect(try MySQLSQL.literal(.text("2024-03-10 01:30:00.5+05:30"), for: datetime) == "'2024-03-09 20:00:00.5'")
+        #expect(try MySQLSQL.literal(.text("2024-12-31 23:59:59.000001-01"), for: timestamp) == "'2025-01-01 00:59:59.000001'")
+        #expect(try MySQLSQL.literal(.text("2024-01-01T00:00:00Z"), for: datetime) == "'2024-01-01 00:00:00'")
+        #expect(try MySQLSQL.literal(.text("2024-01-01 08:00:00"), for: datetime) == "'2024-01-01 08:00:00'", "no offset: UTC already")
+        // Not a timestamp (MySQL's zero date, PostgreSQL's infinity): the server takes it or refuses it.
+        #expect(try MySQLSQL.literal(.text("0000-00-00 00:00:00"), for: datetime) == "_utf8mb4 X'303030302D30302D30302030303A30303A3030'")
+        #expect(try MySQLSQL.literal(.text("infinity"), for: timestamp) == "_utf8mb4 X'696E66696E697479'")
+        #expect(try MySQLSQL.literal(.text("2024-03-10 01:30:00+05:30"), for: MySQLColumnType(dataType: "varchar", columnType: "varchar(40)"))
+            .hasPrefix("_utf8mb4 X'"))
+    }
+
     @Test func compositeKeysCompareColumnByColumnAndTextKeysAsBytes() throws {
         let sql = MySQLKeysetSQL(
             table: "t", columns: ["a", "b", "v"], key: ["a", "b"],

@@ -57,6 +57,14 @@ public enum CanonicalKind: Sendable, Hashable {
     }
 }
 
+extension CanonicalKind {
+    /// `text` as the `timestamp` kind gives it: `YYYY-MM-DDTHH:MM:SS[.f]Z` in UTC, its offset
+    /// applied (text without one is taken as UTC); `nil` when `text` is not a timestamp.
+    public static func utcTimestamp(_ text: String) -> String? {
+        CanonicalText.timestamp(text, applyingOffset: true)
+    }
+}
+
 /// The text forms `CanonicalKind` produces.
 enum CanonicalText {
     /// `-0012.3400e1` → `-123.4`; `nil` when `text` is not a decimal number.
