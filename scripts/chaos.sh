@@ -178,7 +178,9 @@ case_kill_workers() {
 case_stalled_worker() {
   local name=stalled-worker
   make_data
-  spec $name "postgres://postgres@127.0.0.1:$data_port/dst" ", rows-per-second: $([ $mode = short ] && echo 2000 || echo 20000)"
+  # A lock wait outlasts the steps below (the default 2 s could end the stopped worker's wait
+  # before the row is let go, and leave its transaction holding nothing).
+  spec $name "postgres://postgres@127.0.0.1:$data_port/dst" ", rows-per-second: $([ $mode = short ] && echo 2000 || echo 20000), lock-timeout: 30s"
   local t0 a b
   t0=$(now)
   start_worker $name 2s --workers 1; a=$started
@@ -202,11 +204,11 @@ case_stalled_worker() {
     local ports
     tries=0
     while [ "$waiting" = 0 ] && [ $tries -lt 600 ] && kill -0 "$a" 2>/dev/null; do
-      ports=$(ss -tnpH "( dport = :$data_port )" | grep "pid=$a," | awk '{print $4}' | sed 's/.*://' | paste -sd, -)
+      ports=$(ss -tnpH "( dport = :$data_port )" | grep "pid=$a," | awk '{print $4}' | sed 's/.*://' | paste -sd, - || true)
       [ -n "$ports" ] && waiting=$(data_sql dst -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND client_port IN ($ports)")
       tries=$((tries + 1)); [ "$waiting" != 0 ] || sleep 0.05
     done
-    kill -STOP "$a"
+    kill -STOP "$a" 2>/dev/null || waiting=0  # it may have ended meanwhile
     echo "COMMIT;" >&9
     exec 9>&-
     wait "$locker" || true

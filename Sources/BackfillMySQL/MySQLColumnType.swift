@@ -97,7 +97,7 @@ public struct MySQLColumnType: Sendable, Hashable {
             case "decimal", "numeric": return .decimal
             case "date": return .date
             // Written in UTC (`MySQLSQL.literal`): a timestamp with an offset is that instant.
-            case "datetime", "timestamp": return .timestamp
+            case "datetime", "timestamp": return .utcDateTime
             case "json": return .json
             default: return .text
             }

@@ -206,6 +206,37 @@ import Testing
         #expect(!quarantine.stdout.contains("'name 7'"), "the server's message without the value: \(quarantine.stdout)")
     }
 
+    @Test("newer-wins on DATETIME(3) versions within one second: .250 is newer than .000 and .5 older than .55; an offset is applied first")
+    func newerWinsWithinASecond() async throws {
+        let server = try Self.server()
+        let dir = try Fixtures.temporaryDirectory("mysql-subsecond")
+        try Fixtures.execute(path: dir + "/source.db", """
+            CREATE TABLE v (id INTEGER PRIMARY KEY, note TEXT NOT NULL, updated TEXT NOT NULL);
+            INSERT INTO v VALUES (1, 'source', '2024-01-01 10:00:00.250'), (2, 'source', '2024-01-01 10:00:00.500'),
+              (3, 'source', '2024-01-01 15:30:00.1+05:30'), (4, 'source', '2024-01-01 10:00:01');
+            """)
+        let database = try await server.createDatabase("dst")
+        try await server.sql(database, """
+            CREATE TABLE v (id BIGINT PRIMARY KEY, note VARCHAR(20) NOT NULL, updated DATETIME(3) NOT NULL);
+            INSERT INTO v VALUES (1, 'target', '2024-01-01 10:00:00.000'), (2, 'target', '2024-01-01 10:00:00.550'),
+              (3, 'target', '2024-01-01 10:00:00.050'), (4, 'target', '2024-01-01 10:00:00.999');
+            """)
+        try """
+            name: subsecond
+            source: { sqlite: source.db, table: v }
+            target: { mysql: "\(server.dsn(database))", table: v }
+            key: [id]
+            conflict: { newer-wins: updated }
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let run = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(Self.counter("updated", in: run.stdout) == 3 && Self.counter("skipped", in: run.stdout) == 1, "\(run.stdout)")
+        #expect(try await server.sql(database, "SELECT GROUP_CONCAT(CONCAT(note, ' ', updated) ORDER BY id SEPARATOR ', ') FROM v")
+            == "source 2024-01-01 10:00:00.250, target 2024-01-01 10:00:00.550, source 2024-01-01 10:00:00.100, source 2024-01-01 10:00:01.000")
+        let rerun = try await Binary.run(["run", "job.yaml", "--json"], in: dir)
+        #expect(Self.counter("unchanged", in: rerun.stdout) == 3 && Self.counter("skipped", in: rerun.stdout) == 1, "\(rerun.stdout)")
+    }
+
     @Test("bad MySQL inputs exit 2 naming the cause, never the password: refused port, missing table, unknown DSN parameter, no unique key")
     func badInputs() async throws {
         let server = try Self.server()

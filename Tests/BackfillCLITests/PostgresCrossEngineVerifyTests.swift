@@ -74,6 +74,38 @@ struct PostgresCrossEngineVerifyTests {
         #expect(afterStatus == 0 && after["result"] as? String == "equal", "\(Self.differences(after))")
     }
 
+    @Test("SQLite → PostgreSQL on a timestamptz key with fractions of a second: rows missing inside a second are named, nothing else")
+    func timestampKeysWithinASecond() async throws {
+        let server = try #require(PostgresFixture.server)
+        let dir = try Fixtures.temporaryDirectory("verify-sqlite-pg-times")
+        // 40 keys, four a second: 10:00:00, 10:00:00.25, 10:00:00.5, 10:00:00.75, 10:00:01, …
+        try Fixtures.execute(path: dir + "/source.db", """
+            CREATE TABLE readings (at TEXT PRIMARY KEY, v INTEGER NOT NULL);
+            WITH RECURSIVE g(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM g WHERE n < 39)
+            INSERT INTO readings SELECT '2024-01-01 10:00:' || printf('%02d', n / 4)
+              || CASE n % 4 WHEN 0 THEN '' WHEN 1 THEN '.25' WHEN 2 THEN '.5' ELSE '.75' END || '+00', n FROM g;
+            """)
+        let target = try await server.createDatabase("dst")
+        try await server.psql(target, "CREATE TABLE readings (at timestamptz PRIMARY KEY, v integer NOT NULL)")
+        try """
+            name: readings
+            source: { sqlite: source.db, table: readings }
+            target: { postgres: "\(server.dsn(target))", table: readings }
+            key: [at]
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let run = try await Binary.run(["run", "job.yaml"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let (equalStatus, equal) = try await Self.verify(in: dir)
+        #expect(equalStatus == 0 && equal["result"] as? String == "equal", "\(Self.differences(equal))")
+
+        // A whole second (sorted before its own fractions by time) and a fraction go missing.
+        try await server.psql(target, "DELETE FROM readings WHERE at IN ('2024-01-01 10:00:01+00', '2024-01-01 10:00:02.5+00')")
+        let (status, report) = try await Self.verify(in: dir)
+        #expect(status != 0 && report["missing"] as? Int == 2 && report["extra"] as? Int == 0 && report["different"] as? Int == 0,
+                "\(Self.differences(report))")
+        #expect(Self.differences(report) == ["missing 2024-01-01T10:00:01Z", "missing 2024-01-01T10:00:02.5Z"], "\(Self.differences(report))")
+    }
+
     @Test("PostgreSQL → SQLite: equal data verifies equal; a missing row, an extra one and a value set to NULL are found")
     func postgresToSQLite() async throws {
         let server = try #require(PostgresFixture.server)

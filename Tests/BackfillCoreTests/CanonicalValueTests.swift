@@ -36,6 +36,17 @@ import Testing
         #expect(CanonicalKind.timestamp.canonical(.text("yesterday")) == .text("yesterday"))
     }
 
+    @Test("a UTC date-time applies the offset and has no suffix, so its text orders as the time does")
+    func utcDateTimes() {
+        #expect(CanonicalKind.utcDateTime.canonical(.text("2024-01-01 15:30:00.1+05:30")) == .text("2024-01-01T10:00:00.1"))
+        #expect(CanonicalKind.utcDateTime.canonical(.text("2024-01-01 10:00:00.000")) == .text("2024-01-01T10:00:00"))
+        let times = ["2024-01-01 10:00:00", "2024-01-01 10:00:00.05", "2024-01-01 10:00:00.250", "2024-01-01 10:00:00.5", "2024-01-01 10:00:00.55"]
+        let canonical = times.map { CanonicalKind.utcDateTime.canonical(.text($0)) }
+        for (earlier, later) in zip(canonical, canonical.dropFirst()) {
+            #expect(Value.compare(earlier, later) < 0, "\(earlier) before \(later)")
+        }
+    }
+
     @Test("JSON compares without key order or spacing; NULL is never an empty string or zero")
     func jsonAndNull() {
         #expect(CanonicalKind.json.canonical(.text(#"{"b": 2,  "a": [1, {"d": null, "c": "x"}]}"#))

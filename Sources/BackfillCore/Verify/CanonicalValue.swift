@@ -10,6 +10,10 @@ import Foundation
 /// - `timestamp`: ISO 8601 in UTC, `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (fraction without trailing
 ///   zeros); text with any offset (`+02`, `+05:30`, `Z`) or none (taken as UTC) is converted.
 ///   `localTimestamp` is the same without a zone (an offset in the text is dropped, not applied).
+///   `utcDateTime` applies the offset, as `timestamp` does, and is written without the `Z`: a
+///   zone-less date-time that holds UTC (a MySQL `DATETIME` or `TIMESTAMP` as backfill writes it).
+///   Without a suffix, a shorter fraction sorts first, so the text orders as the time does — a
+///   `newer-wins` version or a key of this kind is compared by it.
 /// - `json`: parsed and written again with sorted keys and no spaces.
 /// - `uuid`: lower case. `boolean`: 0 or 1 (`t`/`true`/`f`/`false` accepted).
 /// - `float4`: the nearest float4, widened exactly.
@@ -17,7 +21,7 @@ import Foundation
 ///   normalised string is a real difference).
 /// Values that do not parse as their kind are compared as they are (and so reported as different).
 public enum CanonicalKind: Sendable, Hashable {
-    case integer, real, decimal, boolean, text, json, uuid, bytes, date, timestamp, localTimestamp
+    case integer, real, decimal, boolean, text, json, uuid, bytes, date, timestamp, localTimestamp, utcDateTime
     /// A float4: a real rounded to the nearest float4, as the column stores it (`0.33333334` and
     /// `0.3333333432674408` are one float4).
     case float4
@@ -48,6 +52,7 @@ public enum CanonicalKind: Sendable, Hashable {
         case (.uuid, .text(let t)): return .text(t.lowercased())
         case (.timestamp, .text(let t)): return CanonicalText.timestamp(t, applyingOffset: true).map(Value.text) ?? value
         case (.localTimestamp, .text(let t)): return CanonicalText.timestamp(t, applyingOffset: false).map(Value.text) ?? value
+        case (.utcDateTime, .text(let t)): return CanonicalText.timestamp(t, applyingOffset: true).map { Value.text(String($0.dropLast())) } ?? value
         case (.date, .text(let t)) where t.count > 10 && t.dropFirst(10).allSatisfy({ "0:. TZ+".contains($0) }):
             // A date written as midnight (`2024-01-01T00:00:00Z`) is that date.
             return .text(String(t.prefix(10)))
@@ -58,6 +63,14 @@ public enum CanonicalKind: Sendable, Hashable {
 }
 
 extension CanonicalKind {
+    /// A canonical value as its order is compared (keys merged, `newer-wins` versions): a
+    /// `timestamp` without its `Z`, so that a shorter fraction sorts first (`…:00Z` would sort
+    /// after `…:00.25Z`). Equality is the same either way: every canonical timestamp ends in `Z`.
+    public func ordered(_ canonical: Value) -> Value {
+        guard self == .timestamp, case .text(let text) = canonical, text.hasSuffix("Z") else { return canonical }
+        return .text(String(text.dropLast()))
+    }
+
     /// `text` as the `timestamp` kind gives it: `YYYY-MM-DDTHH:MM:SS[.f]Z` in UTC, its offset
     /// applied (text without one is taken as UTC); `nil` when `text` is not a timestamp.
     public static func utcTimestamp(_ text: String) -> String? {

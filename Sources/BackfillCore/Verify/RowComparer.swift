@@ -20,6 +20,9 @@ struct RowComparer: Sendable {
             sourceRows = sourceRows.map(form)
             targetRows = targetRows.map(form)
         }
+        // Canonical values in the order they sort by (`CanonicalKind.ordered`).
+        let ordered = { (row: [Value], index: Int) in canonical.map { $0[index].ordered(row[index]) } ?? row[index] }
+        let orderedKey = { (row: [Value]) in job.keyIndices.map { ordered(row, $0) } }
         var i = 0, j = 0
         while i < sourceRows.count || j < targetRows.count {
             let order: Int
@@ -28,7 +31,7 @@ struct RowComparer: Sendable {
             } else if j == targetRows.count {
                 order = -1
             } else {
-                order = KeyOrder.compare(job.key(of: sourceRows[i]), job.key(of: targetRows[j]))
+                order = KeyOrder.compare(orderedKey(sourceRows[i]), orderedKey(targetRows[j]))
             }
             if order < 0 {
                 record(.missing, key: job.key(of: sourceRows[i]), columns: [], report: &report)
@@ -41,7 +44,7 @@ struct RowComparer: Sendable {
                     .filter { !sourceRows[i][$0].isSameStoredValue(as: targetRows[j][$0]) }
                     .map { job.columns[$0] }
                 if !columns.isEmpty {
-                    let newer = job.versionIndex.map { Value.compare(targetRows[j][$0], sourceRows[i][$0]) > 0 } ?? false
+                    let newer = job.versionIndex.map { Value.compare(ordered(targetRows[j], $0), ordered(sourceRows[i], $0)) > 0 } ?? false
                     record(newer ? .newerInTarget : .different, key: job.key(of: sourceRows[i]), columns: columns, report: &report)
                 }
                 i += 1
