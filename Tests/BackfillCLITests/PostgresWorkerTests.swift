@@ -99,15 +99,40 @@ struct PostgresWorkerTests {
     func sigtermHandsChunksBack() async throws {
         let (workspace, stateDatabase) = try await Self.sharedRun(rows: 30_000, rowsPerSecond: 3000)
         let server = workspace.server
+        // The target's writes wait for an advisory lock another session holds, so the worker holds
+        // its chunks until the test has seen them and sent SIGTERM, however loaded the machine (a
+        // loaded CI once polled through a whole run without seeing a chunk held).
+        let holder = try PostgresSession(server, database: workspace.target, application: "lock-holder")
+        try holder.send("SELECT pg_advisory_xact_lock(4243);")
+        var held = false
+        for _ in 0..<600 where !held {
+            held = try await server.psql(
+                workspace.target, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4243 AND granted") != "0"
+        }
+        #expect(held, "the lock was never taken")
+        try await server.psql(workspace.target, """
+            CREATE FUNCTION held_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4243); RETURN NULL; END $$;
+            CREATE TRIGGER held_write BEFORE INSERT OR UPDATE ON events FOR EACH STATEMENT EXECUTE FUNCTION held_write();
+            """)
         // A long lease: a chunk not handed back would hold up the second worker for a minute.
         let first = try Binary.launch(["worker", "--spec", "job.yaml", "--lease", "60s"], in: workspace.dir, log: "first.log")
         var holding = "0"
+        var lastError = ""
         while holding == "0" && first.isRunning {
-            holding = (try? await server.psql(
-                stateDatabase, "SELECT count(*) FROM backfill.chunks WHERE status = 'running' AND lease_owner LIKE '%:\(first.processIdentifier)'")) ?? "0"
+            do {
+                holding = try await server.psql(
+                    stateDatabase, "SELECT count(*) FROM backfill.chunks WHERE status = 'running' AND lease_owner LIKE '%:\(first.processIdentifier)'")
+            } catch {
+                lastError = "\(error)"  // the state tables may not exist yet
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
+        #expect(holding != "0", "the worker was never seen holding a chunk; last error: \(lastError)")
         kill(first.processIdentifier, SIGTERM)
+        // Its batch may finish now: it hands its chunks back after it.
+        try holder.end()
         await Binary.wait(first)
+        try await server.psql(workspace.target, "DROP TRIGGER held_write ON events")
         #expect(first.terminationStatus == 4, "\((try? String(contentsOfFile: workspace.dir + "/first.log", encoding: .utf8)) ?? "")")
         #expect(try await server.psql(stateDatabase, "SELECT count(*) FROM backfill.chunks WHERE status = 'running'") == "0")
         #expect(try await server.psql(stateDatabase, "SELECT status FROM backfill.runs") == "running")
