@@ -27,9 +27,9 @@ enum MySQLSQL {
     /// - Throws: `BackfillError` `.data` for NaN and infinities, which MySQL cannot store.
     static func literal(_ value: Value, for column: MySQLColumnType? = nil) throws -> String {
         if case .text(let digits) = value, column?.representation == .integer, isInteger(digits) { return digits }
-        if case .text(let text) = value, column?.holdsTimestamp == true, let utc = CanonicalKind.utcTimestamp(text) {
-            // `YYYY-MM-DDTHH:MM:SS[.f]Z` → `YYYY-MM-DD HH:MM:SS[.f]`: ASCII digits and separators only.
-            let wallTime = utc.utf8.dropLast().map { $0 == UInt8(ascii: "T") ? UInt8(ascii: " ") : $0 }
+        if case .text(let text) = value, column?.holdsTimestamp == true, let utc = CanonicalKind.utcDateTime(text) {
+            // `YYYY-MM-DDTHH:MM:SS[.f]` → `YYYY-MM-DD HH:MM:SS[.f]`: ASCII digits and separators only.
+            let wallTime = utc.utf8.map { $0 == UInt8(ascii: "T") ? UInt8(ascii: " ") : $0 }
             return "'" + String(decoding: wallTime, as: UTF8.self) + "'"
         }
         switch value {

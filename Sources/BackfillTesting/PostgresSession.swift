@@ -30,6 +30,22 @@ public final class PostgresSession {
         try input.write(contentsOf: Data((sql + "\n").utf8))
     }
 
+    /// A session holding the transaction-level advisory lock `key`, once the server shows it
+    /// granted: what a trigger that takes the lock shared makes the backfill's statements wait for,
+    /// until `end()`.
+    /// - Throws: `FixtureError` when the lock is not granted after 600 looks.
+    public static func holdingAdvisoryLock(_ server: PostgresFixture, database: String, key: Int) async throws -> PostgresSession {
+        let session = try PostgresSession(server, database: database, application: "lock-holder")
+        try session.send("SELECT pg_advisory_xact_lock(\(key));")
+        for _ in 0..<600 {
+            let granted = try await server.psql(
+                database, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = \(key) AND granted")
+            if granted != "0" { return session }
+        }
+        try? session.end()
+        throw FixtureError("the advisory lock \(key) was never granted")
+    }
+
     /// Commits and quits, and waits for `psql` to exit.
     public func end() throws {
         try input.write(contentsOf: Data("COMMIT;\n\\q\n".utf8))

@@ -61,14 +61,7 @@ struct PostgresStateStoreTests {
         // installed once the run has created its state tables): the kill lands inside a checkpoint,
         // whenever the test gets to it. With a separate checkpoint the batch's rows would stay
         // written but uncounted, and the rerun would count them as unchanged.
-        let holder = try PostgresSession(server, database: workspace.target, application: "lock-holder")
-        try holder.send("SELECT pg_advisory_xact_lock(4242);")
-        var held = false
-        for _ in 0..<600 where !held {
-            held = try await server.psql(
-                workspace.target, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted") != "0"
-        }
-        #expect(held, "the lock was never taken")
+        let holder = try await PostgresSession.holdingAdvisoryLock(server, database: workspace.target, key: 4242)
         try workspace.writeSpec(extra: "limits: { rows-per-second: 1000 }\nstate: \"\(stateDSN)\"")
         let process = try Binary.launch(["run", "job.yaml"], in: workspace.dir, log: "run.log")
         var installed = false

@@ -102,14 +102,7 @@ struct PostgresWorkerTests {
         // The target's writes wait for an advisory lock another session holds, so the worker holds
         // its chunks until the test has seen them and sent SIGTERM, however loaded the machine (a
         // loaded CI once polled through a whole run without seeing a chunk held).
-        let holder = try PostgresSession(server, database: workspace.target, application: "lock-holder")
-        try holder.send("SELECT pg_advisory_xact_lock(4243);")
-        var held = false
-        for _ in 0..<600 where !held {
-            held = try await server.psql(
-                workspace.target, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4243 AND granted") != "0"
-        }
-        #expect(held, "the lock was never taken")
+        let holder = try await PostgresSession.holdingAdvisoryLock(server, database: workspace.target, key: 4243)
         try await server.psql(workspace.target, """
             CREATE FUNCTION held_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4243); RETURN NULL; END $$;
             CREATE TRIGGER held_write BEFORE INSERT OR UPDATE ON events FOR EACH STATEMENT EXECUTE FUNCTION held_write();

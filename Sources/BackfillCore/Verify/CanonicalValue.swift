@@ -52,7 +52,7 @@ public enum CanonicalKind: Sendable, Hashable {
         case (.uuid, .text(let t)): return .text(t.lowercased())
         case (.timestamp, .text(let t)): return CanonicalText.timestamp(t, applyingOffset: true).map(Value.text) ?? value
         case (.localTimestamp, .text(let t)): return CanonicalText.timestamp(t, applyingOffset: false).map(Value.text) ?? value
-        case (.utcDateTime, .text(let t)): return CanonicalText.timestamp(t, applyingOffset: true).map { Value.text(String($0.dropLast())) } ?? value
+        case (.utcDateTime, .text(let t)): return Self.utcDateTime(t).map(Value.text) ?? value
         case (.date, .text(let t)) where t.count > 10 && t.dropFirst(10).allSatisfy({ "0:. TZ+".contains($0) }):
             // A date written as midnight (`2024-01-01T00:00:00Z`) is that date.
             return .text(String(t.prefix(10)))
@@ -71,10 +71,10 @@ extension CanonicalKind {
         return .text(String(text.dropLast()))
     }
 
-    /// `text` as the `timestamp` kind gives it: `YYYY-MM-DDTHH:MM:SS[.f]Z` in UTC, its offset
+    /// `text` as the `utcDateTime` kind gives it: `YYYY-MM-DDTHH:MM:SS[.f]` in UTC, its offset
     /// applied (text without one is taken as UTC); `nil` when `text` is not a timestamp.
-    public static func utcTimestamp(_ text: String) -> String? {
-        CanonicalText.timestamp(text, applyingOffset: true)
+    public static func utcDateTime(_ text: String) -> String? {
+        CanonicalText.timestamp(text, applyingOffset: true).map { String($0.dropLast()) }
     }
 }
 
